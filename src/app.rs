@@ -1,0 +1,65 @@
+//! Wiring: the store, the catalog, the scheduler and the HTTP server of one `pressfeed serve`,
+//! started together and shut down in order.
+
+use std::future::Future;
+use std::io::BufReader;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::catalog::Catalog;
+use crate::import::{self, ImportError};
+use crate::schedule;
+use crate::site::Config;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("seed articles {path}: {source}")]
+    Seed {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("seed articles: {0}")]
+    SeedImport(#[from] ImportError),
+}
+
+/// Fills a store that has never been written with the site's seed articles (the demo
+/// content), so a fresh clone serves something. Returns how many were stored.
+pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
+    let Some(seed) = &config.site.seed_articles else {
+        return Ok(0);
+    };
+    if store.change_counter()? != 0 {
+        return Ok(0);
+    }
+    let path = config.dir.join(seed);
+    let file = std::fs::File::open(&path).map_err(|source| AppError::Seed {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let report = import::ndjson(BufReader::new(file), store, |bad| {
+        tracing::warn!(line = bad.line, error = %bad.error, "bad seed article skipped");
+    })?;
+    info!(articles = report.stored, path = %path.display(), "store seeded");
+    Ok(report.stored)
+}
+
+/// Serves `config`'s feeds from `store` on `listener` until `shutdown` completes.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    store: Store,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AppError> {
+    let catalog = Catalog::default();
+    let scheduler = schedule::start(Arc::new(config), store, catalog.clone())?;
+    crate::http::run(listener, catalog, shutdown).await;
+    tokio::task::spawn_blocking(move || scheduler.stop())
+        .await
+        .ok();
+    Ok(())
+}

@@ -1,0 +1,479 @@
+//! The article: the JSON shape the CMS sends, parsed into a validated `Article`.
+//!
+//! Validation happens here, once, at the edge: everything downstream (store, builders) can
+//! rely on the invariants. Rendering and media extraction live elsewhere.
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::link::HttpUrl;
+use crate::slug::Slug;
+
+/// Longest article id accepted.
+const MAX_ID_LEN: usize = 200;
+
+/// Why an article was rejected, naming the field (a path such as `image.width` or `tags[3]`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArticleError {
+    #[error("not valid JSON: {0}")]
+    Syntax(String),
+    #[error("{field}: {reason}")]
+    Field { field: String, reason: String },
+}
+
+impl ArticleError {
+    fn field(field: &str, reason: impl Into<String>) -> Self {
+        ArticleError::Field {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The offending field, for API error bodies.
+    pub fn field_name(&self) -> Option<&str> {
+        match self {
+            ArticleError::Syntax(_) => None,
+            ArticleError::Field { field, .. } => Some(field),
+        }
+    }
+}
+
+/// An article id: 1–200 characters of `A-Za-z0-9._:-`, stable for the life of the article
+/// because feeds derive their guids from it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ArticleId(String);
+
+impl ArticleId {
+    pub fn parse(s: &str) -> Result<ArticleId, String> {
+        if s.is_empty() || s.len() > MAX_ID_LEN {
+            return Err(format!("must be 1 to {MAX_ID_LEN} characters"));
+        }
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+        {
+            return Err(format!("{c:?} is not allowed; use A-Z a-z 0-9 . _ : -"));
+        }
+        Ok(ArticleId(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ArticleId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        ArticleId::parse(&s)
+    }
+}
+
+impl From<ArticleId> for String {
+    fn from(id: ArticleId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for ArticleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Published,
+    Draft,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<HttpUrl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// The lead image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    pub url: HttpUrl,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Size in bytes, for the RSS enclosure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
+}
+
+/// The kinds of Media RSS `medium`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Medium {
+    Image,
+    Video,
+    Audio,
+    Document,
+    Executable,
+}
+
+/// A medium listed explicitly by the CMS, beyond the lead image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    pub url: HttpUrl,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<Medium>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<HttpUrl>,
+}
+
+/// A validated article. Field-level rules are enforced by the field types while
+/// deserializing; the rules that relate fields to each other by `Article::check`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Article {
+    pub id: ArticleId,
+    pub url: HttpUrl,
+    pub title: String,
+    /// Section slugs; the first is the primary section.
+    pub sections: Vec<Slug>,
+    #[serde(default)]
+    pub status: Status,
+    #[serde(default, with = "rfc3339", skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<FixedOffset>>,
+    /// After validation, set whenever `published_at` is (it defaults to it).
+    #[serde(default, with = "rfc3339", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<FixedOffset>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<Author>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_html: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<Media>,
+}
+
+impl Article {
+    /// Parses and validates one article from JSON text (one NDJSON line, one API body).
+    pub fn from_json(text: &str) -> Result<Article, ArticleError> {
+        // serde would also take a struct written as an array; an article is an object.
+        if !text.trim_start().starts_with('{') {
+            return Err(not_an_object());
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let article: Article = serde_path_to_error::deserialize(&mut de).map_err(from_serde)?;
+        de.end()
+            .map_err(|e| ArticleError::Syntax(strip_position(&e.to_string())))?;
+        article.check()
+    }
+
+    /// Validates an article that arrived as part of a larger JSON document (an API array).
+    pub fn from_value(value: serde_json::Value) -> Result<Article, ArticleError> {
+        if !value.is_object() {
+            return Err(not_an_object());
+        }
+        let article: Article = serde_path_to_error::deserialize(value).map_err(from_serde)?;
+        article.check()
+    }
+
+    /// The canonical JSON of the article, as stored and as returned by the API.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an Article always serializes")
+    }
+
+    /// True when the article belongs in feeds at `now`: published and its time has come.
+    pub fn is_live_at(&self, now: DateTime<chrono::Utc>) -> bool {
+        self.status == Status::Published && self.published_at.is_some_and(|p| p <= now)
+    }
+
+    /// Cross-field rules, and normalisation that keeps feeds clean (trimmed, de-duplicated).
+    fn check(mut self) -> Result<Article, ArticleError> {
+        self.title = self.title.trim().to_owned();
+        if self.title.is_empty() {
+            return Err(ArticleError::field("title", "must not be empty"));
+        }
+        if self.sections.is_empty() {
+            return Err(ArticleError::field("sections", "must list at least one section"));
+        }
+        dedup_by_key(&mut self.sections, |s| s.as_str().to_owned());
+
+        for (i, author) in self.authors.iter_mut().enumerate() {
+            author.name = author.name.trim().to_owned();
+            if author.name.is_empty() {
+                return Err(ArticleError::field(
+                    &format!("authors[{i}].name"),
+                    "must not be empty",
+                ));
+            }
+        }
+        self.tags = self
+            .tags
+            .iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
+        dedup_by_key(&mut self.tags, |t| t.to_lowercase());
+        if let Some(mime) = self.image.as_ref().and_then(|i| i.mime.as_deref()) {
+            check_mime("image.type", mime)?;
+        }
+        for (i, media) in self.media.iter().enumerate() {
+            if let Some(mime) = media.mime.as_deref() {
+                check_mime(&format!("media[{i}].type"), mime)?;
+            }
+        }
+
+        match (self.status, self.published_at) {
+            (Status::Published, None) => {
+                return Err(ArticleError::field(
+                    "published_at",
+                    "required when status is \"published\"",
+                ));
+            }
+            (_, Some(published)) => match self.updated_at {
+                None => self.updated_at = Some(published),
+                Some(updated) if updated < published => {
+                    return Err(ArticleError::field(
+                        "updated_at",
+                        "must not be earlier than published_at",
+                    ));
+                }
+                Some(_) => {}
+            },
+            (Status::Draft, None) => {}
+        }
+        Ok(self)
+    }
+}
+
+/// Keeps the first of each group of items with the same key, in order.
+fn dedup_by_key<T>(items: &mut Vec<T>, key: impl Fn(&T) -> String) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|item| seen.insert(key(item)));
+}
+
+fn check_mime(field: &str, mime: &str) -> Result<(), ArticleError> {
+    let valid = mime.split_once('/').is_some_and(|(kind, sub)| {
+        let token = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+        };
+        token(kind) && token(sub)
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(ArticleError::field(
+            field,
+            format!("{mime:?} is not a MIME type like \"image/jpeg\""),
+        ))
+    }
+}
+
+fn not_an_object() -> ArticleError {
+    ArticleError::Syntax("an article is a JSON object: {\"id\": ..., \"url\": ...}".into())
+}
+
+fn from_serde(e: serde_path_to_error::Error<serde_json::Error>) -> ArticleError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let message = strip_position(&inner.to_string());
+    if inner.is_syntax() || inner.is_eof() {
+        return ArticleError::Syntax(message);
+    }
+    // serde reports a missing field at its parent; name the field itself.
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let field = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
+        return ArticleError::Field {
+            field,
+            reason: "required".into(),
+        };
+    }
+    if path == "." {
+        return ArticleError::Syntax(message);
+    }
+    ArticleError::Field {
+        field: path,
+        reason: message,
+    }
+}
+
+/// serde_json appends " at line L column C"; the field path says more to an editor.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Strict RFC 3339 (an offset is required), written back with `Z` for UTC.
+mod rfc3339 {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<DateTime<FixedOffset>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(dt) => s.serialize_str(&dt.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<FixedOffset>>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        DateTime::parse_from_rfc3339(&text).map(Some).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "{text:?} is not an RFC 3339 date with an offset, like 2022-05-14T09:30:00Z ({e})"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = r#"{
+      "id": "austin-shoigu-call-2022-05-14",
+      "url": "https://asianlite.example/2022/05/14/austin-speaks-with-russian-counterpart/",
+      "title": "Austin speaks with Russian counterpart for first time since Ukraine invasion",
+      "sections": ["top-news", "world"],
+      "status": "published",
+      "published_at": "2022-05-14T09:30:00Z",
+      "authors": [{"name": "Asian Lite News", "url": "https://asianlite.example/"}],
+      "summary": "In a brief statement ...",
+      "body_html": "<p>Text</p><p>https://www.youtube.com/watch?v=SJ6vaRpQ0fc</p>",
+      "tags": ["Russia", "Ukraine", "russia", " "],
+      "image": {"url": "https://cdn.asianlite.example/2022/05/austin.jpg", "type": "image/jpeg",
+                "width": 1200, "height": 675, "length": 183211, "caption": "Lloyd Austin", "credit": "Pentagon"},
+      "media": [{"url": "https://www.youtube.com/watch?v=SJ6vaRpQ0fc", "medium": "video", "duration": 95}],
+      "something_new": {"ignored": true}
+    }"#;
+
+    fn with(field: &str, value: serde_json::Value) -> String {
+        let mut doc: serde_json::Value = serde_json::from_str(SEED).unwrap();
+        if value.is_null() {
+            doc.as_object_mut().unwrap().remove(field);
+        } else {
+            doc[field] = value;
+        }
+        doc.to_string()
+    }
+
+    fn rejected_field(text: &str) -> String {
+        match Article::from_json(text) {
+            Err(ArticleError::Field { field, .. }) => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_spec_example_and_fills_defaults() {
+        let a = Article::from_json(SEED).unwrap();
+        assert_eq!(a.id.as_str(), "austin-shoigu-call-2022-05-14");
+        assert_eq!(a.updated_at, a.published_at, "updated_at defaults to published_at");
+        assert_eq!(a.tags, ["Russia", "Ukraine"], "trimmed, blank and duplicate tags dropped");
+        assert_eq!(a.image.as_ref().unwrap().length, Some(183211));
+        assert_eq!(a.media[0].medium, Some(Medium::Video));
+    }
+
+    #[test]
+    fn round_trips_through_canonical_json() {
+        let a = Article::from_json(SEED).unwrap();
+        assert_eq!(Article::from_json(&a.to_json()).unwrap(), a);
+        assert!(a.to_json().contains("\"published_at\":\"2022-05-14T09:30:00Z\""));
+    }
+
+    #[test]
+    fn names_the_field_that_is_wrong() {
+        use serde_json::json;
+        let cases = [
+            ("id", json!("has space"), "id"),
+            ("id", json!("x".repeat(201)), "id"),
+            ("url", json!("/relative/path"), "url"),
+            ("url", json!("javascript:alert(1)"), "url"),
+            ("title", json!("   "), "title"),
+            ("sections", json!([]), "sections"),
+            ("sections", json!(["world", "Top News"]), "sections[1]"),
+            ("status", json!("live"), "status"),
+            ("published_at", json!("2022-05-14 09:30"), "published_at"),
+            ("published_at", json!("2022-05-14T09:30:00"), "published_at"),
+            ("updated_at", json!("2022-05-13T09:30:00Z"), "updated_at"),
+            ("image", json!({"url": "https://x.example/a.jpg", "width": -1}), "image.width"),
+            ("image", json!({"url": "https://x.example/a.jpg", "type": "jpeg"}), "image.type"),
+            ("image", json!({"width": 3}), "image.url"),
+            ("authors", json!([{"name": ""}]), "authors[0].name"),
+            ("tags", json!(["ok", 3]), "tags[1]"),
+            ("media", json!([{"url": "ftp://x.example/a"}]), "media[0].url"),
+        ];
+        for (field, value, expected) in cases {
+            assert_eq!(rejected_field(&with(field, value.clone())), expected, "{field} = {value}");
+        }
+        for required in ["id", "url", "title", "sections", "published_at"] {
+            assert_eq!(rejected_field(&with(required, serde_json::Value::Null)), required);
+        }
+    }
+
+    #[test]
+    fn a_draft_needs_no_dates() {
+        let a = Article::from_json(
+            r#"{"id":"d1","url":"https://x.example/d","title":"T","sections":["world"],"status":"draft"}"#,
+        )
+        .unwrap();
+        assert_eq!(a.status, Status::Draft);
+        assert!(!a.is_live_at(chrono::Utc::now()));
+    }
+
+    #[test]
+    fn bad_json_is_a_syntax_error_without_positions() {
+        let trailing = format!("{SEED} trailing");
+        for text in ["{", "[1,2]", "{\"id\": }", "nope", &trailing] {
+            let err = Article::from_json(text).unwrap_err();
+            assert!(matches!(err, ArticleError::Syntax(_)), "{text}: {err:?}");
+            assert!(!err.to_string().contains(" at line "));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Conditional requests (RFC 9110 §13): does the client already hold the current feed?
+//!
+//! Precedence, as §13.2.2 orders it for GET and HEAD:
+//! 1. If `If-None-Match` is present, it alone decides: `*` matches any current feed, and a
+//!    list matches when any entity tag equals ours by weak comparison (`W/` ignored).
+//! 2. Otherwise, if `If-Modified-Since` holds a valid HTTP date (any of the three formats),
+//!    the feed is unmodified when its Last-Modified is not later than that date. An
+//!    invalid date is ignored.
+//! 3. Otherwise the request is unconditional.
+
+use std::time::SystemTime;
+
+use http::HeaderMap;
+use http::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH};
+
+/// True when a `304 Not Modified` answers the request.
+pub fn not_modified(headers: &HeaderMap, etag: &[u8], last_modified: SystemTime) -> bool {
+    let mut if_none_match = headers.get_all(IF_NONE_MATCH).iter().peekable();
+    if if_none_match.peek().is_some() {
+        return if_none_match.any(|value| etag_list_matches(value.as_bytes(), etag));
+    }
+    headers
+        .get(IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| last_modified <= since)
+}
+
+/// Whether an `If-None-Match` field value (`*` or a comma-separated list of entity tags)
+/// matches `ours` (a quoted strong tag) by weak comparison. Parsing stops at the first
+/// malformed element: what came before it still counts, nothing after it does.
+fn etag_list_matches(mut list: &[u8], ours: &[u8]) -> bool {
+    let ours = strip_weak(ours);
+    loop {
+        list = list.trim_ascii_start();
+        while let Some(rest) = list.strip_prefix(b",") {
+            list = rest.trim_ascii_start();
+        }
+        if list.is_empty() {
+            return false;
+        }
+        if list.starts_with(b"*") {
+            return true;
+        }
+        let tag = strip_weak(list);
+        let Some(body) = tag.strip_prefix(b"\"") else {
+            return false;
+        };
+        // An entity tag's characters exclude DQUOTE, so the next quote closes it.
+        let Some(end) = body.iter().position(|&b| b == b'"') else {
+            return false;
+        };
+        if &tag[..end + 2] == ours {
+            return true;
+        }
+        list = &body[end + 1..];
+    }
+}
+
+fn strip_weak(tag: &[u8]) -> &[u8] {
+    tag.strip_prefix(b"W/").unwrap_or(tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const ETAG: &[u8] = b"\"abc123\"";
+    /// Sat, 14 May 2022 09:30:00 GMT
+    const LAST_MODIFIED: u64 = 1_652_520_600;
+
+    fn check(headers: &[(&str, &str)]) -> bool {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        not_modified(&map, ETAG, UNIX_EPOCH + Duration::from_secs(LAST_MODIFIED))
+    }
+
+    #[test]
+    fn the_rules_in_order() {
+        let inm = "if-none-match";
+        let ims = "if-modified-since";
+        let cases: &[(&[(&str, &str)], bool, &str)] = &[
+            (&[], false, "unconditional"),
+            (&[(inm, "\"abc123\"")], true, "exact tag"),
+            (&[(inm, "W/\"abc123\"")], true, "weak comparison ignores W/"),
+            (&[(inm, "\"x\", \"abc123\"")], true, "list"),
+            (&[(inm, "\"x\",W/\"abc123\"")], true, "list without spaces"),
+            (&[(inm, "\"x\""), (inm, "\"abc123\"")], true, "several header lines"),
+            (&[(inm, "*")], true, "star"),
+            (&[(inm, "\"abc1234\"")], false, "other tag"),
+            (&[(inm, "abc123")], false, "unquoted is malformed"),
+            (&[(inm, "\"abc")], false, "unterminated"),
+            (&[(inm, "\"a,b\", \"abc123\"")], true, "comma inside a tag"),
+            (&[(inm, ", ,\"abc123\"")], true, "empty list elements"),
+            (&[(ims, "Sat, 14 May 2022 09:30:00 GMT")], true, "IMF-fixdate, equal"),
+            (&[(ims, "Sat, 14 May 2022 09:29:59 GMT")], false, "one second earlier"),
+            (&[(ims, "Sun, 15 May 2022 00:00:00 GMT")], true, "later"),
+            (&[(ims, "Saturday, 14-May-22 09:30:00 GMT")], true, "RFC 850 date"),
+            (&[(ims, "Sat May 14 09:30:00 2022")], true, "asctime date"),
+            (&[(ims, "yesterday")], false, "invalid date is ignored"),
+            (
+                &[(inm, "\"other\""), (ims, "Sun, 15 May 2022 00:00:00 GMT")],
+                false,
+                "If-None-Match wins over If-Modified-Since",
+            ),
+            (
+                &[(inm, "\"abc123\""), (ims, "Sat, 01 Jan 2000 00:00:00 GMT")],
+                true,
+                "If-None-Match wins even when the date says modified",
+            ),
+        ];
+        for (headers, expected, why) in cases {
+            assert_eq!(check(headers), *expected, "{why}: {headers:?}");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The accept loop: serves HTTP/1.1 and HTTP/2 on an already-bound listener until
+//! `shutdown` resolves, then lets open connections finish (bounded) and returns.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tracing::{debug, info, warn};
+
+use super::routes;
+use crate::catalog::Catalog;
+
+/// A client has this long to send its request headers (slowloris defence).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long in-flight requests get to finish after shutdown begins.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves the catalog on `listener` until `shutdown` completes.
+pub async fn run(listener: TcpListener, catalog: Catalog, shutdown: impl Future<Output = ()>) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Usually EMFILE: back off instead of spinning; the listener recovers.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let catalog = catalog.clone();
+        let service = service_fn(move |req| {
+            let response = routes::respond(&req, &catalog);
+            async move { Ok::<_, Infallible>(response) }
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+
+    drop(listener);
+    info!("shutting down: draining open connections");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => warn!("connections still open after the drain timeout"),
+    }
+}

@@ -1,0 +1,32 @@
+//! pressfeed: builds RSS 2.0 and Atom 1.0 feeds of a news site's sections once per change
+//! and serves the bytes with correct HTTP caching.
+//!
+//! Layout, in the order an article travels:
+//! - `article`   the article JSON and its validation (`Article`, `ArticleId` ...)
+//! - `slug`, `link`  validated names and URLs shared by articles and sections
+//! - `site`      `feeds/site.toml` and `feeds/sections/*.toml`: `Config`, `Section`, `Schedule`
+//! - `import`    NDJSON in, batched upserts into the store
+//! - `store`     the SQLite article store and its one feed query
+//! - `media`     media referenced by an article
+//! - `sanitize`  article HTML made safe for feeds
+//! - `build`     a section and its articles in, feed bytes out (RSS, Atom)
+//! - `catalog`   the built feeds and their header values, swapped in whole
+//! - `schedule`  when to rebuild which section; rebuilds off the request path
+//! - `http`      the hyper server: routing, conditional requests, shutdown
+//! - `app`       wires the above together for `pressfeed serve`
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod article;
+pub mod build;
+pub mod catalog;
+pub mod corpus;
+pub mod http;
+pub mod import;
+pub mod link;
+pub mod media;
+pub mod sanitize;
+pub mod schedule;
+pub mod site;
+pub mod slug;
+pub mod store;

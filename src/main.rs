@@ -1,0 +1,226 @@
+//! The `pressfeed` command line: parses flags, loads the configuration, and hands over to
+//! the library. Errors are reported here, once, with their context.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use pressfeed::site::Config;
+use pressfeed::store::Store;
+use pressfeed::{app, build, import};
+
+/// Builds RSS, Atom and JSON feeds of a news site's sections and serves them fast.
+#[derive(Parser)]
+#[command(name = "pressfeed", version, propagate_version = true)]
+struct Cli {
+    /// The site's configuration: site.toml and sections/*.toml.
+    #[arg(long, env = "PRESSFEED_FEEDS", default_value = "feeds", global = true)]
+    feeds: PathBuf,
+    /// Where the article store lives [default: data_dir of site.toml].
+    #[arg(long, env = "PRESSFEED_DATA", global = true)]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every section's feeds over HTTP, rebuilding them as articles change.
+    Serve {
+        /// Address to listen on [default: listen of site.toml].
+        #[arg(long, env = "PRESSFEED_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Load NDJSON articles (one JSON object per line; `-` for stdin), upserting by id.
+    Import {
+        /// The NDJSON file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Write every feed to a directory, as the server serves them (for a CDN or bucket).
+    Build {
+        /// The directory to write `feeds/<slug>.<format>` into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Validate the configuration; one line per problem, non-zero exit if any.
+    Check,
+    /// Print a deterministic corpus of generated articles as NDJSON (for benchmarks).
+    #[command(hide = true)]
+    Corpus {
+        #[arg(long, default_value_t = 1000)]
+        articles: usize,
+        #[arg(long, default_value_t = 20)]
+        sections: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "pressfeed=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pressfeed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Corpus {
+        articles,
+        sections,
+        seed,
+    } = cli.command
+    {
+        return corpus(articles, sections, seed);
+    }
+    let config = match Config::load(&cli.feeds) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("pressfeed: {} has problems; nothing was done", cli.feeds.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let data_dir = config.data_dir(cli.data.as_deref());
+    match cli.command {
+        Command::Check => {
+            println!(
+                "{}: site and {} sections are valid",
+                cli.feeds.display(),
+                config.sections.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { listen } => serve(config, &data_dir, listen),
+        Command::Import { file } => import_file(&data_dir, &file),
+        Command::Build { out } => build_out(&config, &data_dir, &out),
+        Command::Corpus { .. } => unreachable!("handled above"),
+    }
+}
+
+fn open_store(data_dir: &Path) -> Result<Store> {
+    Store::open(data_dir).with_context(|| format!("opening the store in {}", data_dir.display()))
+}
+
+fn serve(config: Config, data_dir: &Path, listen: Option<String>) -> Result<ExitCode> {
+    let store = open_store(data_dir)?;
+    app::seed_if_new(&config, &store)?;
+    let listen = listen.unwrap_or_else(|| config.site.listen.clone());
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        println!("pressfeed serving {} on http://{addr}/", config.dir.display());
+        for section in config.sections.iter().filter(|s| s.enabled) {
+            for format in build::Format::ALL {
+                println!("  http://{addr}/feeds/{}", format.file_name(section));
+            }
+        }
+        app::run(listener, config, store, shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("signal received");
+}
+
+fn import_file(data_dir: &Path, file: &Path) -> Result<ExitCode> {
+    let store = open_store(data_dir)?;
+    let input: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+        Box::new(BufReader::with_capacity(1 << 20, f))
+    };
+    let report = import::ndjson(input, &store, |bad| {
+        eprintln!("line {}: {}", bad.line, bad.error);
+    })?;
+    println!(
+        "imported {} articles, {} bad lines",
+        report.stored,
+        report.bad.len()
+    );
+    Ok(if report.bad.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn build_out(config: &Config, data_dir: &Path, out: &Path) -> Result<ExitCode> {
+    let store = open_store(data_dir)?;
+    let dir = out.join("feeds");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let now = chrono::Utc::now();
+    let mut written = 0;
+    for section in config.sections.iter().filter(|s| s.enabled) {
+        for feed in build::section_feeds(&store, &config.site, section, now)? {
+            let path = dir.join(&feed.name);
+            write_atomically(&path, &feed.bytes)
+                .with_context(|| format!("writing {}", path.display()))?;
+            written += 1;
+        }
+    }
+    println!("wrote {written} feeds to {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Temp file, fsync, rename: a reader (or a CDN sync) never sees half a feed.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+fn corpus(articles: usize, sections: usize, seed: u64) -> Result<ExitCode> {
+    use std::io::Write;
+    let spec = pressfeed::corpus::CorpusSpec {
+        articles,
+        sections: (1..=sections).map(|i| format!("section-{i:02}")).collect(),
+        seed,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for article in pressfeed::corpus::generate(&spec) {
+        writeln!(out, "{}", pressfeed::corpus::to_ndjson_line(&article))?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

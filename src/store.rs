@@ -1,0 +1,477 @@
+//! The article store: one SQLite file in the data directory (WAL mode), its schema and
+//! migrations, and the few queries the rest of pressfeed needs. Knows nothing of feeds' formats.
+//!
+//! Articles are kept whole as their canonical JSON, beside the columns the feed query filters
+//! and sorts on. `article_sections` only has rows for published articles, so the hot query
+//! never looks at drafts and walks one index in feed order.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use crate::article::{Article, ArticleError, ArticleId, Status};
+use crate::slug::Slug;
+
+/// The file name of the store inside the data directory.
+pub const FILE_NAME: &str = "pressfeed.sqlite3";
+
+/// Schema migrations, in order; `PRAGMA user_version` says how many a file has had.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE articles (
+        id           TEXT PRIMARY KEY,
+        status       TEXT NOT NULL,
+        published_at INTEGER,            -- unix milliseconds
+        doc          TEXT NOT NULL       -- canonical JSON of the article
+    );
+    CREATE TABLE article_sections (
+        section      TEXT NOT NULL,
+        published_at INTEGER NOT NULL,
+        article_id   TEXT NOT NULL,
+        PRIMARY KEY (section, published_at, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_sections_by_article ON article_sections (article_id);
+    CREATE INDEX article_sections_by_time ON article_sections (published_at);
+    CREATE TABLE article_tags (
+        article_id   TEXT NOT NULL,
+        tag          TEXT NOT NULL,      -- lowercased
+        PRIMARY KEY (article_id, tag)
+    ) WITHOUT ROWID;
+    -- Bumped by every write, so a server notices writes made by other processes cheaply.
+    CREATE TABLE changes (id INTEGER PRIMARY KEY CHECK (id = 1), counter INTEGER NOT NULL);
+    INSERT INTO changes VALUES (1, 0);
+    -- Validators of the feeds last built, so a restart serves the same ETag and Last-Modified.
+    CREATE TABLE feed_state (
+        name          TEXT PRIMARY KEY,  -- e.g. top-news.rss
+        hash          TEXT NOT NULL,
+        last_modified INTEGER NOT NULL   -- unix seconds
+    );
+"#];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("store {path} has schema version {found}, newer than this pressfeed knows ({known})")]
+    TooNew {
+        path: String,
+        found: usize,
+        known: usize,
+    },
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store: article {id} is unreadable: {source}")]
+    Corrupt { id: String, source: ArticleError },
+}
+
+/// What a feed asks of the store.
+#[derive(Debug, Clone)]
+pub struct FeedQuery<'a> {
+    pub sections: &'a [Slug],
+    /// Keep only articles with one of these tags (any case); empty keeps all.
+    pub tags: &'a [String],
+    pub exclude_tags: &'a [String],
+    pub limit: usize,
+    pub now: DateTime<Utc>,
+}
+
+/// The persisted validators of one built feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedState {
+    pub hash: String,
+    pub last_modified: i64,
+}
+
+/// A handle to the store; cheap to clone. Calls block, so async code runs them on a
+/// blocking thread.
+#[derive(Clone)]
+pub struct Store {
+    // One connection behind a std Mutex: every call is short and runs on a blocking
+    // thread, and SQLite serializes writers anyway.
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`, migrating its schema.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let path = data_dir.join(FILE_NAME);
+        let display = path.display().to_string();
+        let open_err = |source| StoreError::Open {
+            path: display.clone(),
+            source,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let mut conn = Connection::open(&path).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        // NORMAL is durable across application crashes in WAL mode; only a power loss may
+        // drop the last transactions, never corrupt the file.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        migrate(&mut conn, &display)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable: every write is a
+        // transaction that rolled back when the panic dropped it.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Inserts or replaces articles by id, all in one transaction.
+    pub fn upsert(&self, articles: &[Article]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO articles (id, status, published_at, doc) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET
+                   status = excluded.status, published_at = excluded.published_at, doc = excluded.doc",
+            )?;
+            let mut clear_sections =
+                tx.prepare_cached("DELETE FROM article_sections WHERE article_id = ?1")?;
+            let mut clear_tags = tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?;
+            let mut add_section = tx.prepare_cached(
+                "INSERT OR IGNORE INTO article_sections (section, published_at, article_id) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut add_tag =
+                tx.prepare_cached("INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?1, ?2)")?;
+            for article in articles {
+                let id = article.id.as_str();
+                let published = article.published_at.map(|t| t.timestamp_millis());
+                let status = match article.status {
+                    Status::Published => "published",
+                    Status::Draft => "draft",
+                };
+                put.execute(params![id, status, published, article.to_json()])?;
+                clear_sections.execute([id])?;
+                clear_tags.execute([id])?;
+                if let (Status::Published, Some(published)) = (article.status, published) {
+                    for section in &article.sections {
+                        add_section.execute(params![section.as_str(), published, id])?;
+                    }
+                }
+                for tag in &article.tags {
+                    add_tag.execute(params![id, tag.to_lowercase()])?;
+                }
+            }
+        }
+        bump_changes(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes an article from the store and so from every feed. False if it was not there.
+    pub fn retract(&self, id: &ArticleId) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let removed = tx.execute("DELETE FROM articles WHERE id = ?1", [id.as_str()])?;
+        tx.execute("DELETE FROM article_sections WHERE article_id = ?1", [id.as_str()])?;
+        tx.execute("DELETE FROM article_tags WHERE article_id = ?1", [id.as_str()])?;
+        if removed > 0 {
+            bump_changes(&tx)?;
+        }
+        tx.commit()?;
+        Ok(removed > 0)
+    }
+
+    pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        let conn = self.conn();
+        let doc: Option<String> = conn
+            .query_row("SELECT doc FROM articles WHERE id = ?1", [id.as_str()], |r| r.get(0))
+            .optional()?;
+        doc.map(|doc| decode(id.as_str(), &doc)).transpose()
+    }
+
+    /// The newest live articles of a feed: published, in one of `q.sections`, passing the
+    /// tag filters, `published_at <= now`; newest first, ties broken by id (descending) so
+    /// the order never flips between builds.
+    pub fn newest(&self, q: &FeedQuery<'_>) -> Result<Vec<Article>, StoreError> {
+        if q.sections.is_empty() || q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut sql = format!(
+            "SELECT s.article_id, a.doc FROM article_sections s JOIN articles a ON a.id = s.article_id
+             WHERE s.section IN ({}) AND s.published_at <= ?",
+            placeholders(q.sections.len())
+        );
+        let tags: Vec<String> = q.tags.iter().map(|t| t.to_lowercase()).collect();
+        let excluded: Vec<String> = q.exclude_tags.iter().map(|t| t.to_lowercase()).collect();
+        if !tags.is_empty() {
+            sql += &format!(
+                " AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = s.article_id AND t.tag IN ({}))",
+                placeholders(tags.len())
+            );
+        }
+        if !excluded.is_empty() {
+            sql += &format!(
+                " AND NOT EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = s.article_id AND t.tag IN ({}))",
+                placeholders(excluded.len())
+            );
+        }
+        sql += " ORDER BY s.published_at DESC, s.article_id DESC";
+
+        let now = q.now.timestamp_millis();
+        let values = q
+            .sections
+            .iter()
+            .map(|s| rusqlite::types::Value::from(s.as_str().to_owned()))
+            .chain(std::iter::once(now.into()))
+            .chain(tags.into_iter().map(Into::into))
+            .chain(excluded.into_iter().map(Into::into));
+
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(values))?;
+        let mut seen = std::collections::HashSet::new();
+        let mut articles = Vec::with_capacity(q.limit);
+        // Rows stream in feed order; an article in two included sections comes twice.
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let doc: String = row.get(1)?;
+            articles.push(decode(&id, &doc)?);
+            if articles.len() == q.limit {
+                break;
+            }
+        }
+        Ok(articles)
+    }
+
+    /// The earliest `published_at` after `now` of a published article: when the next
+    /// scheduled article must enter its feeds.
+    pub fn next_embargo(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let conn = self.conn();
+        let next: Option<i64> = conn.query_row(
+            "SELECT MIN(published_at) FROM article_sections WHERE published_at > ?1",
+            [now.timestamp_millis()],
+            |r| r.get(0),
+        )?;
+        Ok(next.and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
+    }
+
+    /// A number that changes whenever any process writes articles to the store.
+    pub fn change_counter(&self) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        Ok(conn.query_row("SELECT counter FROM changes", [], |r| r.get(0))?)
+    }
+
+    pub fn article_count(&self) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        Ok(conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?)
+    }
+
+    /// The validators persisted for every feed built so far.
+    pub fn feed_states(&self) -> Result<Vec<(String, FeedState)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name, hash, last_modified FROM feed_state")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                FeedState {
+                    hash: r.get(1)?,
+                    last_modified: r.get(2)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Persists the validators of feeds whose bytes changed.
+    pub fn save_feed_states(&self, states: &[(String, FeedState)]) -> Result<(), StoreError> {
+        if states.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT OR REPLACE INTO feed_state (name, hash, last_modified) VALUES (?1, ?2, ?3)",
+            )?;
+            for (name, state) in states {
+                put.execute(params![name, state.hash, state.last_modified])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: version,
+            known: MIGRATIONS.len(),
+        });
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn bump_changes(tx: &rusqlite::Transaction<'_>) -> Result<(), rusqlite::Error> {
+    tx.execute("UPDATE changes SET counter = counter + 1", [])?;
+    Ok(())
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+fn decode(id: &str, doc: &str) -> Result<Article, StoreError> {
+    Article::from_json(doc).map_err(|source| StoreError::Corrupt {
+        id: id.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(id: &str, sections: &[&str], published: &str, tags: &[&str], status: &str) -> Article {
+        Article::from_value(serde_json::json!({
+            "id": id, "url": format!("https://x.example/{id}"), "title": id,
+            "sections": sections, "published_at": published, "tags": tags, "status": status,
+        }))
+        .unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2022-06-01T00:00:00Z".parse().unwrap()
+    }
+
+    fn ids(articles: &[Article]) -> Vec<&str> {
+        articles.iter().map(|a| a.id.as_str()).collect()
+    }
+
+    fn slugs(names: &[&str]) -> Vec<Slug> {
+        names.iter().map(|s| Slug::parse(s).unwrap()).collect()
+    }
+
+    fn query<'a>(sections: &'a [Slug], limit: usize) -> FeedQuery<'a> {
+        FeedQuery { sections, tags: &[], exclude_tags: &[], limit, now: now() }
+    }
+
+    fn seeded() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .upsert(&[
+                article("a", &["world"], "2022-05-01T00:00:00Z", &["Russia"], "published"),
+                article("b", &["world", "top-news"], "2022-05-03T00:00:00Z", &["Ukraine"], "published"),
+                article("c", &["top-news"], "2022-05-02T00:00:00Z", &[], "published"),
+                article("d", &["world"], "2022-05-02T00:00:00Z", &["russia"], "draft"),
+                article("e", &["world"], "2099-01-01T00:00:00Z", &[], "published"),
+                article("f", &["world"], "2022-05-03T00:00:00Z", &[], "published"),
+            ])
+            .unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn newest_live_articles_first_with_a_stable_tie_break() {
+        let (_dir, store) = seeded();
+        let world = slugs(&["world"]);
+        assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["f", "b", "a"]);
+        assert_eq!(ids(&store.newest(&query(&world, 2)).unwrap()), ["f", "b"]);
+    }
+
+    #[test]
+    fn several_sections_without_duplicates() {
+        let (_dir, store) = seeded();
+        let both = slugs(&["world", "top-news"]);
+        assert_eq!(ids(&store.newest(&query(&both, 10)).unwrap()), ["f", "b", "c", "a"]);
+    }
+
+    #[test]
+    fn tag_filters_ignore_case() {
+        let (_dir, store) = seeded();
+        let world = slugs(&["world"]);
+        let tags = ["RUSSIA".to_owned(), "ukraine".to_owned()];
+        let q = FeedQuery { tags: &tags, ..query(&world, 10) };
+        assert_eq!(ids(&store.newest(&q).unwrap()), ["b", "a"]);
+        let q = FeedQuery { exclude_tags: &tags[..1], ..query(&world, 10) };
+        assert_eq!(ids(&store.newest(&q).unwrap()), ["f", "b"]);
+    }
+
+    #[test]
+    fn upsert_replaces_and_retract_removes() {
+        let (_dir, store) = seeded();
+        let before = store.change_counter().unwrap();
+        store
+            .upsert(&[article("f", &["business"], "2022-05-03T00:00:00Z", &[], "published")])
+            .unwrap();
+        let world = slugs(&["world"]);
+        assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["b", "a"]);
+        assert!(store.retract(&ArticleId::parse("b").unwrap()).unwrap());
+        assert!(!store.retract(&ArticleId::parse("b").unwrap()).unwrap());
+        assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["a"]);
+        assert_eq!(store.change_counter().unwrap(), before + 2);
+        assert_eq!(store.article_count().unwrap(), 5);
+    }
+
+    #[test]
+    fn the_next_embargo_is_the_earliest_future_article() {
+        let (_dir, store) = seeded();
+        let next = store.next_embargo(now()).unwrap().unwrap();
+        assert_eq!(next, "2099-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_schema_version() {
+        let (dir, store) = seeded();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.article_count().unwrap(), 6);
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        Connection::open(dir.path().join(FILE_NAME))
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew { .. })));
+    }
+
+    #[test]
+    fn feed_states_persist() {
+        let (_dir, store) = seeded();
+        let state = FeedState { hash: "abc".into(), last_modified: 42 };
+        store.save_feed_states(&[("world.rss".into(), state.clone())]).unwrap();
+        assert_eq!(store.feed_states().unwrap(), vec![("world.rss".to_owned(), state)]);
+    }
+}

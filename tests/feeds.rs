@@ -1,0 +1,237 @@
+//! Feeds over HTTP: what goes in (published, live, in the section) and how it is served.
+
+mod common;
+
+use common::{Server, article, parse_atom, parse_rss, site};
+use http::{Method, StatusCode};
+use serde_json::json;
+
+fn titles_rss(channel: &rss::Channel) -> Vec<String> {
+    channel.items().iter().map(|i| i.title().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn feeds_carry_the_newest_live_articles_of_their_sections() {
+    let feeds = site(&[("world", "limit = 3"), ("top", "include = [\"world\", \"top\"]")]);
+    let server = Server::start(
+        feeds,
+        &[
+            article("w1", &["world"], "2022-05-01T10:00:00Z", json!({})),
+            article("w2", &["world"], "2022-05-02T10:00:00+02:00", json!({})),
+            article("w3", &["world", "top"], "2022-05-03T10:00:00Z", json!({})),
+            article("w4", &["world"], "2022-05-04T10:00:00Z", json!({})),
+            article("draft", &["world"], "2022-05-05T10:00:00Z", json!({"status": "draft"})),
+            article("future", &["world"], "2099-01-01T00:00:00Z", json!({})),
+            article("t1", &["top"], "2022-05-03T12:00:00Z", json!({})),
+            article("other", &["sports"], "2022-05-06T10:00:00Z", json!({})),
+        ],
+    )
+    .await;
+
+    let rss = server.get("/feeds/world.rss").await;
+    assert_eq!(rss.status, StatusCode::OK);
+    assert_eq!(rss.header("content-type"), "application/rss+xml; charset=utf-8");
+    let channel = parse_rss(&rss.body);
+    assert_eq!(
+        titles_rss(&channel),
+        ["Title of w4", "Title of w3", "Title of w2"],
+        "newest first, limit 3, no drafts or future articles"
+    );
+
+    let atom = server.get("/feeds/top.atom").await;
+    assert_eq!(atom.header("content-type"), "application/atom+xml; charset=utf-8");
+    let feed = parse_atom(&atom.body);
+    let titles: Vec<_> = feed.entries().iter().map(|e| e.title().value.clone()).collect();
+    assert_eq!(
+        titles,
+        ["Title of w4", "Title of t1", "Title of w3", "Title of w2", "Title of w1"],
+        "included sections merged, each article once"
+    );
+}
+
+#[tokio::test]
+async fn items_have_stable_ids_dates_authors_categories_and_images() {
+    let server = Server::start(
+        site(&[("world", "")]),
+        &[article(
+            "seed",
+            &["world"],
+            "2022-05-14T09:30:00Z",
+            json!({
+                "updated_at": "2022-05-14T10:02:00Z",
+                "authors": [{"name": "Asian Lite News"}],
+                "tags": ["Russia", "Ukraine"],
+                "image": {"url": "https://cdn.example/a.jpg", "length": 183211, "width": 1200, "height": 675},
+                "body_html": "<p>Body</p><script>alert(1)</script>",
+            }),
+        )],
+    )
+    .await;
+    let channel = parse_rss(&server.get("/feeds/world.rss").await.body);
+    assert_eq!(channel.link(), "https://news.example/world/");
+    let self_link = &channel.atom_ext().unwrap().links()[0];
+    assert_eq!(self_link.rel(), "self");
+    assert_eq!(self_link.href(), "https://feeds.news.example/feeds/world.rss");
+    assert_eq!(channel.atom_ext().unwrap().links()[1].rel(), "hub");
+    assert_eq!(channel.ttl(), Some("5"));
+    let item = &channel.items()[0];
+    assert_eq!(item.guid().unwrap().value(), "tag:news.example,2000:seed");
+    assert!(!item.guid().unwrap().is_permalink());
+    assert_eq!(item.pub_date(), Some("Sat, 14 May 2022 09:30:00 +0000"));
+    assert_eq!(item.dublin_core_ext().unwrap().creators(), ["Asian Lite News"]);
+    let categories: Vec<_> = item.categories().iter().map(|c| c.name()).collect();
+    assert_eq!(categories, ["Russia", "Ukraine"]);
+    let enclosure = item.enclosure().unwrap();
+    assert_eq!(enclosure.url(), "https://cdn.example/a.jpg");
+    assert_eq!(enclosure.length(), "183211");
+    assert_eq!(enclosure.mime_type(), "image/jpeg");
+    assert!(item.content().unwrap().contains("<p>Body</p>"));
+
+    let feed = parse_atom(&server.get("/feeds/world.atom").await.body);
+    let entry = &feed.entries()[0];
+    assert_eq!(entry.id(), "tag:news.example,2000:seed");
+    assert_eq!(entry.published().unwrap().to_rfc3339(), "2022-05-14T09:30:00+00:00");
+    assert_eq!(entry.updated().to_rfc3339(), "2022-05-14T10:02:00+00:00");
+    assert_eq!(feed.updated().to_rfc3339(), "2022-05-14T10:02:00+00:00");
+    assert_eq!(entry.authors()[0].name(), "Asian Lite News");
+    let rels: Vec<_> = entry.links().iter().map(|l| l.rel()).collect();
+    assert_eq!(rels, ["alternate", "enclosure"]);
+    assert_eq!(entry.content().unwrap().content_type(), Some("html"));
+}
+
+#[tokio::test]
+async fn an_article_without_author_gets_the_site_default() {
+    let server = Server::start(
+        site(&[("world", "content = \"summary\"")]),
+        &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
+    )
+    .await;
+    let channel = parse_rss(&server.get("/feeds/world.rss").await.body);
+    let item = &channel.items()[0];
+    assert_eq!(item.dublin_core_ext().unwrap().creators(), ["Test Desk"]);
+    assert_eq!(item.content(), None, "content = summary leaves the body out");
+    assert_eq!(item.description(), Some("Summary of a"));
+}
+
+#[tokio::test]
+async fn conditional_requests_answer_304_with_the_validators() {
+    let server = Server::start(
+        site(&[("world", "max_age = 120")]),
+        &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
+    )
+    .await;
+    let full = server.get("/feeds/world.rss").await;
+    let etag = full.header("etag").to_owned();
+    let last_modified = full.header("last-modified").to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "strong ETag: {etag}");
+    assert_eq!(
+        full.header("cache-control"),
+        "public, max-age=120, stale-while-revalidate=60, stale-if-error=3600"
+    );
+    assert_eq!(full.header("vary"), "Accept-Encoding");
+
+    let listed = format!("\"nope\", W/{etag}");
+    for headers in [
+        [("if-none-match", etag.as_str())],
+        [("if-none-match", listed.as_str())],
+        [("if-none-match", "*")],
+        [("if-modified-since", last_modified.as_str())],
+    ] {
+        let reply = server.request(Method::GET, "/feeds/world.rss", &headers).await;
+        assert_eq!(reply.status, StatusCode::NOT_MODIFIED, "{headers:?}");
+        assert!(reply.body.is_empty());
+        assert_eq!(reply.header("etag"), etag);
+        assert_eq!(reply.header("last-modified"), last_modified);
+        assert_eq!(reply.header("vary"), "Accept-Encoding");
+        assert!(reply.header("cache-control").contains("max-age=120"));
+    }
+
+    let stale = [("if-none-match", "\"old\""), ("if-modified-since", last_modified.as_str())];
+    let reply = server.request(Method::GET, "/feeds/world.rss", &stale).await;
+    assert_eq!(reply.status, StatusCode::OK, "If-None-Match wins over If-Modified-Since");
+    assert_eq!(reply.body, full.body);
+}
+
+#[tokio::test]
+async fn head_unknown_feeds_and_other_methods() {
+    let server = Server::start(
+        site(&[("world", "")]),
+        &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
+    )
+    .await;
+    let get = server.get("/feeds/world.atom").await;
+    let head = server.request(Method::HEAD, "/feeds/world.atom", &[]).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("etag"), get.header("etag"));
+    assert_eq!(head.header("content-length"), get.body.len().to_string());
+
+    for path in ["/feeds/nope.rss", "/feeds/world.xml", "/feeds/", "/", "/feeds/../feeds/world.rss"] {
+        assert_eq!(server.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    for method in [Method::POST, Method::PUT, Method::DELETE] {
+        let reply = server.request(method.clone(), "/feeds/world.rss", &[]).await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(reply.header("allow"), "GET, HEAD");
+    }
+    assert_eq!(server.get("/healthz").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_write_by_another_process_shows_up_within_seconds() {
+    let server = Server::start(
+        site(&[("world", "")]),
+        &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
+    )
+    .await;
+    let before = server.get("/feeds/world.rss").await.header("etag").to_owned();
+    // A separate connection to the same SQLite file, as `pressfeed import` would open.
+    server
+        .store()
+        .upsert(&[article("b", &["world"], "2022-05-15T09:30:00Z", json!({}))])
+        .unwrap();
+    server
+        .wait_until("the new article", |s| async {
+            let channel = parse_rss(&s.get("/feeds/world.rss").await.body);
+            channel.items().len() == 2
+        })
+        .await;
+    assert_ne!(server.get("/feeds/world.rss").await.header("etag"), before);
+}
+
+#[tokio::test]
+async fn a_scheduled_article_enters_its_feed_when_its_time_comes() {
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let server = Server::start(
+        site(&[("world", "")]),
+        &[
+            article("now", &["world"], "2022-05-14T09:30:00Z", json!({})),
+            article("later", &["world"], &at.to_rfc3339(), json!({})),
+        ],
+    )
+    .await;
+    assert_eq!(parse_rss(&server.get("/feeds/world.rss").await.body).items().len(), 1);
+    server
+        .wait_until("the scheduled article", |s| async {
+            parse_rss(&s.get("/feeds/world.rss").await.body).items().len() == 2
+        })
+        .await;
+    assert!(chrono::Utc::now() >= at);
+}
+
+#[tokio::test]
+async fn a_restart_keeps_etag_and_last_modified() {
+    let data = tempfile::tempdir().unwrap();
+    pressfeed::store::Store::open(data.path())
+        .unwrap()
+        .upsert(&[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))])
+        .unwrap();
+    let server = Server::start_on(site(&[("world", "")]), data.path()).await;
+    let first = server.get("/feeds/world.atom").await;
+    let feeds = server.stop().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let server = Server::start_on(feeds, data.path()).await;
+    let again = server.get("/feeds/world.atom").await;
+    assert_eq!(again.header("etag"), first.header("etag"));
+    assert_eq!(again.header("last-modified"), first.header("last-modified"));
+}

@@ -226,7 +226,10 @@ impl Article {
             return Err(ArticleError::field("title", "must not be empty"));
         }
         if self.sections.is_empty() {
-            return Err(ArticleError::field("sections", "must list at least one section"));
+            return Err(ArticleError::field(
+                "sections",
+                "must list at least one section",
+            ));
         }
         dedup_by_key(&mut self.sections, |s| s.as_str().to_owned());
 
@@ -414,8 +417,15 @@ mod tests {
     fn parses_the_spec_example_and_fills_defaults() {
         let a = Article::from_json(SEED).unwrap();
         assert_eq!(a.id.as_str(), "austin-shoigu-call-2022-05-14");
-        assert_eq!(a.updated_at, a.published_at, "updated_at defaults to published_at");
-        assert_eq!(a.tags, ["Russia", "Ukraine"], "trimmed, blank and duplicate tags dropped");
+        assert_eq!(
+            a.updated_at, a.published_at,
+            "updated_at defaults to published_at"
+        );
+        assert_eq!(
+            a.tags,
+            ["Russia", "Ukraine"],
+            "trimmed, blank and duplicate tags dropped"
+        );
         assert_eq!(a.image.as_ref().unwrap().length, Some(183211));
         assert_eq!(a.media[0].medium, Some(Medium::Video));
     }
@@ -424,7 +434,10 @@ mod tests {
     fn round_trips_through_canonical_json() {
         let a = Article::from_json(SEED).unwrap();
         assert_eq!(Article::from_json(&a.to_json()).unwrap(), a);
-        assert!(a.to_json().contains("\"published_at\":\"2022-05-14T09:30:00Z\""));
+        assert!(
+            a.to_json()
+                .contains("\"published_at\":\"2022-05-14T09:30:00Z\"")
+        );
     }
 
     #[test]
@@ -442,18 +455,37 @@ mod tests {
             ("published_at", json!("2022-05-14 09:30"), "published_at"),
             ("published_at", json!("2022-05-14T09:30:00"), "published_at"),
             ("updated_at", json!("2022-05-13T09:30:00Z"), "updated_at"),
-            ("image", json!({"url": "https://x.example/a.jpg", "width": -1}), "image.width"),
-            ("image", json!({"url": "https://x.example/a.jpg", "type": "jpeg"}), "image.type"),
+            (
+                "image",
+                json!({"url": "https://x.example/a.jpg", "width": -1}),
+                "image.width",
+            ),
+            (
+                "image",
+                json!({"url": "https://x.example/a.jpg", "type": "jpeg"}),
+                "image.type",
+            ),
             ("image", json!({"width": 3}), "image.url"),
             ("authors", json!([{"name": ""}]), "authors[0].name"),
             ("tags", json!(["ok", 3]), "tags[1]"),
-            ("media", json!([{"url": "ftp://x.example/a"}]), "media[0].url"),
+            (
+                "media",
+                json!([{"url": "ftp://x.example/a"}]),
+                "media[0].url",
+            ),
         ];
         for (field, value, expected) in cases {
-            assert_eq!(rejected_field(&with(field, value.clone())), expected, "{field} = {value}");
+            assert_eq!(
+                rejected_field(&with(field, value.clone())),
+                expected,
+                "{field} = {value}"
+            );
         }
         for required in ["id", "url", "title", "sections", "published_at"] {
-            assert_eq!(rejected_field(&with(required, serde_json::Value::Null)), required);
+            assert_eq!(
+                rejected_field(&with(required, serde_json::Value::Null)),
+                required
+            );
         }
     }
 

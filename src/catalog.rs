@@ -94,7 +94,13 @@ mod tests {
 
     fn feed(body: &'static [u8], max_age: u32, last_modified: i64) -> Feed {
         let hash = content_hash(body);
-        Feed::new(Bytes::from_static(body), &hash, "application/rss+xml", max_age, last_modified)
+        Feed::new(
+            Bytes::from_static(body),
+            &hash,
+            "application/rss+xml",
+            max_age,
+            last_modified,
+        )
     }
 
     #[test]

@@ -70,7 +70,13 @@ mod tests {
 
     #[test]
     fn rejects_other_urls() {
-        for bad in ["/relative", "javascript:alert(1)", "ftp://x.example/", "mailto:a@b.c", "https://"] {
+        for bad in [
+            "/relative",
+            "javascript:alert(1)",
+            "ftp://x.example/",
+            "mailto:a@b.c",
+            "https://",
+        ] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad}");
         }
     }

@@ -46,11 +46,15 @@ enum Command {
     },
     /// Validate the configuration; one line per problem, non-zero exit if any.
     Check,
-    /// Print a deterministic corpus of generated articles as NDJSON (for benchmarks).
+    /// Print generated articles as NDJSON: the demo set, or a corpus for benchmarks.
     #[command(hide = true)]
     Corpus {
+        /// The bundled demo set (feeds/demo/articles.ndjson) instead of a corpus.
+        #[arg(long)]
+        demo: bool,
         #[arg(long, default_value_t = 1000)]
         articles: usize,
+        /// Spread over this many sections, `section-01` ...
         #[arg(long, default_value_t = 20)]
         sections: usize,
         #[arg(long, default_value_t = 1)]
@@ -78,18 +82,22 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Corpus {
+        demo,
         articles,
         sections,
         seed,
     } = cli.command
     {
-        return corpus(articles, sections, seed);
+        return corpus(demo, articles, sections, seed);
     }
     let config = match Config::load(&cli.feeds) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("pressfeed: {} has problems; nothing was done", cli.feeds.display());
+            eprintln!(
+                "pressfeed: {} has problems; nothing was done",
+                cli.feeds.display()
+            );
             return Ok(ExitCode::from(2));
         }
     };
@@ -124,7 +132,10 @@ fn serve(config: Config, data_dir: &Path, listen: Option<String>) -> Result<Exit
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
-        println!("pressfeed serving {} on http://{addr}/", config.dir.display());
+        println!(
+            "pressfeed serving {} on http://{addr}/",
+            config.dir.display()
+        );
         for section in config.sections.iter().filter(|s| s.enabled) {
             for format in build::Format::ALL {
                 println!("  http://{addr}/feeds/{}", format.file_name(section));
@@ -209,17 +220,22 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-fn corpus(articles: usize, sections: usize, seed: u64) -> Result<ExitCode> {
+fn corpus(demo: bool, articles: usize, sections: usize, seed: u64) -> Result<ExitCode> {
+    use pressfeed::corpus;
     use std::io::Write;
-    let spec = pressfeed::corpus::CorpusSpec {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let spec = corpus::CorpusSpec {
         articles,
         sections: (1..=sections).map(|i| format!("section-{i:02}")).collect(),
         seed,
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    for article in pressfeed::corpus::generate(&spec) {
-        writeln!(out, "{}", pressfeed::corpus::to_ndjson_line(&article))?;
+    let lines: Box<dyn Iterator<Item = serde_json::Value>> = if demo {
+        Box::new(corpus::demo_articles().into_iter())
+    } else {
+        Box::new(corpus::generate(&spec))
+    };
+    for article in lines {
+        writeln!(out, "{}", corpus::to_ndjson_line(&article))?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

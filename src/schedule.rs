@@ -45,7 +45,11 @@ impl SchedulerHandle {
 }
 
 /// Starts the scheduler thread: it builds every feed at once, then keeps them fresh.
-pub fn start(config: Arc<Config>, store: Store, catalog: Catalog) -> Result<SchedulerHandle, StoreError> {
+pub fn start(
+    config: Arc<Config>,
+    store: Store,
+    catalog: Catalog,
+) -> Result<SchedulerHandle, StoreError> {
     let validators = store.feed_states()?.into_iter().collect();
     let mut scheduler = Scheduler {
         config,

@@ -318,11 +318,17 @@ pub fn load_section(path: &Path) -> Result<Section, Problem> {
         field: Some(field.to_owned()),
         message,
     };
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     if section.slug.as_str() != stem {
         return Err(problem(
             "slug",
-            format!("{:?} does not match the file name {stem:?}", section.slug.as_str()),
+            format!(
+                "{:?} does not match the file name {stem:?}",
+                section.slug.as_str()
+            ),
         ));
     }
     section

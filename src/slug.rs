@@ -73,7 +73,16 @@ mod tests {
 
     #[test]
     fn rejects_what_cannot_be_a_file_name() {
-        for bad in ["", "-x", "Top", "a b", "../x", "a/b", "a.toml", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "-x",
+            "Top",
+            "a b",
+            "../x",
+            "a/b",
+            "a.toml",
+            &"x".repeat(65),
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad}");
         }
     }

@@ -132,7 +132,9 @@ impl Store {
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection usable: every write is a
         // transaction that rolled back when the panic dropped it.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Inserts or replaces articles by id, all in one transaction.
@@ -147,12 +149,14 @@ impl Store {
             )?;
             let mut clear_sections =
                 tx.prepare_cached("DELETE FROM article_sections WHERE article_id = ?1")?;
-            let mut clear_tags = tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?;
+            let mut clear_tags =
+                tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?;
             let mut add_section = tx.prepare_cached(
                 "INSERT OR IGNORE INTO article_sections (section, published_at, article_id) VALUES (?1, ?2, ?3)",
             )?;
-            let mut add_tag =
-                tx.prepare_cached("INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?1, ?2)")?;
+            let mut add_tag = tx.prepare_cached(
+                "INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?1, ?2)",
+            )?;
             for article in articles {
                 let id = article.id.as_str();
                 let published = article.published_at.map(|t| t.timestamp_millis());
@@ -183,8 +187,14 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let removed = tx.execute("DELETE FROM articles WHERE id = ?1", [id.as_str()])?;
-        tx.execute("DELETE FROM article_sections WHERE article_id = ?1", [id.as_str()])?;
-        tx.execute("DELETE FROM article_tags WHERE article_id = ?1", [id.as_str()])?;
+        tx.execute(
+            "DELETE FROM article_sections WHERE article_id = ?1",
+            [id.as_str()],
+        )?;
+        tx.execute(
+            "DELETE FROM article_tags WHERE article_id = ?1",
+            [id.as_str()],
+        )?;
         if removed > 0 {
             bump_changes(&tx)?;
         }
@@ -195,7 +205,11 @@ impl Store {
     pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
         let conn = self.conn();
         let doc: Option<String> = conn
-            .query_row("SELECT doc FROM articles WHERE id = ?1", [id.as_str()], |r| r.get(0))
+            .query_row(
+                "SELECT doc FROM articles WHERE id = ?1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
             .optional()?;
         doc.map(|doc| decode(id.as_str(), &doc)).transpose()
     }
@@ -355,7 +369,13 @@ fn decode(id: &str, doc: &str) -> Result<Article, StoreError> {
 mod tests {
     use super::*;
 
-    fn article(id: &str, sections: &[&str], published: &str, tags: &[&str], status: &str) -> Article {
+    fn article(
+        id: &str,
+        sections: &[&str],
+        published: &str,
+        tags: &[&str],
+        status: &str,
+    ) -> Article {
         Article::from_value(serde_json::json!({
             "id": id, "url": format!("https://x.example/{id}"), "title": id,
             "sections": sections, "published_at": published, "tags": tags, "status": status,
@@ -376,7 +396,13 @@ mod tests {
     }
 
     fn query<'a>(sections: &'a [Slug], limit: usize) -> FeedQuery<'a> {
-        FeedQuery { sections, tags: &[], exclude_tags: &[], limit, now: now() }
+        FeedQuery {
+            sections,
+            tags: &[],
+            exclude_tags: &[],
+            limit,
+            now: now(),
+        }
     }
 
     fn seeded() -> (tempfile::TempDir, Store) {
@@ -384,10 +410,28 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         store
             .upsert(&[
-                article("a", &["world"], "2022-05-01T00:00:00Z", &["Russia"], "published"),
-                article("b", &["world", "top-news"], "2022-05-03T00:00:00Z", &["Ukraine"], "published"),
+                article(
+                    "a",
+                    &["world"],
+                    "2022-05-01T00:00:00Z",
+                    &["Russia"],
+                    "published",
+                ),
+                article(
+                    "b",
+                    &["world", "top-news"],
+                    "2022-05-03T00:00:00Z",
+                    &["Ukraine"],
+                    "published",
+                ),
                 article("c", &["top-news"], "2022-05-02T00:00:00Z", &[], "published"),
-                article("d", &["world"], "2022-05-02T00:00:00Z", &["russia"], "draft"),
+                article(
+                    "d",
+                    &["world"],
+                    "2022-05-02T00:00:00Z",
+                    &["russia"],
+                    "draft",
+                ),
                 article("e", &["world"], "2099-01-01T00:00:00Z", &[], "published"),
                 article("f", &["world"], "2022-05-03T00:00:00Z", &[], "published"),
             ])
@@ -399,7 +443,10 @@ mod tests {
     fn newest_live_articles_first_with_a_stable_tie_break() {
         let (_dir, store) = seeded();
         let world = slugs(&["world"]);
-        assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["f", "b", "a"]);
+        assert_eq!(
+            ids(&store.newest(&query(&world, 10)).unwrap()),
+            ["f", "b", "a"]
+        );
         assert_eq!(ids(&store.newest(&query(&world, 2)).unwrap()), ["f", "b"]);
     }
 
@@ -407,7 +454,10 @@ mod tests {
     fn several_sections_without_duplicates() {
         let (_dir, store) = seeded();
         let both = slugs(&["world", "top-news"]);
-        assert_eq!(ids(&store.newest(&query(&both, 10)).unwrap()), ["f", "b", "c", "a"]);
+        assert_eq!(
+            ids(&store.newest(&query(&both, 10)).unwrap()),
+            ["f", "b", "c", "a"]
+        );
     }
 
     #[test]
@@ -415,9 +465,15 @@ mod tests {
         let (_dir, store) = seeded();
         let world = slugs(&["world"]);
         let tags = ["RUSSIA".to_owned(), "ukraine".to_owned()];
-        let q = FeedQuery { tags: &tags, ..query(&world, 10) };
+        let q = FeedQuery {
+            tags: &tags,
+            ..query(&world, 10)
+        };
         assert_eq!(ids(&store.newest(&q).unwrap()), ["b", "a"]);
-        let q = FeedQuery { exclude_tags: &tags[..1], ..query(&world, 10) };
+        let q = FeedQuery {
+            exclude_tags: &tags[..1],
+            ..query(&world, 10)
+        };
         assert_eq!(ids(&store.newest(&q).unwrap()), ["f", "b"]);
     }
 
@@ -426,7 +482,13 @@ mod tests {
         let (_dir, store) = seeded();
         let before = store.change_counter().unwrap();
         store
-            .upsert(&[article("f", &["business"], "2022-05-03T00:00:00Z", &[], "published")])
+            .upsert(&[article(
+                "f",
+                &["business"],
+                "2022-05-03T00:00:00Z",
+                &[],
+                "published",
+            )])
             .unwrap();
         let world = slugs(&["world"]);
         assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["b", "a"]);
@@ -441,7 +503,10 @@ mod tests {
     fn the_next_embargo_is_the_earliest_future_article() {
         let (_dir, store) = seeded();
         let next = store.next_embargo(now()).unwrap().unwrap();
-        assert_eq!(next, "2099-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(
+            next,
+            "2099-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
     }
 
     #[test]
@@ -451,9 +516,13 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.article_count().unwrap(), 6);
         let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
-        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
-        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
     }
 
@@ -464,14 +533,25 @@ mod tests {
             .unwrap()
             .pragma_update(None, "user_version", 99)
             .unwrap();
-        assert!(matches!(Store::open(dir.path()), Err(StoreError::TooNew { .. })));
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::TooNew { .. })
+        ));
     }
 
     #[test]
     fn feed_states_persist() {
         let (_dir, store) = seeded();
-        let state = FeedState { hash: "abc".into(), last_modified: 42 };
-        store.save_feed_states(&[("world.rss".into(), state.clone())]).unwrap();
-        assert_eq!(store.feed_states().unwrap(), vec![("world.rss".to_owned(), state)]);
+        let state = FeedState {
+            hash: "abc".into(),
+            last_modified: 42,
+        };
+        store
+            .save_feed_states(&[("world.rss".into(), state.clone())])
+            .unwrap();
+        assert_eq!(
+            store.feed_states().unwrap(),
+            vec![("world.rss".to_owned(), state)]
+        );
     }
 }

@@ -7,12 +7,19 @@ use http::{Method, StatusCode};
 use serde_json::json;
 
 fn titles_rss(channel: &rss::Channel) -> Vec<String> {
-    channel.items().iter().map(|i| i.title().unwrap().to_owned()).collect()
+    channel
+        .items()
+        .iter()
+        .map(|i| i.title().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn feeds_carry_the_newest_live_articles_of_their_sections() {
-    let feeds = site(&[("world", "limit = 3"), ("top", "include = [\"world\", \"top\"]")]);
+    let feeds = site(&[
+        ("world", "limit = 3"),
+        ("top", "include = [\"world\", \"top\"]"),
+    ]);
     let server = Server::start(
         feeds,
         &[
@@ -20,7 +27,12 @@ async fn feeds_carry_the_newest_live_articles_of_their_sections() {
             article("w2", &["world"], "2022-05-02T10:00:00+02:00", json!({})),
             article("w3", &["world", "top"], "2022-05-03T10:00:00Z", json!({})),
             article("w4", &["world"], "2022-05-04T10:00:00Z", json!({})),
-            article("draft", &["world"], "2022-05-05T10:00:00Z", json!({"status": "draft"})),
+            article(
+                "draft",
+                &["world"],
+                "2022-05-05T10:00:00Z",
+                json!({"status": "draft"}),
+            ),
             article("future", &["world"], "2099-01-01T00:00:00Z", json!({})),
             article("t1", &["top"], "2022-05-03T12:00:00Z", json!({})),
             article("other", &["sports"], "2022-05-06T10:00:00Z", json!({})),
@@ -30,7 +42,10 @@ async fn feeds_carry_the_newest_live_articles_of_their_sections() {
 
     let rss = server.get("/feeds/world.rss").await;
     assert_eq!(rss.status, StatusCode::OK);
-    assert_eq!(rss.header("content-type"), "application/rss+xml; charset=utf-8");
+    assert_eq!(
+        rss.header("content-type"),
+        "application/rss+xml; charset=utf-8"
+    );
     let channel = parse_rss(&rss.body);
     assert_eq!(
         titles_rss(&channel),
@@ -39,12 +54,25 @@ async fn feeds_carry_the_newest_live_articles_of_their_sections() {
     );
 
     let atom = server.get("/feeds/top.atom").await;
-    assert_eq!(atom.header("content-type"), "application/atom+xml; charset=utf-8");
+    assert_eq!(
+        atom.header("content-type"),
+        "application/atom+xml; charset=utf-8"
+    );
     let feed = parse_atom(&atom.body);
-    let titles: Vec<_> = feed.entries().iter().map(|e| e.title().value.clone()).collect();
+    let titles: Vec<_> = feed
+        .entries()
+        .iter()
+        .map(|e| e.title().value.clone())
+        .collect();
     assert_eq!(
         titles,
-        ["Title of w4", "Title of t1", "Title of w3", "Title of w2", "Title of w1"],
+        [
+            "Title of w4",
+            "Title of t1",
+            "Title of w3",
+            "Title of w2",
+            "Title of w1"
+        ],
         "included sections merged, each article once"
     );
 }
@@ -71,14 +99,20 @@ async fn items_have_stable_ids_dates_authors_categories_and_images() {
     assert_eq!(channel.link(), "https://news.example/world/");
     let self_link = &channel.atom_ext().unwrap().links()[0];
     assert_eq!(self_link.rel(), "self");
-    assert_eq!(self_link.href(), "https://feeds.news.example/feeds/world.rss");
+    assert_eq!(
+        self_link.href(),
+        "https://feeds.news.example/feeds/world.rss"
+    );
     assert_eq!(channel.atom_ext().unwrap().links()[1].rel(), "hub");
     assert_eq!(channel.ttl(), Some("5"));
     let item = &channel.items()[0];
     assert_eq!(item.guid().unwrap().value(), "tag:news.example,2000:seed");
     assert!(!item.guid().unwrap().is_permalink());
     assert_eq!(item.pub_date(), Some("Sat, 14 May 2022 09:30:00 +0000"));
-    assert_eq!(item.dublin_core_ext().unwrap().creators(), ["Asian Lite News"]);
+    assert_eq!(
+        item.dublin_core_ext().unwrap().creators(),
+        ["Asian Lite News"]
+    );
     let categories: Vec<_> = item.categories().iter().map(|c| c.name()).collect();
     assert_eq!(categories, ["Russia", "Ukraine"]);
     let enclosure = item.enclosure().unwrap();
@@ -90,7 +124,10 @@ async fn items_have_stable_ids_dates_authors_categories_and_images() {
     let feed = parse_atom(&server.get("/feeds/world.atom").await.body);
     let entry = &feed.entries()[0];
     assert_eq!(entry.id(), "tag:news.example,2000:seed");
-    assert_eq!(entry.published().unwrap().to_rfc3339(), "2022-05-14T09:30:00+00:00");
+    assert_eq!(
+        entry.published().unwrap().to_rfc3339(),
+        "2022-05-14T09:30:00+00:00"
+    );
     assert_eq!(entry.updated().to_rfc3339(), "2022-05-14T10:02:00+00:00");
     assert_eq!(feed.updated().to_rfc3339(), "2022-05-14T10:02:00+00:00");
     assert_eq!(entry.authors()[0].name(), "Asian Lite News");
@@ -109,7 +146,11 @@ async fn an_article_without_author_gets_the_site_default() {
     let channel = parse_rss(&server.get("/feeds/world.rss").await.body);
     let item = &channel.items()[0];
     assert_eq!(item.dublin_core_ext().unwrap().creators(), ["Test Desk"]);
-    assert_eq!(item.content(), None, "content = summary leaves the body out");
+    assert_eq!(
+        item.content(),
+        None,
+        "content = summary leaves the body out"
+    );
     assert_eq!(item.description(), Some("Summary of a"));
 }
 
@@ -123,7 +164,10 @@ async fn conditional_requests_answer_304_with_the_validators() {
     let full = server.get("/feeds/world.rss").await;
     let etag = full.header("etag").to_owned();
     let last_modified = full.header("last-modified").to_owned();
-    assert!(etag.starts_with('"') && etag.ends_with('"'), "strong ETag: {etag}");
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong ETag: {etag}"
+    );
     assert_eq!(
         full.header("cache-control"),
         "public, max-age=120, stale-while-revalidate=60, stale-if-error=3600"
@@ -137,7 +181,9 @@ async fn conditional_requests_answer_304_with_the_validators() {
         [("if-none-match", "*")],
         [("if-modified-since", last_modified.as_str())],
     ] {
-        let reply = server.request(Method::GET, "/feeds/world.rss", &headers).await;
+        let reply = server
+            .request(Method::GET, "/feeds/world.rss", &headers)
+            .await;
         assert_eq!(reply.status, StatusCode::NOT_MODIFIED, "{headers:?}");
         assert!(reply.body.is_empty());
         assert_eq!(reply.header("etag"), etag);
@@ -146,9 +192,18 @@ async fn conditional_requests_answer_304_with_the_validators() {
         assert!(reply.header("cache-control").contains("max-age=120"));
     }
 
-    let stale = [("if-none-match", "\"old\""), ("if-modified-since", last_modified.as_str())];
-    let reply = server.request(Method::GET, "/feeds/world.rss", &stale).await;
-    assert_eq!(reply.status, StatusCode::OK, "If-None-Match wins over If-Modified-Since");
+    let stale = [
+        ("if-none-match", "\"old\""),
+        ("if-modified-since", last_modified.as_str()),
+    ];
+    let reply = server
+        .request(Method::GET, "/feeds/world.rss", &stale)
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "If-None-Match wins over If-Modified-Since"
+    );
     assert_eq!(reply.body, full.body);
 }
 
@@ -166,11 +221,23 @@ async fn head_unknown_feeds_and_other_methods() {
     assert_eq!(head.header("etag"), get.header("etag"));
     assert_eq!(head.header("content-length"), get.body.len().to_string());
 
-    for path in ["/feeds/nope.rss", "/feeds/world.xml", "/feeds/", "/", "/feeds/../feeds/world.rss"] {
-        assert_eq!(server.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    for path in [
+        "/feeds/nope.rss",
+        "/feeds/world.xml",
+        "/feeds/",
+        "/",
+        "/feeds/../feeds/world.rss",
+    ] {
+        assert_eq!(
+            server.get(path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     for method in [Method::POST, Method::PUT, Method::DELETE] {
-        let reply = server.request(method.clone(), "/feeds/world.rss", &[]).await;
+        let reply = server
+            .request(method.clone(), "/feeds/world.rss", &[])
+            .await;
         assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
         assert_eq!(reply.header("allow"), "GET, HEAD");
     }
@@ -184,7 +251,11 @@ async fn a_write_by_another_process_shows_up_within_seconds() {
         &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
     )
     .await;
-    let before = server.get("/feeds/world.rss").await.header("etag").to_owned();
+    let before = server
+        .get("/feeds/world.rss")
+        .await
+        .header("etag")
+        .to_owned();
     // A separate connection to the same SQLite file, as `pressfeed import` would open.
     server
         .store()
@@ -210,10 +281,18 @@ async fn a_scheduled_article_enters_its_feed_when_its_time_comes() {
         ],
     )
     .await;
-    assert_eq!(parse_rss(&server.get("/feeds/world.rss").await.body).items().len(), 1);
+    assert_eq!(
+        parse_rss(&server.get("/feeds/world.rss").await.body)
+            .items()
+            .len(),
+        1
+    );
     server
         .wait_until("the scheduled article", |s| async {
-            parse_rss(&s.get("/feeds/world.rss").await.body).items().len() == 2
+            parse_rss(&s.get("/feeds/world.rss").await.body)
+                .items()
+                .len()
+                == 2
         })
         .await;
     assert!(chrono::Utc::now() >= at);

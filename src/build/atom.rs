@@ -1,6 +1,8 @@
 //! Atom 1.0 with the `atom_syndication` crate: feed metadata, entries, links, people.
 
-use atom_syndication::{Category, Content, Entry as AtomEntry, Feed, Generator, Link, Person, Text};
+use atom_syndication::{
+    Category, Content, Entry as AtomEntry, Feed, Generator, Link, Person, Text,
+};
 
 use super::{Entry, FeedSource, Format, image_mime};
 use crate::sanitize::xml_safe;

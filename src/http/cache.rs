@@ -86,23 +86,40 @@ mod tests {
     fn the_rules_in_order() {
         let inm = "if-none-match";
         let ims = "if-modified-since";
-        let cases: &[(&[(&str, &str)], bool, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], bool, &'a str);
+        let cases: &[Case] = &[
             (&[], false, "unconditional"),
             (&[(inm, "\"abc123\"")], true, "exact tag"),
             (&[(inm, "W/\"abc123\"")], true, "weak comparison ignores W/"),
             (&[(inm, "\"x\", \"abc123\"")], true, "list"),
             (&[(inm, "\"x\",W/\"abc123\"")], true, "list without spaces"),
-            (&[(inm, "\"x\""), (inm, "\"abc123\"")], true, "several header lines"),
+            (
+                &[(inm, "\"x\""), (inm, "\"abc123\"")],
+                true,
+                "several header lines",
+            ),
             (&[(inm, "*")], true, "star"),
             (&[(inm, "\"abc1234\"")], false, "other tag"),
             (&[(inm, "abc123")], false, "unquoted is malformed"),
             (&[(inm, "\"abc")], false, "unterminated"),
             (&[(inm, "\"a,b\", \"abc123\"")], true, "comma inside a tag"),
             (&[(inm, ", ,\"abc123\"")], true, "empty list elements"),
-            (&[(ims, "Sat, 14 May 2022 09:30:00 GMT")], true, "IMF-fixdate, equal"),
-            (&[(ims, "Sat, 14 May 2022 09:29:59 GMT")], false, "one second earlier"),
+            (
+                &[(ims, "Sat, 14 May 2022 09:30:00 GMT")],
+                true,
+                "IMF-fixdate, equal",
+            ),
+            (
+                &[(ims, "Sat, 14 May 2022 09:29:59 GMT")],
+                false,
+                "one second earlier",
+            ),
             (&[(ims, "Sun, 15 May 2022 00:00:00 GMT")], true, "later"),
-            (&[(ims, "Saturday, 14-May-22 09:30:00 GMT")], true, "RFC 850 date"),
+            (
+                &[(ims, "Saturday, 14-May-22 09:30:00 GMT")],
+                true,
+                "RFC 850 date",
+            ),
             (&[(ims, "Sat May 14 09:30:00 2022")], true, "asctime date"),
             (&[(ims, "yesterday")], false, "invalid date is ignored"),
             (

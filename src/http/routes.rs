@@ -18,7 +18,10 @@ pub fn respond<B>(req: &Request<B>, catalog: &Catalog) -> Response<Body> {
     match path {
         "/healthz" => text(StatusCode::OK, "ok\n"),
         "/readyz" if catalog.snapshot().ready => text(StatusCode::OK, "ready\n"),
-        "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "starting: first build not done\n"),
+        "/readyz" => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting: first build not done\n",
+        ),
         _ => match path.strip_prefix(FEEDS_PREFIX) {
             Some(name) => feed(req, catalog, name),
             None => not_found(),
@@ -39,9 +42,17 @@ fn feed<B>(req: &Request<B>, catalog: &Catalog, name: &str) -> Response<Body> {
         return response;
     }
     if cache::not_modified(req.headers(), feed.etag.as_bytes(), feed.last_modified) {
-        return with_validators(Response::new(Body::default()), feed, StatusCode::NOT_MODIFIED);
+        return with_validators(
+            Response::new(Body::default()),
+            feed,
+            StatusCode::NOT_MODIFIED,
+        );
     }
-    let mut response = with_validators(Response::new(Body::new(feed.body.clone())), feed, StatusCode::OK);
+    let mut response = with_validators(
+        Response::new(Body::new(feed.body.clone())),
+        feed,
+        StatusCode::OK,
+    );
     response
         .headers_mut()
         .insert(CONTENT_TYPE, feed.content_type.clone());
@@ -49,7 +60,11 @@ fn feed<B>(req: &Request<B>, catalog: &Catalog, name: &str) -> Response<Body> {
 }
 
 /// The headers a 200 and a 304 share (RFC 9110 §15.4.5).
-fn with_validators(mut response: Response<Body>, feed: &Feed, status: StatusCode) -> Response<Body> {
+fn with_validators(
+    mut response: Response<Body>,
+    feed: &Feed,
+    status: StatusCode,
+) -> Response<Body> {
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(ETAG, feed.etag.clone());

@@ -50,7 +50,12 @@ pub fn site(sections: &[(&str, &str)]) -> TempDir {
 }
 
 /// An article JSON object with sensible defaults; `extra` fields override them.
-pub fn article(id: &str, sections: &[&str], published_at: &str, extra: serde_json::Value) -> Article {
+pub fn article(
+    id: &str,
+    sections: &[&str],
+    published_at: &str,
+    extra: serde_json::Value,
+) -> Article {
     let mut doc = serde_json::json!({
         "id": id,
         "url": format!("https://news.example/{id}/"),

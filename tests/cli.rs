@@ -1,0 +1,289 @@
+//! The `pressfeed` binary as a newcomer and an operator use it: check, import, build, serve.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{parse_atom, parse_rss, site};
+
+fn pressfeed() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pressfeed"));
+    cmd.env_remove("PRESSFEED_FEEDS")
+        .env_remove("PRESSFEED_DATA")
+        .env_remove("PRESSFEED_LISTEN")
+        .env("RUST_LOG", "pressfeed=warn");
+    cmd
+}
+
+fn demo_feeds() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds")
+}
+
+fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn check_accepts_the_demo_site() {
+    let out = pressfeed()
+        .arg("--feeds")
+        .arg(demo_feeds())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("valid"));
+}
+
+#[test]
+fn check_reports_every_problem_and_fails() {
+    let feeds = site(&[("sports", "limit = 0"), ("ok", "")]);
+    let unix_cron = common::section("world", "").replace("0 0 0 1 1 *", "*/5 * * * *");
+    std::fs::write(feeds.path().join("sections/world.toml"), unix_cron).unwrap();
+    std::fs::write(
+        feeds.path().join("sections/bad-name.toml"),
+        common::section("other", ""),
+    )
+    .unwrap();
+    let out = pressfeed()
+        .arg("--feeds")
+        .arg(feeds.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "world.toml: schedule:",
+        "sports.toml: limit: must be between 1 and 500",
+        "bad-name.toml: slug:",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("ok.toml"));
+}
+
+#[test]
+fn import_keeps_good_lines_and_names_bad_ones() {
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let good = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","url":"https://news.example/{id}","title":"T {id}","sections":["world"],"published_at":"2022-05-01T00:00:00Z"}}"#
+        )
+    };
+    let input = [
+        good("a"),
+        r#"{"id":"b","url":"https://news.example/b","title":"B","sections":["world"],"published_at":"May 1"}"#.into(),
+        "not json".into(),
+        good("c"),
+    ]
+    .join("\n");
+    let out = run_with_stdin(
+        pressfeed()
+            .arg("--feeds")
+            .arg(feeds.path())
+            .arg("--data")
+            .arg(data.path())
+            .args(["import", "-"]),
+        &input,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "bad lines make the exit code non-zero"
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line 2: published_at:"), "{stderr}");
+    assert!(stderr.contains("line 3: not valid JSON"), "{stderr}");
+    assert!(text(&out.stdout).contains("imported 2 articles, 2 bad lines"));
+
+    let export = tempfile::tempdir().unwrap();
+    let out = pressfeed()
+        .arg("--feeds")
+        .arg(feeds.path())
+        .arg("--data")
+        .arg(data.path())
+        .arg("build")
+        .arg("--out")
+        .arg(export.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rss = std::fs::read(export.path().join("feeds/world.rss")).unwrap();
+    assert_eq!(parse_rss(&rss).items().len(), 2);
+    let atom = std::fs::read(export.path().join("feeds/world.atom")).unwrap();
+    assert_eq!(parse_atom(&atom).entries().len(), 2);
+}
+
+/// `pressfeed serve` as the README runs it, on its own process.
+struct Serve {
+    child: Child,
+    base: String,
+    urls: Vec<String>,
+}
+
+impl Serve {
+    fn start(feeds: &Path, data: &Path) -> Serve {
+        let mut child = pressfeed()
+            .arg("--feeds")
+            .arg(feeds)
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let banner = lines.next().unwrap().unwrap();
+        let base = banner
+            .split(" on ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('/')
+            .to_owned();
+        let urls = lines
+            .map_while(Result::ok)
+            .take_while(|l| l.starts_with("  http://"))
+            .map(|l| l.trim().to_owned())
+            .take(14)
+            .collect();
+        Serve { child, base, urls }
+    }
+
+    /// GETs `path` once the server is ready, with std only: this test must not share a runtime.
+    fn get(&self, path: &str) -> (u16, String) {
+        let addr = self.base.trim_start_matches("http://").to_owned();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(reply) = http_get(&addr, path)
+                && reply.0 != 503
+            {
+                return reply;
+            }
+            assert!(Instant::now() < deadline, "server did not answer {path}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.child.wait().unwrap()
+    }
+}
+
+fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    let status = reply.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+#[test]
+fn serve_runs_the_demo_site_from_a_fresh_data_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Serve::start(&demo_feeds(), data.path());
+    assert!(
+        server
+            .urls
+            .iter()
+            .any(|u| u.ends_with("/feeds/top-news.rss")),
+        "{:?}",
+        server.urls
+    );
+
+    let (status, body) = server.get("/readyz");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.get("/feeds/top-news.rss");
+    assert_eq!(status, 200);
+    let channel = parse_rss(body.as_bytes());
+    let first = &channel.items()[0];
+    assert_eq!(
+        first.title(),
+        Some("Austin speaks with Russian counterpart for first time since Ukraine invasion")
+    );
+    assert!(
+        first.content().unwrap().contains("SJ6vaRpQ0fc"),
+        "the YouTube link is in the body"
+    );
+    for url in &server.urls {
+        let path = url.trim_start_matches(&server.base);
+        assert_eq!(server.get(path).0, 200, "{url}");
+    }
+
+    // An import into the running server's store shows up without a restart.
+    let line = r#"{"id":"breaking-1","url":"https://asianlite.example/breaking-1/","title":"Breaking: imported while serving","sections":["top-news"],"published_at":"2026-01-01T00:00:00Z"}"#;
+    let out = run_with_stdin(
+        pressfeed()
+            .arg("--feeds")
+            .arg(demo_feeds())
+            .arg("--data")
+            .arg(data.path())
+            .args(["import", "-"]),
+        line,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .get("/feeds/top-news.rss")
+        .1
+        .contains("Breaking: imported while serving")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the imported article never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    assert!(server.terminate().success(), "SIGTERM is a clean shutdown");
+}
+
+#[test]
+fn the_bundled_demo_articles_are_the_generators_output() {
+    let out = pressfeed().args(["corpus", "--demo"]).output().unwrap();
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(demo_feeds().join("demo/articles.ndjson")).unwrap();
+    assert!(
+        text(&out.stdout) == committed,
+        "feeds/demo/articles.ndjson is stale: run `cargo run -- corpus --demo > feeds/demo/articles.ndjson`"
+    );
+}

@@ -36,6 +36,12 @@ pub struct Site {
     pub default_author: String,
     #[serde(default)]
     pub copyright: Option<String>,
+    /// A square logo (JSON Feed icon, Atom logo, RSS image), ideally 512×512.
+    #[serde(default)]
+    pub logo: Option<HttpUrl>,
+    /// A small icon (JSON Feed favicon, Atom icon), ideally 64×64.
+    #[serde(default)]
+    pub icon: Option<HttpUrl>,
     /// WebSub hubs announced in every feed.
     #[serde(default)]
     pub websub_hubs: Vec<HttpUrl>,

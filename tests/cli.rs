@@ -169,7 +169,6 @@ impl Serve {
             .map_while(Result::ok)
             .take_while(|l| l.starts_with("  http://"))
             .map(|l| l.trim().to_owned())
-            .take(14)
             .collect();
         Serve { child, base, urls }
     }

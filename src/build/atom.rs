@@ -1,10 +1,13 @@
-//! Atom 1.0 with the `atom_syndication` crate: feed metadata, entries, links, people.
+//! Atom 1.0 with the `atom_syndication` crate: feed metadata, entries, links, people, and
+//! the same Media RSS elements as RSS.
+
+use std::collections::BTreeMap;
 
 use atom_syndication::{
     Category, Content, Entry as AtomEntry, Feed, Generator, Link, Person, Text,
 };
 
-use super::{Entry, FeedSource, Format, image_mime};
+use super::{Entry, FeedSource, Format, media_rss};
 use crate::sanitize::xml_safe;
 
 pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> {
@@ -34,18 +37,28 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
         title: Text::plain(xml_safe(&section.title)),
         id: source.entry_id(&format!("section:{}", section.slug)),
         updated: source.updated(),
-        authors: vec![person(&site.default_author)],
+        authors: vec![Person {
+            name: xml_safe(&site.default_author).into_owned(),
+            uri: Some(site.url.to_string()),
+            ..Person::default()
+        }],
         generator: Some(Generator {
             value: "pressfeed".into(),
             uri: None,
             version: Some(env!("CARGO_PKG_VERSION").into()),
         }),
+        icon: site.icon.as_ref().map(ToString::to_string),
+        logo: site.logo.as_ref().map(ToString::to_string),
         links,
         rights: site.copyright.as_deref().map(|c| Text::plain(xml_safe(c))),
         subtitle: (!section.description.trim().is_empty())
             .then(|| Text::plain(xml_safe(&section.description))),
         lang: Some(site.language.clone()),
         entries: entries.iter().map(|e| entry(source, e)).collect(),
+        namespaces: BTreeMap::from([(
+            media_rss::PREFIX.to_owned(),
+            media_rss::NAMESPACE.to_owned(),
+        )]),
         ..Feed::default()
     };
     feed.to_string().into_bytes()
@@ -59,11 +72,11 @@ fn entry(source: &FeedSource<'_>, entry: &Entry<'_>) -> AtomEntry {
         mime_type: Some("text/html".into()),
         ..Link::default()
     }];
-    if let Some(image) = &article.image {
+    if let Some((image, mime)) = entry.lead_image() {
         links.push(Link {
-            href: image.url.to_string(),
+            href: image.page.to_string(),
             rel: "enclosure".into(),
-            mime_type: Some(image_mime(image)),
+            mime_type: Some(mime.to_owned()),
             length: image.length.map(|l| l.to_string()),
             ..Link::default()
         });
@@ -73,7 +86,15 @@ fn entry(source: &FeedSource<'_>, entry: &Entry<'_>) -> AtomEntry {
         id: source.entry_id(article.id.as_str()),
         updated: entry.updated(),
         published: Some(entry.published()),
-        authors: entry.authors.iter().map(|a| person(a)).collect(),
+        authors: entry
+            .authors
+            .iter()
+            .map(|a| Person {
+                name: a.name.clone(),
+                uri: a.url.map(str::to_owned),
+                ..Person::default()
+            })
+            .collect(),
         categories: entry
             .tags
             .iter()
@@ -89,13 +110,7 @@ fn entry(source: &FeedSource<'_>, entry: &Entry<'_>) -> AtomEntry {
             content_type: Some("html".into()),
             ..Content::default()
         }),
+        extensions: media_rss::atom_extensions(media_rss::elements(&entry.media)),
         ..AtomEntry::default()
-    }
-}
-
-fn person(name: &str) -> Person {
-    Person {
-        name: xml_safe(name).into_owned(),
-        ..Person::default()
     }
 }

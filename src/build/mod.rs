@@ -2,12 +2,15 @@
 //! Nothing here knows about HTTP or the store; the same bytes are served and exported.
 
 mod atom;
+mod json;
+mod media_rss;
 mod rss;
 
 use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 
 use crate::article::Article;
-use crate::sanitize::{clean_html, xml_safe};
+use crate::media::{self, MediaItem};
+use crate::sanitize::{clean_html, plain_text, xml_safe};
 use crate::site::{ContentMode, Section, Site};
 use crate::store::{FeedQuery, Store, StoreError};
 
@@ -19,16 +22,18 @@ const GENERATOR: &str = concat!("pressfeed ", env!("CARGO_PKG_VERSION"));
 pub enum Format {
     Rss,
     Atom,
+    Json,
 }
 
 impl Format {
-    pub const ALL: [Format; 2] = [Format::Rss, Format::Atom];
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
 
     /// The file extension, which is also the URL suffix: `/feeds/<slug>.<ext>`.
     pub fn extension(self) -> &'static str {
         match self {
             Format::Rss => "rss",
             Format::Atom => "atom",
+            Format::Json => "json",
         }
     }
 
@@ -36,6 +41,7 @@ impl Format {
         match self {
             Format::Rss => "application/rss+xml; charset=utf-8",
             Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json",
         }
     }
 
@@ -80,32 +86,51 @@ impl FeedSource<'_> {
     }
 }
 
-/// One article, ready to render: text made XML-safe, HTML sanitized, defaults applied.
+/// One article, ready to render: text made XML-safe, HTML sanitized, media collected,
+/// defaults applied.
 struct Entry<'a> {
     article: &'a Article,
     title: String,
+    /// Sanitized HTML.
     summary: Option<String>,
+    /// The summary as plain text, for formats that want text.
+    summary_text: Option<String>,
+    /// The sanitized body, when the section carries full content.
     content: Option<String>,
-    authors: Vec<String>,
+    authors: Vec<EntryAuthor<'a>>,
     tags: Vec<String>,
+    media: Vec<MediaItem>,
+}
+
+struct EntryAuthor<'a> {
+    name: String,
+    url: Option<&'a str>,
 }
 
 impl<'a> Entry<'a> {
     fn new(source: &FeedSource<'_>, article: &'a Article) -> Entry<'a> {
         let base = article.url.as_url();
         let authors = if article.authors.is_empty() {
-            vec![xml_safe(&source.site.default_author).into_owned()]
+            vec![EntryAuthor {
+                name: xml_safe(&source.site.default_author).into_owned(),
+                url: None,
+            }]
         } else {
             article
                 .authors
                 .iter()
-                .map(|a| xml_safe(&a.name).into_owned())
+                .map(|a| EntryAuthor {
+                    name: xml_safe(&a.name).into_owned(),
+                    url: a.url.as_ref().map(|u| u.as_str()),
+                })
                 .collect()
         };
+        let summary = article.summary.as_deref().map(|s| clean_html(s, base));
         Entry {
             article,
             title: xml_safe(&article.title).into_owned(),
-            summary: article.summary.as_deref().map(|s| clean_html(s, base)),
+            summary_text: summary.as_deref().map(plain_text),
+            summary,
             content: match source.section.content {
                 ContentMode::Full => article.body_html.as_deref().map(|b| clean_html(b, base)),
                 ContentMode::Summary => None,
@@ -116,7 +141,16 @@ impl<'a> Entry<'a> {
                 .iter()
                 .map(|t| xml_safe(t).into_owned())
                 .collect(),
+            media: media::collect(article),
         }
+    }
+
+    /// The lead image: collected first, so it is the first medium when there is one.
+    fn lead_image(&self) -> Option<(&MediaItem, &str)> {
+        self.article.image.as_ref()?;
+        let image = self.media.first()?;
+        // RSS requires a type; an image of unknown type is most likely a JPEG.
+        Some((image, image.mime.as_deref().unwrap_or("image/jpeg")))
     }
 
     fn published(&self) -> DateTime<FixedOffset> {
@@ -145,16 +179,8 @@ pub fn render(format: Format, source: &FeedSource<'_>) -> Vec<u8> {
     match format {
         Format::Rss => rss::render(source, &entries),
         Format::Atom => atom::render(source, &entries),
+        Format::Json => json::render(source, &entries),
     }
-}
-
-/// The MIME type of the lead image: as given, else guessed from the URL.
-fn image_mime(image: &crate::article::Image) -> String {
-    image
-        .mime
-        .clone()
-        .or_else(|| crate::media::guess_mime(image.url.as_url()).map(str::to_owned))
-        .unwrap_or_else(|| "image/jpeg".to_owned())
 }
 
 /// One built feed of a section.

@@ -1,12 +1,13 @@
-//! RSS 2.0 with the `rss` crate: channel, items, Dublin Core creators, Atom self/hub links.
+//! RSS 2.0 with the `rss` crate: channel, items, Dublin Core creators, Atom self/hub links,
+//! and Media RSS.
 
 use std::collections::BTreeMap;
 
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::{Category, Channel, Enclosure, Guid, Item};
+use rss::{Category, Channel, Enclosure, Guid, Image, Item};
 
-use super::{Entry, FeedSource, Format, image_mime};
+use super::{Entry, FeedSource, Format, media_rss};
 use crate::sanitize::xml_safe;
 
 pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> {
@@ -24,13 +25,13 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
         ..Link::default()
     }));
 
+    let title = xml_safe(&section.title).into_owned();
     let description = if section.description.trim().is_empty() {
         &section.title
     } else {
         &section.description
     };
     let channel = Channel {
-        title: xml_safe(&section.title).into_owned(),
         link: section.link.to_string(),
         description: xml_safe(description).into_owned(),
         language: Some(site.language.clone()),
@@ -40,9 +41,20 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
         docs: Some("https://www.rssboard.org/rss-specification".into()),
         // ttl is in minutes; round up so readers never poll more often than caches allow.
         ttl: Some(section.max_age.div_ceil(60).max(1).to_string()),
+        image: site.logo.as_ref().map(|logo| Image {
+            url: logo.to_string(),
+            title: title.clone(),
+            link: section.link.to_string(),
+            ..Image::default()
+        }),
         items: entries.iter().map(|e| item(source, e)).collect(),
         atom_ext: Some(AtomExtension { links }),
-        namespaces: BTreeMap::new(),
+        // The typed extensions declare their own namespaces; Media RSS is a generic one.
+        namespaces: BTreeMap::from([(
+            media_rss::PREFIX.to_owned(),
+            media_rss::NAMESPACE.to_owned(),
+        )]),
+        title,
         ..Channel::default()
     };
     channel.to_string().into_bytes()
@@ -68,15 +80,17 @@ fn item(source: &FeedSource<'_>, entry: &Entry<'_>) -> Item {
                 domain: None,
             })
             .collect(),
-        enclosure: article.image.as_ref().map(|image| Enclosure {
-            url: image.url.to_string(),
+        enclosure: entry.lead_image().map(|(image, mime)| Enclosure {
+            url: image.page.to_string(),
+            // Unknown length is 0 by convention; readers use it only as a hint.
             length: image.length.unwrap_or(0).to_string(),
-            mime_type: image_mime(image),
+            mime_type: mime.to_owned(),
         }),
         dublin_core_ext: Some(DublinCoreExtension {
-            creators: entry.authors.clone(),
+            creators: entry.authors.iter().map(|a| a.name.clone()).collect(),
             ..DublinCoreExtension::default()
         }),
+        extensions: media_rss::rss_extensions(media_rss::elements(&entry.media)),
         ..Item::default()
     }
 }

@@ -141,6 +141,7 @@ fn serve(config: Config, data_dir: &Path, listen: Option<String>) -> Result<Exit
                 println!("  http://{addr}/feeds/{}", format.file_name(section));
             }
         }
+        println!("Ctrl-C stops it.");
         app::run(listener, config, store, shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -6,10 +6,11 @@
 //! - `slug`, `link`  validated names and URLs shared by articles and sections
 //! - `site`      `feeds/site.toml` and `feeds/sections/*.toml`: `Config`, `Section`, `Schedule`
 //! - `import`    NDJSON in, batched upserts into the store
+//! - `item`      an article prepared for feeds once, at write time (`FeedItem`)
 //! - `store`     the SQLite article store and its one feed query
 //! - `media`     media referenced by an article
 //! - `sanitize`  article HTML made safe for feeds
-//! - `build`     a section and its articles in, feed bytes out (RSS, Atom)
+//! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed)
 //! - `catalog`   the built feeds and their header values, swapped in whole
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
 //! - `http`      the hyper server: routing, conditional requests, shutdown
@@ -23,6 +24,7 @@ pub mod catalog;
 pub mod corpus;
 pub mod http;
 pub mod import;
+pub mod item;
 pub mod link;
 pub mod media;
 pub mod sanitize;

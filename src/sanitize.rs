@@ -183,7 +183,10 @@ mod tests {
 
     #[test]
     fn plain_text_drops_tags_and_decodes_entities() {
-        assert_eq!(plain_text("<p>Fish &amp; <b>chips</b></p>\n<p>today</p>"), "Fish & chips today");
+        assert_eq!(
+            plain_text("<p>Fish &amp; <b>chips</b></p>\n<p>today</p>"),
+            "Fish & chips today"
+        );
         assert_eq!(plain_text("  just   words "), "just words");
     }
 

@@ -13,13 +13,15 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::article::{Article, ArticleError, ArticleId, Status};
+use crate::item::{self, FeedItem};
 use crate::slug::Slug;
 
 /// The file name of the store inside the data directory.
 pub const FILE_NAME: &str = "pressfeed.sqlite3";
 
 /// Schema migrations, in order; `PRAGMA user_version` says how many a file has had.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE articles (
         id           TEXT PRIMARY KEY,
         status       TEXT NOT NULL,
@@ -48,7 +50,12 @@ const MIGRATIONS: &[&str] = &[r#"
         hash          TEXT NOT NULL,
         last_modified INTEGER NOT NULL   -- unix seconds
     );
-"#];
+"#,
+    r#"
+    ALTER TABLE articles ADD COLUMN item TEXT;  -- the FeedItem JSON; NULL for drafts
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"#,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -72,6 +79,8 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("store: article {id} is unreadable: {source}")]
     Corrupt { id: String, source: ArticleError },
+    #[error("store: the feed item of article {id} is unreadable: {message}")]
+    CorruptItem { id: String, message: String },
 }
 
 /// What a feed asks of the store.
@@ -124,6 +133,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
         migrate(&mut conn, &display)?;
+        prepare_stale(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -139,13 +149,15 @@ impl Store {
 
     /// Inserts or replaces articles by id, all in one transaction.
     pub fn upsert(&self, articles: &[Article]) -> Result<(), StoreError> {
+        // Prepared before taking the lock: sanitizing is the slow part of a write.
+        let items: Vec<Option<String>> = articles.iter().map(item_json).collect();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
             let mut put = tx.prepare_cached(
-                "INSERT INTO articles (id, status, published_at, doc) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (id) DO UPDATE SET
-                   status = excluded.status, published_at = excluded.published_at, doc = excluded.doc",
+                "INSERT INTO articles (id, status, published_at, doc, item) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status,
+                   published_at = excluded.published_at, doc = excluded.doc, item = excluded.item",
             )?;
             let mut clear_sections =
                 tx.prepare_cached("DELETE FROM article_sections WHERE article_id = ?1")?;
@@ -157,14 +169,14 @@ impl Store {
             let mut add_tag = tx.prepare_cached(
                 "INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?1, ?2)",
             )?;
-            for article in articles {
+            for (article, item) in articles.iter().zip(items) {
                 let id = article.id.as_str();
                 let published = article.published_at.map(|t| t.timestamp_millis());
                 let status = match article.status {
                     Status::Published => "published",
                     Status::Draft => "draft",
                 };
-                put.execute(params![id, status, published, article.to_json()])?;
+                put.execute(params![id, status, published, article.to_json(), item])?;
                 clear_sections.execute([id])?;
                 clear_tags.execute([id])?;
                 if let (Status::Published, Some(published)) = (article.status, published) {
@@ -214,15 +226,15 @@ impl Store {
         doc.map(|doc| decode(id.as_str(), &doc)).transpose()
     }
 
-    /// The newest live articles of a feed: published, in one of `q.sections`, passing the
+    /// The newest live items of a feed: published, in one of `q.sections`, passing the
     /// tag filters, `published_at <= now`; newest first, ties broken by id (descending) so
     /// the order never flips between builds.
-    pub fn newest(&self, q: &FeedQuery<'_>) -> Result<Vec<Article>, StoreError> {
+    pub fn newest(&self, q: &FeedQuery<'_>) -> Result<Vec<FeedItem>, StoreError> {
         if q.sections.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
         let mut sql = format!(
-            "SELECT s.article_id, a.doc FROM article_sections s JOIN articles a ON a.id = s.article_id
+            "SELECT s.article_id, a.item FROM article_sections s JOIN articles a ON a.id = s.article_id
              WHERE s.section IN ({}) AND s.published_at <= ?",
             placeholders(q.sections.len())
         );
@@ -262,8 +274,8 @@ impl Store {
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let doc: String = row.get(1)?;
-            articles.push(decode(&id, &doc)?);
+            let item: String = row.get(1)?;
+            articles.push(decode_item(&id, &item)?);
             if articles.len() == q.limit {
                 break;
             }
@@ -358,6 +370,50 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(",")
 }
 
+fn item_json(article: &Article) -> Option<String> {
+    FeedItem::prepare(article)
+        .map(|item| serde_json::to_string(&item).expect("a FeedItem always serializes"))
+}
+
+/// Prepares every stored article again when the preparation rules changed (or the store
+/// predates prepared items), so old articles render like new ones.
+fn prepare_stale(conn: &mut Connection) -> Result<(), StoreError> {
+    let done: Option<i64> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'preparation'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if done == Some(item::PREPARATION) {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    {
+        let mut all = tx.prepare("SELECT id, doc FROM articles")?;
+        let mut put = tx.prepare("UPDATE articles SET item = ?2 WHERE id = ?1")?;
+        let mut rows = all.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let article = decode(&id, &row.get::<_, String>(1)?)?;
+            put.execute(params![id, item_json(&article)])?;
+        }
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('preparation', ?1)",
+        [item::PREPARATION],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn decode_item(id: &str, json: &str) -> Result<FeedItem, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::CorruptItem {
+        id: id.to_owned(),
+        message: e.to_string(),
+    })
+}
+
 fn decode(id: &str, doc: &str) -> Result<Article, StoreError> {
     Article::from_json(doc).map_err(|source| StoreError::Corrupt {
         id: id.to_owned(),
@@ -387,7 +443,7 @@ mod tests {
         "2022-06-01T00:00:00Z".parse().unwrap()
     }
 
-    fn ids(articles: &[Article]) -> Vec<&str> {
+    fn ids(articles: &[FeedItem]) -> Vec<&str> {
         articles.iter().map(|a| a.id.as_str()).collect()
     }
 
@@ -524,6 +580,22 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn items_are_prepared_again_when_preparation_changes() {
+        let (dir, store) = seeded();
+        drop(store);
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch("UPDATE articles SET item = NULL; UPDATE meta SET value = 0;")
+            .unwrap();
+        drop(conn);
+        let store = Store::open(dir.path()).unwrap();
+        let world = slugs(&["world"]);
+        assert_eq!(
+            ids(&store.newest(&query(&world, 10)).unwrap()),
+            ["f", "b", "a"]
+        );
     }
 
     #[test]

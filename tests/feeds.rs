@@ -314,3 +314,51 @@ async fn a_restart_keeps_etag_and_last_modified() {
     assert_eq!(again.header("etag"), first.header("etag"));
     assert_eq!(again.header("last-modified"), first.header("last-modified"));
 }
+
+#[tokio::test]
+async fn the_seed_storys_video_is_a_player_with_a_thumbnail_in_every_format() {
+    let seed =
+        pressfeed::article::Article::from_value(pressfeed::corpus::demo_articles().remove(0))
+            .unwrap();
+    let server = Server::start(site(&[("world", "")]), &[seed]).await;
+    let player = "https://www.youtube.com/embed/SJ6vaRpQ0fc";
+    let thumbnail = "https://i.ytimg.com/vi/SJ6vaRpQ0fc/hqdefault.jpg";
+
+    let channel = parse_rss(&server.get("/feeds/world.rss").await.body);
+    assert_eq!(
+        channel.namespaces()["media"],
+        "http://search.yahoo.com/mrss/"
+    );
+    let media = &channel.items()[0].extensions()["media"];
+    let contents = &media["content"];
+    assert_eq!(contents.len(), 2, "lead image and video");
+    assert_eq!(contents[0].attrs()["medium"], "image");
+    let video = &contents[1];
+    assert_eq!(video.attrs()["medium"], "video");
+    assert_eq!(video.children()["player"][0].attrs()["url"], player);
+    assert_eq!(video.children()["thumbnail"][0].attrs()["url"], thumbnail);
+    assert_eq!(
+        contents[0].children()["credit"][0].value(),
+        Some("Pentagon")
+    );
+
+    let feed = parse_atom(&server.get("/feeds/world.atom").await.body);
+    let video = &feed.entries()[0].extensions()["media"]["content"][1];
+    assert_eq!(video.children()["player"][0].attrs()["url"], player);
+    assert_eq!(video.children()["thumbnail"][0].attrs()["url"], thumbnail);
+
+    let json = server.get("/feeds/world.json").await;
+    assert_eq!(json.header("content-type"), "application/feed+json");
+    let feed: serde_json::Value = serde_json::from_slice(&json.body).unwrap();
+    assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+    let item = &feed["items"][0];
+    assert_eq!(
+        item["attachments"][0]["url"],
+        "https://www.youtube.com/watch?v=SJ6vaRpQ0fc"
+    );
+    assert_eq!(item["attachments"][0]["mime_type"], "text/html");
+    assert_eq!(
+        item["image"],
+        "https://cdn.asianlite.example/2022/05/austin.jpg"
+    );
+}

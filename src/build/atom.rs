@@ -7,10 +7,11 @@ use atom_syndication::{
     Category, Content, Entry as AtomEntry, Feed, Generator, Link, Person, Text,
 };
 
-use super::{Entry, FeedSource, Format, media_rss};
+use super::{FeedSource, Format, media_rss};
+use crate::item::FeedItem;
 use crate::sanitize::xml_safe;
 
-pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> {
+pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
     let site = source.site;
     let section = source.section;
     let mut links = vec![
@@ -54,7 +55,7 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
         subtitle: (!section.description.trim().is_empty())
             .then(|| Text::plain(xml_safe(&section.description))),
         lang: Some(site.language.clone()),
-        entries: entries.iter().map(|e| entry(source, e)).collect(),
+        entries: source.items.iter().map(|i| entry(source, i)).collect(),
         namespaces: BTreeMap::from([(
             media_rss::PREFIX.to_owned(),
             media_rss::NAMESPACE.to_owned(),
@@ -64,15 +65,14 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
     feed.to_string().into_bytes()
 }
 
-fn entry(source: &FeedSource<'_>, entry: &Entry<'_>) -> AtomEntry {
-    let article = entry.article;
+fn entry(source: &FeedSource<'_>, item: &FeedItem) -> AtomEntry {
     let mut links = vec![Link {
-        href: article.url.to_string(),
+        href: item.url.to_string(),
         rel: "alternate".into(),
         mime_type: Some("text/html".into()),
         ..Link::default()
     }];
-    if let Some((image, mime)) = entry.lead_image() {
+    if let Some((image, mime)) = item.lead_image() {
         links.push(Link {
             href: image.page.to_string(),
             rel: "enclosure".into(),
@@ -82,20 +82,20 @@ fn entry(source: &FeedSource<'_>, entry: &Entry<'_>) -> AtomEntry {
         });
     }
     AtomEntry {
-        title: Text::plain(entry.title.clone()),
-        id: source.entry_id(article.id.as_str()),
-        updated: entry.updated(),
-        published: Some(entry.published()),
-        authors: entry
-            .authors
-            .iter()
-            .map(|a| Person {
-                name: a.name.clone(),
-                uri: a.url.map(str::to_owned),
+        title: Text::plain(item.title.clone()),
+        id: source.entry_id(item.id.as_str()),
+        updated: item.updated,
+        published: Some(item.published),
+        authors: source
+            .authors(item)
+            .into_iter()
+            .map(|(name, uri)| Person {
+                name,
+                uri: uri.map(str::to_owned),
                 ..Person::default()
             })
             .collect(),
-        categories: entry
+        categories: item
             .tags
             .iter()
             .map(|t| Category {
@@ -104,13 +104,13 @@ fn entry(source: &FeedSource<'_>, entry: &Entry<'_>) -> AtomEntry {
             })
             .collect(),
         links,
-        summary: entry.summary.clone().map(Text::html),
-        content: entry.content.clone().map(|html| Content {
-            value: Some(html),
+        summary: item.summary_html.clone().map(Text::html),
+        content: source.content(item).map(|html| Content {
+            value: Some(html.to_owned()),
             content_type: Some("html".into()),
             ..Content::default()
         }),
-        extensions: media_rss::atom_extensions(media_rss::elements(&entry.media)),
+        extensions: media_rss::atom_extensions(media_rss::elements(&item.media)),
         ..AtomEntry::default()
     }
 }

@@ -1,9 +1,12 @@
 //! JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) with serde.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
-use super::{Entry, FeedSource, Format};
+use super::{FeedSource, Format};
 use crate::article::Medium;
+use crate::item::FeedItem;
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -26,7 +29,7 @@ struct JsonFeed<'a> {
 
 #[derive(Serialize)]
 struct Author<'a> {
-    name: &'a str,
+    name: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<&'a str>,
 }
@@ -75,7 +78,7 @@ struct Attachment<'a> {
     duration_in_seconds: Option<u32>,
 }
 
-pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> {
+pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
     let site = source.site;
     let section = source.section;
     let feed = JsonFeed {
@@ -87,7 +90,7 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
         icon: site.logo.as_ref().map(|u| u.as_str()),
         favicon: site.icon.as_ref().map(|u| u.as_str()),
         authors: vec![Author {
-            name: &site.default_author,
+            name: Cow::Borrowed(&site.default_author),
             url: Some(site.url.as_str()),
         }],
         language: &site.language,
@@ -99,36 +102,44 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
                 url: hub.as_str(),
             })
             .collect(),
-        items: entries.iter().map(|e| item(source, e)).collect(),
+        items: source.items.iter().map(|i| item(source, i)).collect(),
     };
     serde_json::to_vec(&feed).expect("a JSON Feed always serializes")
 }
 
-fn item<'a>(source: &FeedSource<'_>, entry: &'a Entry<'_>) -> Item<'a> {
-    let article = entry.article;
-    let content_html = entry.content.as_deref().or(entry.summary.as_deref());
-    let lead_image = article.image.as_ref().map(|i| i.url.as_str());
+fn item<'a>(source: &'a FeedSource<'_>, item: &'a FeedItem) -> Item<'a> {
+    let content_html = source.content(item).or(item.summary_html.as_deref());
+    let lead_image = item.lead_image().map(|(image, _)| image.page.as_str());
     Item {
-        id: source.entry_id(article.id.as_str()),
-        url: article.url.as_str(),
-        title: &entry.title,
+        id: source.entry_id(item.id.as_str()),
+        url: item.url.as_str(),
+        title: &item.title,
         content_html,
-        content_text: content_html.is_none().then_some(entry.title.as_str()),
-        summary: entry.summary_text.as_deref(),
-        image: lead_image.or_else(|| entry.media.iter().find_map(|m| m.preview()).map(|u| u.as_str())),
+        content_text: content_html.is_none().then_some(item.title.as_str()),
+        summary: item.summary_text.as_deref(),
+        image: lead_image.or_else(|| {
+            item.media
+                .iter()
+                .find_map(|m| m.preview())
+                .map(|u| u.as_str())
+        }),
         banner_image: lead_image,
-        date_published: entry.published().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        date_modified: entry.updated().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        authors: entry
-            .authors
-            .iter()
-            .map(|a| Author {
-                name: &a.name,
-                url: a.url,
+        date_published: item
+            .published
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        date_modified: item
+            .updated
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        authors: source
+            .authors(item)
+            .into_iter()
+            .map(|(name, url)| Author {
+                name: Cow::Owned(name),
+                url,
             })
             .collect(),
-        tags: &entry.tags,
-        attachments: entry
+        tags: &item.tags,
+        attachments: item
             .media
             .iter()
             .filter(|m| m.medium != Medium::Image)

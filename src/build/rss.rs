@@ -7,10 +7,11 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Enclosure, Guid, Image, Item};
 
-use super::{Entry, FeedSource, Format, media_rss};
+use super::{FeedSource, Format, media_rss};
+use crate::item::FeedItem;
 use crate::sanitize::xml_safe;
 
-pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> {
+pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
     let site = source.site;
     let section = source.section;
     let mut links = vec![Link {
@@ -36,7 +37,7 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
         description: xml_safe(description).into_owned(),
         language: Some(site.language.clone()),
         copyright: site.copyright.as_deref().map(|c| xml_safe(c).into_owned()),
-        last_build_date: (!entries.is_empty()).then(|| source.updated().to_rfc2822()),
+        last_build_date: (!source.items.is_empty()).then(|| source.updated().to_rfc2822()),
         generator: Some(super::GENERATOR.to_owned()),
         docs: Some("https://www.rssboard.org/rss-specification".into()),
         // ttl is in minutes; round up so readers never poll more often than caches allow.
@@ -47,7 +48,7 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
             link: section.link.to_string(),
             ..Image::default()
         }),
-        items: entries.iter().map(|e| item(source, e)).collect(),
+        items: source.items.iter().map(|i| item(source, i)).collect(),
         atom_ext: Some(AtomExtension { links }),
         // The typed extensions declare their own namespaces; Media RSS is a generic one.
         namespaces: BTreeMap::from([(
@@ -60,19 +61,18 @@ pub(super) fn render(source: &FeedSource<'_>, entries: &[Entry<'_>]) -> Vec<u8> 
     channel.to_string().into_bytes()
 }
 
-fn item(source: &FeedSource<'_>, entry: &Entry<'_>) -> Item {
-    let article = entry.article;
+fn item(source: &FeedSource<'_>, item: &FeedItem) -> Item {
     Item {
-        title: Some(entry.title.clone()),
-        link: Some(article.url.to_string()),
-        description: entry.summary.clone(),
+        title: Some(item.title.clone()),
+        link: Some(item.url.to_string()),
+        description: item.summary_html.clone(),
         guid: Some(Guid {
-            value: source.entry_id(article.id.as_str()),
+            value: source.entry_id(item.id.as_str()),
             permalink: false,
         }),
-        pub_date: Some(entry.published().to_rfc2822()),
-        content: entry.content.clone(),
-        categories: entry
+        pub_date: Some(item.published.to_rfc2822()),
+        content: source.content(item).map(str::to_owned),
+        categories: item
             .tags
             .iter()
             .map(|t| Category {
@@ -80,17 +80,23 @@ fn item(source: &FeedSource<'_>, entry: &Entry<'_>) -> Item {
                 domain: None,
             })
             .collect(),
-        enclosure: entry.lead_image().map(|(image, mime)| Enclosure {
-            url: image.page.to_string(),
-            // Unknown length is 0 by convention; readers use it only as a hint.
-            length: image.length.unwrap_or(0).to_string(),
-            mime_type: mime.to_owned(),
+        // RSS requires a positive length; without one the image is still in Media RSS.
+        enclosure: item.lead_image().and_then(|(image, mime)| {
+            Some(Enclosure {
+                url: image.page.to_string(),
+                length: image.length.filter(|&l| l > 0)?.to_string(),
+                mime_type: mime.to_owned(),
+            })
         }),
         dublin_core_ext: Some(DublinCoreExtension {
-            creators: entry.authors.iter().map(|a| a.name.clone()).collect(),
+            creators: source
+                .authors(item)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect(),
             ..DublinCoreExtension::default()
         }),
-        extensions: media_rss::rss_extensions(media_rss::elements(&entry.media)),
+        extensions: media_rss::rss_extensions(media_rss::elements(&item.media)),
         ..Item::default()
     }
 }

@@ -11,7 +11,7 @@ pub use embed::guess_mime;
 use embed::{EmbedKind, player_for};
 
 /// One medium of an article.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MediaItem {
     pub medium: Medium,
     /// The media file itself; `None` for a player (a YouTube or Vimeo video).
@@ -78,7 +78,10 @@ pub fn collect(article: &Article) -> Vec<MediaItem> {
     let mut items: Vec<MediaItem> = Vec::new();
     if let Some(image) = &article.image {
         items.push(MediaItem {
-            mime: image.mime.clone().or_else(|| guess_mime(image.url.as_url()).map(str::to_owned)),
+            mime: image
+                .mime
+                .clone()
+                .or_else(|| guess_mime(image.url.as_url()).map(str::to_owned)),
             width: image.width,
             height: image.height,
             length: image.length,
@@ -92,7 +95,10 @@ pub fn collect(article: &Article) -> Vec<MediaItem> {
         let base = match player_for(url) {
             Some(player) => MediaItem::player(player),
             None => {
-                let mime = listed.mime.clone().or_else(|| guess_mime(url).map(str::to_owned));
+                let mime = listed
+                    .mime
+                    .clone()
+                    .or_else(|| guess_mime(url).map(str::to_owned));
                 let medium = listed.medium.unwrap_or_else(|| medium_of(mime.as_deref()));
                 MediaItem {
                     mime,
@@ -192,7 +198,11 @@ mod tests {
             video.thumbnail.as_ref().unwrap().as_str(),
             "https://i.ytimg.com/vi/SJ6vaRpQ0fc/hqdefault.jpg"
         );
-        assert_eq!(video.title.as_deref(), Some("Briefing"), "the listed entry wins");
+        assert_eq!(
+            video.title.as_deref(),
+            Some("Briefing"),
+            "the listed entry wins"
+        );
         assert_eq!(video.duration, Some(95));
     }
 
@@ -202,7 +212,10 @@ mod tests {
             "body_html": "<img src=\"/uploads/a.png\" width=\"640\" alt=\"A\"><video><source src=\"clip.mp4\" type=\"video/mp4\"></video>",
         }));
         let media = collect(&a);
-        assert_eq!(media[0].file.as_ref().unwrap().as_str(), "https://news.example/uploads/a.png");
+        assert_eq!(
+            media[0].file.as_ref().unwrap().as_str(),
+            "https://news.example/uploads/a.png"
+        );
         assert_eq!(media[0].width, Some(640));
         assert_eq!(
             media[1].file.as_ref().unwrap().as_str(),

@@ -1,0 +1,141 @@
+//! `FeedItem`: a published article prepared for feeds once, when it is written, not on every
+//! build: HTML sanitized, summary as text, media collected, text made XML-safe. Builders
+//! only serialize items; the store keeps them beside the articles.
+
+use chrono::{DateTime, FixedOffset, SubsecRound};
+use serde::{Deserialize, Serialize};
+
+use crate::article::{Article, ArticleId};
+use crate::link::HttpUrl;
+use crate::media::{self, MediaItem};
+use crate::sanitize::{clean_html, plain_text, xml_safe};
+
+/// Bump when preparation changes (sanitizer rules, media extraction): the store then
+/// prepares every stored article again when it opens.
+pub const PREPARATION: i64 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedItem {
+    pub id: ArticleId,
+    pub url: HttpUrl,
+    pub title: String,
+    /// Whole seconds: feeds carry no fractions, and equal input must give equal bytes.
+    pub published: DateTime<FixedOffset>,
+    pub updated: DateTime<FixedOffset>,
+    /// Empty when the article names none: the site's default author applies at render
+    /// time, so a change of default reaches old articles too.
+    pub authors: Vec<ItemAuthor>,
+    pub tags: Vec<String>,
+    /// Sanitized HTML.
+    pub summary_html: Option<String>,
+    /// The summary as plain text, for formats that want text.
+    pub summary_text: Option<String>,
+    /// The sanitized body.
+    pub body_html: Option<String>,
+    /// Lead image first when there is one.
+    pub media: Vec<MediaItem>,
+    pub has_lead_image: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemAuthor {
+    pub name: String,
+    pub url: Option<HttpUrl>,
+}
+
+impl FeedItem {
+    /// The feed item of a published article; `None` for one that can never be in a feed
+    /// (a draft, or an article without `published_at`).
+    pub fn prepare(article: &Article) -> Option<FeedItem> {
+        if article.status != crate::article::Status::Published {
+            return None;
+        }
+        let published = article.published_at?.trunc_subsecs(0);
+        let base = article.url.as_url();
+        let summary_html = article.summary.as_deref().map(|s| clean_html(s, base));
+        Some(FeedItem {
+            id: article.id.clone(),
+            url: article.url.clone(),
+            title: xml_safe(&article.title).into_owned(),
+            published,
+            updated: article.updated_at.unwrap_or(published).trunc_subsecs(0),
+            authors: article
+                .authors
+                .iter()
+                .map(|a| ItemAuthor {
+                    name: xml_safe(&a.name).into_owned(),
+                    url: a.url.clone(),
+                })
+                .collect(),
+            tags: article
+                .tags
+                .iter()
+                .map(|t| xml_safe(t).into_owned())
+                .collect(),
+            summary_text: summary_html.as_deref().map(plain_text),
+            summary_html,
+            body_html: article.body_html.as_deref().map(|b| clean_html(b, base)),
+            media: media::collect(article),
+            has_lead_image: article.image.is_some(),
+        })
+    }
+
+    /// The lead image and its MIME type (an image of unknown type is most likely a JPEG).
+    pub fn lead_image(&self) -> Option<(&MediaItem, &str)> {
+        let image = self.media.first().filter(|_| self.has_lead_image)?;
+        Some((image, image.mime.as_deref().unwrap_or("image/jpeg")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(extra: serde_json::Value) -> Article {
+        let mut doc = serde_json::json!({
+            "id": "a", "url": "https://news.example/a/", "title": "Bell\u{7} rings",
+            "sections": ["world"], "published_at": "2022-05-14T09:30:00.123+02:00",
+            "summary": "<p>Fish &amp; <b>chips</b></p>",
+            "body_html": "<p>ok</p><script>x()</script><img src=\"/i.png\">",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        Article::from_value(doc).unwrap()
+    }
+
+    #[test]
+    fn prepares_text_html_and_media_once() {
+        let item = FeedItem::prepare(&article(serde_json::json!({}))).unwrap();
+        assert_eq!(item.title, "Bell rings");
+        assert_eq!(item.published.to_rfc3339(), "2022-05-14T09:30:00+02:00");
+        assert_eq!(item.updated, item.published);
+        assert_eq!(item.summary_text.as_deref(), Some("Fish & chips"));
+        let body = item.body_html.as_deref().unwrap();
+        assert!(
+            !body.contains("script") && body.contains("https://news.example/i.png"),
+            "{body}"
+        );
+        assert_eq!(item.media.len(), 1);
+        assert!(
+            item.lead_image().is_none(),
+            "a body image is not a lead image"
+        );
+    }
+
+    #[test]
+    fn drafts_have_no_feed_item() {
+        assert!(FeedItem::prepare(&article(serde_json::json!({"status": "draft"}))).is_none());
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let item = FeedItem::prepare(&article(serde_json::json!({
+            "image": {"url": "https://cdn.example/a.webp"},
+        })))
+        .unwrap();
+        let back: FeedItem = serde_json::from_str(&serde_json::to_string(&item).unwrap()).unwrap();
+        assert_eq!(back, item);
+        assert_eq!(item.lead_image().unwrap().1, "image/webp");
+    }
+}

@@ -9,7 +9,9 @@ use tokio::net::TcpListener;
 use tracing::info;
 
 use crate::catalog::Catalog;
+use crate::http::Shared;
 use crate::import::{self, ImportError};
+use crate::metrics::Metrics;
 use crate::schedule;
 use crate::site::Config;
 use crate::store::{Store, StoreError};
@@ -56,8 +58,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AppError> {
     let catalog = Catalog::default();
-    let scheduler = schedule::start(Arc::new(config), store, catalog.clone())?;
-    crate::http::run(listener, catalog, shutdown).await;
+    let metrics = Arc::new(Metrics::default());
+    let scheduler = schedule::start(Arc::new(config), store, catalog.clone(), metrics.clone())?;
+    crate::http::run(listener, Shared { catalog, metrics }, shutdown).await;
     tokio::task::spawn_blocking(move || scheduler.stop())
         .await
         .ok();

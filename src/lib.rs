@@ -13,7 +13,8 @@
 //! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed)
 //! - `catalog`   the built feeds and their header values, swapped in whole
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
-//! - `http`      the hyper server: routing, conditional requests, shutdown
+//! - `metrics`   counters and gauges for `/metrics`
+//! - `http`      the hyper server: routing, conditional requests, content codings, shutdown
 //! - `app`       wires the above together for `pressfeed serve`
 #![forbid(unsafe_code)]
 
@@ -27,6 +28,7 @@ pub mod import;
 pub mod item;
 pub mod link;
 pub mod media;
+pub mod metrics;
 pub mod sanitize;
 pub mod schedule;
 pub mod site;

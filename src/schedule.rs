@@ -1,13 +1,22 @@
-//! The scheduler: decides when each section's feeds are rebuilt (its cron schedule, any
-//! write to the store by any process, a scheduled article's time coming) and rebuilds them
-//! on its own thread, publishing a new catalog snapshot. Requests never wait for it.
+//! The scheduler: decides when each section's feeds are rebuilt and rebuilds them on its
+//! own thread, publishing a new catalog snapshot. Requests never wait for it.
+//!
+//! A section is rebuilt when
+//! - its cron `schedule` fires (a periodic re-collect, whatever else happens);
+//! - a write touched one of its included sections: in-process writers say so through a
+//!   `Notifier` (rebuilt after a short debounce that coalesces bursts), and writes by other
+//!   processes show up in the store's change log, read every `POLL`;
+//! - one of its scheduled articles' time comes (a timer on the next embargo);
+//! - the configuration is reloaded.
+//!
+//! A failed rebuild is logged and retried; the last good feeds stay served.
 
 use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -15,29 +24,57 @@ use tracing::{error, info, warn};
 
 use crate::build;
 use crate::catalog::{Catalog, Feed, Snapshot, content_hash};
-use crate::site::Config;
+use crate::metrics::{Metrics, SectionLabel};
+use crate::site::{Config, Section};
 use crate::slug::Slug;
 use crate::store::{FeedState, Store, StoreError};
 
-/// How often the store's change counter is read; bounds how late a write by another
-/// process (an import, a replica) shows up.
-const POLL: Duration = Duration::from_secs(1);
+/// How often the store's change log is read: bounds how late a write by another process
+/// (an import, a replica) shows up. The read is one indexed query.
+const POLL: Duration = Duration::from_millis(250);
+/// Quiet time after a notification before rebuilding, so a burst is one rebuild...
+const DEBOUNCE: Duration = Duration::from_millis(50);
+/// ...but a steady stream still gets rebuilds this often.
+const MAX_DEBOUNCE: Duration = Duration::from_millis(250);
 
-/// Messages to the scheduler thread.
 enum Message {
+    /// Articles were written by this process.
+    Changed,
+    /// The configuration changed: new sections, edits, removals.
+    Reload(Arc<Config>),
     Stop,
 }
 
-/// The running scheduler; dropping it does not stop it, `stop` does.
+/// Tells the scheduler about changes made in this process. Cheap to clone.
+#[derive(Clone)]
+pub struct Notifier(Sender<Message>);
+
+impl Notifier {
+    /// Articles were upserted or retracted: rebuild the affected feeds now.
+    pub fn articles_changed(&self) {
+        let _ = self.0.send(Message::Changed);
+    }
+
+    /// Serve `config` from now on.
+    pub fn reload(&self, config: Arc<Config>) {
+        let _ = self.0.send(Message::Reload(config));
+    }
+}
+
+/// The running scheduler; `stop` ends it.
 pub struct SchedulerHandle {
-    tx: Sender<Message>,
+    notifier: Notifier,
     thread: JoinHandle<()>,
 }
 
 impl SchedulerHandle {
+    pub fn notifier(&self) -> Notifier {
+        self.notifier.clone()
+    }
+
     /// Asks the thread to stop and waits for the rebuild in progress, if any.
     pub fn stop(self) {
-        let _ = self.tx.send(Message::Stop);
+        let _ = self.notifier.0.send(Message::Stop);
         if self.thread.join().is_err() {
             error!("the scheduler thread panicked");
         }
@@ -49,106 +86,235 @@ pub fn start(
     config: Arc<Config>,
     store: Store,
     catalog: Catalog,
+    metrics: Arc<Metrics>,
 ) -> Result<SchedulerHandle, StoreError> {
     let validators = store.feed_states()?.into_iter().collect();
+    let seen = store.change_counter()?;
     let mut scheduler = Scheduler {
+        dirty: enabled(&config).map(|s| s.slug.clone()).collect(),
         config,
         store,
         catalog,
+        metrics,
         validators,
+        seen,
+        next_cron: HashMap::new(),
+        embargo_checked: Utc::now(),
+        next_embargo: None,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("scheduler".into())
         .spawn(move || scheduler.run(&rx))
         .expect("spawning the scheduler thread");
-    Ok(SchedulerHandle { tx, thread })
+    Ok(SchedulerHandle {
+        notifier: Notifier(tx),
+        thread,
+    })
+}
+
+fn enabled(config: &Config) -> impl Iterator<Item = &Section> {
+    config.sections.iter().filter(|s| s.enabled)
 }
 
 struct Scheduler {
     config: Arc<Config>,
     store: Store,
     catalog: Catalog,
+    metrics: Arc<Metrics>,
     /// Validators of every feed built so far, by file name; mirrors the store's copy.
     validators: HashMap<String, FeedState>,
+    /// Sections to rebuild at the next opportunity.
+    dirty: BTreeSet<Slug>,
+    /// The store's change counter as last read.
+    seen: i64,
+    next_cron: HashMap<Slug, Option<DateTime<Utc>>>,
+    /// Articles published up to this instant are in the feeds.
+    embargo_checked: DateTime<Utc>,
+    next_embargo: Option<DateTime<Utc>>,
 }
 
 impl Scheduler {
     fn run(&mut self, rx: &Receiver<Message>) {
-        let sections: Vec<Slug> = self.enabled().map(|s| s.slug.clone()).collect();
-        let mut dirty: BTreeSet<Slug> = sections.iter().cloned().collect();
-        let mut next_cron: HashMap<Slug, Option<DateTime<Utc>>> = HashMap::new();
-        let mut seen_changes = None;
-        let mut next_embargo = None;
-
+        self.next_embargo = self.store.next_embargo(Utc::now()).unwrap_or(None);
         loop {
             let now = Utc::now();
-            for section in self.enabled() {
-                let due = next_cron
-                    .entry(section.slug.clone())
-                    .or_insert_with(|| section.schedule.next_after(now));
-                if due.is_some_and(|due| due <= now) {
-                    dirty.insert(section.slug.clone());
-                    *due = section.schedule.next_after(now);
-                }
+            self.collect_due(now);
+            if !self.dirty.is_empty() {
+                self.rebuild_dirty(now);
             }
-            match self.store.change_counter() {
-                Ok(counter) if seen_changes != Some(counter) => {
-                    if seen_changes.is_some() {
-                        dirty.extend(sections.iter().cloned());
+            let wait = self.until_next_due(Utc::now());
+            match rx.recv_timeout(wait) {
+                Ok(message) => {
+                    if !self.handle(message) || !self.debounce(rx) {
+                        return;
                     }
-                    seen_changes = Some(counter);
-                    next_embargo = self.store.next_embargo(now).unwrap_or(None);
                 }
-                Ok(_) => {}
-                Err(e) => warn!(error = %e, "cannot read the store's change counter"),
-            }
-            if next_embargo.is_some_and(|at| at <= now) {
-                dirty.extend(sections.iter().cloned());
-                next_embargo = self.store.next_embargo(now).unwrap_or(None);
-            }
-
-            if !dirty.is_empty() {
-                // A panic in a builder must not take the scheduler down: the last good
-                // feeds stay served and the sections stay dirty for the next attempt.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| self.rebuild(&dirty, now))) {
-                    Ok(Ok(())) => dirty.clear(),
-                    Ok(Err(e)) => error!(error = %e, "rebuild failed; will retry"),
-                    Err(_) => error!("rebuild panicked; will retry"),
-                }
-            }
-
-            match rx.recv_timeout(POLL) {
-                Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
             }
         }
     }
 
-    fn enabled(&self) -> impl Iterator<Item = &crate::site::Section> {
-        self.config.sections.iter().filter(|s| s.enabled)
+    /// Applies a message; false means stop.
+    fn handle(&mut self, message: Message) -> bool {
+        match message {
+            // The store's change log says which sections; it is read in `collect_due`.
+            Message::Changed => {}
+            Message::Reload(config) => {
+                self.config = config;
+                self.next_cron.clear();
+                self.dirty = enabled(&self.config).map(|s| s.slug.clone()).collect();
+            }
+            Message::Stop => return false,
+        }
+        true
     }
 
-    /// Rebuilds the `dirty` sections, keeps every other section's feeds as they are, and
+    /// Waits until messages stop coming for `DEBOUNCE` (at most `MAX_DEBOUNCE`); false
+    /// means stop.
+    fn debounce(&mut self, rx: &Receiver<Message>) -> bool {
+        let deadline = Instant::now() + MAX_DEBOUNCE;
+        loop {
+            let wait = DEBOUNCE.min(deadline.saturating_duration_since(Instant::now()));
+            match rx.recv_timeout(wait) {
+                Ok(message) => {
+                    if !self.handle(message) {
+                        return false;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => return false,
+                Err(RecvTimeoutError::Timeout) => return true,
+            }
+        }
+    }
+
+    /// Marks dirty every section whose cron fired, whose articles changed, or whose
+    /// scheduled article's time came.
+    fn collect_due(&mut self, now: DateTime<Utc>) {
+        let config = self.config.clone();
+        for section in enabled(&config) {
+            let due = self
+                .next_cron
+                .entry(section.slug.clone())
+                .or_insert_with(|| section.schedule.next_after(now));
+            if due.is_some_and(|due| due <= now) {
+                self.dirty.insert(section.slug.clone());
+                *due = section.schedule.next_after(now);
+            }
+        }
+
+        match self.store.changes_since(self.seen) {
+            Ok(changes) if changes.counter != self.seen => {
+                self.seen = changes.counter;
+                self.mark_affected(changes.sections.as_ref());
+                self.next_embargo = self.store.next_embargo(now).unwrap_or(None);
+            }
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "cannot read the store's changes"),
+        }
+
+        if self.next_embargo.is_some_and(|at| at <= now) {
+            match self
+                .store
+                .sections_published_between(self.embargo_checked, now)
+            {
+                Ok(sections) => {
+                    self.mark_affected(Some(&sections));
+                    self.embargo_checked = now;
+                    self.next_embargo = self.store.next_embargo(now).unwrap_or(None);
+                }
+                Err(e) => warn!(error = %e, "cannot read scheduled articles"),
+            }
+        }
+    }
+
+    /// Marks dirty the enabled sections that include any of `changed` (all when `None`).
+    fn mark_affected(&mut self, changed: Option<&BTreeSet<String>>) {
+        for section in enabled(&self.config) {
+            let affected = changed.is_none_or(|changed| {
+                section
+                    .included_sections()
+                    .iter()
+                    .any(|s| changed.contains(s.as_str()))
+            });
+            if affected {
+                self.dirty.insert(section.slug.clone());
+            }
+        }
+    }
+
+    /// How long to sleep: until the next poll, cron firing or embargo, whichever is first.
+    fn until_next_due(&self, now: DateTime<Utc>) -> Duration {
+        let next = self
+            .next_cron
+            .values()
+            .flatten()
+            .chain(self.next_embargo.iter())
+            .min()
+            .map(|at| (*at - now).to_std().unwrap_or(Duration::ZERO));
+        next.map_or(POLL, |next| next.min(POLL))
+    }
+
+    fn rebuild_dirty(&mut self, now: DateTime<Utc>) {
+        let started = Instant::now();
+        // A panic in a builder must not take the scheduler down: the last good feeds stay
+        // served and the sections stay dirty for the next attempt.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.rebuild(now))) {
+            Ok(Ok(())) => {
+                let elapsed = started.elapsed();
+                info!(
+                    sections = self.dirty.len(),
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    "feeds rebuilt"
+                );
+                self.metrics.rebuilds.inc();
+                self.metrics.rebuild_seconds.observe(elapsed.as_secs_f64());
+                self.metrics
+                    .last_rebuild
+                    .set(Utc::now().timestamp_millis() as f64 / 1000.0);
+                if let Ok(count) = self.store.article_count() {
+                    self.metrics.articles.set(count);
+                }
+                self.dirty.clear();
+            }
+            Ok(Err(e)) => {
+                self.metrics.rebuild_failures.inc();
+                error!(error = %e, "rebuild failed; will retry");
+            }
+            Err(_) => {
+                self.metrics.rebuild_failures.inc();
+                error!("rebuild panicked; will retry");
+            }
+        }
+    }
+
+    /// Rebuilds the dirty sections, keeps every other section's feeds as they are, and
     /// publishes the result as one snapshot.
-    fn rebuild(&mut self, dirty: &BTreeSet<Slug>, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let started = std::time::Instant::now();
+    fn rebuild(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let old = self.catalog.snapshot();
         let mut feeds = HashMap::new();
         let mut changed = Vec::new();
-        for section in self.enabled() {
+        for section in enabled(&self.config) {
             let names = build::Format::ALL.map(|f| f.file_name(section));
             let kept: Option<Vec<_>> = names
                 .iter()
                 .map(|name| old.feeds.get(name).map(|feed| (name.clone(), feed.clone())))
                 .collect();
-            if let (false, Some(kept)) = (dirty.contains(&section.slug), kept) {
+            if let (false, Some(kept)) = (self.dirty.contains(&section.slug), kept) {
                 feeds.extend(kept);
                 continue;
             }
+            self.metrics
+                .section_builds
+                .get_or_create(&SectionLabel {
+                    section: section.slug.to_string(),
+                })
+                .inc();
             for built in build::section_feeds(&self.store, &self.config.site, section, now)? {
                 let hash = content_hash(&built.bytes);
-                let last_modified = match self.validators.get(&built.name) {
+                let previous = self.validators.get(&built.name);
+                let last_modified = match previous {
                     Some(state) if state.hash == hash => state.last_modified,
                     // Never backwards, even if the clock is.
                     Some(state) => now.timestamp().max(state.last_modified),
@@ -158,17 +324,29 @@ impl Scheduler {
                     hash,
                     last_modified,
                 };
-                if self.validators.get(&built.name) != Some(&state) {
+                if previous != Some(&state) {
                     changed.push((built.name.clone(), state.clone()));
                 }
-                let feed = Feed::new(
-                    Bytes::from(built.bytes),
-                    &state.hash,
-                    built.format.content_type(),
-                    section.max_age,
-                    last_modified,
-                );
-                feeds.insert(built.name, Arc::new(feed));
+                let feed = match old.feeds.get(&built.name) {
+                    // Same bytes: reuse the compressed variants.
+                    Some(feed) if feed.hash == state.hash => {
+                        if feed.max_age == section.max_age
+                            && feed.last_modified_secs() == last_modified
+                        {
+                            feed.clone()
+                        } else {
+                            Arc::new(feed.with_headers(section.max_age, last_modified))
+                        }
+                    }
+                    _ => Arc::new(Feed::new(
+                        Bytes::from(built.bytes),
+                        &state.hash,
+                        built.format.content_type(),
+                        section.max_age,
+                        last_modified,
+                    )),
+                };
+                feeds.insert(built.name, feed);
             }
         }
         self.store.save_feed_states(&changed)?;
@@ -176,11 +354,6 @@ impl Scheduler {
             self.validators.insert(name, state);
         }
         self.catalog.publish(Snapshot { feeds, ready: true });
-        info!(
-            sections = dirty.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "feeds rebuilt"
-        );
         Ok(())
     }
 }

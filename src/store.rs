@@ -5,6 +5,7 @@
 //! and sorts on. `article_sections` only has rows for published articles, so the hot query
 //! never looks at drafts and walks one index in feed order.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -55,7 +56,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE articles ADD COLUMN item TEXT;  -- the FeedItem JSON; NULL for drafts
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 "#,
+    r#"
+    -- The sections each write touched (before and after), so a reader rebuilds only those.
+    CREATE TABLE section_changes (
+        counter INTEGER NOT NULL,
+        section TEXT NOT NULL,
+        PRIMARY KEY (counter, section)
+    ) WITHOUT ROWID;
+"#,
 ];
+
+/// Writes whose touched sections are remembered; a reader further behind rebuilds all.
+const CHANGE_LOG_KEEP: i64 = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -92,6 +104,16 @@ pub struct FeedQuery<'a> {
     pub exclude_tags: &'a [String],
     pub limit: usize,
     pub now: DateTime<Utc>,
+}
+
+/// What changed in the store since a reader last looked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// The change counter now; pass it to the next `changes_since`.
+    pub counter: i64,
+    /// The article sections touched, or `None` when the reader is so far behind that the
+    /// log no longer says: then every section counts as changed.
+    pub sections: Option<BTreeSet<String>>,
 }
 
 /// The persisted validators of one built feed.
@@ -151,6 +173,7 @@ impl Store {
     pub fn upsert(&self, articles: &[Article]) -> Result<(), StoreError> {
         // Prepared before taking the lock: sanitizing is the slow part of a write.
         let items: Vec<Option<String>> = articles.iter().map(item_json).collect();
+        let mut touched = BTreeSet::new();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
@@ -171,6 +194,7 @@ impl Store {
             )?;
             for (article, item) in articles.iter().zip(items) {
                 let id = article.id.as_str();
+                touched.extend(sections_of(&tx, id)?);
                 let published = article.published_at.map(|t| t.timestamp_millis());
                 let status = match article.status {
                     Status::Published => "published",
@@ -182,6 +206,7 @@ impl Store {
                 if let (Status::Published, Some(published)) = (article.status, published) {
                     for section in &article.sections {
                         add_section.execute(params![section.as_str(), published, id])?;
+                        touched.insert(section.as_str().to_owned());
                     }
                 }
                 for tag in &article.tags {
@@ -189,7 +214,7 @@ impl Store {
                 }
             }
         }
-        bump_changes(&tx)?;
+        bump_changes(&tx, &touched)?;
         tx.commit()?;
         Ok(())
     }
@@ -198,6 +223,7 @@ impl Store {
     pub fn retract(&self, id: &ArticleId) -> Result<bool, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let touched = sections_of(&tx, id.as_str())?.into_iter().collect();
         let removed = tx.execute("DELETE FROM articles WHERE id = ?1", [id.as_str()])?;
         tx.execute(
             "DELETE FROM article_sections WHERE article_id = ?1",
@@ -208,7 +234,7 @@ impl Store {
             [id.as_str()],
         )?;
         if removed > 0 {
-            bump_changes(&tx)?;
+            bump_changes(&tx, &touched)?;
         }
         tx.commit()?;
         Ok(removed > 0)
@@ -295,10 +321,45 @@ impl Store {
         Ok(next.and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
     }
 
+    /// The sections of articles whose `published_at` falls in `(after, until]`: the feeds a
+    /// scheduled article enters when its time comes.
+    pub fn sections_published_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT section FROM article_sections WHERE published_at > ?1 AND published_at <= ?2",
+        )?;
+        let rows = stmt.query_map([after.timestamp_millis(), until.timestamp_millis()], |r| {
+            r.get(0)
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// A number that changes whenever any process writes articles to the store.
     pub fn change_counter(&self) -> Result<i64, StoreError> {
         let conn = self.conn();
         Ok(conn.query_row("SELECT counter FROM changes", [], |r| r.get(0))?)
+    }
+
+    /// What writes since change counter `seen` touched. Cheap when nothing changed.
+    pub fn changes_since(&self, seen: i64) -> Result<Changes, StoreError> {
+        let conn = self.conn();
+        let counter: i64 = conn.query_row("SELECT counter FROM changes", [], |r| r.get(0))?;
+        let sections = if counter == seen {
+            Some(BTreeSet::new())
+        } else if seen < counter - CHANGE_LOG_KEEP || seen > counter {
+            None
+        } else {
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT section FROM section_changes WHERE counter > ?1",
+            )?;
+            let rows = stmt.query_map([seen], |r| r.get(0))?;
+            Some(rows.collect::<Result<_, _>>()?)
+        };
+        Ok(Changes { counter, sections })
     }
 
     pub fn article_count(&self) -> Result<i64, StoreError> {
@@ -361,9 +422,34 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn bump_changes(tx: &rusqlite::Transaction<'_>) -> Result<(), rusqlite::Error> {
-    tx.execute("UPDATE changes SET counter = counter + 1", [])?;
+/// Counts a write and logs the sections it touched, forgetting writes older than the log keeps.
+fn bump_changes(
+    tx: &rusqlite::Transaction<'_>,
+    touched: &BTreeSet<String>,
+) -> Result<(), rusqlite::Error> {
+    let counter: i64 = tx.query_row(
+        "UPDATE changes SET counter = counter + 1 RETURNING counter",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut log =
+        tx.prepare_cached("INSERT INTO section_changes (counter, section) VALUES (?1, ?2)")?;
+    for section in touched {
+        log.execute(params![counter, section])?;
+    }
+    tx.execute(
+        "DELETE FROM section_changes WHERE counter <= ?1",
+        [counter - CHANGE_LOG_KEEP],
+    )?;
     Ok(())
+}
+
+/// The sections an article is in feeds of now (none for a draft).
+fn sections_of(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Vec<String>, rusqlite::Error> {
+    let mut stmt =
+        tx.prepare_cached("SELECT section FROM article_sections WHERE article_id = ?1")?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    rows.collect()
 }
 
 fn placeholders(n: usize) -> String {
@@ -553,6 +639,39 @@ mod tests {
         assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["a"]);
         assert_eq!(store.change_counter().unwrap(), before + 2);
         assert_eq!(store.article_count().unwrap(), 5);
+    }
+
+    #[test]
+    fn the_change_log_names_the_sections_before_and_after() {
+        let (_dir, store) = seeded();
+        let seen = store.change_counter().unwrap();
+        assert_eq!(
+            store.changes_since(seen).unwrap().sections,
+            Some(BTreeSet::new())
+        );
+        store
+            .upsert(&[article(
+                "a",
+                &["business"],
+                "2022-05-01T00:00:00Z",
+                &[],
+                "published",
+            )])
+            .unwrap();
+        let changes = store.changes_since(seen).unwrap();
+        assert_eq!(changes.counter, seen + 1);
+        let expected: BTreeSet<String> = ["business".into(), "world".into()].into();
+        assert_eq!(changes.sections, Some(expected));
+        store.retract(&ArticleId::parse("c").unwrap()).unwrap();
+        let changes = store.changes_since(seen + 1).unwrap();
+        assert_eq!(changes.sections, Some(["top-news".to_owned()].into()));
+        assert_eq!(
+            store
+                .changes_since(seen - CHANGE_LOG_KEEP - 1)
+                .unwrap()
+                .sections,
+            None
+        );
     }
 
     #[test]

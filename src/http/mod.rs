@@ -1,8 +1,22 @@
 //! The HTTP side: accept loop and shutdown (`server`), routing (`routes`), conditional
-//! requests (`cache`). It only picks prebuilt bytes and headers; it never builds a feed.
+//! requests (`cache`), content negotiation (`encoding`). It only picks prebuilt bytes and
+//! headers; it never builds a feed.
 
 pub mod cache;
+pub mod encoding;
 mod routes;
 mod server;
 
+use std::sync::Arc;
+
 pub use server::run;
+
+use crate::catalog::Catalog;
+use crate::metrics::Metrics;
+
+/// What every request handler can read.
+#[derive(Clone)]
+pub struct Shared {
+    pub catalog: Catalog,
+    pub metrics: Arc<Metrics>,
+}

@@ -1,36 +1,39 @@
-//! Routing: a request and the current catalog in, a response out. Reads the catalog once
-//! and copies nothing but reference-counted bytes and precomputed header values.
+//! Routing: a request and the shared state in, a response out. A feed request reads the
+//! catalog once and copies nothing but reference-counted bytes and prebuilt header values.
 
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, LAST_MODIFIED, VARY};
+use http::header::{
+    ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED, VARY,
+};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 
-use super::cache;
-use crate::catalog::{Catalog, Feed};
+use super::{Shared, cache, encoding};
+use crate::catalog::{Feed, Variant};
 
 pub type Body = Full<Bytes>;
 
 const FEEDS_PREFIX: &str = "/feeds/";
 
-pub fn respond<B>(req: &Request<B>, catalog: &Catalog) -> Response<Body> {
+pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
     let path = req.uri().path();
     match path {
         "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/readyz" if catalog.snapshot().ready => text(StatusCode::OK, "ready\n"),
+        "/readyz" if shared.catalog.snapshot().ready => text(StatusCode::OK, "ready\n"),
         "/readyz" => text(
             StatusCode::SERVICE_UNAVAILABLE,
             "starting: first build not done\n",
         ),
+        "/metrics" => metrics(shared),
         _ => match path.strip_prefix(FEEDS_PREFIX) {
-            Some(name) => feed(req, catalog, name),
+            Some(name) => feed(req, shared, name),
             None => not_found(),
         },
     }
 }
 
-fn feed<B>(req: &Request<B>, catalog: &Catalog, name: &str) -> Response<Body> {
-    let snapshot = catalog.snapshot();
+fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
+    let snapshot = shared.catalog.snapshot();
     let Some(feed) = snapshot.feeds.get(name) else {
         return not_found();
     };
@@ -41,21 +44,25 @@ fn feed<B>(req: &Request<B>, catalog: &Catalog, name: &str) -> Response<Body> {
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
-    if cache::not_modified(req.headers(), feed.etag.as_bytes(), feed.last_modified) {
-        return with_validators(
-            Response::new(Body::default()),
-            feed,
-            StatusCode::NOT_MODIFIED,
-        );
+    let Some(coding) = encoding::negotiate(req.headers()) else {
+        let mut response = text(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding\n");
+        response
+            .headers_mut()
+            .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+        return response;
+    };
+    let variant = feed.variant(coding);
+    if cache::not_modified(req.headers(), variant.etag.as_bytes(), feed.last_modified) {
+        let response = Response::new(Body::default());
+        return with_validators(response, feed, variant, StatusCode::NOT_MODIFIED);
     }
-    let mut response = with_validators(
-        Response::new(Body::new(feed.body.clone())),
-        feed,
-        StatusCode::OK,
-    );
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, feed.content_type.clone());
+    let response = Response::new(Body::new(variant.body.clone()));
+    let mut response = with_validators(response, feed, variant, StatusCode::OK);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, feed.content_type.clone());
+    if let Some(coding) = &variant.content_encoding {
+        headers.insert(CONTENT_ENCODING, coding.clone());
+    }
     response
 }
 
@@ -63,14 +70,24 @@ fn feed<B>(req: &Request<B>, catalog: &Catalog, name: &str) -> Response<Body> {
 fn with_validators(
     mut response: Response<Body>,
     feed: &Feed,
+    variant: &Variant,
     status: StatusCode,
 ) -> Response<Body> {
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(ETAG, feed.etag.clone());
+    headers.insert(ETAG, variant.etag.clone());
     headers.insert(LAST_MODIFIED, feed.last_modified_header.clone());
     headers.insert(CACHE_CONTROL, feed.cache_control.clone());
     headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    response
+}
+
+fn metrics(shared: &Shared) -> Response<Body> {
+    let mut response = Response::new(Body::new(Bytes::from(shared.metrics.encode())));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
     response
 }
 

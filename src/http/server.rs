@@ -12,8 +12,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
+use super::Shared;
 use super::routes;
-use crate::catalog::Catalog;
 
 /// A client has this long to send its request headers (slowloris defence).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -21,7 +21,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves the catalog on `listener` until `shutdown` completes.
-pub async fn run(listener: TcpListener, catalog: Catalog, shutdown: impl Future<Output = ()>) {
+pub async fn run(listener: TcpListener, shared: Shared, shutdown: impl Future<Output = ()>) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -44,9 +44,9 @@ pub async fn run(listener: TcpListener, catalog: Catalog, shutdown: impl Future<
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let catalog = catalog.clone();
+        let shared = shared.clone();
         let service = service_fn(move |req| {
-            let response = routes::respond(&req, &catalog);
+            let response = routes::respond(&req, &shared);
             async move { Ok::<_, Infallible>(response) }
         });
         let connection = builder

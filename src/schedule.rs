@@ -31,7 +31,7 @@ use crate::store::{FeedState, Store, StoreError};
 
 /// How often the store's change log is read: bounds how late a write by another process
 /// (an import, a replica) shows up. The read is one indexed query.
-const POLL: Duration = Duration::from_millis(250);
+const POLL: Duration = Duration::from_millis(100);
 /// Quiet time after a notification before rebuilding, so a burst is one rebuild...
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// ...but a steady stream still gets rebuilds this often.

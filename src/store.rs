@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+// Write transactions are IMMEDIATE: a deferred one that reads first and then writes fails
+// with SQLITE_BUSY_SNAPSHOT (no retry) when another process wrote in between.
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use crate::article::{Article, ArticleError, ArticleId, Status};
 use crate::item::{self, FeedItem};
@@ -175,7 +177,7 @@ impl Store {
         let items: Vec<Option<String>> = articles.iter().map(item_json).collect();
         let mut touched = BTreeSet::new();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut put = tx.prepare_cached(
                 "INSERT INTO articles (id, status, published_at, doc, item) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -222,7 +224,7 @@ impl Store {
     /// Removes an article from the store and so from every feed. False if it was not there.
     pub fn retract(&self, id: &ArticleId) -> Result<bool, StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let touched = sections_of(&tx, id.as_str())?.into_iter().collect();
         let removed = tx.execute("DELETE FROM articles WHERE id = ?1", [id.as_str()])?;
         tx.execute(
@@ -389,7 +391,7 @@ impl Store {
             return Ok(());
         }
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR REPLACE INTO feed_state (name, hash, last_modified) VALUES (?1, ?2, ?3)",
@@ -414,7 +416,7 @@ fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
         });
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
@@ -474,7 +476,7 @@ fn prepare_stale(conn: &mut Connection) -> Result<(), StoreError> {
     if done == Some(item::PREPARATION) {
         return Ok(());
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut all = tx.prepare("SELECT id, doc FROM articles")?;
         let mut put = tx.prepare("UPDATE articles SET item = ?2 WHERE id = ?1")?;

@@ -1,0 +1,251 @@
+//! HTTP caching the way aggregators need it: codings made once, negotiated per request,
+//! validators that never lie, and rebuilds that are coalesced.
+
+mod common;
+
+use std::io::Read;
+use std::time::Duration;
+
+use common::{Server, article, parse_rss, site};
+use http::{Method, StatusCode};
+use serde_json::json;
+
+async fn metric(server: &Server, name: &str) -> f64 {
+    let text = server.get("/metrics").await.text().to_owned();
+    text.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+    out
+}
+
+async fn one_article_server(extra: &str) -> Server {
+    Server::start(
+        site(&[("world", extra)]),
+        &[article(
+            "a",
+            &["world"],
+            "2022-05-14T09:30:00Z",
+            json!({"body_html": "<p>long enough to compress well</p>".repeat(50)}),
+        )],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn each_coding_is_its_own_representation() {
+    let server = one_article_server("").await;
+    let plain = server.get("/feeds/world.rss").await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    let server = &server;
+    let get = |ae: &'static str| async move {
+        server
+            .request(Method::GET, "/feeds/world.rss", &[("accept-encoding", ae)])
+            .await
+    };
+
+    let gz = get("gzip").await;
+    assert_eq!(gz.header("content-encoding"), "gzip");
+    assert_eq!(gunzip(&gz.body), plain.body);
+    assert!(gz.body.len() < plain.body.len() / 3);
+
+    let br = get("gzip, deflate, br").await;
+    assert_eq!(br.header("content-encoding"), "br");
+    assert_eq!(unbrotli(&br.body), plain.body);
+
+    let etags = [plain.header("etag"), gz.header("etag"), br.header("etag")];
+    assert!(
+        etags[1].ends_with("-gz\"") && etags[2].ends_with("-br\""),
+        "{etags:?}"
+    );
+    assert_ne!(etags[0], etags[1]);
+    for reply in [&plain, &gz, &br] {
+        assert_eq!(reply.header("vary"), "Accept-Encoding");
+        assert_eq!(reply.header("last-modified"), plain.header("last-modified"));
+        assert_eq!(
+            reply.header("content-type"),
+            "application/rss+xml; charset=utf-8"
+        );
+    }
+
+    assert_eq!(
+        get("br;q=0, gzip;q=0.5").await.header("content-encoding"),
+        "gzip"
+    );
+    assert!(
+        get("identity, gzip;q=0")
+            .await
+            .headers
+            .get("content-encoding")
+            .is_none()
+    );
+    assert_eq!(get("*").await.header("content-encoding"), "br");
+    let refused = get("identity;q=0").await;
+    assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
+
+    let head = server
+        .request(
+            Method::HEAD,
+            "/feeds/world.rss",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-length"), gz.body.len().to_string());
+    assert_eq!(head.header("etag"), gz.header("etag"));
+}
+
+#[tokio::test]
+async fn a_304_answers_the_coding_the_client_holds() {
+    let server = one_article_server("").await;
+    let gz = server
+        .request(
+            Method::GET,
+            "/feeds/world.atom",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
+    let etag = gz.header("etag");
+    let again = server
+        .request(
+            Method::GET,
+            "/feeds/world.atom",
+            &[("accept-encoding", "gzip"), ("if-none-match", etag)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("etag"), etag);
+    assert_eq!(again.header("vary"), "Accept-Encoding");
+    assert!(again.headers.get("content-encoding").is_none());
+    // The gzip tag does not validate the identity representation.
+    let plain = server
+        .request(Method::GET, "/feeds/world.atom", &[("if-none-match", etag)])
+        .await;
+    assert_eq!(plain.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn retracting_the_newest_article_moves_last_modified_forward() {
+    let server = Server::start(
+        site(&[("world", "")]),
+        &[
+            article("old", &["world"], "2022-05-01T00:00:00Z", json!({})),
+            article("new", &["world"], "2022-05-14T00:00:00Z", json!({})),
+        ],
+    )
+    .await;
+    let before = server.get("/feeds/world.rss").await;
+    let before_lm = httpdate::parse_http_date(before.header("last-modified")).unwrap();
+    // HTTP dates have one-second resolution.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let newest = pressfeed::article::ArticleId::parse("new").unwrap();
+    assert!(server.store().retract(&newest).unwrap());
+    server
+        .wait_until("the retraction", |s| async {
+            parse_rss(&s.get("/feeds/world.rss").await.body)
+                .items()
+                .len()
+                == 1
+        })
+        .await;
+    let after = server.get("/feeds/world.rss").await;
+    let after_lm = httpdate::parse_http_date(after.header("last-modified")).unwrap();
+    assert!(
+        after_lm > before_lm,
+        "Last-Modified went from {before_lm:?} to {after_lm:?}"
+    );
+    let stale = server
+        .request(
+            Method::GET,
+            "/feeds/world.rss",
+            &[("if-none-match", before.header("etag"))],
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::OK,
+        "the old ETag no longer matches"
+    );
+}
+
+#[tokio::test]
+async fn an_identical_rebuild_changes_no_validator() {
+    // Rebuilt every second by its schedule, with nothing changed.
+    let server = one_article_server("schedule = \"* * * * * *\"").await;
+    let first = server.get("/feeds/world.rss").await;
+    let builds = metric(&server, "pressfeed_section_builds_total").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(metric(&server, "pressfeed_section_builds_total").await >= builds + 2.0);
+    let again = server
+        .request(
+            Method::GET,
+            "/feeds/world.rss",
+            &[
+                ("if-none-match", first.header("etag")),
+                ("if-modified-since", first.header("last-modified")),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("last-modified"), first.header("last-modified"));
+}
+
+#[tokio::test]
+async fn a_burst_of_writes_causes_a_handful_of_rebuilds() {
+    let server = one_article_server("").await;
+    let rebuilds = metric(&server, "pressfeed_rebuilds_total").await;
+    let store = server.store();
+    tokio::task::spawn_blocking(move || {
+        for i in 0..1000 {
+            let published = format!("2022-06-01T00:{:02}:{:02}Z", i / 60, i % 60);
+            store
+                .upsert(&[article(
+                    &format!("burst-{i}"),
+                    &["world"],
+                    &published,
+                    json!({}),
+                )])
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    server
+        .wait_until("the burst in the feed", |s| async {
+            s.get("/feeds/world.rss")
+                .await
+                .text()
+                .contains("Title of burst-999")
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let during = metric(&server, "pressfeed_rebuilds_total").await - rebuilds;
+    assert!(
+        (1.0..=40.0).contains(&during),
+        "1,000 writes caused {during} rebuilds"
+    );
+}
+
+#[tokio::test]
+async fn cache_control_and_ttl_follow_max_age() {
+    let server = one_article_server("max_age = 600").await;
+    let reply = server.get("/feeds/world.rss").await;
+    assert_eq!(
+        reply.header("cache-control"),
+        "public, max-age=600, stale-while-revalidate=60, stale-if-error=3600"
+    );
+    assert_eq!(parse_rss(&reply.body).ttl(), Some("10"));
+}

@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use crate::article::{Article, ArticleError};
-use crate::store::{Store, StoreError};
+use crate::store::{Prepared, Store, StoreError};
 
 /// Articles per transaction: big enough that commits don't dominate, small enough that
 /// memory stays flat and a running server sees progress.
@@ -33,48 +33,63 @@ pub enum ImportError {
 }
 
 /// Imports every line of `input`; `on_bad` hears of each bad line as it is found.
+///
+/// Two stages on two threads: this one reads, validates and prepares articles (sanitizing
+/// is the expensive part), a writer thread stores the batches, so both cores work.
 pub fn ndjson(
-    input: impl BufRead,
+    mut input: impl BufRead,
     store: &Store,
     mut on_bad: impl FnMut(&BadLine),
 ) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut input = input;
-    let mut raw = Vec::new();
-    let mut line = 0;
-    loop {
-        raw.clear();
-        line += 1;
-        let read = input
-            .read_until(b'\n', &mut raw)
-            .map_err(|source| ImportError::Read { line, source })?;
-        if read == 0 {
-            break;
-        }
-        let parsed = match std::str::from_utf8(&raw) {
-            Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => Article::from_json(text.trim_end_matches(['\n', '\r'])),
-            Err(e) => Err(ArticleError::Syntax(format!("not UTF-8 ({e})"))),
-        };
-        match parsed {
-            Ok(article) => batch.push(article),
-            Err(error) => {
-                let bad = BadLine { line, error };
-                on_bad(&bad);
-                report.bad.push(bad);
+    std::thread::scope(|scope| {
+        // Two batches in flight at most: memory stays flat however big the file.
+        let (batches, to_write) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
+        let writer = scope.spawn(move || -> Result<u64, StoreError> {
+            let mut stored = 0;
+            for batch in to_write {
+                store.upsert_prepared(&batch)?;
+                stored += batch.len() as u64;
             }
+            Ok(stored)
+        });
+
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut raw = Vec::new();
+        let mut line = 0;
+        let read = loop {
+            raw.clear();
+            line += 1;
+            match input.read_until(b'\n', &mut raw) {
+                Ok(0) => break Ok(()),
+                Ok(_) => {}
+                Err(source) => break Err(ImportError::Read { line, source }),
+            }
+            let parsed = match std::str::from_utf8(&raw) {
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => Article::from_json(text.trim_end_matches(['\n', '\r'])),
+                Err(e) => Err(ArticleError::Syntax(format!("not UTF-8 ({e})"))),
+            };
+            match parsed {
+                Ok(article) => batch.push(Prepared::new(article)),
+                Err(error) => {
+                    let bad = BadLine { line, error };
+                    on_bad(&bad);
+                    report.bad.push(bad);
+                }
+            }
+            // A send fails only when the writer stopped on an error, reported below.
+            if batch.len() == BATCH && batches.send(std::mem::take(&mut batch)).is_err() {
+                break Ok(());
+            }
+        };
+        if !batch.is_empty() {
+            let _ = batches.send(batch);
         }
-        if batch.len() == BATCH {
-            store.upsert(&batch)?;
-            report.stored += batch.len() as u64;
-            batch.clear();
-        }
-    }
-    if !batch.is_empty() {
-        store.upsert(&batch)?;
-        report.stored += batch.len() as u64;
-    }
+        drop(batches);
+        report.stored = writer.join().expect("the import writer does not panic")?;
+        read
+    })?;
     Ok(report)
 }
 

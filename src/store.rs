@@ -174,7 +174,12 @@ impl Store {
     /// Inserts or replaces articles by id, all in one transaction.
     pub fn upsert(&self, articles: &[Article]) -> Result<(), StoreError> {
         // Prepared before taking the lock: sanitizing is the slow part of a write.
-        let items: Vec<Option<String>> = articles.iter().map(item_json).collect();
+        let prepared: Vec<Prepared> = articles.iter().cloned().map(Prepared::new).collect();
+        self.upsert_prepared(&prepared)
+    }
+
+    /// `upsert` of articles prepared beforehand (perhaps on another thread).
+    pub fn upsert_prepared(&self, articles: &[Prepared]) -> Result<(), StoreError> {
         let mut touched = BTreeSet::new();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -194,7 +199,7 @@ impl Store {
             let mut add_tag = tx.prepare_cached(
                 "INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?1, ?2)",
             )?;
-            for (article, item) in articles.iter().zip(items) {
+            for Prepared { article, doc, item } in articles {
                 let id = article.id.as_str();
                 touched.extend(sections_of(&tx, id)?);
                 let published = article.published_at.map(|t| t.timestamp_millis());
@@ -202,7 +207,7 @@ impl Store {
                     Status::Published => "published",
                     Status::Draft => "draft",
                 };
-                put.execute(params![id, status, published, article.to_json(), item])?;
+                put.execute(params![id, status, published, doc, item])?;
                 clear_sections.execute([id])?;
                 clear_tags.execute([id])?;
                 if let (Status::Published, Some(published)) = (article.status, published) {
@@ -456,6 +461,26 @@ fn sections_of(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Vec<String>, 
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(",")
+}
+
+/// An article with its feed item, ready to store: the expensive part of a write, done
+/// outside the store's lock.
+pub struct Prepared {
+    article: Article,
+    /// The article's canonical JSON.
+    doc: String,
+    /// The FeedItem JSON; `None` for drafts.
+    item: Option<String>,
+}
+
+impl Prepared {
+    pub fn new(article: Article) -> Prepared {
+        Prepared {
+            doc: article.to_json(),
+            item: item_json(&article),
+            article,
+        }
+    }
 }
 
 fn item_json(article: &Article) -> Option<String> {

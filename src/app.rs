@@ -8,10 +8,12 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tracing::info;
 
+use crate::admin::{self, Admin};
 use crate::catalog::Catalog;
 use crate::http::Shared;
 use crate::import::{self, ImportError};
 use crate::metrics::Metrics;
+use crate::reload::{self, LiveConfig};
 use crate::schedule;
 use crate::site::Config;
 use crate::store::{Store, StoreError};
@@ -50,17 +52,43 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
     Ok(report.stored)
 }
 
-/// Serves `config`'s feeds from `store` on `listener` until `shutdown` completes.
+/// Serves `config`'s feeds from `store` on `listener` until `shutdown` completes, with the
+/// admin API as `admin` sets it up (off without tokens). The configuration follows edits
+/// of its files (SIGHUP, polling) and admin writes.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     store: Store,
+    admin: admin::Settings,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AppError> {
     let catalog = Catalog::default();
     let metrics = Arc::new(Metrics::default());
-    let scheduler = schedule::start(Arc::new(config), store, catalog.clone(), metrics.clone())?;
-    crate::http::run(listener, Shared { catalog, metrics }, shutdown).await;
+    let config = Arc::new(config);
+    let scheduler = schedule::start(
+        config.clone(),
+        store.clone(),
+        catalog.clone(),
+        metrics.clone(),
+    )?;
+    let live = Arc::new(LiveConfig::new(config, scheduler.notifier()));
+    let watcher = reload::watch(live.clone());
+    let tokens = admin.tokens.len();
+    let admin = Admin::new(admin, live, store).map(Arc::new);
+    match &admin {
+        Some(_) => info!(tokens, "admin API on at /admin/api/"),
+        None => info!(
+            "admin API off: no token configured (PRESSFEED_ADMIN_TOKEN or PRESSFEED_ADMIN_TOKEN_FILE); /admin/api/ answers 404"
+        ),
+    }
+    let shared = Shared {
+        catalog,
+        metrics,
+        admin,
+    };
+    crate::http::run(listener, shared, shutdown).await;
+    // The watcher only loads files; stopping it mid-reload loses nothing.
+    watcher.abort();
     tokio::task::spawn_blocking(move || scheduler.stop())
         .await
         .ok();

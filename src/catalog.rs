@@ -2,7 +2,7 @@
 //! headers, swapped in whole after a build. The one piece of state the scheduler and the
 //! HTTP server share.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -195,6 +195,9 @@ pub fn content_hash(bytes: &[u8]) -> String {
 pub struct Snapshot {
     /// By file name, e.g. `top-news.rss`.
     pub feeds: HashMap<String, Arc<Feed>>,
+    /// File names of feeds that were served once and whose section has since been deleted:
+    /// they answer 410 so readers unsubscribe instead of retrying a 404 for ever.
+    pub gone: HashSet<String>,
     /// True once the first build has finished.
     pub ready: bool,
 }

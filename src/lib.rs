@@ -15,20 +15,26 @@
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
 //! - `metrics`   counters and gauges for `/metrics`
 //! - `http`      the hyper server: routing, conditional requests, content codings, shutdown
+//! - `reload`    the configuration in force, reloaded on admin writes, SIGHUP and file changes
+//! - `admin`     the admin API: sections and articles over HTTP, bearer tokens, audit log
+//! - `fsutil`    crash-safe file replacement
 //! - `app`       wires the above together for `pressfeed serve`
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod app;
 pub mod article;
 pub mod build;
 pub mod catalog;
 pub mod corpus;
+pub mod fsutil;
 pub mod http;
 pub mod import;
 pub mod item;
 pub mod link;
 pub mod media;
 pub mod metrics;
+pub mod reload;
 pub mod sanitize;
 pub mod schedule;
 pub mod site;

@@ -11,9 +11,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use pressfeed::fsutil::write_atomically;
 use pressfeed::site::Config;
 use pressfeed::store::Store;
-use pressfeed::{app, build, import};
+use pressfeed::{admin, app, build, import};
 
 /// Builds RSS, Atom and JSON feeds of a news site's sections and serves them fast.
 #[derive(Parser)]
@@ -36,6 +37,14 @@ enum Command {
         /// Address to listen on [default: listen of site.toml].
         #[arg(long, env = "PRESSFEED_LISTEN")]
         listen: Option<String>,
+        /// A file of admin API tokens, one per line: `label:token` or `token`. The admin
+        /// API is off unless this or the PRESSFEED_ADMIN_TOKEN environment variable (never
+        /// a flag: command lines are visible to every user) gives a token.
+        #[arg(long, env = "PRESSFEED_ADMIN_TOKEN_FILE")]
+        admin_token_file: Option<PathBuf>,
+        /// The largest admin request body, in bytes [default: 8 MiB].
+        #[arg(long, env = "PRESSFEED_ADMIN_MAX_BODY")]
+        admin_max_body: Option<String>,
     },
     /// Load NDJSON articles (one JSON object per line; `-` for stdin), upserting by id.
     Import {
@@ -71,7 +80,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "pressfeed=info".into()),
+                .unwrap_or_else(|_| "pressfeed=info,audit=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -115,7 +124,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen } => serve(config, &data_dir, listen),
+        Command::Serve {
+            listen,
+            admin_token_file,
+            admin_max_body,
+        } => {
+            let token = std::env::var("PRESSFEED_ADMIN_TOKEN").ok();
+            let admin = admin::Settings::from_values(
+                token.as_deref(),
+                admin_token_file.as_deref(),
+                admin_max_body.as_deref(),
+            )
+            .context("admin API settings")?;
+            serve(config, &data_dir, listen, admin)
+        }
         Command::Import { file } => import_file(&data_dir, &file),
         Command::Build { out } => build_out(&config, &data_dir, &out),
         Command::Corpus { .. } => unreachable!("handled above"),
@@ -126,7 +148,12 @@ fn open_store(data_dir: &Path) -> Result<Store> {
     Store::open(data_dir).with_context(|| format!("opening the store in {}", data_dir.display()))
 }
 
-fn serve(config: Config, data_dir: &Path, listen: Option<String>) -> Result<ExitCode> {
+fn serve(
+    config: Config,
+    data_dir: &Path,
+    listen: Option<String>,
+    admin: admin::Settings,
+) -> Result<ExitCode> {
     let store = open_store(data_dir)?;
     app::seed_if_new(&config, &store)?;
     let listen = listen.unwrap_or_else(|| config.site.listen.clone());
@@ -136,17 +163,42 @@ fn serve(config: Config, data_dir: &Path, listen: Option<String>) -> Result<Exit
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
-        println!(
-            "pressfeed serving {} on http://{addr}/",
+        // One write: a reader that stops after the URL list (a script, a test) must not
+        // make a later line fail with a broken pipe.
+        use std::fmt::Write as _;
+        let mut banner = format!(
+            "pressfeed serving {} on http://{addr}/\n",
             config.dir.display()
         );
         for section in config.sections.iter().filter(|s| s.enabled) {
             for format in build::Format::ALL {
-                println!("  http://{addr}/feeds/{}", format.file_name(section));
+                writeln!(banner, "  http://{addr}/feeds/{}", format.file_name(section))?;
             }
         }
-        println!("Ctrl-C stops it.");
-        app::run(listener, config, store, shutdown_signal()).await?;
+        if admin.tokens.is_empty() {
+            banner.push_str(
+                "Admin API off: set PRESSFEED_ADMIN_TOKEN or PRESSFEED_ADMIN_TOKEN_FILE to enable it.\n",
+            );
+        } else {
+            writeln!(
+                banner,
+                "Admin API on http://{addr}/admin/api/ ({} tokens).",
+                admin.tokens.len()
+            )?;
+        }
+        writeln!(
+            banner,
+            "Edits to {} are served without a restart (SIGHUP reloads at once).",
+            config.dir.display()
+        )?;
+        banner.push_str("Ctrl-C stops it.\n");
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            out.write_all(banner.as_bytes())?;
+            out.flush()?;
+        }
+        app::run(listener, config, store, admin, shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -213,16 +265,6 @@ fn build_out(config: &Config, data_dir: &Path, out: &Path) -> Result<ExitCode> {
     }
     println!("wrote {written} feeds to {}", dir.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Temp file, fsync, rename: a reader (or a CDN sync) never sees half a feed.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 fn corpus(demo: bool, articles: usize, sections: usize, seed: u64) -> Result<ExitCode> {

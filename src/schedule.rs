@@ -11,7 +11,7 @@
 //!
 //! A failed rebuild is logged and retried; the last good feeds stay served.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -99,6 +99,7 @@ pub fn start(
         validators,
         seen,
         next_cron: HashMap::new(),
+        republish: true,
         embargo_checked: Utc::now(),
         next_embargo: None,
     };
@@ -129,6 +130,9 @@ struct Scheduler {
     /// The store's change counter as last read.
     seen: i64,
     next_cron: HashMap<Slug, Option<DateTime<Utc>>>,
+    /// A new snapshot is due even with nothing dirty: the configuration changed, so feeds
+    /// of removed or disabled sections must leave the catalog (and deleted ones turn 410).
+    republish: bool,
     /// Articles published up to this instant are in the feeds.
     embargo_checked: DateTime<Utc>,
     next_embargo: Option<DateTime<Utc>>,
@@ -140,7 +144,7 @@ impl Scheduler {
         loop {
             let now = Utc::now();
             self.collect_due(now);
-            if !self.dirty.is_empty() {
+            if !self.dirty.is_empty() || self.republish {
                 self.rebuild_dirty(now);
             }
             let wait = self.until_next_due(Utc::now());
@@ -163,6 +167,7 @@ impl Scheduler {
             Message::Changed => {}
             Message::Reload(config) => {
                 self.config = config;
+                self.republish = true;
                 self.next_cron.clear();
                 self.dirty = enabled(&self.config).map(|s| s.slug.clone()).collect();
             }
@@ -277,6 +282,7 @@ impl Scheduler {
                     self.metrics.articles.set(count);
                 }
                 self.dirty.clear();
+                self.republish = false;
             }
             Ok(Err(e)) => {
                 self.metrics.rebuild_failures.inc();
@@ -353,7 +359,28 @@ impl Scheduler {
         for (name, state) in changed {
             self.validators.insert(name, state);
         }
-        self.catalog.publish(Snapshot { feeds, ready: true });
+        let gone = self.gone();
+        self.catalog.publish(Snapshot {
+            feeds,
+            gone,
+            ready: true,
+        });
         Ok(())
+    }
+
+    /// Feeds built once (their validators persist in the store, so this survives restarts)
+    /// whose section is no longer in the configuration. A disabled section is still there:
+    /// its feeds are merely off, 404, and may come back.
+    fn gone(&self) -> HashSet<String> {
+        self.validators
+            .keys()
+            .filter(|name| {
+                let slug = name
+                    .rsplit_once('.')
+                    .map_or(name.as_str(), |(slug, _)| slug);
+                self.config.section(slug).is_none()
+            })
+            .cloned()
+            .collect()
     }
 }

@@ -206,6 +206,47 @@ impl Section {
         }
     }
 
+    /// A section as the admin API receives it: the fields of a section file as a JSON
+    /// object, held to the same rules as the file. The error names the field (`limit`,
+    /// `include[0]`, or the unknown key) when the problem is one field's.
+    pub fn from_json(value: serde_json::Value) -> Result<Section, (Option<String>, String)> {
+        if !value.is_object() {
+            return Err((
+                None,
+                "a section is a JSON object with the fields of a section file".into(),
+            ));
+        }
+        let section: Section = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            // serde names a missing field at its parent; name the field itself.
+            if let Some(rest) = message.strip_prefix("missing field `") {
+                let name = rest.split('`').next().unwrap_or_default();
+                return (Some(name.to_owned()), "required".to_owned());
+            }
+            // An unknown key is reported at its parent too, with its name in backticks.
+            if let Some(rest) = message.strip_prefix("unknown field `") {
+                let name = rest.split('`').next().unwrap_or_default();
+                return (Some(name.to_owned()), message);
+            }
+            ((path != ".").then_some(path), message)
+        })?;
+        section
+            .check()
+            .map_err(|(field, message)| (Some(field.to_owned()), message))?;
+        Ok(section)
+    }
+
+    /// The section file's text, every field spelled out so an admin reading the file sees
+    /// the defaults that apply.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        let body = toml::to_string_pretty(self)?;
+        Ok(format!(
+            "# Written by the pressfeed admin API. Hand edits are fine: the server reloads\n\
+             # this directory on SIGHUP and when a file changes.\n{body}"
+        ))
+    }
+
     /// Rules serde cannot express, as (field, reason).
     fn check(&self) -> Result<(), (&'static str, String)> {
         if self.title.trim().is_empty() {
@@ -318,7 +359,18 @@ fn section_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Reads one section file; its slug must match its file name so URLs and files agree.
 pub fn load_section(path: &Path) -> Result<Section, Problem> {
-    let section: Section = read_toml(path)?;
+    let text = read_text(path)?;
+    parse_section(path, &text)
+}
+
+/// Checks the text of the section file at `path` as `load_section` does, without reading it:
+/// what the admin API is about to write must pass the very rules `pressfeed check` applies.
+pub fn parse_section(path: &Path, text: &str) -> Result<Section, Problem> {
+    let section: Section = parse_toml(text).map_err(|(field, message)| Problem {
+        file: path.to_owned(),
+        field,
+        message,
+    })?;
     let problem = |field: &str, message: String| Problem {
         file: path.to_owned(),
         field: Some(field.to_owned()),
@@ -343,12 +395,16 @@ pub fn load_section(path: &Path) -> Result<Section, Problem> {
     Ok(section)
 }
 
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Problem> {
-    let text = std::fs::read_to_string(path).map_err(|e| Problem {
+fn read_text(path: &Path) -> Result<String, Problem> {
+    std::fs::read_to_string(path).map_err(|e| Problem {
         file: path.to_owned(),
         field: None,
         message: format!("cannot read: {e}"),
-    })?;
+    })
+}
+
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Problem> {
+    let text = read_text(path)?;
     parse_toml(&text).map_err(|(field, message)| Problem {
         file: path.to_owned(),
         field,

@@ -14,6 +14,9 @@ fn pressfeed() -> Command {
     cmd.env_remove("PRESSFEED_FEEDS")
         .env_remove("PRESSFEED_DATA")
         .env_remove("PRESSFEED_LISTEN")
+        .env_remove("PRESSFEED_ADMIN_TOKEN")
+        .env_remove("PRESSFEED_ADMIN_TOKEN_FILE")
+        .env_remove("PRESSFEED_ADMIN_MAX_BODY")
         .env("RUST_LOG", "pressfeed=warn");
     cmd
 }

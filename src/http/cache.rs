@@ -7,17 +7,20 @@
 //!    the feed is unmodified when its Last-Modified is not later than that date. An
 //!    invalid date is ignored.
 //! 3. Otherwise the request is unconditional.
+//!
+//! For writes (the admin API), `If-Match` (§13.1.1) holds when it is absent, or when the
+//! resource exists and the field is `*` or lists its entity tag by strong comparison.
 
 use std::time::SystemTime;
 
 use http::HeaderMap;
-use http::header::{IF_MODIFIED_SINCE, IF_NONE_MATCH};
+use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 
 /// True when a `304 Not Modified` answers the request.
 pub fn not_modified(headers: &HeaderMap, etag: &[u8], last_modified: SystemTime) -> bool {
     let mut if_none_match = headers.get_all(IF_NONE_MATCH).iter().peekable();
     if if_none_match.peek().is_some() {
-        return if_none_match.any(|value| etag_list_matches(value.as_bytes(), etag));
+        return if_none_match.any(|value| etag_list_matches(value.as_bytes(), etag, false));
     }
     headers
         .get(IF_MODIFIED_SINCE)
@@ -26,10 +29,25 @@ pub fn not_modified(headers: &HeaderMap, etag: &[u8], last_modified: SystemTime)
         .is_some_and(|since| last_modified <= since)
 }
 
-/// Whether an `If-None-Match` field value (`*` or a comma-separated list of entity tags)
-/// matches `ours` (a quoted strong tag) by weak comparison. Parsing stops at the first
-/// malformed element: what came before it still counts, nothing after it does.
-fn etag_list_matches(mut list: &[u8], ours: &[u8]) -> bool {
+/// True when a write may proceed: no `If-Match`, or `current` (the resource's quoted
+/// strong tag; `None` when it does not exist) matches it. A missing resource fails any
+/// `If-Match`, even `*`.
+pub fn if_match(headers: &HeaderMap, current: Option<&[u8]>) -> bool {
+    let mut if_match = headers.get_all(IF_MATCH).iter().peekable();
+    if if_match.peek().is_none() {
+        return true;
+    }
+    let Some(current) = current else {
+        return false;
+    };
+    if_match.any(|value| etag_list_matches(value.as_bytes(), current, true))
+}
+
+/// Whether an `If-None-Match` or `If-Match` field value (`*` or a comma-separated list of
+/// entity tags) matches `ours` (a quoted strong tag), by weak comparison or, if `strong`, by
+/// strong comparison (a weak tag never matches). Parsing stops at the first malformed
+/// element: what came before it still counts, nothing after it does.
+fn etag_list_matches(mut list: &[u8], ours: &[u8], strong: bool) -> bool {
     let ours = strip_weak(ours);
     loop {
         list = list.trim_ascii_start();
@@ -42,6 +60,7 @@ fn etag_list_matches(mut list: &[u8], ours: &[u8]) -> bool {
         if list.starts_with(b"*") {
             return true;
         }
+        let weak = list.starts_with(b"W/");
         let tag = strip_weak(list);
         let Some(body) = tag.strip_prefix(b"\"") else {
             return false;
@@ -50,7 +69,7 @@ fn etag_list_matches(mut list: &[u8], ours: &[u8]) -> bool {
         let Some(end) = body.iter().position(|&b| b == b'"') else {
             return false;
         };
-        if &tag[..end + 2] == ours {
+        if &tag[..end + 2] == ours && !(strong && weak) {
             return true;
         }
         list = &body[end + 1..];
@@ -135,6 +154,33 @@ mod tests {
         ];
         for (headers, expected, why) in cases {
             assert_eq!(check(headers), *expected, "{why}: {headers:?}");
+        }
+    }
+
+    #[test]
+    fn if_match_uses_strong_comparison_and_needs_the_resource() {
+        let check = |values: &[&str], current: Option<&[u8]>| {
+            let mut map = HeaderMap::new();
+            for value in values {
+                map.append(IF_MATCH, HeaderValue::from_str(value).unwrap());
+            }
+            if_match(&map, current)
+        };
+        type Case<'a> = (&'a [&'a str], Option<&'a [u8]>, bool, &'a str);
+        let cases: &[Case] = &[
+            (&[], Some(ETAG), true, "no If-Match: unconditional"),
+            (&[], None, true, "no If-Match, no resource"),
+            (&["\"abc123\""], Some(ETAG), true, "same tag"),
+            (&["\"x\", \"abc123\""], Some(ETAG), true, "in a list"),
+            (&["\"x\""], Some(ETAG), false, "stale tag"),
+            (&["W/\"abc123\""], Some(ETAG), false, "weak never matches"),
+            (&["*"], Some(ETAG), true, "star, resource exists"),
+            (&["*"], None, false, "star, no resource"),
+            (&["\"abc123\""], None, false, "tag, no resource"),
+            (&["abc123"], Some(ETAG), false, "unquoted"),
+        ];
+        for (values, current, expected, why) in cases {
+            assert_eq!(check(values, *current), *expected, "{why}");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The HTTP side: accept loop and shutdown (`server`), routing (`routes`), conditional
 //! requests (`cache`), content negotiation (`encoding`). It only picks prebuilt bytes and
-//! headers; it never builds a feed.
+//! headers; it never builds a feed. `/admin/` requests go to `crate::admin`.
 
 pub mod cache;
 pub mod encoding;
@@ -9,8 +9,10 @@ mod server;
 
 use std::sync::Arc;
 
+pub use routes::Body;
 pub use server::run;
 
+use crate::admin::Admin;
 use crate::catalog::Catalog;
 use crate::metrics::Metrics;
 
@@ -19,4 +21,6 @@ use crate::metrics::Metrics;
 pub struct Shared {
     pub catalog: Catalog,
     pub metrics: Arc<Metrics>,
+    /// `None` when no admin token is configured: `/admin/` answers 404.
+    pub admin: Option<Arc<Admin>>,
 }

@@ -35,6 +35,12 @@ pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
 fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     let snapshot = shared.catalog.snapshot();
     let Some(feed) = snapshot.feeds.get(name) else {
+        if snapshot.gone.contains(name) {
+            return text(
+                StatusCode::GONE,
+                "gone: this feed's section was removed; please unsubscribe\n",
+            );
+        }
         return not_found();
     };
     if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -91,7 +97,7 @@ fn metrics(shared: &Shared) -> Response<Body> {
     response
 }
 
-fn not_found() -> Response<Body> {
+pub(crate) fn not_found() -> Response<Body> {
     text(StatusCode::NOT_FOUND, "not found\n")
 }
 

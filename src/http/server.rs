@@ -3,8 +3,11 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -13,12 +16,21 @@ use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
 use super::Shared;
-use super::routes;
+use super::routes::{self, Body};
+use crate::admin::{self, Admin};
 
 /// A client has this long to send its request headers (slowloris defence).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight requests get to finish after shutdown begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+const ADMIN_PREFIX: &str = "/admin/";
+
+/// A request either answered on the spot (feeds, health, metrics: sync, from the catalog)
+/// or handed to the admin API, which must read a body and wait for writes.
+enum Route {
+    Answered(Response<Body>),
+    Admin(Request<Incoming>, Arc<Admin>),
+}
 
 /// Serves the catalog on `listener` until `shutdown` completes.
 pub async fn run(listener: TcpListener, shared: Shared, shutdown: impl Future<Output = ()>) {
@@ -45,9 +57,21 @@ pub async fn run(listener: TcpListener, shared: Shared, shutdown: impl Future<Ou
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
-        let service = service_fn(move |req| {
-            let response = routes::respond(&req, &shared);
-            async move { Ok::<_, Infallible>(response) }
+        let service = service_fn(move |req: Request<Incoming>| {
+            let route = if !req.uri().path().starts_with(ADMIN_PREFIX) {
+                Route::Answered(routes::respond(&req, &shared))
+            } else if let Some(admin) = &shared.admin {
+                Route::Admin(req, admin.clone())
+            } else {
+                Route::Answered(routes::not_found())
+            };
+            async move {
+                Ok::<_, Infallible>(match route {
+                    Route::Answered(response) => response,
+                    // Boxed so the feed path's future stays small; only admin calls pay.
+                    Route::Admin(req, admin) => Box::pin(admin::handle(req, admin)).await,
+                })
+            }
         });
         let connection = builder
             .serve_connection(TokioIo::new(stream), service)

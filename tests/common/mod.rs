@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use pressfeed::admin;
 use pressfeed::article::Article;
 use pressfeed::site::Config;
 use pressfeed::store::Store;
@@ -79,6 +80,36 @@ pub fn article(
     Article::from_value(doc).unwrap()
 }
 
+/// How a test server is set up beyond its feeds and store. Passed to `app::run` directly:
+/// tests run in parallel threads of one process, so nothing comes from the environment.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Token lines (`label:token` or `token`); `None` leaves the admin API off.
+    pub admin_tokens: Option<String>,
+    /// Overrides the admin body limit (bytes).
+    pub max_body: Option<usize>,
+}
+
+impl Options {
+    pub fn admin(tokens: &str) -> Options {
+        Options {
+            admin_tokens: Some(tokens.to_owned()),
+            max_body: None,
+        }
+    }
+
+    fn settings(&self) -> admin::Settings {
+        let mut settings = admin::Settings::default();
+        if let Some(lines) = &self.admin_tokens {
+            settings.tokens.add_lines(lines, "test").unwrap();
+        }
+        if let Some(max) = self.max_body {
+            settings.max_body = max;
+        }
+        settings
+    }
+}
+
 /// A running server: dropped, it shuts down.
 pub struct Server {
     pub addr: SocketAddr,
@@ -112,23 +143,34 @@ impl Reply {
 impl Server {
     /// Starts a server over `feeds` with a fresh temp store holding `articles`.
     pub async fn start(feeds: TempDir, articles: &[Article]) -> Server {
+        Server::start_with(feeds, articles, Options::default()).await
+    }
+
+    /// `start`, set up by `options`.
+    pub async fn start_with(feeds: TempDir, articles: &[Article], options: Options) -> Server {
         let data = tempfile::tempdir().unwrap();
         let path = data.path().to_owned();
         Store::open(&path).unwrap().upsert(articles).unwrap();
-        let mut server = Server::start_on(feeds, &path).await;
+        let mut server = Server::start_on_with(feeds, &path, options).await;
         server._data_dir = Some(data);
         server
     }
 
     /// Starts a server over `feeds` and an existing data directory.
     pub async fn start_on(feeds: TempDir, data: &Path) -> Server {
+        Server::start_on_with(feeds, data, Options::default()).await
+    }
+
+    /// `start_on`, set up by `options`.
+    pub async fn start_on_with(feeds: TempDir, data: &Path, options: Options) -> Server {
+        let settings = options.settings();
         let config = Config::load(feeds.path()).unwrap();
         let store = Store::open(data).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
-            pressfeed::app::run(listener, config, store, async {
+            pressfeed::app::run(listener, config, store, settings, async {
                 let _ = rx.await;
             })
             .await
@@ -169,6 +211,17 @@ impl Server {
     }
 
     pub async fn request(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(method, path, headers, Bytes::new()).await
+    }
+
+    /// A request with a body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
         let mut req = Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr));
@@ -177,7 +230,7 @@ impl Server {
         }
         let res = self
             .client
-            .request(req.body(Full::default()).unwrap())
+            .request(req.body(Full::new(body.into())).unwrap())
             .await
             .unwrap();
         let status = res.status();

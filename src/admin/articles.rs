@@ -1,0 +1,212 @@
+//! `/admin/api/articles`: the CMS pushes, replaces and retracts articles. A request is all
+//! or nothing: every article is validated before any is stored, in one transaction. The
+//! scheduler is told at once, so the affected feeds change within a second.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::body::{self, JSON};
+use super::error::{ApiError, json_response};
+use super::{Admin, Audit, MAX_BATCH};
+use crate::article::{Article, ArticleError, ArticleId};
+use crate::http::Body;
+
+/// `POST /admin/api/articles`: one article object or an array of at most `MAX_BATCH`,
+/// upserted by id. A bad article rejects the request, naming it: `[3].published_at`.
+pub async fn upsert<B>(
+    admin: &Arc<Admin>,
+    req: Request<B>,
+    audit: &mut Audit,
+) -> Result<Response<Body>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, body) = req.into_parts();
+    let value = body::read_json(&parts.headers, body, admin.max_body, JSON).await?;
+    let articles = match value {
+        Value::Array(values) => {
+            if values.len() > MAX_BATCH {
+                return Err(ApiError::BatchTooLarge {
+                    count: values.len(),
+                    max: MAX_BATCH,
+                });
+            }
+            values
+                .into_iter()
+                .enumerate()
+                .map(|(i, value)| {
+                    Article::from_value(value).map_err(|e| invalid(e, &format!("[{i}]")))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        value @ Value::Object(_) => vec![Article::from_value(value).map_err(|e| invalid(e, ""))?],
+        _ => {
+            return Err(ApiError::Invalid {
+                field: None,
+                message: "the body is an article object or an array of them".into(),
+            });
+        }
+    };
+    audit.ids = articles.iter().map(|a| a.id.to_string()).collect();
+    audit.count = Some(articles.len());
+
+    #[derive(Serialize)]
+    struct Stored {
+        stored: usize,
+        ids: Vec<String>,
+    }
+    let reply = Stored {
+        stored: articles.len(),
+        ids: audit.ids.clone(),
+    };
+    if !articles.is_empty() {
+        store(admin, articles).await?;
+    }
+    Ok(json_response(StatusCode::OK, &reply))
+}
+
+/// `GET /admin/api/articles/{id}`: the article as stored (its canonical JSON).
+pub async fn get(admin: &Arc<Admin>, id: &str) -> Result<Response<Body>, ApiError> {
+    let id = path_id(id)?;
+    let store = admin.store.clone();
+    let lookup = id.clone();
+    let article = tokio::task::spawn_blocking(move || store.get(&lookup))
+        .await??
+        .ok_or_else(|| not_found(&id))?;
+    Ok(json_response(StatusCode::OK, &article))
+}
+
+/// `PUT /admin/api/articles/{id}`: stores the article under `id`. The body's `id` may be
+/// left out; if given it must be the same (changing an id would duplicate the article in
+/// every reader).
+pub async fn replace<B>(
+    admin: &Arc<Admin>,
+    req: Request<B>,
+    id: &str,
+) -> Result<Response<Body>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let id = path_id(id)?;
+    let (parts, body) = req.into_parts();
+    let mut value = body::read_json(&parts.headers, body, admin.max_body, JSON).await?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(ApiError::Invalid {
+            field: None,
+            message: "the body is one article object".into(),
+        });
+    };
+    match object.get("id") {
+        None => {
+            object.insert("id".into(), Value::String(id.to_string()));
+        }
+        Some(Value::String(given)) if given == id.as_str() => {}
+        Some(given) => {
+            return Err(ApiError::invalid(
+                "id",
+                format!(
+                    "{given} does not match the id in the URL, {:?}",
+                    id.as_str()
+                ),
+            ));
+        }
+    }
+    let article = Article::from_value(value).map_err(|e| invalid(e, ""))?;
+    store(admin, vec![article.clone()]).await?;
+    Ok(json_response(StatusCode::OK, &article))
+}
+
+/// `DELETE /admin/api/articles/{id}`: retracts the article from every feed.
+pub async fn delete(admin: &Arc<Admin>, id: &str) -> Result<Response<Body>, ApiError> {
+    let id = path_id(id)?;
+    let store = admin.store.clone();
+    let target = id.clone();
+    let removed = admin
+        .live
+        .edit(move |edit| {
+            let removed = store.retract(&target)?;
+            if removed {
+                edit.live().notifier().articles_changed();
+            }
+            Ok::<_, ApiError>(removed)
+        })
+        .await??;
+    if !removed {
+        return Err(not_found(&id));
+    }
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
+
+/// Stores `articles` in one transaction, under the admin write lock, and wakes the
+/// scheduler. Both happen on the blocking thread, so a client hanging up cannot stop the
+/// write half-way or leave the scheduler unwoken.
+async fn store(admin: &Arc<Admin>, articles: Vec<Article>) -> Result<(), ApiError> {
+    let store = admin.store.clone();
+    admin
+        .live
+        .edit(move |edit| {
+            store.upsert(&articles)?;
+            edit.live().notifier().articles_changed();
+            Ok::<_, ApiError>(())
+        })
+        .await??;
+    Ok(())
+}
+
+/// An id from the URL; one that is not valid cannot name an article.
+fn path_id(id: &str) -> Result<ArticleId, ApiError> {
+    ArticleId::parse(id).map_err(|_| ApiError::NotFound(format!("no article {id:?}")))
+}
+
+fn not_found(id: &ArticleId) -> ApiError {
+    ApiError::NotFound(format!("no article {:?}", id.as_str()))
+}
+
+/// An article error as a 422 naming the field, under `prefix` (`[3]`) in a batch.
+fn invalid(e: ArticleError, prefix: &str) -> ApiError {
+    let field = match e.field_name() {
+        Some(field) => Some(format!(
+            "{prefix}{}{field}",
+            if prefix.is_empty() { "" } else { "." }
+        )),
+        None => (!prefix.is_empty()).then(|| prefix.to_owned()),
+    };
+    let message = match &e {
+        ArticleError::Field { reason, .. } => reason.clone(),
+        ArticleError::Syntax(message) => message.clone(),
+    };
+    ApiError::Invalid { field, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_errors_name_the_article_and_field() {
+        let field = |e: ApiError| match e {
+            ApiError::Invalid { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        let e = ArticleError::Field {
+            field: "published_at".into(),
+            reason: "required".into(),
+        };
+        assert_eq!(
+            field(invalid(e.clone(), "[3]")).as_deref(),
+            Some("[3].published_at")
+        );
+        assert_eq!(field(invalid(e, "")).as_deref(), Some("published_at"));
+        let e = ArticleError::Syntax("an article is a JSON object".into());
+        assert_eq!(field(invalid(e.clone(), "[0]")).as_deref(), Some("[0]"));
+        assert_eq!(field(invalid(e, "")), None);
+    }
+}

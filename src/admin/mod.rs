@@ -1,0 +1,225 @@
+//! The admin API under `/admin/api/`: authentication, routing and the audit log of writes.
+//! Sections (`sections`) and articles (`articles`) have a file each; bodies (`body`),
+//! tokens (`auth`) and error answers (`error`) too. Feeds are served elsewhere, sync and
+//! without this module: only `/admin/` requests come here.
+
+mod articles;
+mod auth;
+mod body;
+mod error;
+mod sections;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+
+pub use auth::{MIN_TOKEN_LEN, TokenError, Tokens};
+use error::ApiError;
+
+use crate::http::Body;
+use crate::reload::LiveConfig;
+use crate::store::Store;
+
+/// The largest request body by default: a full batch of long articles fits.
+pub const DEFAULT_MAX_BODY: usize = 8 << 20;
+/// The most articles one `POST /admin/api/articles` may carry; bigger imports belong to
+/// `pressfeed import`, or several requests.
+pub const MAX_BATCH: usize = 1000;
+
+const PREFIX: &str = "/admin/api/";
+
+/// How the admin API is set up. No tokens: the API is off and `/admin/api/` answers 404.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub tokens: Tokens,
+    /// Bytes.
+    pub max_body: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            tokens: Tokens::default(),
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("PRESSFEED_ADMIN_MAX_BODY must be a number of bytes above 0, not {0:?}")]
+    MaxBody(String),
+}
+
+impl Settings {
+    /// From the values of `PRESSFEED_ADMIN_TOKEN` (one token line, `label:token` or just
+    /// the token), `PRESSFEED_ADMIN_TOKEN_FILE` (a file of such lines) and
+    /// `PRESSFEED_ADMIN_MAX_BODY` (bytes). The caller reads the environment.
+    pub fn from_values(
+        token: Option<&str>,
+        token_file: Option<&Path>,
+        max_body: Option<&str>,
+    ) -> Result<Settings, SettingsError> {
+        let mut tokens = Tokens::default();
+        if let Some(token) = token.filter(|t| !t.trim().is_empty()) {
+            tokens.add_lines(token, "PRESSFEED_ADMIN_TOKEN")?;
+        }
+        if let Some(file) = token_file {
+            tokens.add_file(file)?;
+        }
+        let max_body = match max_body.map(str::trim).filter(|v| !v.is_empty()) {
+            None => DEFAULT_MAX_BODY,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| SettingsError::MaxBody(v.to_owned()))?,
+        };
+        Ok(Settings { tokens, max_body })
+    }
+}
+
+/// What the admin API works on; one per server, shared by its requests.
+pub struct Admin {
+    tokens: Tokens,
+    max_body: usize,
+    live: Arc<LiveConfig>,
+    store: Store,
+}
+
+impl Admin {
+    /// `None` when no token is configured: the API is off.
+    pub fn new(settings: Settings, live: Arc<LiveConfig>, store: Store) -> Option<Admin> {
+        (!settings.tokens.is_empty()).then(|| Admin {
+            tokens: settings.tokens,
+            max_body: settings.max_body,
+            live,
+            store,
+        })
+    }
+}
+
+/// What the audit log says about a write beyond who, method, path and status.
+#[derive(Default)]
+struct Audit {
+    slug: Option<String>,
+    ids: Vec<String>,
+    count: Option<usize>,
+}
+
+impl Audit {
+    /// The ids, shortened: a batch of a thousand would drown the log.
+    fn ids(&self) -> Option<String> {
+        const SHOWN: usize = 10;
+        if self.ids.is_empty() {
+            return None;
+        }
+        let mut out = self
+            .ids
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(",");
+        if self.ids.len() > SHOWN {
+            let _ = write!(out, ",…(+{})", self.ids.len() - SHOWN);
+        }
+        Some(out)
+    }
+}
+
+/// Answers one `/admin/` request.
+pub async fn handle<B>(req: Request<B>, admin: Arc<Admin>) -> Response<Body>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let write = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let Some(rest) = path.strip_prefix(PREFIX) else {
+        return ApiError::NotFound("no such admin resource".into()).into_response();
+    };
+    let caller = match admin.tokens.authenticate(req.headers()) {
+        Ok(caller) => caller,
+        Err(failure) => {
+            if write {
+                tracing::warn!(target: "audit", who = "unauthenticated", %method, %path,
+                    status = 401, "admin write refused");
+            }
+            return ApiError::Unauthorized(failure).into_response();
+        }
+    };
+    let mut audit = Audit::default();
+    let response = match route(&admin, req, rest, &mut audit).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    };
+    if write {
+        tracing::info!(
+            target: "audit",
+            who = %caller,
+            %method,
+            %path,
+            slug = audit.slug.as_deref(),
+            ids = audit.ids(),
+            count = audit.count,
+            status = response.status().as_u16(),
+            "admin write"
+        );
+    }
+    response
+}
+
+async fn route<B>(
+    admin: &Arc<Admin>,
+    req: Request<B>,
+    rest: &str,
+    audit: &mut Audit,
+) -> Result<Response<Body>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let method = req.method().clone();
+    let not_allowed = |allow| ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        allow,
+    };
+    match rest.split_once('/') {
+        None if rest == "sections" => match method {
+            Method::GET | Method::HEAD => sections::list(admin),
+            Method::POST => sections::create(admin, req, audit).await,
+            _ => Err(not_allowed("GET, HEAD, POST")),
+        },
+        Some(("sections", slug)) if !slug.is_empty() && !slug.contains('/') => {
+            audit.slug = Some(slug.to_owned());
+            match method {
+                Method::GET | Method::HEAD => sections::get(admin, slug),
+                Method::PUT => sections::replace(admin, req, slug).await,
+                Method::PATCH => sections::patch(admin, req, slug).await,
+                Method::DELETE => sections::delete(admin, req, slug).await,
+                _ => Err(not_allowed("GET, HEAD, PUT, PATCH, DELETE")),
+            }
+        }
+        None if rest == "articles" => match method {
+            Method::POST => articles::upsert(admin, req, audit).await,
+            _ => Err(not_allowed("POST")),
+        },
+        Some(("articles", id)) if !id.is_empty() && !id.contains('/') => {
+            audit.ids.push(id.to_owned());
+            match method {
+                Method::GET | Method::HEAD => articles::get(admin, id).await,
+                Method::PUT => articles::replace(admin, req, id).await,
+                Method::DELETE => articles::delete(admin, id).await,
+                _ => Err(not_allowed("GET, HEAD, PUT, DELETE")),
+            }
+        }
+        _ => Err(ApiError::NotFound("no such admin resource".into())),
+    }
+}

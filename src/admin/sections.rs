@@ -1,0 +1,389 @@
+//! `/admin/api/sections`: the section files as JSON. A write is validated by the rules of
+//! `pressfeed check`, guarded by `If-Match`, written atomically to
+//! `feeds/sections/<slug>.toml`, and served by reloading the configuration.
+//!
+//! The files are the truth for writes: existence and the `If-Match` tag are checked against
+//! the file on disk, under the write lock. Reads show the configuration being served, with
+//! the tag of the file it was loaded from.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{ETAG, LOCATION};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::body::{self, JSON, MERGE_PATCH};
+use super::error::{ApiError, json_response};
+use super::{Admin, Audit};
+use crate::catalog::content_hash;
+use crate::fsutil;
+use crate::http::Body;
+use crate::http::cache;
+use crate::reload::{Change, Edit};
+use crate::site::{self, Section};
+use crate::slug::Slug;
+
+/// `GET /admin/api/sections`: every section, enabled or not, sorted by slug.
+pub fn list(admin: &Admin) -> Result<Response<Body>, ApiError> {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        etag: Option<String>,
+        section: &'a Section,
+    }
+    #[derive(Serialize)]
+    struct List<'a> {
+        sections: Vec<Entry<'a>>,
+    }
+    let loaded = admin.live.current();
+    let sections = loaded
+        .config
+        .sections
+        .iter()
+        .map(|section| Entry {
+            etag: loaded.hashes.get(&section.slug).map(|h| etag(h)),
+            section,
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &List { sections }))
+}
+
+/// `GET /admin/api/sections/{slug}`.
+pub fn get(admin: &Admin, slug: &str) -> Result<Response<Body>, ApiError> {
+    let loaded = admin.live.current();
+    let section = loaded.config.section(slug).ok_or_else(|| not_found(slug))?;
+    let hash = loaded.hashes.get(&section.slug).map(String::as_str);
+    Ok(section_response(StatusCode::OK, section, hash))
+}
+
+/// `POST /admin/api/sections`: a new section; 409 if its slug is taken.
+pub async fn create<B>(
+    admin: &Arc<Admin>,
+    req: Request<B>,
+    audit: &mut Audit,
+) -> Result<Response<Body>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, body) = req.into_parts();
+    let value = body::read_json(&parts.headers, body, admin.max_body, JSON).await?;
+    let section = from_json(value, None)?;
+    audit.slug = Some(section.slug.to_string());
+    let path = admin.live.section_path(&section.slug);
+    let text = checked_toml(&path, &section)?;
+    let (section, hash) = admin
+        .live
+        .edit(move |edit| {
+            let exists = edit
+                .live()
+                .current()
+                .config
+                .section(section.slug.as_str())
+                .is_some();
+            if exists || read_file(&path)?.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "section {:?} exists; change it with PUT or PATCH",
+                    section.slug.as_str()
+                )));
+            }
+            write(edit, &path, section, &text)
+        })
+        .await??;
+    let mut response = section_response(StatusCode::CREATED, &section, Some(&hash));
+    if let Ok(location) = HeaderValue::from_str(&format!("/admin/api/sections/{}", section.slug)) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `PUT /admin/api/sections/{slug}`: replaces an existing section whole; fields left out
+/// take their defaults. A missing section is 404: creating is POST's job, so a typo in a
+/// URL cannot create a section. The body's `slug` may be left out; if given it must match.
+pub async fn replace<B>(
+    admin: &Arc<Admin>,
+    req: Request<B>,
+    slug: &str,
+) -> Result<Response<Body>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let slug = path_slug(slug)?;
+    let (parts, body) = req.into_parts();
+    let value = body::read_json(&parts.headers, body, admin.max_body, JSON).await?;
+    let section = from_json(value, Some(&slug))?;
+    let path = admin.live.section_path(&slug);
+    let text = checked_toml(&path, &section)?;
+    let headers = parts.headers;
+    let (section, hash) = admin
+        .live
+        .edit(move |edit| {
+            existing(&path, &slug, &headers)?;
+            write(edit, &path, section, &text)
+        })
+        .await??;
+    Ok(section_response(StatusCode::OK, &section, Some(&hash)))
+}
+
+/// `PATCH /admin/api/sections/{slug}`: a JSON merge patch (RFC 7396) of the section's
+/// fields: keys given replace, `null` resets a field to its default.
+pub async fn patch<B>(
+    admin: &Arc<Admin>,
+    req: Request<B>,
+    slug: &str,
+) -> Result<Response<Body>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let slug = path_slug(slug)?;
+    let (parts, body) = req.into_parts();
+    let patch = body::read_json(&parts.headers, body, admin.max_body, MERGE_PATCH).await?;
+    if !patch.is_object() {
+        return Err(ApiError::Invalid {
+            field: None,
+            message: "a patch is a JSON object of the fields to change".into(),
+        });
+    }
+    let path = admin.live.section_path(&slug);
+    let headers = parts.headers;
+    let (section, hash) = admin
+        .live
+        .edit(move |edit| {
+            let current = existing(&path, &slug, &headers)?;
+            let text = String::from_utf8_lossy(&current);
+            // The file may have been broken by hand; a patch needs something to apply to.
+            let current = site::parse_section(&path, &text).map_err(|problem| {
+                ApiError::Conflict(format!(
+                    "the file of section {:?} does not load ({problem}); replace it with PUT",
+                    slug.as_str()
+                ))
+            })?;
+            let mut value = serde_json::to_value(&current)
+                .map_err(|e| ApiError::Internal(format!("section as JSON: {e}")))?;
+            merge_patch(&mut value, patch);
+            let section = from_json(value, Some(&slug))?;
+            let text = checked_toml(&path, &section)?;
+            write(edit, &path, section, &text)
+        })
+        .await??;
+    Ok(section_response(StatusCode::OK, &section, Some(&hash)))
+}
+
+/// `DELETE /admin/api/sections/{slug}`: removes the file; the section's feeds answer 410.
+pub async fn delete<B>(
+    admin: &Arc<Admin>,
+    req: Request<B>,
+    slug: &str,
+) -> Result<Response<Body>, ApiError> {
+    let slug = path_slug(slug)?;
+    let path = admin.live.section_path(&slug);
+    let headers = req.into_parts().0.headers;
+    admin
+        .live
+        .edit(move |edit| {
+            existing(&path, &slug, &headers)?;
+            fsutil::remove_durably(&path).map_err(|e| io_error(&path, &e))?;
+            edit.reload_after(Change::Remove(slug));
+            Ok::<_, ApiError>(())
+        })
+        .await??;
+    let mut response = Response::new(Body::default());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
+
+/// A slug from the URL; one that is not valid cannot name a section.
+fn path_slug(slug: &str) -> Result<Slug, ApiError> {
+    Slug::parse(slug).map_err(|_| not_found(slug))
+}
+
+fn not_found(slug: &str) -> ApiError {
+    ApiError::NotFound(format!("no section {slug:?}"))
+}
+
+/// The section a request body describes. With `path` (PUT, PATCH) the slug may be left
+/// out and must match if given: renaming a section would orphan its subscribers.
+fn from_json(mut value: Value, path: Option<&Slug>) -> Result<Section, ApiError> {
+    if let (Some(slug), Some(object)) = (path, value.as_object_mut()) {
+        match object.get("slug") {
+            None => {
+                object.insert("slug".into(), Value::String(slug.to_string()));
+            }
+            Some(Value::String(given)) if given != slug.as_str() => {
+                return Err(ApiError::invalid(
+                    "slug",
+                    format!(
+                        "{given:?} does not match the URL's {:?}; a section cannot be renamed",
+                        slug.as_str()
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Section::from_json(value).map_err(|(field, message)| ApiError::Invalid { field, message })
+}
+
+/// The file text for `section`, checked by the very loader that will read it back (and
+/// `pressfeed check` uses), so nothing is written that would not load.
+fn checked_toml(path: &Path, section: &Section) -> Result<String, ApiError> {
+    let text = section
+        .to_toml()
+        .map_err(|e| ApiError::Internal(format!("section {} as TOML: {e}", section.slug)))?;
+    site::parse_section(path, &text).map_err(|problem| ApiError::Invalid {
+        field: problem.field,
+        message: problem.message,
+    })?;
+    Ok(text)
+}
+
+/// The file's current bytes: 404 if there is none (before any precondition, RFC 9110
+/// §13.2.1), 412 if `If-Match` names other bytes. Without `If-Match` the write goes ahead:
+/// scripts that own a section need not read it first.
+fn existing(path: &Path, slug: &Slug, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
+    let current = read_file(path)?.ok_or_else(|| not_found(slug.as_str()))?;
+    let tag = etag(&content_hash(&current));
+    if !cache::if_match(headers, Some(tag.as_bytes())) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    Ok(current)
+}
+
+fn read_file(path: &Path) -> Result<Option<Vec<u8>>, ApiError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path, &e)),
+    }
+}
+
+/// Writes the file and serves it; returns the section and its file's hash.
+fn write(
+    edit: &mut Edit<'_>,
+    path: &Path,
+    section: Section,
+    text: &str,
+) -> Result<(Section, String), ApiError> {
+    fsutil::write_atomically(path, text.as_bytes()).map_err(|e| io_error(path, &e))?;
+    let hash = content_hash(text.as_bytes());
+    edit.reload_after(Change::Upsert {
+        section: Box::new(section.clone()),
+        hash: hash.clone(),
+    });
+    Ok((section, hash))
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> ApiError {
+    ApiError::Internal(format!("{}: {e}", path.display()))
+}
+
+fn etag(hash: &str) -> String {
+    format!("\"{hash}\"")
+}
+
+fn section_response(status: StatusCode, section: &Section, hash: Option<&str>) -> Response<Body> {
+    let mut response = json_response(status, section);
+    if let Some(value) = hash.and_then(|h| HeaderValue::from_str(&etag(h)).ok()) {
+        response.headers_mut().insert(ETAG, value);
+    }
+    response
+}
+
+/// RFC 7396: objects merge key by key, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch;
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Some(target) = target.as_object_mut() {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(&key);
+            } else {
+                merge_patch(target.entry(key).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut doc = json!({"title": "A", "tags": ["x"], "limit": 5});
+        merge_patch(
+            &mut doc,
+            json!({"title": "B", "tags": null, "limit": 7, "new": {"a": 1}}),
+        );
+        assert_eq!(doc, json!({"title": "B", "limit": 7, "new": {"a": 1}}));
+    }
+
+    #[test]
+    fn the_body_names_the_bad_field() {
+        let base = json!({"slug": "world", "title": "World", "link": "https://x.example/w/"});
+        let with = |key: &str, value: Value| {
+            let mut v = base.clone();
+            v[key] = value;
+            v
+        };
+        let cases = [
+            (with("slug", json!("Bad Slug")), "slug"),
+            (with("content", json!("teaser")), "content"),
+            (with("schedule", json!("*/5 * * * *")), "schedule"),
+            (with("limit", json!(0)), "limit"),
+            (with("limit", json!(501)), "limit"),
+            (with("link", json!("/relative")), "link"),
+            (with("colour", json!("red")), "colour"),
+            (with("include", json!(["ok", "Not OK"])), "include[1]"),
+            (
+                json!({"slug": "world", "link": "https://x.example/"}),
+                "title",
+            ),
+        ];
+        for (value, field) in cases {
+            let err = from_json(value.clone(), None).unwrap_err();
+            match err {
+                ApiError::Invalid { field: got, .. } => {
+                    assert_eq!(got.as_deref(), Some(field), "{value}")
+                }
+                other => panic!("{value}: {other:?}"),
+            }
+        }
+        assert!(from_json(base.clone(), None).is_ok());
+    }
+
+    #[test]
+    fn the_url_slug_fills_or_must_match_the_body() {
+        let world = Slug::parse("world").unwrap();
+        let body = json!({"title": "World", "link": "https://x.example/w/"});
+        assert_eq!(from_json(body, Some(&world)).unwrap().slug, world);
+        let renamed = json!({"slug": "earth", "title": "W", "link": "https://x.example/"});
+        assert!(matches!(
+            from_json(renamed, Some(&world)),
+            Err(ApiError::Invalid { field: Some(f), .. }) if f == "slug"
+        ));
+    }
+
+    #[test]
+    fn written_text_loads_back_as_the_same_section() {
+        let section = from_json(
+            json!({"slug": "world", "title": "World \"quoted\"", "link": "https://x.example/w/",
+                   "tags": ["a"], "schedule": "0 0 9 * * Mon-Fri", "content": "summary"}),
+            None,
+        )
+        .unwrap();
+        let path = Path::new("sections/world.toml");
+        let text = checked_toml(path, &section).unwrap();
+        assert_eq!(site::parse_section(path, &text).unwrap(), section);
+    }
+}

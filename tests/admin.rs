@@ -1,0 +1,858 @@
+//! The admin API over HTTP: who may call it, sections edited without a restart, articles
+//! pushed in, and the answers to bad requests.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Options, Reply, Server, article, parse_rss, site};
+use http::{Method, StatusCode};
+use pressfeed::site::Config;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "editor-token-0123456789";
+const BEARER: &str = "Bearer editor-token-0123456789";
+
+fn admin() -> Options {
+    Options::admin(&format!("# the test's tokens\neditor:{TOKEN}\n"))
+}
+
+async fn start(sections: &[(&str, &str)], articles: &[pressfeed::article::Article]) -> Server {
+    Server::start_with(site(sections), articles, admin()).await
+}
+
+/// An authenticated admin request; `body` is sent as `application/json`.
+async fn call(
+    server: &Server,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut all = vec![("authorization", BEARER)];
+    let bytes = match body {
+        Some(body) => {
+            all.push(("content-type", "application/json"));
+            body.to_string()
+        }
+        None => String::new(),
+    };
+    all.extend_from_slice(headers);
+    server.send(method, path, &all, bytes).await
+}
+
+fn json_of(reply: &Reply) -> Value {
+    serde_json::from_slice(&reply.body)
+        .unwrap_or_else(|e| panic!("{e}: {:?} {}", reply.status, reply.text()))
+}
+
+/// Checks an error answer: its status, and the spec's body with `code` and `field`.
+fn assert_error(reply: &Reply, status: StatusCode, code: &str, field: Option<&str>) {
+    assert_eq!(reply.status, status, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), "application/json");
+    let body = json_of(reply);
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert_eq!(body["error"]["field"].as_str(), field, "{body}");
+}
+
+fn new_section(slug: &str) -> Value {
+    json!({
+        "slug": slug,
+        "title": format!("{slug} by API"),
+        "description": "Made over HTTP",
+        "link": format!("https://news.example/{slug}/"),
+        "schedule": "0 0 0 1 1 *",
+        "max_age": 60,
+    })
+}
+
+async fn wait_for_status(server: &Server, path: &str, status: StatusCode) {
+    server
+        .wait_until(&format!("{path} to answer {status}"), |s| async move {
+            s.get(path).await.status == status
+        })
+        .await;
+}
+
+async fn rss_titles(server: &Server, path: &str) -> Vec<String> {
+    let reply = server.get(path).await;
+    parse_rss(&reply.body)
+        .items()
+        .iter()
+        .map(|i| i.title().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_admin_request_needs_a_valid_bearer_token() {
+    let server = start(&[("world", "")], &[]).await;
+    let wrong = format!("Bearer {TOKEN}x");
+    let basic = format!("Basic {TOKEN}");
+    for (headers, error) in [
+        (vec![], None),
+        (
+            vec![("authorization", wrong.as_str())],
+            Some("invalid_token"),
+        ),
+        (
+            vec![("authorization", basic.as_str())],
+            Some("invalid_request"),
+        ),
+        (vec![("authorization", "Bearer")], Some("invalid_request")),
+    ] {
+        for path in ["/admin/api/sections", "/admin/api/nothing-here"] {
+            let reply = server.request(Method::GET, path, &headers).await;
+            assert_error(&reply, StatusCode::UNAUTHORIZED, "unauthorized", None);
+            let challenge = reply.header("www-authenticate");
+            assert!(challenge.starts_with("Bearer "), "{challenge}");
+            if let Some(error) = error {
+                assert!(challenge.contains(error), "{challenge}");
+            }
+        }
+    }
+    // A write without the token is refused before its body is looked at.
+    let reply = server
+        .send(
+            Method::POST,
+            "/admin/api/sections",
+            &[("content-type", "application/json")],
+            new_section("sports").to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(!server.feeds.path().join("sections/sports.toml").exists());
+
+    let reply = call(&server, Method::GET, "/admin/api/sections", None, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_admin_api_is_off_without_a_token() {
+    let server = Server::start(site(&[("world", "")]), &[]).await;
+    for method in [Method::GET, Method::POST] {
+        let reply = call(&server, method, "/admin/api/sections", None, &[]).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(server.get("/feeds/world.rss").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sections_are_listed_and_read_with_their_etag() {
+    let server = start(&[("world", "limit = 7"), ("off", "enabled = false")], &[]).await;
+    let list = call(&server, Method::GET, "/admin/api/sections", None, &[]).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.header("cache-control"), "no-store");
+    let list = json_of(&list);
+    let slugs: Vec<_> = list["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["section"]["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        slugs,
+        ["off", "world"],
+        "every section, disabled too, by slug"
+    );
+
+    let reply = call(&server, Method::GET, "/admin/api/sections/world", None, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let etag = reply.header("etag");
+    assert_eq!(etag.len(), 34, "a quoted 32-hex hash: {etag}");
+    assert_eq!(list["sections"][1]["etag"], etag);
+    let file = std::fs::read(server.feeds.path().join("sections/world.toml")).unwrap();
+    assert_eq!(
+        etag,
+        format!("\"{}\"", pressfeed::catalog::content_hash(&file)),
+        "the tag is the file's hash"
+    );
+    let section = json_of(&reply);
+    assert_eq!(section["title"], "world title");
+    assert_eq!(section["limit"], 7);
+    assert_eq!(section["content"], "full", "defaults are spelled out");
+    assert_eq!(section["link"], "https://news.example/world/");
+
+    let missing = call(&server, Method::GET, "/admin/api/sections/nope", None, &[]).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "not_found", None);
+}
+
+#[tokio::test]
+async fn a_section_created_by_the_api_is_served_and_survives_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_on_with(site(&[("world", "")]), data.path(), admin()).await;
+    assert_eq!(
+        server.get("/feeds/sports.rss").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/sections",
+        Some(new_section("sports")),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    assert_eq!(reply.header("location"), "/admin/api/sections/sports");
+    let etag = reply.header("etag").to_owned();
+    assert_eq!(json_of(&reply)["title"], "sports by API");
+    wait_for_status(&server, "/feeds/sports.rss", StatusCode::OK).await;
+    assert_eq!(
+        parse_rss(&server.get("/feeds/sports.rss").await.body).title(),
+        "sports by API"
+    );
+
+    // The file is readable TOML that `pressfeed check` accepts, and no temp file is left.
+    let path = server.feeds.path().join("sections/sports.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("title = \"sports by API\""), "{text}");
+    let config = Config::load(server.feeds.path()).unwrap();
+    assert_eq!(config.section("sports").unwrap().max_age, 60);
+    let names: Vec<_> = std::fs::read_dir(server.feeds.path().join("sections"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.iter().all(|n| n.ends_with(".toml")), "{names:?}");
+
+    let feeds = server.stop().await;
+    let server = Server::start_on_with(feeds, data.path(), admin()).await;
+    assert_eq!(server.get("/feeds/sports.rss").await.status, StatusCode::OK);
+    let reply = call(
+        &server,
+        Method::GET,
+        "/admin/api/sections/sports",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(reply.header("etag"), etag, "same file, same tag");
+}
+
+#[tokio::test]
+async fn two_editors_with_the_same_etag_one_wins_and_one_gets_412() {
+    let server = start(&[("world", "")], &[]).await;
+    let path = "/admin/api/sections/world";
+    let read = call(&server, Method::GET, path, None, &[]).await;
+    let etag = read.header("etag").to_owned();
+    let mut alice = json_of(&read);
+    alice["title"] = json!("Alice's world");
+    let mut bob = alice.clone();
+    bob["title"] = json!("Bob's world");
+
+    let if_match = [("if-match", etag.as_str())];
+    let (a, b) = tokio::join!(
+        call(&server, Method::PUT, path, Some(alice), &if_match),
+        call(&server, Method::PUT, path, Some(bob), &if_match),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::PRECONDITION_FAILED],
+        "{} / {}",
+        a.text(),
+        b.text()
+    );
+    let (winner, loser) = if a.status == StatusCode::OK {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    assert_error(
+        &loser,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+        None,
+    );
+    let now = call(&server, Method::GET, path, None, &[]).await;
+    assert_eq!(json_of(&now)["title"], json_of(&winner)["title"]);
+    assert_eq!(now.header("etag"), winner.header("etag"));
+    assert_ne!(winner.header("etag"), etag);
+
+    // The current tag proceeds; so does a write without If-Match (it is optional).
+    let fresh = [("if-match", winner.header("etag"))];
+    let patch = json!({"title": "Agreed world"});
+    let reply = call(&server, Method::PATCH, path, Some(patch), &fresh).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = call(&server, Method::PATCH, path, Some(json!({"limit": 9})), &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let stale = [("if-match", etag.as_str())];
+    let reply = call(&server, Method::DELETE, path, None, &stale).await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert!(server.feeds.path().join("sections/world.toml").exists());
+}
+
+#[tokio::test]
+async fn patch_changes_only_the_given_fields_and_the_feed_follows() {
+    let server = start(
+        &[("world", "max_age = 120\ntags = [\"x\"]")],
+        &[article(
+            "a",
+            &["world"],
+            "2022-05-14T09:30:00Z",
+            json!({"tags": ["x"]}),
+        )],
+    )
+    .await;
+    let path = "/admin/api/sections/world";
+    let reply = server
+        .send(
+            Method::PATCH,
+            path,
+            &[
+                ("authorization", BEARER),
+                ("content-type", "application/merge-patch+json"),
+            ],
+            r#"{"title": "World, patched", "tags": null}"#,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let section = json_of(&reply);
+    assert_eq!(section["title"], "World, patched");
+    assert_eq!(section["tags"], json!([]), "null resets to the default");
+    assert_eq!(section["max_age"], 120, "untouched fields stay");
+    server
+        .wait_until("the new title", |s| async move {
+            let reply = s.get("/feeds/world.rss").await;
+            reply.status == StatusCode::OK && parse_rss(&reply.body).title() == "World, patched"
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn writes_are_validated_like_pressfeed_check() {
+    let server = start(&[("world", "")], &[]).await;
+    let with = |key: &str, value: Value| {
+        let mut body = new_section("sports");
+        body[key] = value;
+        body
+    };
+    let cases = [
+        (with("slug", json!("Sports Desk")), "slug"),
+        (with("content", json!("teaser")), "content"),
+        (with("schedule", json!("*/5 * * * *")), "schedule"),
+        (with("schedule", json!("every minute")), "schedule"),
+        (with("limit", json!(0)), "limit"),
+        (with("limit", json!(501)), "limit"),
+        (with("link", json!("ftp://news.example/")), "link"),
+        (with("colour", json!("red")), "colour"),
+        (with("title", json!("  ")), "title"),
+    ];
+    for (body, field) in cases {
+        let reply = call(
+            &server,
+            Method::POST,
+            "/admin/api/sections",
+            Some(body),
+            &[],
+        )
+        .await;
+        assert_error(
+            &reply,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some(field),
+        );
+    }
+    let reply = call(
+        &server,
+        Method::PUT,
+        "/admin/api/sections/world",
+        Some(with("slug", json!("sports"))),
+        &[],
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("slug"),
+    );
+    let reply = call(
+        &server,
+        Method::PATCH,
+        "/admin/api/sections/world",
+        Some(json!({"limit": 1000})),
+        &[],
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("limit"),
+    );
+
+    let files = std::fs::read_dir(server.feeds.path().join("sections")).unwrap();
+    assert_eq!(files.count(), 1, "nothing was written");
+    let config = Config::load(server.feeds.path()).unwrap();
+    assert_eq!(config.section("world").unwrap().limit, 50);
+}
+
+#[tokio::test]
+async fn post_to_a_taken_slug_is_409_and_put_to_a_missing_one_is_404() {
+    let server = start(&[("world", "")], &[]).await;
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/sections",
+        Some(new_section("world")),
+        &[],
+    )
+    .await;
+    assert_error(&reply, StatusCode::CONFLICT, "conflict", None);
+    assert!(
+        std::fs::read_to_string(server.feeds.path().join("sections/world.toml"))
+            .unwrap()
+            .contains("world title"),
+        "the existing file is untouched"
+    );
+    for method in [Method::PUT, Method::PATCH] {
+        let reply = call(
+            &server,
+            method,
+            "/admin/api/sections/sports",
+            Some(new_section("sports")),
+            &[],
+        )
+        .await;
+        assert_error(&reply, StatusCode::NOT_FOUND, "not_found", None);
+    }
+    let reply = call(
+        &server,
+        Method::DELETE,
+        "/admin/api/sections/sports",
+        None,
+        &[],
+    )
+    .await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "not_found", None);
+    assert!(!server.feeds.path().join("sections/sports.toml").exists());
+}
+
+#[tokio::test]
+async fn a_deleted_sections_feeds_answer_410_and_a_disabled_ones_404() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_on_with(
+        site(&[("world", ""), ("business", ""), ("sports", "")]),
+        data.path(),
+        admin(),
+    )
+    .await;
+    let reply = call(
+        &server,
+        Method::DELETE,
+        "/admin/api/sections/business",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    assert!(!server.feeds.path().join("sections/business.toml").exists());
+    wait_for_status(&server, "/feeds/business.rss", StatusCode::GONE).await;
+    for format in ["atom", "json"] {
+        let path = format!("/feeds/business.{format}");
+        assert_eq!(server.get(&path).await.status, StatusCode::GONE, "{path}");
+    }
+    let reply = call(
+        &server,
+        Method::GET,
+        "/admin/api/sections/business",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    let off = json!({"enabled": false});
+    let reply = call(
+        &server,
+        Method::PATCH,
+        "/admin/api/sections/sports",
+        Some(off),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    wait_for_status(&server, "/feeds/sports.rss", StatusCode::NOT_FOUND).await;
+    assert_eq!(server.get("/feeds/world.rss").await.status, StatusCode::OK);
+
+    // Gone survives a restart: the store remembers which feeds were served.
+    let feeds = server.stop().await;
+    let server = Server::start_on_with(feeds, data.path(), admin()).await;
+    assert_eq!(
+        server.get("/feeds/business.rss").await.status,
+        StatusCode::GONE
+    );
+    assert_eq!(
+        server.get("/feeds/sports.rss").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A section made again under the same slug is served again.
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/sections",
+        Some(new_section("business")),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    wait_for_status(&server, "/feeds/business.rss", StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn a_hand_broken_section_file_leaves_the_last_good_config_serving() {
+    let server = start(
+        &[("world", "")],
+        &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
+    )
+    .await;
+    let before = server.get("/feeds/world.rss").await;
+    let file = server.feeds.path().join("sections/world.toml");
+    std::fs::write(&file, "slug = \"world\"\ntitle = [broken").unwrap();
+    hangup();
+    // Past a poll too, whichever trigger comes first.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let during = server.get("/feeds/world.rss").await;
+    assert_eq!(during.status, StatusCode::OK);
+    assert_eq!(during.header("etag"), before.header("etag"));
+    let reply = call(&server, Method::GET, "/admin/api/sections/world", None, &[]).await;
+    assert_eq!(
+        json_of(&reply)["title"],
+        "world title",
+        "the served section"
+    );
+
+    // Mending the file by hand is picked up without a restart.
+    std::fs::write(
+        &file,
+        common::section("world", "").replace("world title", "Mended by hand"),
+    )
+    .unwrap();
+    hangup();
+    server
+        .wait_until("the mended title", |s| async move {
+            parse_rss(&s.get("/feeds/world.rss").await.body).title() == "Mended by hand"
+        })
+        .await;
+}
+
+/// Sends SIGHUP to this test process: every running test server reloads its files. The
+/// servers' watchers are listening for it, so it does not end the process.
+fn hangup() {
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn a_batch_with_one_bad_article_is_rejected_whole() {
+    let server = start(
+        &[("world", "")],
+        &[article(
+            "old",
+            &["world"],
+            "2022-05-01T09:30:00Z",
+            json!({}),
+        )],
+    )
+    .await;
+    let good = |id: &str| {
+        json!({"id": id, "url": format!("https://news.example/{id}/"), "title": id,
+               "sections": ["world"], "published_at": "2022-05-14T09:30:00Z"})
+    };
+    let mut bad = good("b3");
+    bad.as_object_mut().unwrap().remove("published_at");
+    let batch = json!([good("b0"), good("b1"), good("b2"), bad, good("b4")]);
+    let before = server.store().change_counter().unwrap();
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/articles",
+        Some(batch),
+        &[],
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("[3].published_at"),
+    );
+    assert_eq!(
+        server.store().change_counter().unwrap(),
+        before,
+        "nothing stored"
+    );
+    assert_eq!(server.store().article_count().unwrap(), 1);
+
+    let mut bad_image = good("c1");
+    bad_image["image"] = json!({"url": "https://cdn.example/a.jpg", "width": -1});
+    let batch = json!([good("c0"), bad_image]);
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/articles",
+        Some(batch),
+        &[],
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("[1].image.width"),
+    );
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/articles",
+        Some(json!([good("d0"), 7])),
+        &[],
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("[1]"),
+    );
+    assert_eq!(server.store().article_count().unwrap(), 1);
+
+    let batch = json!([good("b0"), good("b1")]);
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/articles",
+        Some(batch),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(json_of(&reply), json!({"stored": 2, "ids": ["b0", "b1"]}));
+    assert_eq!(server.store().article_count().unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_posted_article_appears_in_its_feed_within_a_second() {
+    let server = start(&[("world", "")], &[]).await;
+    assert!(rss_titles(&server, "/feeds/world.rss").await.is_empty());
+    let body = json!({"id": "breaking", "url": "https://news.example/breaking/",
+        "title": "Breaking news", "sections": ["world"], "published_at": "2022-05-14T09:30:00Z"});
+    let sent = Instant::now();
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/articles",
+        Some(body),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(json_of(&reply)["stored"], 1);
+    // A second is the promise; the deadline leaves room for a loaded CI machine.
+    let deadline = sent + Duration::from_secs(2);
+    while rss_titles(&server, "/feeds/world.rss").await != ["Breaking news"] {
+        assert!(
+            Instant::now() < deadline,
+            "not in the feed after {:?}",
+            sent.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn articles_are_read_replaced_and_retracted_by_id() {
+    let server = start(
+        &[("world", "")],
+        &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
+    )
+    .await;
+    let path = "/admin/api/articles/a";
+    let reply = call(&server, Method::GET, path, None, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let mut doc = json_of(&reply);
+    assert_eq!(doc["id"], "a");
+    assert_eq!(doc["title"], "Title of a");
+
+    doc["id"] = json!("b");
+    let reply = call(&server, Method::PUT, path, Some(doc.clone()), &[]).await;
+    assert_error(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("id"),
+    );
+
+    doc.as_object_mut().unwrap().remove("id");
+    doc["title"] = json!("Title, corrected");
+    let reply = call(&server, Method::PUT, path, Some(doc), &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(json_of(&reply)["id"], "a", "the id comes from the URL");
+    server
+        .wait_until("the corrected title", |s| async move {
+            rss_titles(s, "/feeds/world.rss").await == ["Title, corrected"]
+        })
+        .await;
+
+    let reply = call(&server, Method::DELETE, path, None, &[]).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    server
+        .wait_until("the retraction", |s| async move {
+            rss_titles(s, "/feeds/world.rss").await.is_empty()
+        })
+        .await;
+    let reply = call(&server, Method::DELETE, path, None, &[]).await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "not_found", None);
+    let reply = call(&server, Method::GET, path, None, &[]).await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "not_found", None);
+    let reply = call(
+        &server,
+        Method::GET,
+        "/admin/api/articles/not%20an%20id",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors_with_the_fitting_status() {
+    let options = Options {
+        max_body: Some(4096),
+        ..admin()
+    };
+    let server = Server::start_with(site(&[("world", "")]), &[], options).await;
+    let post = |content_type: &'static str, body: String| {
+        let server = &server;
+        async move {
+            server
+                .send(
+                    Method::POST,
+                    "/admin/api/sections",
+                    &[("authorization", BEARER), ("content-type", content_type)],
+                    body,
+                )
+                .await
+        }
+    };
+
+    let reply = post("application/json", "{\"slug\": ".into()).await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_json", None);
+    let reply = post("application/json", String::new()).await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_json", None);
+
+    let body = new_section("sports").to_string();
+    let reply = post("text/plain", body.clone()).await;
+    assert_error(
+        &reply,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        None,
+    );
+    let reply = server
+        .send(
+            Method::POST,
+            "/admin/api/sections",
+            &[("authorization", BEARER)],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let reply = post("application/json; charset=utf-8", body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "parameters are fine");
+
+    let mut big = new_section("big");
+    big["description"] = json!("x".repeat(5000));
+    let reply = post("application/json", big.to_string()).await;
+    assert_error(
+        &reply,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        None,
+    );
+    assert!(!server.feeds.path().join("sections/big.toml").exists());
+
+    for (method, path, allow) in [
+        (Method::DELETE, "/admin/api/sections", "GET, HEAD, POST"),
+        (
+            Method::POST,
+            "/admin/api/sections/world",
+            "GET, HEAD, PUT, PATCH, DELETE",
+        ),
+        (Method::GET, "/admin/api/articles", "POST"),
+        (
+            Method::PATCH,
+            "/admin/api/articles/a",
+            "GET, HEAD, PUT, DELETE",
+        ),
+    ] {
+        let reply = call(&server, method, path, None, &[]).await;
+        assert_error(
+            &reply,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            None,
+        );
+        assert_eq!(reply.header("allow"), allow, "{path}");
+    }
+    for path in [
+        "/admin/api/",
+        "/admin/api/things",
+        "/admin/api/sections/a/b",
+    ] {
+        let reply = call(&server, Method::GET, path, None, &[]).await;
+        assert_error(&reply, StatusCode::NOT_FOUND, "not_found", None);
+    }
+}
+
+#[tokio::test]
+async fn a_batch_over_the_limit_is_413() {
+    let server = start(&[("world", "")], &[]).await;
+    let one = |i: usize| {
+        json!({"id": format!("n{i}"), "url": "https://news.example/n/", "title": "n",
+               "sections": ["world"], "published_at": "2022-05-14T09:30:00Z"})
+    };
+    let batch: Vec<_> = (0..=pressfeed::admin::MAX_BATCH).map(one).collect();
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/articles",
+        Some(json!(batch)),
+        &[],
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "batch_too_large",
+        None,
+    );
+    assert_eq!(server.store().article_count().unwrap(), 0);
+
+    let batch: Vec<_> = (0..pressfeed::admin::MAX_BATCH).map(one).collect();
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/articles",
+        Some(json!(batch)),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        server.store().article_count().unwrap(),
+        pressfeed::admin::MAX_BATCH as i64
+    );
+}

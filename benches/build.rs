@@ -32,15 +32,17 @@ fn section_build(c: &mut Criterion) {
     });
 
     let sections = section.included_sections();
-    let items = store
-        .newest(&FeedQuery {
-            sections: &sections,
-            tags: &[],
-            exclude_tags: &[],
-            limit: 50,
-            now,
-        })
-        .unwrap();
+    let query = FeedQuery {
+        sections: &sections,
+        tags: &[],
+        exclude_tags: &[],
+        limit: 50,
+        now,
+    };
+    c.bench_function("top-news 50 items, store query and decode only", |b| {
+        b.iter(|| store.newest(&query).unwrap())
+    });
+    let items = store.newest(&query).unwrap();
     assert_eq!(items.len(), 50);
     let source = FeedSource {
         site: &config.site,

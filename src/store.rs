@@ -66,6 +66,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (counter, section)
     ) WITHOUT ROWID;
 "#,
+    r#"
+    -- The item's HTML, outside its JSON: read back without unescaping, the biggest part
+    -- of decoding an item.
+    ALTER TABLE articles ADD COLUMN item_summary TEXT;
+    ALTER TABLE articles ADD COLUMN item_body TEXT;
+"#,
 ];
 
 /// Writes whose touched sections are remembered; a reader further behind rebuilds all.
@@ -185,9 +191,11 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut put = tx.prepare_cached(
-                "INSERT INTO articles (id, status, published_at, doc, item) VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO articles (id, status, published_at, doc, item, item_summary, item_body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status,
-                   published_at = excluded.published_at, doc = excluded.doc, item = excluded.item",
+                   published_at = excluded.published_at, doc = excluded.doc, item = excluded.item,
+                   item_summary = excluded.item_summary, item_body = excluded.item_body",
             )?;
             let mut clear_sections =
                 tx.prepare_cached("DELETE FROM article_sections WHERE article_id = ?1")?;
@@ -207,7 +215,9 @@ impl Store {
                     Status::Published => "published",
                     Status::Draft => "draft",
                 };
-                put.execute(params![id, status, published, doc, item])?;
+                let (json, summary, body) =
+                    item.as_ref().map(StoredItem::columns).unwrap_or_default();
+                put.execute(params![id, status, published, doc, json, summary, body])?;
                 clear_sections.execute([id])?;
                 clear_tags.execute([id])?;
                 if let (Status::Published, Some(published)) = (article.status, published) {
@@ -267,7 +277,8 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut sql = format!(
-            "SELECT s.article_id, a.item FROM article_sections s JOIN articles a ON a.id = s.article_id
+            "SELECT s.article_id, a.item, a.item_summary, a.item_body
+             FROM article_sections s JOIN articles a ON a.id = s.article_id
              WHERE s.section IN ({}) AND s.published_at <= ?",
             placeholders(q.sections.len())
         );
@@ -307,8 +318,10 @@ impl Store {
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let item: String = row.get(1)?;
-            articles.push(decode_item(&id, &item)?);
+            let mut item = decode_item(&id, &row.get::<_, String>(1)?)?;
+            item.summary_html = row.get(2)?;
+            item.body_html = row.get(3)?;
+            articles.push(item);
             if articles.len() == q.limit {
                 break;
             }
@@ -469,23 +482,46 @@ pub struct Prepared {
     article: Article,
     /// The article's canonical JSON.
     doc: String,
-    /// The FeedItem JSON; `None` for drafts.
-    item: Option<String>,
+    /// `None` for drafts.
+    item: Option<StoredItem>,
+}
+
+/// A FeedItem as stored: its HTML in columns of its own, the rest as JSON.
+struct StoredItem {
+    json: String,
+    summary_html: Option<String>,
+    body_html: Option<String>,
+}
+
+impl StoredItem {
+    fn new(article: &Article) -> Option<StoredItem> {
+        let mut item = FeedItem::prepare(article)?;
+        let summary_html = item.summary_html.take();
+        let body_html = item.body_html.take();
+        Some(StoredItem {
+            json: serde_json::to_string(&item).expect("a FeedItem always serializes"),
+            summary_html,
+            body_html,
+        })
+    }
+
+    fn columns(&self) -> (Option<&str>, Option<&str>, Option<&str>) {
+        (
+            Some(&self.json),
+            self.summary_html.as_deref(),
+            self.body_html.as_deref(),
+        )
+    }
 }
 
 impl Prepared {
     pub fn new(article: Article) -> Prepared {
         Prepared {
             doc: article.to_json(),
-            item: item_json(&article),
+            item: StoredItem::new(&article),
             article,
         }
     }
-}
-
-fn item_json(article: &Article) -> Option<String> {
-    FeedItem::prepare(article)
-        .map(|item| serde_json::to_string(&item).expect("a FeedItem always serializes"))
 }
 
 /// Prepares every stored article again when the preparation rules changed (or the store
@@ -504,12 +540,16 @@ fn prepare_stale(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut all = tx.prepare("SELECT id, doc FROM articles")?;
-        let mut put = tx.prepare("UPDATE articles SET item = ?2 WHERE id = ?1")?;
+        let mut put = tx.prepare(
+            "UPDATE articles SET item = ?2, item_summary = ?3, item_body = ?4 WHERE id = ?1",
+        )?;
         let mut rows = all.query([])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
             let article = decode(&id, &row.get::<_, String>(1)?)?;
-            put.execute(params![id, item_json(&article)])?;
+            let item = StoredItem::new(&article);
+            let (json, summary, body) = item.as_ref().map(StoredItem::columns).unwrap_or_default();
+            put.execute(params![id, json, summary, body])?;
         }
     }
     tx.execute(

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{FeedSource, Format};
 use crate::article::Medium;
 use crate::item::FeedItem;
+use crate::media::MediaItem;
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -117,12 +118,7 @@ fn item<'a>(source: &'a FeedSource<'_>, item: &'a FeedItem) -> Item<'a> {
         content_html,
         content_text: content_html.is_none().then_some(item.title.as_str()),
         summary: item.summary_text.as_deref(),
-        image: lead_image.or_else(|| {
-            item.media
-                .iter()
-                .find_map(|m| m.preview())
-                .map(|u| u.as_str())
-        }),
+        image: lead_image.or_else(|| item.media.iter().find_map(MediaItem::preview)),
         banner_image: lead_image,
         date_published: item
             .published

@@ -10,16 +10,17 @@ use crate::article::{Article, Medium};
 pub use embed::guess_mime;
 use embed::{EmbedKind, player_for};
 
-/// One medium of an article.
+/// One medium of an article. URLs are kept as the strings they were made into: they are
+/// only ever written out, and stored items decode faster without parsing them again.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MediaItem {
     pub medium: Medium,
     /// The media file itself; `None` for a player (a YouTube or Vimeo video).
-    pub file: Option<Url>,
+    pub file: Option<String>,
     /// What identifies the medium: its file, or the player's page.
-    pub page: Url,
-    pub player: Option<Url>,
-    pub thumbnail: Option<Url>,
+    pub page: String,
+    pub player: Option<String>,
+    pub thumbnail: Option<String>,
     pub mime: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
@@ -38,8 +39,8 @@ impl MediaItem {
         MediaItem {
             medium,
             mime: guess_mime(&url).map(str::to_owned),
-            file: Some(url.clone()),
-            page: url,
+            file: Some(url.to_string()),
+            page: url.into(),
             player: None,
             thumbnail: None,
             width: None,
@@ -57,17 +58,17 @@ impl MediaItem {
         MediaItem {
             file: None,
             mime: None,
-            player: Some(player.player_url),
-            thumbnail: player.thumbnail,
+            player: Some(player.player_url.into()),
+            thumbnail: player.thumbnail.map(Into::into),
             ..MediaItem::new(Medium::Video, player.page_url)
         }
     }
 
     /// The image a reader shows for this medium, if any.
-    pub fn preview(&self) -> Option<&Url> {
+    pub fn preview(&self) -> Option<&str> {
         match self.medium {
-            Medium::Image => self.file.as_ref(),
-            _ => self.thumbnail.as_ref(),
+            Medium::Image => self.file.as_deref(),
+            _ => self.thumbnail.as_deref(),
         }
     }
 }
@@ -116,7 +117,7 @@ pub fn collect(article: &Article) -> Vec<MediaItem> {
             thumbnail: listed
                 .thumbnail
                 .as_ref()
-                .map(|t| t.as_url().clone())
+                .map(|t| t.to_string())
                 .or(base.thumbnail.clone()),
             ..base
         });

@@ -17,6 +17,7 @@ use crate::reload::{self, LiveConfig};
 use crate::schedule;
 use crate::site::Config;
 use crate::store::{Store, StoreError};
+use crate::websub;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -65,11 +66,13 @@ pub async fn run(
     let catalog = Catalog::default();
     let metrics = Arc::new(Metrics::default());
     let config = Arc::new(config);
+    let (publisher, websub) = websub::start(metrics.clone());
     let scheduler = schedule::start(
         config.clone(),
         store.clone(),
         catalog.clone(),
         metrics.clone(),
+        publisher,
     )?;
     let live = Arc::new(LiveConfig::new(config, scheduler.notifier()));
     let watcher = reload::watch(live.clone());
@@ -92,5 +95,7 @@ pub async fn run(
     tokio::task::spawn_blocking(move || scheduler.stop())
         .await
         .ok();
+    // Pings still waiting are dropped: subscribers poll too, and the next change pings.
+    websub.abort();
     Ok(())
 }

@@ -13,6 +13,7 @@
 //! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed)
 //! - `catalog`   the built feeds and their header values, swapped in whole
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
+//! - `websub`    tells WebSub hubs when a feed's bytes change, off the scheduler's thread
 //! - `metrics`   counters and gauges for `/metrics`
 //! - `http`      the hyper server: routing, conditional requests, content codings, shutdown
 //! - `reload`    the configuration in force, reloaded on admin writes, SIGHUP and file changes
@@ -40,3 +41,4 @@ pub mod schedule;
 pub mod site;
 pub mod slug;
 pub mod store;
+pub mod websub;

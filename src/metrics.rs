@@ -1,6 +1,6 @@
-//! The numbers pressfeed exposes at `/metrics` (Prometheus text format): builds and the
-//! store. Counters are atomics; nothing here is on the request path but the encoding of
-//! `/metrics` itself.
+//! The numbers pressfeed exposes at `/metrics` (Prometheus text format): builds, the
+//! store, requests and WebSub pings. Counters are atomics; the request path only
+//! increments handles made at start (`HttpMetrics::record`), it never allocates a label.
 
 use std::sync::atomic::AtomicU64;
 
@@ -16,6 +16,143 @@ pub struct SectionLabel {
     pub section: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabel {
+    route: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EncodingLabel {
+    encoding: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+/// What a request was for, as `/metrics` groups them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Feed,
+    Admin,
+    Health,
+    Metrics,
+    Other,
+}
+
+impl Route {
+    const ALL: [Route; 5] = [
+        Route::Feed,
+        Route::Admin,
+        Route::Health,
+        Route::Metrics,
+        Route::Other,
+    ];
+
+    pub fn of(path: &str) -> Route {
+        if path.starts_with("/feeds/") {
+            Route::Feed
+        } else if path.starts_with("/admin/") {
+            Route::Admin
+        } else {
+            match path {
+                "/healthz" | "/readyz" => Route::Health,
+                "/metrics" => Route::Metrics,
+                _ => Route::Other,
+            }
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Route::Feed => "feed",
+            Route::Admin => "admin",
+            Route::Health => "health",
+            Route::Metrics => "metrics",
+            Route::Other => "other",
+        }
+    }
+}
+
+/// The statuses whose counters are made at start; any other status is looked up in the
+/// family (a hash and a read lock, still no allocation: the labels are `'static`).
+const COMMON_STATUSES: [u16; 12] = [200, 201, 204, 304, 400, 401, 404, 405, 406, 410, 412, 503];
+/// Response body codings, as `Content-Encoding` names them (`identity` when absent).
+const ENCODINGS: [&str; 3] = ["identity", "gzip", "br"];
+
+/// Request counters: `pressfeed_http_requests_total{route,status}` and
+/// `pressfeed_http_response_bytes_total{encoding}`.
+pub struct HttpMetrics {
+    requests: Family<RequestLabel, Counter>,
+    /// Handles on `requests` for each route and common status, by index.
+    common: [[Counter; COMMON_STATUSES.len()]; Route::ALL.len()],
+    /// Handles on the bytes family, in the order of `ENCODINGS`.
+    bytes: [Counter; ENCODINGS.len()],
+}
+
+impl HttpMetrics {
+    fn new(registry: &mut Registry) -> HttpMetrics {
+        let requests = Family::<RequestLabel, Counter>::default();
+        let bytes = Family::<EncodingLabel, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_response_bytes",
+            "Response body bytes sent, by content coding",
+            bytes.clone(),
+        );
+        let common = Route::ALL.map(|route| {
+            COMMON_STATUSES.map(|status| {
+                requests
+                    .get_or_create(&RequestLabel {
+                        route: route.label(),
+                        status,
+                    })
+                    .clone()
+            })
+        });
+        let bytes =
+            ENCODINGS.map(|encoding| bytes.get_or_create(&EncodingLabel { encoding }).clone());
+        HttpMetrics {
+            requests,
+            common,
+            bytes,
+        }
+    }
+
+    /// Counts one response: its route and status, and `body_bytes` sent in `encoding`
+    /// (a `Content-Encoding` value, `None` for identity).
+    pub fn record(&self, route: Route, status: u16, encoding: Option<&[u8]>, body_bytes: u64) {
+        let r = route as usize;
+        match COMMON_STATUSES.iter().position(|&s| s == status) {
+            Some(i) => {
+                self.common[r][i].inc();
+            }
+            None => {
+                self.requests
+                    .get_or_create(&RequestLabel {
+                        route: route.label(),
+                        status,
+                    })
+                    .inc();
+            }
+        }
+        if body_bytes > 0 {
+            let e = match encoding {
+                Some(b"gzip") => 1,
+                Some(b"br") => 2,
+                _ => 0,
+            };
+            self.bytes[e].inc_by(body_bytes);
+        }
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
     /// Catalog snapshots published (one per rebuild of one or more sections).
@@ -25,6 +162,11 @@ pub struct Metrics {
     pub rebuild_seconds: Histogram,
     pub last_rebuild: Gauge<f64, AtomicU64>,
     pub articles: Gauge,
+    /// 1 while the scheduler's last read of the store succeeded; `/readyz` reads it.
+    pub store_up: Gauge,
+    pub http: HttpMetrics,
+    pub websub_ok: Counter,
+    pub websub_error: Counter,
 }
 
 impl Default for Metrics {
@@ -59,6 +201,23 @@ impl Default for Metrics {
             last_rebuild.clone(),
         );
         registry.register("articles", "Articles in the store", articles.clone());
+        let store_up = Gauge::default();
+        registry.register(
+            "store_up",
+            "1 if the scheduler's last read of the store succeeded",
+            store_up.clone(),
+        );
+        let http = HttpMetrics::new(&mut registry);
+        let websub = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "websub_pings",
+            "WebSub publish pings sent to hubs, by result (each try counts)",
+            websub.clone(),
+        );
+        let websub_ok = websub.get_or_create(&ResultLabel { result: "ok" }).clone();
+        let websub_error = websub
+            .get_or_create(&ResultLabel { result: "error" })
+            .clone();
         Metrics {
             registry,
             rebuilds,
@@ -67,6 +226,10 @@ impl Default for Metrics {
             rebuild_seconds,
             last_rebuild,
             articles,
+            store_up,
+            http,
+            websub_ok,
+            websub_error,
         }
     }
 }

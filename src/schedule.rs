@@ -28,6 +28,7 @@ use crate::metrics::{Metrics, SectionLabel};
 use crate::site::{Config, Section};
 use crate::slug::Slug;
 use crate::store::{FeedState, Store, StoreError};
+use crate::websub::Publisher;
 
 /// How often the store's change log is read: bounds how late a write by another process
 /// (an import, a replica) shows up. The read is one indexed query.
@@ -87,15 +88,18 @@ pub fn start(
     store: Store,
     catalog: Catalog,
     metrics: Arc<Metrics>,
+    websub: Publisher,
 ) -> Result<SchedulerHandle, StoreError> {
     let validators = store.feed_states()?.into_iter().collect();
     let seen = store.change_counter()?;
+    metrics.store_up.set(1);
     let mut scheduler = Scheduler {
         dirty: enabled(&config).map(|s| s.slug.clone()).collect(),
         config,
         store,
         catalog,
         metrics,
+        websub,
         validators,
         seen,
         next_cron: HashMap::new(),
@@ -123,6 +127,8 @@ struct Scheduler {
     store: Store,
     catalog: Catalog,
     metrics: Arc<Metrics>,
+    /// Told the file names of feeds whose bytes changed, after the snapshot is published.
+    websub: Publisher,
     /// Validators of every feed built so far, by file name; mirrors the store's copy.
     validators: HashMap<String, FeedState>,
     /// Sections to rebuild at the next opportunity.
@@ -209,7 +215,10 @@ impl Scheduler {
             }
         }
 
-        match self.store.changes_since(self.seen) {
+        let read = self.store.changes_since(self.seen);
+        // This poll doubles as the readiness check of the store (see `http::routes`).
+        self.metrics.store_up.set(i64::from(read.is_ok()));
+        match read {
             Ok(changes) if changes.counter != self.seen => {
                 self.seen = changes.counter;
                 self.mark_affected(changes.sections.as_ref());
@@ -301,6 +310,7 @@ impl Scheduler {
         let old = self.catalog.snapshot();
         let mut feeds = HashMap::new();
         let mut changed = Vec::new();
+        let mut new_bytes = Vec::new();
         for section in enabled(&self.config) {
             let names = build::Format::ALL.map(|f| f.file_name(section));
             let kept: Option<Vec<_>> = names
@@ -330,6 +340,9 @@ impl Scheduler {
                     hash,
                     last_modified,
                 };
+                if previous.is_none_or(|p| p.hash != state.hash) {
+                    new_bytes.push(built.name.clone());
+                }
                 if previous != Some(&state) {
                     changed.push((built.name.clone(), state.clone()));
                 }
@@ -365,6 +378,8 @@ impl Scheduler {
             gone,
             ready: true,
         });
+        // After publishing: a hub told of a change fetches the feed at once.
+        self.websub.feeds_changed(&self.config.site, &new_bytes);
         Ok(())
     }
 

@@ -289,3 +289,45 @@ fn the_bundled_demo_articles_are_the_generators_output() {
         "feeds/demo/articles.ndjson is stale: run `cargo run -- corpus --demo > feeds/demo/articles.ndjson`"
     );
 }
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let mut child = pressfeed()
+        .env("PRESSFEED_LOG_FORMAT", "json")
+        .env("RUST_LOG", "pressfeed=info")
+        .arg("--feeds")
+        .arg(feeds.path())
+        .arg("--data")
+        .arg(data.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let log: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(log["level"], "INFO", "{line}");
+    assert!(log["fields"]["message"].is_string(), "{line}");
+}
+
+#[test]
+fn an_unknown_log_format_is_refused() {
+    let out = pressfeed()
+        .env("PRESSFEED_LOG_FORMAT", "xml")
+        .arg("--feeds")
+        .arg(demo_feeds())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("PRESSFEED_LOG_FORMAT"));
+}

@@ -19,11 +19,7 @@ pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
     let path = req.uri().path();
     match path {
         "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/readyz" if shared.catalog.snapshot().ready => text(StatusCode::OK, "ready\n"),
-        "/readyz" => text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "starting: first build not done\n",
-        ),
+        "/readyz" => ready(shared),
         "/metrics" => metrics(shared),
         _ => match path.strip_prefix(FEEDS_PREFIX) {
             Some(name) => feed(req, shared, name),
@@ -86,6 +82,25 @@ fn with_validators(
     headers.insert(CACHE_CONTROL, feed.cache_control.clone());
     headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
     response
+}
+
+/// Ready when the first build is done and the store answered the scheduler's last read.
+/// That read is the change-log poll it makes every 100 ms anyway, so readiness costs a
+/// request nothing and a probe never queues behind a write on the store.
+fn ready(shared: &Shared) -> Response<Body> {
+    if !shared.catalog.snapshot().ready {
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting: first build not done\n",
+        )
+    } else if shared.metrics.store_up.get() != 1 {
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store unavailable: its last read failed\n",
+        )
+    } else {
+        text(StatusCode::OK, "ready\n")
+    }
 }
 
 fn metrics(shared: &Shared) -> Response<Body> {

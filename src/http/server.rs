@@ -6,8 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Request, Response};
-use hyper::body::Incoming;
+use http::header::CONTENT_ENCODING;
+use http::{Method, Request, Response};
+use hyper::body::{Body as _, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -18,6 +19,7 @@ use tracing::{debug, info, warn};
 use super::Shared;
 use super::routes::{self, Body};
 use crate::admin::{self, Admin};
+use crate::metrics::{self, Metrics};
 
 /// A client has this long to send its request headers (slowloris defence).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,7 +31,25 @@ const ADMIN_PREFIX: &str = "/admin/";
 /// or handed to the admin API, which must read a body and wait for writes.
 enum Route {
     Answered(Response<Body>),
-    Admin(Request<Incoming>, Arc<Admin>),
+    /// With the metrics, to count the response once the admin API has made it.
+    Admin(Request<Incoming>, Arc<Admin>, Arc<Metrics>),
+}
+
+/// Counts a response in `/metrics`: a few atomic increments, no allocation.
+fn record(metrics: &Metrics, route: metrics::Route, head: bool, response: &Response<Body>) {
+    // A HEAD response's body is never sent.
+    let sent = if head {
+        0
+    } else {
+        response.body().size_hint().exact().unwrap_or(0)
+    };
+    let encoding = response
+        .headers()
+        .get(CONTENT_ENCODING)
+        .map(|v| v.as_bytes());
+    metrics
+        .http
+        .record(route, response.status().as_u16(), encoding, sent);
 }
 
 /// Serves the catalog on `listener` until `shutdown` completes.
@@ -58,18 +78,28 @@ pub async fn run(listener: TcpListener, shared: Shared, shutdown: impl Future<Ou
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let service = service_fn(move |req: Request<Incoming>| {
+            let counted = metrics::Route::of(req.uri().path());
+            let head = req.method() == Method::HEAD;
             let route = if !req.uri().path().starts_with(ADMIN_PREFIX) {
                 Route::Answered(routes::respond(&req, &shared))
             } else if let Some(admin) = &shared.admin {
-                Route::Admin(req, admin.clone())
+                Route::Admin(req, admin.clone(), shared.metrics.clone())
             } else {
                 Route::Answered(routes::not_found())
             };
+            // Counted here, synchronously: the feed path's future carries no metrics handle.
+            if let Route::Answered(response) = &route {
+                record(&shared.metrics, counted, head, response);
+            }
             async move {
                 Ok::<_, Infallible>(match route {
                     Route::Answered(response) => response,
                     // Boxed so the feed path's future stays small; only admin calls pay.
-                    Route::Admin(req, admin) => Box::pin(admin::handle(req, admin)).await,
+                    Route::Admin(req, admin, metrics) => {
+                        let response = Box::pin(admin::handle(req, admin)).await;
+                        record(&metrics, counted, head, &response);
+                        response
+                    }
                 })
             }
         });

@@ -1,0 +1,180 @@
+//! The WebSub publisher: tells each hub of `site.websub_hubs` that a feed's bytes changed
+//! (`hub.mode=publish`), off the scheduler's thread and off the request path. It does not
+//! decide what changed (the scheduler does) and it does not speak TLS: this build's client
+//! is plain `http`, so `https` hubs are skipped with a warning.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{Request, StatusCode};
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::{debug, warn};
+
+use crate::metrics::Metrics;
+use crate::site::Site;
+
+/// A hub that does not answer within this long is treated as failed for this attempt.
+const TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts per ping; waits of 1 s, 2 s, 4 s, 8 s between them.
+const TRIES: u32 = 5;
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+enum PingError {
+    #[error("hub answered {0}")]
+    Status(StatusCode),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("request failed: {0}")]
+    Request(#[from] hyper_util::client::legacy::Error),
+    #[error("bad hub URL: {0}")]
+    Url(#[from] http::Error),
+}
+
+/// One notification: `topic` (a feed's public URL) changed, tell `hub`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Ping {
+    hub: String,
+    topic: String,
+}
+
+/// The scheduler's end of the channel: cheap, never blocks (an unbounded channel is fine
+/// because pings are coalesced by topic on the other side, so the queue is bounded by the
+/// number of feeds times hubs).
+#[derive(Clone)]
+pub struct Publisher(mpsc::UnboundedSender<Ping>);
+
+impl Publisher {
+    /// The feeds named `names` (file names, `world.rss`) have new bytes: queue a ping per
+    /// hub and feed. Returns at once.
+    pub fn feeds_changed(&self, site: &Site, names: &[String]) {
+        if names.is_empty() || site.websub_hubs.is_empty() {
+            return;
+        }
+        for hub in &site.websub_hubs {
+            if hub.as_url().scheme() != "http" {
+                warn!(hub = %hub, "WebSub hub skipped: this build pings plain http hubs only");
+                continue;
+            }
+            for name in names {
+                let topic = format!("{}{name}", site.feed_base_url);
+                let _ = self.0.send(Ping {
+                    hub: hub.to_string(),
+                    topic,
+                });
+            }
+        }
+    }
+}
+
+/// What the delivery tasks share: the pings waiting to be sent (or waiting to retry).
+struct Queue {
+    // A std mutex: held for one set operation, never across an await.
+    waiting: Mutex<HashSet<Ping>>,
+    client: Client<HttpConnector, Full<Bytes>>,
+    metrics: Arc<Metrics>,
+}
+
+/// Starts the publisher task on the current tokio runtime. It ends when every `Publisher`
+/// is dropped or the handle is aborted; pings still waiting are then dropped (the next
+/// change pings again, and subscribers also poll).
+pub fn start(metrics: Arc<Metrics>) -> (Publisher, JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let queue = Arc::new(Queue {
+        waiting: Mutex::new(HashSet::new()),
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        metrics,
+    });
+    (Publisher(tx), tokio::spawn(run(rx, queue)))
+}
+
+async fn run(mut rx: mpsc::UnboundedReceiver<Ping>, queue: Arc<Queue>) {
+    // Owned here so that aborting this task aborts every delivery too.
+    let mut deliveries = JoinSet::new();
+    loop {
+        tokio::select! {
+            ping = rx.recv() => {
+                let Some(ping) = ping else { break };
+                // Already waiting (not yet sent, or between retries): that ping covers
+                // this change too, since the hub fetches the feed as it is when it comes.
+                if queue.waiting(&ping) {
+                    continue;
+                }
+                deliveries.spawn(deliver(ping, queue.clone()));
+            }
+            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {}
+        }
+    }
+}
+
+impl Queue {
+    /// Marks `ping` waiting; true if it already was.
+    fn waiting(&self, ping: &Ping) -> bool {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        !waiting.insert(ping.clone())
+    }
+
+    fn sending(&self, ping: &Ping) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        waiting.remove(ping);
+    }
+}
+
+async fn deliver(ping: Ping, queue: Arc<Queue>) {
+    let mut backoff = FIRST_BACKOFF;
+    for attempt in 1..=TRIES {
+        // Leaves the queue as it is sent: a change from now on may be missed by a hub that
+        // fetches quickly, so it needs a ping of its own.
+        queue.sending(&ping);
+        match post(&queue.client, &ping).await {
+            Ok(()) => {
+                queue.metrics.websub_ok.inc();
+                debug!(hub = %ping.hub, topic = %ping.topic, "WebSub hub notified");
+                return;
+            }
+            Err(e) => {
+                queue.metrics.websub_error.inc();
+                warn!(hub = %ping.hub, topic = %ping.topic, attempt, error = %e, "WebSub ping failed");
+            }
+        }
+        if attempt == TRIES {
+            break;
+        }
+        // Back in the queue for the retry, unless a newer change queued its own ping,
+        // which then takes over.
+        if queue.waiting(&ping) {
+            return;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff *= 2;
+    }
+    queue.sending(&ping);
+    warn!(hub = %ping.hub, topic = %ping.topic, "WebSub ping given up after {TRIES} tries");
+}
+
+async fn post(client: &Client<HttpConnector, Full<Bytes>>, ping: &Ping) -> Result<(), PingError> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("hub.mode", "publish")
+        .append_pair("hub.url", &ping.topic)
+        .finish();
+    let req = Request::post(ping.hub.as_str())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from(body)))?;
+    let res = tokio::time::timeout(TIMEOUT, client.request(req))
+        .await
+        .map_err(|_| PingError::Timeout(TIMEOUT))??;
+    // WebSub hubs accept with 2xx (usually 202 or 204).
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(PingError::Status(res.status()))
+    }
+}

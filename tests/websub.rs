@@ -1,0 +1,212 @@
+//! WebSub: when a feed's bytes change, every hub of the site gets a `hub.mode=publish`
+//! ping for the feed's public URL, off the request path, retried when the hub fails.
+
+mod common;
+
+use std::collections::{BTreeSet, VecDeque};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{Server, article, site};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tempfile::TempDir;
+
+/// A ping as the hub got it: its content type and form fields in order.
+type Received = (String, Vec<(String, String)>);
+
+/// A stand-in hub on 127.0.0.1:0: records every ping's content type and form fields and
+/// answers with the queued statuses, then 204.
+#[derive(Clone, Default)]
+struct Hub {
+    pings: Arc<Mutex<Vec<Received>>>,
+    answers: Arc<Mutex<VecDeque<u16>>>,
+}
+
+impl Hub {
+    async fn start(answers: &[u16]) -> (Hub, String) {
+        let hub = Hub::default();
+        hub.answers.lock().unwrap().extend(answers);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hub", listener.local_addr().unwrap());
+        let state = hub.clone();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let state = state.clone();
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let state = state.clone();
+                    async move {
+                        let content_type = req
+                            .headers()
+                            .get("content-type")
+                            .map(|v| v.to_str().unwrap().to_owned())
+                            .unwrap_or_default();
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        let fields = url::form_urlencoded::parse(&body).into_owned().collect();
+                        state.pings.lock().unwrap().push((content_type, fields));
+                        let status = state.answers.lock().unwrap().pop_front().unwrap_or(204);
+                        let mut res = Response::new(Full::new(Bytes::new()));
+                        *res.status_mut() = StatusCode::from_u16(status).unwrap();
+                        Ok::<_, Infallible>(res)
+                    }
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service),
+                );
+            }
+        });
+        (hub, url)
+    }
+
+    fn topics(&self) -> Vec<String> {
+        let pings = self.pings.lock().unwrap();
+        pings
+            .iter()
+            .map(|(content_type, fields)| {
+                assert_eq!(content_type, "application/x-www-form-urlencoded");
+                assert_eq!(fields[0], ("hub.mode".into(), "publish".into()));
+                assert_eq!(fields[1].0, "hub.url");
+                fields[1].1.clone()
+            })
+            .collect()
+    }
+
+    async fn wait_for(&self, count: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while self.pings.lock().unwrap().len() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {count} pings, got {:?}",
+                self.pings.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A site whose only hub is `hub`.
+fn site_with_hub(sections: &[(&str, &str)], hub: &str) -> TempDir {
+    let dir = site(sections);
+    let text = common::SITE.replace("https://hub.example/", hub);
+    std::fs::write(dir.path().join("site.toml"), text).unwrap();
+    dir
+}
+
+fn topic(name: &str) -> String {
+    format!("https://feeds.news.example/feeds/{name}")
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| topic(n)).collect()
+}
+
+#[tokio::test]
+async fn a_changed_feed_pings_the_hub_once_per_topic() {
+    let (hub, url) = Hub::start(&[]).await;
+    let feeds = site_with_hub(&[("world", ""), ("sports", "")], &url);
+    let server = Server::start(
+        feeds,
+        &[
+            article("w1", &["world"], "2024-01-01T10:00:00Z", Default::default()),
+            article(
+                "s1",
+                &["sports"],
+                "2024-01-01T10:00:00Z",
+                Default::default(),
+            ),
+        ],
+    )
+    .await;
+
+    // The first build makes every feed: each is announced once.
+    hub.wait_for(6).await;
+    let first: BTreeSet<_> = hub.topics().into_iter().collect();
+    assert_eq!(
+        first,
+        set(&[
+            "world.rss",
+            "world.atom",
+            "world.json",
+            "sports.rss",
+            "sports.atom",
+            "sports.json"
+        ])
+    );
+    hub.pings.lock().unwrap().clear();
+
+    server
+        .store()
+        .upsert(&[article(
+            "w2",
+            &["world"],
+            "2024-01-02T10:00:00Z",
+            Default::default(),
+        )])
+        .unwrap();
+    hub.wait_for(3).await;
+    // Room for a stray ping to show up before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let topics = hub.topics();
+    assert_eq!(topics.len(), 3, "{topics:?}");
+    assert_eq!(
+        topics.into_iter().collect::<BTreeSet<_>>(),
+        set(&["world.rss", "world.atom", "world.json"])
+    );
+
+    // Counted once the hub's answer is in, just after it recorded the ping.
+    server
+        .wait_until("9 pings counted", |s| async move {
+            let metrics = s.get("/metrics").await;
+            metrics
+                .text()
+                .contains("pressfeed_websub_pings_total{result=\"ok\"} 9\n")
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn a_failing_hub_is_retried() {
+    let (hub, url) = Hub::start(&[500]).await;
+    let feeds = site_with_hub(&[("world", "")], &url);
+    let server = Server::start(
+        feeds,
+        &[article(
+            "w1",
+            &["world"],
+            "2024-01-01T10:00:00Z",
+            Default::default(),
+        )],
+    )
+    .await;
+
+    // Three topics, the first ping answered 500 and retried after a second.
+    hub.wait_for(4).await;
+    let topics = hub.topics();
+    assert_eq!(
+        topics.iter().cloned().collect::<BTreeSet<_>>(),
+        set(&["world.rss", "world.atom", "world.json"])
+    );
+    assert_eq!(topics.iter().filter(|t| **t == topics[0]).count(), 2);
+
+    server
+        .wait_until("3 pings counted", |s| async move {
+            let metrics = s.get("/metrics").await;
+            metrics
+                .text()
+                .contains("pressfeed_websub_pings_total{result=\"ok\"} 3\n")
+        })
+        .await;
+    let metrics = server.get("/metrics").await;
+    let text = metrics.text();
+    assert!(
+        text.contains("pressfeed_websub_pings_total{result=\"error\"} 1\n"),
+        "{text}"
+    );
+}

@@ -33,13 +33,24 @@ pub enum ImportError {
 }
 
 /// Imports every line of `input`; `on_bad` hears of each bad line as it is found.
+pub fn ndjson(
+    input: impl BufRead,
+    store: &Store,
+    on_bad: impl FnMut(&BadLine),
+) -> Result<ImportReport, ImportError> {
+    ndjson_with_progress(input, store, on_bad, |_| {})
+}
+
+/// `ndjson`, and `on_batch` hears how many good articles have been read so far each time
+/// a batch is handed to the writer (every `BATCH` articles, and once at the end).
 ///
 /// Two stages on two threads: this one reads, validates and prepares articles (sanitizing
 /// is the expensive part), a writer thread stores the batches, so both cores work.
-pub fn ndjson(
+pub fn ndjson_with_progress(
     mut input: impl BufRead,
     store: &Store,
     mut on_bad: impl FnMut(&BadLine),
+    mut on_batch: impl FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
     std::thread::scope(|scope| {
@@ -57,6 +68,7 @@ pub fn ndjson(
         let mut batch = Vec::with_capacity(BATCH);
         let mut raw = Vec::new();
         let mut line = 0;
+        let mut good = 0;
         let read = loop {
             raw.clear();
             line += 1;
@@ -71,20 +83,26 @@ pub fn ndjson(
                 Err(e) => Err(ArticleError::Syntax(format!("not UTF-8 ({e})"))),
             };
             match parsed {
-                Ok(article) => batch.push(Prepared::new(article)),
+                Ok(article) => {
+                    batch.push(Prepared::new(article));
+                    good += 1;
+                }
                 Err(error) => {
                     let bad = BadLine { line, error };
                     on_bad(&bad);
                     report.bad.push(bad);
                 }
             }
-            // A send fails only when the writer stopped on an error, reported below.
-            if batch.len() == BATCH && batches.send(std::mem::take(&mut batch)).is_err() {
-                break Ok(());
+            if batch.len() == BATCH {
+                // A send fails only when the writer stopped on an error, reported below.
+                if batches.send(std::mem::take(&mut batch)).is_err() {
+                    break Ok(());
+                }
+                on_batch(good);
             }
         };
-        if !batch.is_empty() {
-            let _ = batches.send(batch);
+        if !batch.is_empty() && batches.send(batch).is_ok() {
+            on_batch(good);
         }
         drop(batches);
         report.stored = writer.join().expect("the import writer does not panic")?;

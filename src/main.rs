@@ -5,20 +5,35 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use pressfeed::article::ArticleId;
 use pressfeed::fsutil::write_atomically;
 use pressfeed::site::Config;
 use pressfeed::store::Store;
 use pressfeed::{admin, app, build, import};
 
+/// The exit codes, for `--help` (README.md has them too).
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  1  failure: I/O, the store, bad lines in an import, an article that is not there
+  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT)";
+
+/// Import progress goes to stderr this often, in articles read.
+const PROGRESS_EVERY: u64 = 10_000;
+
 /// Builds RSS, Atom and JSON feeds of a news site's sections and serves them fast.
 #[derive(Parser)]
-#[command(name = "pressfeed", version, propagate_version = true)]
+#[command(
+    name = "pressfeed",
+    version,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 struct Cli {
     /// The site's configuration: site.toml and sections/*.toml.
     #[arg(long, env = "PRESSFEED_FEEDS", default_value = "feeds", global = true)]
@@ -59,6 +74,16 @@ enum Command {
     },
     /// Validate the configuration; one line per problem, non-zero exit if any.
     Check,
+    /// The site's sections.
+    Sections {
+        #[command(subcommand)]
+        command: SectionsCommand,
+    },
+    /// Articles in the store.
+    Articles {
+        #[command(subcommand)]
+        command: ArticlesCommand,
+    },
     /// Print generated articles as NDJSON: the demo set, or a corpus for benchmarks.
     #[command(hide = true)]
     Corpus {
@@ -72,6 +97,21 @@ enum Command {
         sections: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum SectionsCommand {
+    /// One line per section, tab-separated: slug, title, enabled or disabled, feed URLs.
+    List,
+}
+
+#[derive(Subcommand)]
+enum ArticlesCommand {
+    /// Print an article as stored, as pretty JSON; exit 1 if there is none.
+    Show {
+        /// The article's id.
+        id: String,
     },
 }
 
@@ -146,6 +186,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             serve(config, &data_dir, listen, admin)
         }
         Command::Import { file } => import_file(&data_dir, &file),
+        Command::Sections {
+            command: SectionsCommand::List,
+        } => {
+            list_sections(&config);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Articles {
+            command: ArticlesCommand::Show { id },
+        } => show_article(&data_dir, &id),
         Command::Build { out } => build_out(&config, &data_dir, &out),
         Command::Corpus { .. } => unreachable!("handled above"),
     }
@@ -241,9 +290,27 @@ fn import_file(data_dir: &Path, file: &Path) -> Result<ExitCode> {
         let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
         Box::new(BufReader::with_capacity(1 << 20, f))
     };
-    let report = import::ndjson(input, &store, |bad| {
-        eprintln!("line {}: {}", bad.line, bad.error);
-    })?;
+    // On a terminal one line is rewritten in place; in a log, a line per step.
+    let tty = std::io::stderr().is_terminal();
+    let mut next = PROGRESS_EVERY;
+    let report = import::ndjson_with_progress(
+        input,
+        &store,
+        |bad| eprintln!("line {}: {}", bad.line, bad.error),
+        |read| {
+            if read >= next {
+                if tty {
+                    eprint!("\rimport: {read} articles read");
+                } else {
+                    eprintln!("import: {read} articles read");
+                }
+                next = (read / PROGRESS_EVERY + 1) * PROGRESS_EVERY;
+            }
+        },
+    )?;
+    if tty && next > PROGRESS_EVERY {
+        eprintln!();
+    }
     println!(
         "imported {} articles, {} bad lines",
         report.stored,
@@ -254,6 +321,55 @@ fn import_file(data_dir: &Path, file: &Path) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn list_sections(config: &Config) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    for section in &config.sections {
+        let urls: Vec<String> = build::Format::ALL
+            .iter()
+            .map(|f| format!("{}{}", config.site.feed_base_url, f.file_name(section)))
+            .collect();
+        let state = if section.enabled {
+            "enabled"
+        } else {
+            "disabled"
+        };
+        // A closed pipe (`| head`) ends the listing; it is not an error.
+        if writeln!(
+            out,
+            "{}\t{}\t{state}\t{}",
+            section.slug,
+            section.title,
+            urls.join(" ")
+        )
+        .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn show_article(data_dir: &Path, id: &str) -> Result<ExitCode> {
+    let id = match ArticleId::parse(id) {
+        Ok(id) => id,
+        Err(e) => {
+            eprintln!("pressfeed: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let store = open_store(data_dir)?;
+    match store.get(&id)? {
+        Some(article) => {
+            println!("{}", serde_json::to_string_pretty(&article)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!("pressfeed: no article {id} in the store");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn build_out(config: &Config, data_dir: &Path, out: &Path) -> Result<ExitCode> {

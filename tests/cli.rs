@@ -331,3 +331,109 @@ fn an_unknown_log_format_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("PRESSFEED_LOG_FORMAT"));
 }
+
+#[test]
+fn sections_list_names_each_section_and_its_feed_urls() {
+    let feeds = site(&[("world", ""), ("sports", "enabled = false")]);
+    let out = pressfeed()
+        .arg("--feeds")
+        .arg(feeds.path())
+        .args(["sections", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut lines: Vec<&str> = text(&out.stdout).lines().collect();
+    lines.sort_unstable();
+    let base = "https://feeds.news.example/feeds/";
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "sports\tsports title\tdisabled\t{base}sports.rss {base}sports.atom {base}sports.json"
+            ),
+            format!(
+                "world\tworld title\tenabled\t{base}world.rss {base}world.atom {base}world.json"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn articles_show_prints_the_stored_article() {
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let line = r#"{"id":"a-1","url":"https://news.example/a-1/","title":"First","sections":["world"],"published_at":"2024-01-01T10:00:00Z"}"#;
+    let imported = run_with_stdin(
+        pressfeed()
+            .arg("--feeds")
+            .arg(feeds.path())
+            .arg("--data")
+            .arg(data.path())
+            .args(["import", "-"]),
+        line,
+    );
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+
+    let show = |id: &str| {
+        pressfeed()
+            .arg("--feeds")
+            .arg(feeds.path())
+            .arg("--data")
+            .arg(data.path())
+            .args(["articles", "show", id])
+            .output()
+            .unwrap()
+    };
+    let out = show("a-1");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("\n  \"title\": \"First\""),
+        "pretty"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["id"], "a-1");
+    assert_eq!(doc["url"], "https://news.example/a-1/");
+
+    let missing = show("nope");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("no article nope"));
+    assert_eq!(show("bad id!").status.code(), Some(2));
+}
+
+#[test]
+fn a_long_import_reports_progress_on_stderr() {
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let lines: String = (0..25_000)
+        .map(|i| {
+            format!(
+                r#"{{"id":"a-{i}","url":"https://news.example/a-{i}/","title":"T{i}","sections":["world"],"published_at":"2024-01-01T10:00:00Z"}}"#
+            ) + "\n"
+        })
+        .collect();
+    let out = run_with_stdin(
+        pressfeed()
+            .arg("--feeds")
+            .arg(feeds.path())
+            .arg("--data")
+            .arg(data.path())
+            .args(["import", "-"]),
+        &lines,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // stderr is a pipe here, not a terminal: plain lines.
+    assert_eq!(
+        text(&out.stderr),
+        "import: 10000 articles read\nimport: 20000 articles read\n"
+    );
+    assert!(text(&out.stdout).contains("imported 25000 articles"));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = pressfeed().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("Exit codes:"), "{help}");
+    assert!(help.contains("2  invalid configuration"), "{help}");
+}

@@ -16,6 +16,9 @@ use http::HeaderValue;
 pub const STALE_WHILE_REVALIDATE: u32 = 60;
 pub const STALE_IF_ERROR: u32 = 3600;
 
+const VARY_ENCODING: &str = "Accept-Encoding";
+const VARY_ACCEPT: &str = "Accept, Accept-Encoding";
+
 /// The content codings every feed is stored in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coding {
@@ -90,6 +93,13 @@ pub struct Feed {
     pub hash: String,
     variants: [Variant; 3],
     pub content_type: HeaderValue,
+    /// What a browser opening the file is sent instead of `content_type`, so that it runs
+    /// the feed's stylesheet: Chromium shows `application/rss+xml` and
+    /// `application/atom+xml` as plain text, but renders `application/xml`. `None` for
+    /// files served alike to every client.
+    pub browser_content_type: Option<HeaderValue>,
+    /// `Accept-Encoding`, plus `Accept` when the content type depends on it.
+    pub vary: HeaderValue,
     /// Seconds, as in `cache_control`.
     pub max_age: u32,
     pub cache_control: HeaderValue,
@@ -126,6 +136,13 @@ impl Feed {
         )
     }
 
+    /// The same file, sent to browsers as `content_type` (see `browser_content_type`).
+    pub fn for_browsers(mut self, content_type: &'static str) -> Feed {
+        self.browser_content_type = Some(HeaderValue::from_static(content_type));
+        self.vary = HeaderValue::from_static(VARY_ACCEPT);
+        self
+    }
+
     /// The same bytes with other headers: no compression again when only `max_age` or
     /// `last_modified` changed.
     pub fn with_headers(&self, max_age: u32, last_modified: i64) -> Feed {
@@ -137,13 +154,17 @@ impl Feed {
                 content_encoding: v.content_encoding.clone(),
             }
         });
-        Feed::with_variants(
-            self.hash.clone(),
-            variants,
-            self.content_type.clone(),
-            max_age,
-            last_modified,
-        )
+        Feed {
+            browser_content_type: self.browser_content_type.clone(),
+            vary: self.vary.clone(),
+            ..Feed::with_variants(
+                self.hash.clone(),
+                variants,
+                self.content_type.clone(),
+                max_age,
+                last_modified,
+            )
+        }
     }
 
     fn with_variants(
@@ -158,6 +179,8 @@ impl Feed {
             hash,
             variants,
             content_type,
+            browser_content_type: None,
+            vary: HeaderValue::from_static(VARY_ENCODING),
             max_age,
             cache_control: header(format!(
                 "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, stale-if-error={STALE_IF_ERROR}"
@@ -293,6 +316,13 @@ mod tests {
             "public, max-age=300, stale-while-revalidate=60, stale-if-error=3600"
         );
         assert_eq!(g.content_type, "application/rss+xml");
+        assert_eq!(g.vary, "Accept-Encoding");
+        let h = f
+            .with_headers(1, 2)
+            .for_browsers("application/xml")
+            .with_headers(3, 4);
+        assert_eq!(h.browser_content_type.unwrap(), "application/xml");
+        assert_eq!(h.vary, "Accept, Accept-Encoding");
         assert_eq!(g.variant(Coding::Gzip).body, f.variant(Coding::Gzip).body);
     }
 }

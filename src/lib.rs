@@ -10,14 +10,17 @@
 //! - `store`     the SQLite article store and its one feed query
 //! - `media`     media referenced by an article
 //! - `sanitize`  article HTML made safe for feeds
-//! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed)
+//! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed); the
+//!   site's OPML list and the stylesheet of the browser view
 //! - `catalog`   the built feeds and their header values, swapped in whole
+//! - `publish`   built bytes in, catalog `Feed`s out, validators kept in the store
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
 //! - `websub`    tells WebSub hubs when a feed's bytes change, off the scheduler's thread
 //! - `metrics`   counters and gauges for `/metrics`
 //! - `http`      the hyper server: routing, conditional requests, content codings, shutdown
 //! - `reload`    the configuration in force, reloaded on admin writes, SIGHUP and file changes
 //! - `admin`     the admin API: sections and articles over HTTP, bearer tokens, audit log
+//! - `export`    `pressfeed build --out`: the published files and their headers on disk
 //! - `fsutil`    crash-safe file replacement
 //! - `app`       wires the above together for `pressfeed serve`
 #![forbid(unsafe_code)]
@@ -28,6 +31,7 @@ pub mod article;
 pub mod build;
 pub mod catalog;
 pub mod corpus;
+pub mod export;
 pub mod fsutil;
 pub mod http;
 pub mod import;
@@ -35,6 +39,7 @@ pub mod item;
 pub mod link;
 pub mod media;
 pub mod metrics;
+pub mod publish;
 pub mod reload;
 pub mod sanitize;
 pub mod schedule;

@@ -12,10 +12,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pressfeed::article::ArticleId;
-use pressfeed::fsutil::write_atomically;
 use pressfeed::site::Config;
 use pressfeed::store::Store;
-use pressfeed::{admin, app, build, import};
+use pressfeed::{admin, app, build, export, import};
 
 /// The exit codes, for `--help` (README.md has them too).
 const EXIT_CODES: &str = "Exit codes:
@@ -66,9 +65,10 @@ enum Command {
         /// The NDJSON file, or `-` for standard input.
         file: PathBuf,
     },
-    /// Write every feed to a directory, as the server serves them (for a CDN or bucket).
+    /// Write every feed to a directory with its headers, as the server serves them (for a CDN or bucket).
     Build {
-        /// The directory to write `feeds/<slug>.<format>` into.
+        /// The directory to write `feeds/<slug>.<format>`, `feeds/index.opml`,
+        /// `feeds/feed.xsl` and their `.headers.json` sidecars into.
         #[arg(long)]
         out: PathBuf,
     },
@@ -231,6 +231,11 @@ fn serve(
                 writeln!(banner, "  http://{addr}/feeds/{}", format.file_name(section))?;
             }
         }
+        writeln!(
+            banner,
+            "  http://{addr}/feeds/{}",
+            build::opml::FILE_NAME
+        )?;
         if admin.tokens.is_empty() {
             banner.push_str(
                 "Admin API off: set PRESSFEED_ADMIN_TOKEN or PRESSFEED_ADMIN_TOKEN_FILE to enable it.\n",
@@ -374,19 +379,11 @@ fn show_article(data_dir: &Path, id: &str) -> Result<ExitCode> {
 
 fn build_out(config: &Config, data_dir: &Path, out: &Path) -> Result<ExitCode> {
     let store = open_store(data_dir)?;
-    let dir = out.join("feeds");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let now = chrono::Utc::now();
-    let mut written = 0;
-    for section in config.sections.iter().filter(|s| s.enabled) {
-        for feed in build::section_feeds(&store, &config.site, section, now)? {
-            let path = dir.join(&feed.name);
-            write_atomically(&path, &feed.bytes)
-                .with_context(|| format!("writing {}", path.display()))?;
-            written += 1;
-        }
-    }
-    println!("wrote {written} feeds to {}", dir.display());
+    let written = export::export(config, &store, out, chrono::Utc::now())?;
+    println!(
+        "wrote {written} files and their headers to {}",
+        out.join("feeds").display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

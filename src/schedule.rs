@@ -11,24 +11,24 @@
 //!
 //! A failed rebuild is logged and retried; the last good feeds stay served.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use tracing::{error, info, warn};
 
 use crate::build;
-use crate::catalog::{Catalog, Feed, Snapshot, content_hash};
+use crate::catalog::{Catalog, Snapshot};
 use crate::metrics::{Metrics, SectionLabel};
+use crate::publish::{Changes, Publisher};
 use crate::site::{Config, Section};
 use crate::slug::Slug;
-use crate::store::{FeedState, Store, StoreError};
-use crate::websub::Publisher;
+use crate::store::{Store, StoreError};
+use crate::websub;
 
 /// How often the store's change log is read: bounds how late a write by another process
 /// (an import, a replica) shows up. The read is one indexed query.
@@ -88,9 +88,9 @@ pub fn start(
     store: Store,
     catalog: Catalog,
     metrics: Arc<Metrics>,
-    websub: Publisher,
+    websub: websub::Publisher,
 ) -> Result<SchedulerHandle, StoreError> {
-    let validators = store.feed_states()?.into_iter().collect();
+    let publisher = Publisher::load(&store)?;
     let seen = store.change_counter()?;
     metrics.store_up.set(1);
     let mut scheduler = Scheduler {
@@ -99,8 +99,8 @@ pub fn start(
         store,
         catalog,
         metrics,
+        publisher,
         websub,
-        validators,
         seen,
         next_cron: HashMap::new(),
         republish: true,
@@ -127,10 +127,10 @@ struct Scheduler {
     store: Store,
     catalog: Catalog,
     metrics: Arc<Metrics>,
+    /// Turns built bytes into served files; holds every file's validators.
+    publisher: Publisher,
     /// Told the file names of feeds whose bytes changed, after the snapshot is published.
-    websub: Publisher,
-    /// Validators of every feed built so far, by file name; mirrors the store's copy.
-    validators: HashMap<String, FeedState>,
+    websub: websub::Publisher,
     /// Sections to rebuild at the next opportunity.
     dirty: BTreeSet<Slug>,
     /// The store's change counter as last read.
@@ -304,13 +304,12 @@ impl Scheduler {
         }
     }
 
-    /// Rebuilds the dirty sections, keeps every other section's feeds as they are, and
-    /// publishes the result as one snapshot.
+    /// Rebuilds the dirty sections (and, after a configuration change, the OPML list),
+    /// keeps every other file as it is, and publishes the result as one snapshot.
     fn rebuild(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
         let old = self.catalog.snapshot();
         let mut feeds = HashMap::new();
-        let mut changed = Vec::new();
-        let mut new_bytes = Vec::new();
+        let mut changed = Changes::new();
         for section in enabled(&self.config) {
             let names = build::Format::ALL.map(|f| f.file_name(section));
             let kept: Option<Vec<_>> = names
@@ -327,52 +326,40 @@ impl Scheduler {
                     section: section.slug.to_string(),
                 })
                 .inc();
-            for built in build::section_feeds(&self.store, &self.config.site, section, now)? {
-                let hash = content_hash(&built.bytes);
-                let previous = self.validators.get(&built.name);
-                let last_modified = match previous {
-                    Some(state) if state.hash == hash => state.last_modified,
-                    // Never backwards, even if the clock is.
-                    Some(state) => now.timestamp().max(state.last_modified),
-                    None => now.timestamp(),
-                };
-                let state = FeedState {
-                    hash,
-                    last_modified,
-                };
-                if previous.is_none_or(|p| p.hash != state.hash) {
-                    new_bytes.push(built.name.clone());
-                }
-                if previous != Some(&state) {
-                    changed.push((built.name.clone(), state.clone()));
-                }
-                let feed = match old.feeds.get(&built.name) {
-                    // Same bytes: reuse the compressed variants.
-                    Some(feed) if feed.hash == state.hash => {
-                        if feed.max_age == section.max_age
-                            && feed.last_modified_secs() == last_modified
-                        {
-                            feed.clone()
-                        } else {
-                            Arc::new(feed.with_headers(section.max_age, last_modified))
-                        }
-                    }
-                    _ => Arc::new(Feed::new(
-                        Bytes::from(built.bytes),
-                        &state.hash,
-                        built.format.content_type(),
-                        section.max_age,
-                        last_modified,
-                    )),
-                };
-                feeds.insert(built.name, feed);
-            }
+            feeds.extend(self.publisher.section(
+                &self.store,
+                &self.config,
+                section,
+                now,
+                &old,
+                &mut changed,
+            )?);
         }
-        self.store.save_feed_states(&changed)?;
-        for (name, state) in changed {
-            self.validators.insert(name, state);
+        // The site files depend on the configuration alone.
+        let site_files = [build::opml::FILE_NAME, build::xsl::FILE_NAME];
+        let kept: Option<Vec<_>> = site_files
+            .iter()
+            .map(|&name| {
+                old.feeds
+                    .get(name)
+                    .map(|feed| (name.to_owned(), feed.clone()))
+            })
+            .collect();
+        match kept {
+            Some(kept) if !self.republish => feeds.extend(kept),
+            _ => feeds.extend(
+                self.publisher
+                    .site_files(&self.config, now, &old, &mut changed),
+            ),
         }
-        let gone = self.gone();
+        // A feed's validators change exactly when its bytes do.
+        let new_bytes: Vec<String> = changed
+            .iter()
+            .map(|(name, _)| name.clone())
+            .filter(|name| build::Format::of_file(name).is_some())
+            .collect();
+        self.publisher.save(&self.store, changed)?;
+        let gone = self.publisher.gone(&self.config);
         self.catalog.publish(Snapshot {
             feeds,
             gone,
@@ -381,21 +368,5 @@ impl Scheduler {
         // After publishing: a hub told of a change fetches the feed at once.
         self.websub.feeds_changed(&self.config.site, &new_bytes);
         Ok(())
-    }
-
-    /// Feeds built once (their validators persist in the store, so this survives restarts)
-    /// whose section is no longer in the configuration. A disabled section is still there:
-    /// its feeds are merely off, 404, and may come back.
-    fn gone(&self) -> HashSet<String> {
-        self.validators
-            .keys()
-            .filter(|name| {
-                let slug = name
-                    .rsplit_once('.')
-                    .map_or(name.as_str(), |(slug, _)| slug);
-                self.config.section(slug).is_none()
-            })
-            .cloned()
-            .collect()
     }
 }

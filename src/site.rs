@@ -14,7 +14,8 @@ use crate::slug::Slug;
 const DEFAULT_LIMIT: usize = 50;
 /// The most items a section may ask for; bigger feeds only slow readers down.
 const MAX_LIMIT: usize = 500;
-const DEFAULT_MAX_AGE: u32 = 300;
+/// Seconds of max-age of a section that sets none, and of the OPML list and stylesheet.
+pub(crate) const DEFAULT_MAX_AGE: u32 = 300;
 /// A week: longer than that and readers would miss news for days after an outage.
 const MAX_MAX_AGE: u32 = 7 * 24 * 3600;
 const DEFAULT_SCHEDULE: &str = "0 */5 * * * *";

@@ -172,7 +172,7 @@ async fn conditional_requests_answer_304_with_the_validators() {
         full.header("cache-control"),
         "public, max-age=120, stale-while-revalidate=60, stale-if-error=3600"
     );
-    assert_eq!(full.header("vary"), "Accept-Encoding");
+    assert_eq!(full.header("vary"), "Accept, Accept-Encoding");
 
     let listed = format!("\"nope\", W/{etag}");
     for headers in [
@@ -188,7 +188,7 @@ async fn conditional_requests_answer_304_with_the_validators() {
         assert!(reply.body.is_empty());
         assert_eq!(reply.header("etag"), etag);
         assert_eq!(reply.header("last-modified"), last_modified);
-        assert_eq!(reply.header("vary"), "Accept-Encoding");
+        assert_eq!(reply.header("vary"), "Accept, Accept-Encoding");
         assert!(reply.header("cache-control").contains("max-age=120"));
     }
 
@@ -361,4 +361,231 @@ async fn the_seed_storys_video_is_a_player_with_a_thumbnail_in_every_format() {
         item["image"],
         "https://cdn.asianlite.example/2022/05/austin.jpg"
     );
+}
+
+/// The `xmlUrl` of every feed outline in an OPML document, parsed back with quick-xml.
+fn opml_feed_urls(body: &[u8]) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(std::str::from_utf8(body).unwrap());
+    let mut urls = Vec::new();
+    let mut saw_title = false;
+    loop {
+        match reader.read_event().expect("well-formed OPML") {
+            Event::Start(e) if e.name().as_ref() == b"title" => saw_title = true,
+            Event::Empty(e) if e.name().as_ref() == b"outline" => {
+                let mut feed_type = None;
+                let mut xml_url = None;
+                for attr in e.attributes() {
+                    let attr = attr.unwrap();
+                    let value = attr
+                        .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                        .unwrap()
+                        .into_owned();
+                    match attr.key.as_ref() {
+                        b"type" => feed_type = Some(value),
+                        b"xmlUrl" => xml_url = Some(value),
+                        _ => {}
+                    }
+                }
+                assert_eq!(feed_type.as_deref(), Some("rss"));
+                urls.push(xml_url.expect("every feed outline has an xmlUrl"));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(saw_title, "OPML 2.0 has a head with a title");
+    urls.sort();
+    urls
+}
+
+#[tokio::test]
+async fn the_opml_list_holds_every_enabled_sections_rss_and_atom_feeds() {
+    let feeds = site(&[("world", ""), ("arts", ""), ("old", "enabled = false")]);
+    // `section` writes a title of its own; this one must be escaped in the list.
+    std::fs::write(
+        feeds.path().join("sections/arts.toml"),
+        "slug = \"arts\"\ntitle = \"Arts & <Culture>\"\nlink = \"https://news.example/arts/\"\n\
+         schedule = \"0 0 0 1 1 *\"\n",
+    )
+    .unwrap();
+    let server = Server::start(feeds, &[]).await;
+
+    let opml = server.get("/feeds/index.opml").await;
+    assert_eq!(opml.status, StatusCode::OK);
+    assert_eq!(opml.header("content-type"), "text/x-opml; charset=utf-8");
+    assert!(
+        opml.text().contains("<opml version=\"2.0\">"),
+        "{}",
+        opml.text()
+    );
+    assert!(
+        opml.text().contains("Arts &amp; &lt;Culture&gt;"),
+        "escaped"
+    );
+    assert_eq!(
+        opml_feed_urls(&opml.body),
+        [
+            "https://feeds.news.example/feeds/arts.atom",
+            "https://feeds.news.example/feeds/arts.rss",
+            "https://feeds.news.example/feeds/world.atom",
+            "https://feeds.news.example/feeds/world.rss",
+        ],
+        "no JSON Feed (OPML lists RSS and Atom) and nothing of the disabled section"
+    );
+
+    // Cached like a feed: validators, 304, compressed variants.
+    let etag = opml.header("etag").to_owned();
+    let again = server
+        .request(
+            Method::GET,
+            "/feeds/index.opml",
+            &[("if-none-match", &etag)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let gz = server
+        .request(
+            Method::GET,
+            "/feeds/index.opml",
+            &[("accept-encoding", "gzip")],
+        )
+        .await;
+    assert_eq!(gz.header("content-encoding"), "gzip");
+    assert_eq!(
+        gz.header("etag"),
+        format!("{}-gz\"", etag.trim_end_matches('"'))
+    );
+    assert!(opml.headers.contains_key("last-modified"));
+}
+
+#[tokio::test]
+async fn rss_and_atom_point_browsers_to_the_served_stylesheet() {
+    let server = Server::start(
+        site(&[("world", "")]),
+        &[article("w1", &["world"], "2022-05-01T10:00:00Z", json!({}))],
+    )
+    .await;
+    for path in ["/feeds/world.rss", "/feeds/world.atom"] {
+        let feed = server.get(path).await;
+        let mut lines = feed.text().lines();
+        assert!(lines.next().unwrap().starts_with("<?xml version=\"1.0\""));
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("<?xml-stylesheet type=\"text/xsl\" href=\"feed.xsl\"?>"),
+            "{path}: {}",
+            feed.text()
+        );
+    }
+    parse_rss(&server.get("/feeds/world.rss").await.body);
+    parse_atom(&server.get("/feeds/world.atom").await.body);
+
+    // A browser is told it is plain XML, or Chromium shows text and skips the stylesheet;
+    // readers keep the feed types. The same bytes and ETag either way.
+    const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    const READER: &str = "application/rss+xml, application/atom+xml, */*;q=0.1";
+    for (path, feed_type) in [
+        ("/feeds/world.rss", "application/rss+xml; charset=utf-8"),
+        ("/feeds/world.atom", "application/atom+xml; charset=utf-8"),
+    ] {
+        let browser = server
+            .request(Method::GET, path, &[("accept", BROWSER)])
+            .await;
+        assert_eq!(
+            browser.header("content-type"),
+            "application/xml; charset=utf-8"
+        );
+        assert_eq!(browser.header("vary"), "Accept, Accept-Encoding");
+        let reader = server
+            .request(Method::GET, path, &[("accept", READER)])
+            .await;
+        assert_eq!(reader.header("content-type"), feed_type);
+        assert_eq!(reader.header("vary"), "Accept, Accept-Encoding");
+        assert_eq!(reader.body, browser.body);
+        assert_eq!(reader.header("etag"), browser.header("etag"));
+    }
+    let json = server
+        .request(Method::GET, "/feeds/world.json", &[("accept", BROWSER)])
+        .await;
+    assert_eq!(json.header("content-type"), "application/feed+json");
+    assert_eq!(json.header("vary"), "Accept-Encoding");
+
+    let xsl = server.get("/feeds/feed.xsl").await;
+    assert_eq!(xsl.status, StatusCode::OK);
+    assert_eq!(xsl.header("content-type"), "text/xsl; charset=utf-8");
+    assert!(xsl.text().contains("xsl:stylesheet"));
+    let again = server
+        .request(
+            Method::GET,
+            "/feeds/feed.xsl",
+            &[("if-none-match", xsl.header("etag"))],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn the_export_holds_the_served_bytes_and_headers() {
+    let feeds = site(&[("world", ""), ("top", "include = [\"world\"]")]);
+    let server = Server::start(
+        feeds,
+        &[
+            article("w1", &["world"], "2022-05-01T10:00:00Z", json!({})),
+            article("w2", &["world"], "2022-05-02T10:00:00Z", json!({})),
+        ],
+    )
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+        .arg("--feeds")
+        .arg(server.feeds.path())
+        .arg("--data")
+        .arg(&server.data)
+        .arg("build")
+        .arg("--out")
+        .arg(out.path())
+        .env("RUST_LOG", "pressfeed=warn")
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let mut names: Vec<String> = std::fs::read_dir(out.path().join("feeds"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".headers.json"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "feed.xsl",
+            "index.opml",
+            "top.atom",
+            "top.json",
+            "top.rss",
+            "world.atom",
+            "world.json",
+            "world.rss"
+        ]
+    );
+    for name in names {
+        let path = out.path().join("feeds").join(&name);
+        let served = server.get(&format!("/feeds/{name}")).await;
+        assert_eq!(served.status, StatusCode::OK, "{name}");
+        assert_eq!(std::fs::read(&path).unwrap(), served.body, "{name}: bytes");
+        let sidecar: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(path.with_file_name(format!("{name}.headers.json"))).unwrap(),
+        )
+        .unwrap();
+        for (key, header) in [
+            ("content_type", "content-type"),
+            ("etag", "etag"),
+            ("last_modified", "last-modified"),
+            ("cache_control", "cache-control"),
+        ] {
+            assert_eq!(sidecar[key], served.header(header), "{name}: {header}");
+        }
+    }
 }

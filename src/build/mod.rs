@@ -1,10 +1,13 @@
 //! Feed builders: a section and its prepared items in, the bytes of each feed format out.
-//! Nothing here knows about HTTP; the same bytes are served and exported.
+//! Nothing here knows about HTTP; the same bytes are served and exported. Beside the feeds:
+//! the site's OPML list and the stylesheet that makes RSS and Atom readable in a browser.
 
 mod atom;
 mod json;
 mod media_rss;
+pub mod opml;
 mod rss;
+pub mod xsl;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -27,6 +30,12 @@ pub enum Format {
 impl Format {
     pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
 
+    /// The format of a feed file name such as `world.rss`; `None` for other files.
+    pub fn of_file(name: &str) -> Option<Format> {
+        let (_, ext) = name.rsplit_once('.')?;
+        Format::ALL.into_iter().find(|f| f.extension() == ext)
+    }
+
     /// The file extension, which is also the URL suffix: `/feeds/<slug>.<ext>`.
     pub fn extension(self) -> &'static str {
         match self {
@@ -41,6 +50,15 @@ impl Format {
             Format::Rss => "application/rss+xml; charset=utf-8",
             Format::Atom => "application/atom+xml; charset=utf-8",
             Format::Json => "application/feed+json",
+        }
+    }
+
+    /// The type sent to a browser that opens the feed, when it differs: browsers render
+    /// RSS and Atom with the stylesheet only when told they are plain XML.
+    pub fn browser_content_type(self) -> Option<&'static str> {
+        match self {
+            Format::Rss | Format::Atom => Some("application/xml; charset=utf-8"),
+            Format::Json => None,
         }
     }
 
@@ -103,21 +121,42 @@ impl FeedSource<'_> {
     }
 }
 
-/// Renders one feed.
+/// Renders one feed. RSS and Atom point to the browser view's stylesheet.
 pub fn render(format: Format, source: &FeedSource<'_>) -> Vec<u8> {
     match format {
-        Format::Rss => rss::render(source),
-        Format::Atom => atom::render(source),
+        Format::Rss => xsl::with_stylesheet(rss::render(source)),
+        Format::Atom => xsl::with_stylesheet(atom::render(source)),
         Format::Json => json::render(source),
     }
 }
 
-/// One built feed of a section.
+/// One built file: a section's feed, the OPML list or the stylesheet.
 pub struct BuiltFeed {
     /// The file name, e.g. `top-news.rss`.
     pub name: String,
-    pub format: Format,
+    pub content_type: &'static str,
+    /// See `Format::browser_content_type`.
+    pub browser_content_type: Option<&'static str>,
     pub bytes: Vec<u8>,
+}
+
+/// The files of the whole site rather than of one section: `index.opml` (every enabled
+/// section) and `feed.xsl`.
+pub fn site_files(site: &Site, sections: &[Section]) -> Vec<BuiltFeed> {
+    vec![
+        BuiltFeed {
+            name: opml::FILE_NAME.to_owned(),
+            content_type: opml::CONTENT_TYPE,
+            browser_content_type: None,
+            bytes: opml::render(site, sections),
+        },
+        BuiltFeed {
+            name: xsl::FILE_NAME.to_owned(),
+            content_type: xsl::CONTENT_TYPE,
+            browser_content_type: None,
+            bytes: xsl::STYLESHEET.as_bytes().to_vec(),
+        },
+    ]
 }
 
 /// Collects a section's newest live items at `now` and renders every format.
@@ -142,7 +181,8 @@ pub fn section_feeds(
     };
     let built = |format: Format| BuiltFeed {
         name: format.file_name(section),
-        format,
+        content_type: format.content_type(),
+        browser_content_type: format.browser_content_type(),
         bytes: render(format, &source),
     };
     // Atom takes about as long as RSS and JSON together (it escapes every byte of the

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED, VARY,
+    ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED, VARY,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
@@ -61,7 +61,11 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     let response = Response::new(Body::new(variant.body.clone()));
     let mut response = with_validators(response, feed, variant, StatusCode::OK);
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, feed.content_type.clone());
+    let content_type = match &feed.browser_content_type {
+        Some(browser) if is_browser(req.headers()) => browser,
+        _ => &feed.content_type,
+    };
+    headers.insert(CONTENT_TYPE, content_type.clone());
     if let Some(coding) = &variant.content_encoding {
         headers.insert(CONTENT_ENCODING, coding.clone());
     }
@@ -80,7 +84,7 @@ fn with_validators(
     headers.insert(ETAG, variant.etag.clone());
     headers.insert(LAST_MODIFIED, feed.last_modified_header.clone());
     headers.insert(CACHE_CONTROL, feed.cache_control.clone());
-    headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(VARY, feed.vary.clone());
     response
 }
 
@@ -101,6 +105,21 @@ fn ready(shared: &Shared) -> Response<Body> {
     } else {
         text(StatusCode::OK, "ready\n")
     }
+}
+
+/// A browser opening a page asks for HTML first; feed readers ask for feed types or `*/*`.
+fn is_browser(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            range
+                .split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
+        })
 }
 
 fn metrics(shared: &Shared) -> Response<Body> {

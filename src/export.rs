@@ -1,0 +1,74 @@
+//! `pressfeed build --out DIR`: every file `serve` publishes, written to `DIR/feeds/` for a
+//! CDN or a bucket, each with a `<file>.headers.json` sidecar holding the headers pressfeed
+//! would send with it. The files come from `publish`, the scheduler's own path.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use http::HeaderValue;
+
+use crate::catalog::{Coding, Feed};
+use crate::fsutil::write_atomically;
+use crate::publish;
+use crate::site::Config;
+use crate::store::{Store, StoreError};
+
+/// The sidecar's suffix: `world.rss.headers.json`.
+pub const SIDECAR_SUFFIX: &str = ".headers.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writing {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Writes every file and its sidecar under `out/feeds/`; returns how many files.
+pub fn export(
+    config: &Config,
+    store: &Store,
+    out: &Path,
+    now: DateTime<Utc>,
+) -> Result<usize, ExportError> {
+    let dir = out.join("feeds");
+    std::fs::create_dir_all(&dir).map_err(|source| ExportError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let files = publish::everything(store, config, now)?;
+    for (name, feed) in &files {
+        let identity = feed.variant(Coding::Identity);
+        write(&dir.join(name), &identity.body)?;
+        write(
+            &dir.join(format!("{name}{SIDECAR_SUFFIX}")),
+            &sidecar(feed, &identity.etag),
+        )?;
+    }
+    Ok(files.len())
+}
+
+/// The identity representation's headers as served, as JSON.
+fn sidecar(feed: &Feed, etag: &HeaderValue) -> Vec<u8> {
+    // Every value was built from ASCII (see `catalog`), so `to_str` cannot fail.
+    let text = |value: &HeaderValue| value.to_str().unwrap_or_default().to_owned();
+    let headers = serde_json::json!({
+        "content_type": text(&feed.content_type),
+        "etag": text(etag),
+        "last_modified": text(&feed.last_modified_header),
+        "cache_control": text(&feed.cache_control),
+    });
+    let mut bytes = serde_json::to_vec_pretty(&headers).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    write_atomically(path, bytes).map_err(|source| ExportError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}

@@ -210,3 +210,43 @@ async fn a_failing_hub_is_retried() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_https_hub_is_pinged_over_tls() {
+    // A listener that speaks no TLS: the client must try a TLS handshake (and fail it),
+    // which shows https hubs are pinged, not skipped.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handshakes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = handshakes.clone();
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut first = [0u8; 1];
+            // 0x16: a TLS handshake record (ClientHello).
+            if stream.read_exact(&mut first).await.is_ok() && first[0] == 0x16 {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let feeds = site_with_hub(&[("world", "")], &format!("https://{addr}/"));
+    let server = Server::start(
+        feeds,
+        &[article(
+            "w1",
+            &["world"],
+            "2024-01-01T10:00:00Z",
+            Default::default(),
+        )],
+    )
+    .await;
+    server
+        .wait_until("a failed TLS ping counted", |s| async move {
+            s.get("/metrics")
+                .await
+                .text()
+                .contains("pressfeed_websub_pings_total{result=\"error\"}")
+        })
+        .await;
+    assert!(handshakes.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}

@@ -158,7 +158,8 @@ pub struct Metrics {
     /// Catalog snapshots published (one per rebuild of one or more sections).
     pub rebuilds: Counter,
     pub rebuild_failures: Counter,
-    pub section_builds: Family<SectionLabel, Counter>,
+    /// Per section: how long its builds took, and (`_count`) how many there were.
+    pub section_builds: Family<SectionLabel, Histogram, fn() -> Histogram>,
     pub rebuild_seconds: Histogram,
     pub last_rebuild: Gauge<f64, AtomicU64>,
     pub articles: Gauge,
@@ -174,7 +175,11 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("pressfeed");
         let rebuilds = Counter::default();
         let rebuild_failures = Counter::default();
-        let section_builds = Family::<SectionLabel, Counter>::default();
+        let section_builds =
+            Family::<SectionLabel, Histogram, fn() -> Histogram>::new_with_constructor(
+                // 0.5 ms to ~4 s.
+                || Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            );
         // 1 ms to ~4 s.
         let rebuild_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 13));
         let last_rebuild = Gauge::<f64, AtomicU64>::default();
@@ -186,8 +191,8 @@ impl Default for Metrics {
             rebuild_failures.clone(),
         );
         registry.register(
-            "section_builds",
-            "Builds of one section in every format",
+            "section_build_duration_seconds",
+            "Builds of one section in every format (query, render, compress), by section",
             section_builds.clone(),
         );
         registry.register(

@@ -320,12 +320,7 @@ impl Scheduler {
                 feeds.extend(kept);
                 continue;
             }
-            self.metrics
-                .section_builds
-                .get_or_create(&SectionLabel {
-                    section: section.slug.to_string(),
-                })
-                .inc();
+            let started = Instant::now();
             feeds.extend(self.publisher.section(
                 &self.store,
                 &self.config,
@@ -334,6 +329,12 @@ impl Scheduler {
                 &old,
                 &mut changed,
             )?);
+            self.metrics
+                .section_builds
+                .get_or_create(&SectionLabel {
+                    section: section.slug.to_string(),
+                })
+                .observe(started.elapsed().as_secs_f64());
         }
         // The site files depend on the configuration alone.
         let site_files = [build::opml::FILE_NAME, build::xsl::FILE_NAME];

@@ -186,9 +186,11 @@ async fn an_identical_rebuild_changes_no_validator() {
     // Rebuilt every second by its schedule, with nothing changed.
     let server = one_article_server("schedule = \"* * * * * *\"").await;
     let first = server.get("/feeds/world.rss").await;
-    let builds = metric(&server, "pressfeed_section_builds_total").await;
+    let builds = metric(&server, "pressfeed_section_build_duration_seconds_count").await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(metric(&server, "pressfeed_section_builds_total").await >= builds + 2.0);
+    assert!(
+        metric(&server, "pressfeed_section_build_duration_seconds_count").await >= builds + 2.0
+    );
     let again = server
         .request(
             Method::GET,

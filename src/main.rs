@@ -289,32 +289,37 @@ async fn shutdown_signal() {
 
 fn import_file(data_dir: &Path, file: &Path) -> Result<ExitCode> {
     let store = open_store(data_dir)?;
+    // On a terminal, a progress bar (bytes of a file, or a count for stdin); in a log, a
+    // line per step.
+    let bar = std::io::stderr().is_terminal().then(|| progress_bar(file));
     let input: Box<dyn BufRead> = if file == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
         let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-        Box::new(BufReader::with_capacity(1 << 20, f))
+        match &bar {
+            Some(bar) => Box::new(BufReader::with_capacity(1 << 20, bar.wrap_read(f))),
+            None => Box::new(BufReader::with_capacity(1 << 20, f)),
+        }
     };
-    // On a terminal one line is rewritten in place; in a log, a line per step.
-    let tty = std::io::stderr().is_terminal();
     let mut next = PROGRESS_EVERY;
     let report = import::ndjson_with_progress(
         input,
         &store,
-        |bad| eprintln!("line {}: {}", bad.line, bad.error),
-        |read| {
-            if read >= next {
-                if tty {
-                    eprint!("\rimport: {read} articles read");
-                } else {
-                    eprintln!("import: {read} articles read");
-                }
+        |bad| match &bar {
+            Some(bar) => bar.println(format!("line {}: {}", bad.line, bad.error)),
+            None => eprintln!("line {}: {}", bad.line, bad.error),
+        },
+        |read| match &bar {
+            Some(bar) => bar.set_message(format!("{read} articles")),
+            None if read >= next => {
+                eprintln!("import: {read} articles read");
                 next = (read / PROGRESS_EVERY + 1) * PROGRESS_EVERY;
             }
+            None => {}
         },
     )?;
-    if tty && next > PROGRESS_EVERY {
-        eprintln!();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     println!(
         "imported {} articles, {} bad lines",
@@ -326,6 +331,22 @@ fn import_file(data_dir: &Path, file: &Path) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Bytes of a file with an ETA, or a spinner for stdin, whose size is unknown.
+fn progress_bar(file: &Path) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let size = (file != Path::new("-"))
+        .then(|| std::fs::metadata(file).ok().map(|m| m.len()))
+        .flatten();
+    match size {
+        Some(size) => ProgressBar::new(size).with_style(
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)")
+                .expect("a valid template"),
+        ),
+        None => ProgressBar::new_spinner()
+            .with_style(ProgressStyle::with_template("{spinner} {msg}").expect("a valid template")),
+    }
 }
 
 fn list_sections(config: &Config) {

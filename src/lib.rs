@@ -1,11 +1,12 @@
-//! pressfeed: builds RSS 2.0 and Atom 1.0 feeds of a news site's sections once per change
-//! and serves the bytes with correct HTTP caching.
+//! pressfeed: builds RSS 2.0, Atom 1.0 and JSON Feed 1.1 feeds of a news site's sections
+//! once per change and serves the bytes with correct HTTP caching.
 //!
 //! Layout, in the order an article travels:
 //! - `article`   the article JSON and its validation (`Article`, `ArticleId` ...)
 //! - `slug`, `link`  validated names and URLs shared by articles and sections
 //! - `site`      `feeds/site.toml` and `feeds/sections/*.toml`: `Config`, `Section`, `Schedule`
 //! - `import`    NDJSON in, batched upserts into the store
+//! - `corpus`    deterministic demo and benchmark articles
 //! - `item`      an article prepared for feeds once, at write time (`FeedItem`)
 //! - `store`     the SQLite article store and its one feed query
 //! - `media`     media referenced by an article

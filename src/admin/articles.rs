@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::body::{self, JSON};
 use super::error::{ApiError, json_response};
 use super::{Admin, Audit, MAX_BATCH};
 use crate::article::{Article, ArticleError, ArticleId};
@@ -17,17 +15,11 @@ use crate::http::Body;
 
 /// `POST /admin/api/articles`: one article object or an array of at most `MAX_BATCH`,
 /// upserted by id. A bad article rejects the request, naming it: `[3].published_at`.
-pub async fn upsert<B>(
+pub async fn upsert(
     admin: &Arc<Admin>,
-    req: Request<B>,
+    value: Value,
     audit: &mut Audit,
-) -> Result<Response<Body>, ApiError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let (parts, body) = req.into_parts();
-    let value = body::read_json(&parts.headers, body, admin.max_body, JSON).await?;
+) -> Result<Response<Body>, ApiError> {
     let articles = match value {
         Value::Array(values) => {
             if values.len() > MAX_BATCH {
@@ -84,18 +76,12 @@ pub async fn get(admin: &Arc<Admin>, id: &str) -> Result<Response<Body>, ApiErro
 /// `PUT /admin/api/articles/{id}`: stores the article under `id`. The body's `id` may be
 /// left out; if given it must be the same (changing an id would duplicate the article in
 /// every reader).
-pub async fn replace<B>(
+pub async fn replace(
     admin: &Arc<Admin>,
-    req: Request<B>,
+    mut value: Value,
     id: &str,
-) -> Result<Response<Body>, ApiError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Result<Response<Body>, ApiError> {
     let id = path_id(id)?;
-    let (parts, body) = req.into_parts();
-    let mut value = body::read_json(&parts.headers, body, admin.max_body, JSON).await?;
     let Some(object) = value.as_object_mut() else {
         return Err(ApiError::Invalid {
             field: None,

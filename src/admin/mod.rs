@@ -186,36 +186,46 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let method = req.method().clone();
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
     let not_allowed = |allow| ApiError::MethodNotAllowed {
         method: method.to_string(),
         allow,
     };
+    // Bodies are read here, once, for the handlers that take one.
+    let read = |accepted| body::read_json(&parts.headers, body, admin.max_body, accepted);
+    let headers = || parts.headers.clone();
     match rest.split_once('/') {
         None if rest == "sections" => match method {
             Method::GET | Method::HEAD => sections::list(admin),
-            Method::POST => sections::create(admin, req, audit).await,
+            Method::POST => sections::create(admin, read(body::JSON).await?, audit).await,
             _ => Err(not_allowed("GET, HEAD, POST")),
         },
         Some(("sections", slug)) if !slug.is_empty() && !slug.contains('/') => {
             audit.slug = Some(slug.to_owned());
             match method {
                 Method::GET | Method::HEAD => sections::get(admin, slug),
-                Method::PUT => sections::replace(admin, req, slug).await,
-                Method::PATCH => sections::patch(admin, req, slug).await,
-                Method::DELETE => sections::delete(admin, req, slug).await,
+                Method::PUT => {
+                    let value = read(body::JSON).await?;
+                    sections::replace(admin, value, headers(), slug).await
+                }
+                Method::PATCH => {
+                    let patch = read(body::MERGE_PATCH).await?;
+                    sections::patch(admin, patch, headers(), slug).await
+                }
+                Method::DELETE => sections::delete(admin, headers(), slug).await,
                 _ => Err(not_allowed("GET, HEAD, PUT, PATCH, DELETE")),
             }
         }
         None if rest == "articles" => match method {
-            Method::POST => articles::upsert(admin, req, audit).await,
+            Method::POST => articles::upsert(admin, read(body::JSON).await?, audit).await,
             _ => Err(not_allowed("POST")),
         },
         Some(("articles", id)) if !id.is_empty() && !id.contains('/') => {
             audit.ids.push(id.to_owned());
             match method {
                 Method::GET | Method::HEAD => articles::get(admin, id).await,
-                Method::PUT => articles::replace(admin, req, id).await,
+                Method::PUT => articles::replace(admin, read(body::JSON).await?, id).await,
                 Method::DELETE => articles::delete(admin, id).await,
                 _ => Err(not_allowed("GET, HEAD, PUT, DELETE")),
             }

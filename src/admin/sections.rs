@@ -9,13 +9,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::header::{ETAG, LOCATION};
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::body::{self, JSON, MERGE_PATCH};
 use super::error::{ApiError, json_response};
 use super::{Admin, Audit};
 use crate::catalog::content_hash;
@@ -59,17 +57,11 @@ pub fn get(admin: &Admin, slug: &str) -> Result<Response<Body>, ApiError> {
 }
 
 /// `POST /admin/api/sections`: a new section; 409 if its slug is taken.
-pub async fn create<B>(
+pub async fn create(
     admin: &Arc<Admin>,
-    req: Request<B>,
+    value: Value,
     audit: &mut Audit,
-) -> Result<Response<Body>, ApiError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let (parts, body) = req.into_parts();
-    let value = body::read_json(&parts.headers, body, admin.max_body, JSON).await?;
+) -> Result<Response<Body>, ApiError> {
     let section = from_json(value, None)?;
     audit.slug = Some(section.slug.to_string());
     let path = admin.live.section_path(&section.slug);
@@ -102,22 +94,16 @@ where
 /// `PUT /admin/api/sections/{slug}`: replaces an existing section whole; fields left out
 /// take their defaults. A missing section is 404: creating is POST's job, so a typo in a
 /// URL cannot create a section. The body's `slug` may be left out; if given it must match.
-pub async fn replace<B>(
+pub async fn replace(
     admin: &Arc<Admin>,
-    req: Request<B>,
+    value: Value,
+    headers: HeaderMap,
     slug: &str,
-) -> Result<Response<Body>, ApiError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Result<Response<Body>, ApiError> {
     let slug = path_slug(slug)?;
-    let (parts, body) = req.into_parts();
-    let value = body::read_json(&parts.headers, body, admin.max_body, JSON).await?;
     let section = from_json(value, Some(&slug))?;
     let path = admin.live.section_path(&slug);
     let text = checked_toml(&path, &section)?;
-    let headers = parts.headers;
     let (section, hash) = admin
         .live
         .edit(move |edit| {
@@ -130,18 +116,13 @@ where
 
 /// `PATCH /admin/api/sections/{slug}`: a JSON merge patch (RFC 7396) of the section's
 /// fields: keys given replace, `null` resets a field to its default.
-pub async fn patch<B>(
+pub async fn patch(
     admin: &Arc<Admin>,
-    req: Request<B>,
+    patch: Value,
+    headers: HeaderMap,
     slug: &str,
-) -> Result<Response<Body>, ApiError>
-where
-    B: hyper::body::Body<Data = Bytes>,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Result<Response<Body>, ApiError> {
     let slug = path_slug(slug)?;
-    let (parts, body) = req.into_parts();
-    let patch = body::read_json(&parts.headers, body, admin.max_body, MERGE_PATCH).await?;
     if !patch.is_object() {
         return Err(ApiError::Invalid {
             field: None,
@@ -149,7 +130,6 @@ where
         });
     }
     let path = admin.live.section_path(&slug);
-    let headers = parts.headers;
     let (section, hash) = admin
         .live
         .edit(move |edit| {
@@ -174,14 +154,13 @@ where
 }
 
 /// `DELETE /admin/api/sections/{slug}`: removes the file; the section's feeds answer 410.
-pub async fn delete<B>(
+pub async fn delete(
     admin: &Arc<Admin>,
-    req: Request<B>,
+    headers: HeaderMap,
     slug: &str,
 ) -> Result<Response<Body>, ApiError> {
     let slug = path_slug(slug)?;
     let path = admin.live.section_path(&slug);
-    let headers = req.into_parts().0.headers;
     admin
         .live
         .edit(move |edit| {

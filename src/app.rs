@@ -77,7 +77,7 @@ pub async fn run(
     let live = Arc::new(LiveConfig::new(config, scheduler.notifier()));
     let watcher = reload::watch(live.clone());
     let tokens = admin.tokens.len();
-    let admin = Admin::new(admin, live, store).map(Arc::new);
+    let admin = Admin::new(admin, live, store, catalog.clone()).map(Arc::new);
     match &admin {
         Some(_) => info!(tokens, "admin API on at /admin/api/"),
         None => info!(

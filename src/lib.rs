@@ -18,7 +18,7 @@
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
 //! - `websub`    tells WebSub hubs when a feed's bytes change, off the scheduler's thread
 //! - `metrics`   counters and gauges for `/metrics`
-//! - `http`      the hyper server: routing, conditional requests, content codings, shutdown
+//! - `http`      the hyper server: routing, caching, codings, shutdown, the admin page's files
 //! - `reload`    the configuration in force, reloaded on admin writes, SIGHUP and file changes
 //! - `admin`     the admin API: sections and articles over HTTP, bearer tokens, audit log
 //! - `export`    `pressfeed build --out`: the published files and their headers on disk

@@ -856,3 +856,190 @@ async fn a_batch_over_the_limit_is_413() {
         pressfeed::admin::MAX_BATCH as i64
     );
 }
+
+#[tokio::test]
+async fn the_section_list_says_what_each_feed_serves_now() {
+    let server = start(
+        &[("world", ""), ("off", "enabled = false")],
+        &[
+            article("w1", &["world"], "2022-05-01T10:00:00Z", json!({})),
+            article("w2", &["world"], "2022-05-02T10:00:00Z", json!({})),
+        ],
+    )
+    .await;
+    let list = json_of(&call(&server, Method::GET, "/admin/api/sections", None, &[]).await);
+    let (off, world) = (&list["sections"][0], &list["sections"][1]);
+    assert_eq!(world["section"]["slug"], "world");
+    assert_eq!(world["items"], 2, "{world}");
+    let feeds: Vec<_> = world["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["format"].as_str().unwrap(),
+                f["url"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        feeds,
+        [
+            (
+                "rss",
+                "https://feeds.news.example/feeds/world.rss",
+                "/feeds/world.rss"
+            ),
+            (
+                "atom",
+                "https://feeds.news.example/feeds/world.atom",
+                "/feeds/world.atom"
+            ),
+            (
+                "json",
+                "https://feeds.news.example/feeds/world.json",
+                "/feeds/world.json"
+            ),
+        ]
+    );
+    for (_, _, path) in &feeds {
+        assert_eq!(server.get(path).await.status, StatusCode::OK, "{path}");
+    }
+    // The feed's Last-Modified, as its own response says it.
+    let modified = world["feed_modified"].as_str().unwrap();
+    let header = server.get("/feeds/world.json").await;
+    let header = httpdate::parse_http_date(header.header("last-modified")).unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(modified)
+            .unwrap()
+            .timestamp(),
+        chrono::DateTime::<chrono::Utc>::from(header).timestamp()
+    );
+    // The section file was written moments ago, by the test.
+    let changed = chrono::DateTime::parse_from_rfc3339(world["changed"].as_str().unwrap()).unwrap();
+    assert!((chrono::Utc::now().timestamp() - changed.timestamp()).abs() < 600);
+    // A disabled section serves no feed: nothing to count.
+    assert!(
+        off["items"].is_null() && off["feed_modified"].is_null(),
+        "{off}"
+    );
+    assert_eq!(off["feeds"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn schedule_explains_a_cron_by_its_next_three_runs() {
+    let server = start(&[("world", "")], &[]).await;
+    let reply = call(
+        &server,
+        Method::GET,
+        "/admin/api/schedule?cron=0%20*%2F5%20*%20*%20*%20*",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let next: Vec<_> = json_of(&reply)["next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| chrono::DateTime::parse_from_rfc3339(t.as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(next.len(), 3);
+    assert!(next[0] > chrono::Utc::now() - chrono::Duration::seconds(1));
+    assert_eq!(next[1] - next[0], chrono::Duration::minutes(5));
+    assert_eq!(next[2] - next[1], chrono::Duration::minutes(5));
+
+    for query in ["?cron=*%2F5+*+*+*+*", "?cron=every+day", "", "?cron="] {
+        let reply = call(
+            &server,
+            Method::GET,
+            &format!("/admin/api/schedule{query}"),
+            None,
+            &[],
+        )
+        .await;
+        assert_error(
+            &reply,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some("schedule"),
+        );
+    }
+    // The 5-field mistake gets the hint that fixes it.
+    let reply = call(
+        &server,
+        Method::GET,
+        "/admin/api/schedule?cron=*%2F5+*+*+*+*",
+        None,
+        &[],
+    )
+    .await;
+    assert!(
+        json_of(&reply)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("seconds first")
+    );
+    let reply = server.get("/admin/api/schedule?cron=0+0+9+*+*+*").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "needs the token");
+    let reply = call(&server, Method::POST, "/admin/api/schedule", None, &[]).await;
+    assert_error(
+        &reply,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        None,
+    );
+}
+
+/// The page's files: public, typed, under the strict CSP, with the API on or off.
+#[tokio::test]
+async fn the_admin_page_is_served_with_a_strict_csp_whether_or_not_the_api_is_on() {
+    let on = start(&[("world", "")], &[]).await;
+    let off = Server::start(site(&[("world", "")]), &[]).await;
+    for server in [&on, &off] {
+        for (path, content_type, marker) in [
+            (
+                "/admin/",
+                "text/html; charset=utf-8",
+                "<script src=\"admin.js\"",
+            ),
+            (
+                "/admin/admin.js",
+                "text/javascript; charset=utf-8",
+                "sessionStorage",
+            ),
+            ("/admin/admin.css", "text/css; charset=utf-8", ":root"),
+        ] {
+            let reply = server.get(path).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}");
+            assert_eq!(reply.header("content-type"), content_type, "{path}");
+            assert_eq!(
+                reply.header("content-security-policy"),
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+                 connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+            );
+            assert_eq!(reply.header("x-content-type-options"), "nosniff");
+            assert!(reply.text().contains(marker), "{path}");
+        }
+        let index = server.get("/admin/").await;
+        let html = index.text();
+        assert!(
+            !html.contains("<script>") && !html.contains("style="),
+            "no inline script or style: the CSP would block them"
+        );
+        let redirect = server.get("/admin").await;
+        assert_eq!(redirect.status, StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(redirect.header("location"), "/admin/");
+        let post = server.request(Method::POST, "/admin/", &[]).await;
+        assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    }
+    // How the page tells the two apart: a JSON 401 when on, a plain 404 when off.
+    assert_eq!(
+        on.get("/admin/api/sections").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let reply = off.get("/admin/api/sections").await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.header("content-type").starts_with("text/plain"));
+}

@@ -1,12 +1,14 @@
 //! The admin API under `/admin/api/`: authentication, routing and the audit log of writes.
-//! Sections (`sections`) and articles (`articles`) have a file each; bodies (`body`),
-//! tokens (`auth`) and error answers (`error`) too. Feeds are served elsewhere, sync and
-//! without this module: only `/admin/` requests come here.
+//! Sections (`sections`) and articles (`articles`) have a file each; cron previews
+//! (`schedule`), bodies (`body`), tokens (`auth`) and error answers (`error`) too. Feeds are
+//! served elsewhere, sync and without this module: only `/admin/api/` requests come here
+//! (the admin page's static files are `crate::http`'s).
 
 mod articles;
 mod auth;
 mod body;
 mod error;
+mod schedule;
 mod sections;
 
 use std::fmt::Write as _;
@@ -19,6 +21,7 @@ use http::{Method, Request, Response};
 pub use auth::{MIN_TOKEN_LEN, TokenError, Tokens};
 use error::ApiError;
 
+use crate::catalog::Catalog;
 use crate::http::Body;
 use crate::reload::LiveConfig;
 use crate::store::Store;
@@ -90,16 +93,24 @@ pub struct Admin {
     max_body: usize,
     live: Arc<LiveConfig>,
     store: Store,
+    /// Read only, for what the section list says about each section's current feed.
+    catalog: Catalog,
 }
 
 impl Admin {
     /// `None` when no token is configured: the API is off.
-    pub fn new(settings: Settings, live: Arc<LiveConfig>, store: Store) -> Option<Admin> {
+    pub fn new(
+        settings: Settings,
+        live: Arc<LiveConfig>,
+        store: Store,
+        catalog: Catalog,
+    ) -> Option<Admin> {
         (!settings.tokens.is_empty()).then(|| Admin {
             tokens: settings.tokens,
             max_body: settings.max_body,
             live,
             store,
+            catalog,
         })
     }
 }
@@ -217,6 +228,10 @@ where
                 _ => Err(not_allowed("GET, HEAD, PUT, PATCH, DELETE")),
             }
         }
+        None if rest == "schedule" => match method {
+            Method::GET | Method::HEAD => schedule::next(req.uri().query(), chrono::Utc::now()),
+            _ => Err(not_allowed("GET, HEAD")),
+        },
         None if rest == "articles" => match method {
             Method::POST => articles::upsert(admin, read(body::JSON).await?, audit).await,
             _ => Err(not_allowed("POST")),

@@ -8,6 +8,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use http::header::{ETAG, LOCATION};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
@@ -16,7 +17,8 @@ use serde_json::Value;
 
 use super::error::{ApiError, json_response};
 use super::{Admin, Audit};
-use crate::catalog::content_hash;
+use crate::build::Format;
+use crate::catalog::{Coding, Feed, content_hash};
 use crate::fsutil;
 use crate::http::Body;
 use crate::http::cache;
@@ -24,28 +26,88 @@ use crate::reload::{Change, Edit};
 use crate::site::{self, Section};
 use crate::slug::Slug;
 
-/// `GET /admin/api/sections`: every section, enabled or not, sorted by slug.
+/// `GET /admin/api/sections`: every section, enabled or not, sorted by slug, with what an
+/// editor wants to see beside it: its feed URLs, and from the catalog's current snapshot
+/// the item count and `Last-Modified` of its feed (none while disabled or not yet built).
 pub fn list(admin: &Admin) -> Result<Response<Body>, ApiError> {
     #[derive(Serialize)]
     struct Entry<'a> {
         etag: Option<String>,
         section: &'a Section,
+        feeds: Vec<FeedLink>,
+        /// Items in the current JSON Feed.
+        items: Option<usize>,
+        /// The feed's `Last-Modified`: when its content last changed (RFC 3339).
+        feed_modified: Option<String>,
+        /// When the section's file was last written (RFC 3339).
+        changed: Option<String>,
     }
     #[derive(Serialize)]
     struct List<'a> {
         sections: Vec<Entry<'a>>,
     }
     let loaded = admin.live.current();
+    let snapshot = admin.catalog.snapshot();
     let sections = loaded
         .config
         .sections
         .iter()
-        .map(|section| Entry {
-            etag: loaded.hashes.get(&section.slug).map(|h| etag(h)),
-            section,
+        .map(|section| {
+            let json = snapshot.feeds.get(&Format::Json.file_name(section));
+            Entry {
+                etag: loaded.hashes.get(&section.slug).map(|h| etag(h)),
+                feeds: Format::ALL
+                    .map(|format| FeedLink::new(&loaded.config.site.feed_base_url, section, format))
+                    .into(),
+                items: json.and_then(|feed| item_count(feed)),
+                feed_modified: json.map(|feed| rfc3339(feed.last_modified)),
+                // A stat per section, on an admin request only: cheap, and the file (not the
+                // loaded copy) is what says when someone last edited the section.
+                changed: std::fs::metadata(admin.live.section_path(&section.slug))
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .map(rfc3339),
+                section,
+            }
         })
         .collect();
     Ok(json_response(StatusCode::OK, &List { sections }))
+}
+
+/// One of a section's feeds: its public URL and the path this server answers it on.
+#[derive(Serialize)]
+struct FeedLink {
+    format: &'static str,
+    url: String,
+    path: String,
+}
+
+impl FeedLink {
+    fn new(base: &impl std::fmt::Display, section: &Section, format: Format) -> FeedLink {
+        let name = format.file_name(section);
+        FeedLink {
+            format: format.extension(),
+            url: format!("{base}{name}"),
+            path: format!("/feeds/{name}"),
+        }
+    }
+}
+
+/// The items of a built JSON Feed. Counted here, on an admin request, so the feed path
+/// and the build stay as they are; `None` if the bytes are somehow not a JSON Feed.
+fn item_count(feed: &Feed) -> Option<usize> {
+    #[derive(serde::Deserialize)]
+    struct Items {
+        items: Vec<serde::de::IgnoredAny>,
+    }
+    let body = &feed.variant(Coding::Identity).body;
+    serde_json::from_slice::<Items>(body)
+        .ok()
+        .map(|f| f.items.len())
+}
+
+fn rfc3339(at: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// `GET /admin/api/sections/{slug}`.

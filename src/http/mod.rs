@@ -1,9 +1,11 @@
 //! The HTTP side: accept loop and shutdown (`server`), routing (`routes`), conditional
-//! requests (`cache`), content negotiation (`encoding`). It only picks prebuilt bytes and
-//! headers; it never builds a feed. `/admin/` requests go to `crate::admin`.
+//! requests (`cache`), content negotiation (`encoding`), the admin page's static files
+//! (`page`). It only picks prebuilt bytes and headers; it never builds a feed. `/admin/api/`
+//! requests go to `crate::admin`.
 
 pub mod cache;
 pub mod encoding;
+mod page;
 mod routes;
 mod server;
 

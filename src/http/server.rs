@@ -16,8 +16,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
-use super::Shared;
 use super::routes::{self, Body};
+use super::{Shared, page};
 use crate::admin::{self, Admin};
 use crate::metrics::{self, Metrics};
 
@@ -80,7 +80,9 @@ pub async fn run(listener: TcpListener, shared: Shared, shutdown: impl Future<Ou
         let service = service_fn(move |req: Request<Incoming>| {
             let counted = metrics::Route::of(req.uri().path());
             let head = req.method() == Method::HEAD;
-            let route = if !req.uri().path().starts_with(ADMIN_PREFIX) {
+            let route = if let Some(response) = page::respond(&req) {
+                Route::Answered(response)
+            } else if !req.uri().path().starts_with(ADMIN_PREFIX) {
                 Route::Answered(routes::respond(&req, &shared))
             } else if let Some(admin) = &shared.admin {
                 Route::Admin(req, admin.clone(), shared.metrics.clone())

@@ -1,0 +1,104 @@
+//! The admin page in a real browser: headless Chromium, driven by playwright-core from
+//! `tests/e2e/`, against the real server. Skipped, loudly, where Chromium or the npm
+//! packages are missing, except in CI, which must have them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{Options, Server, site};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const TOKEN: &str = "page-token-0123456789abcdef";
+
+fn output_dir() -> PathBuf {
+    let target = option_env!("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("test-output")
+}
+
+/// What is missing to run the browser, if anything.
+fn missing(e2e: &Path) -> Option<String> {
+    if !Path::new(CHROMIUM).exists() {
+        return Some(format!("{CHROMIUM} not found (apt-get install chromium)"));
+    }
+    if !e2e.join("node_modules/playwright-core").exists() {
+        return Some("tests/e2e/node_modules is missing (cd tests/e2e && npm ci)".into());
+    }
+    match Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => None,
+        _ => Some("node not found (apt-get install nodejs)".into()),
+    }
+}
+
+/// The demo articles, all filed under `world`: headlines, lead images and a video.
+fn articles() -> Vec<pressfeed::article::Article> {
+    pressfeed::corpus::demo_articles()
+        .into_iter()
+        .take(8)
+        .map(|mut doc| {
+            doc["sections"] = serde_json::json!(["world"]);
+            pressfeed::article::Article::from_value(doc).unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_editor_creates_edits_and_deletes_a_section_in_the_browser() {
+    let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    if let Some(what) = missing(&e2e) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{what}, and CI is set: CI must run the admin page test"
+        );
+        eprintln!("SKIPPED: {what}; the admin page test needs them");
+        return;
+    }
+    let server = Server::start_with(
+        site(&[("world", ""), ("culture", "enabled = false")]),
+        &articles(),
+        Options::admin(&format!("editor:{TOKEN}")),
+    )
+    .await;
+    let out = output_dir();
+    std::fs::create_dir_all(&out).unwrap();
+
+    // Into a file, not a pipe: a pipe nobody reads while we wait could fill and stall node.
+    let log_path = out.join("admin-page-e2e.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = Command::new("node")
+        .arg("admin-page.mjs")
+        .current_dir(&e2e)
+        .env("PRESSFEED_URL", format!("http://{}", server.addr))
+        .env("PRESSFEED_TOKEN", TOKEN)
+        .env("OUT_DIR", &out)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("starting node");
+    // The server runs on this runtime: wait for node without blocking it.
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("the admin page test took over three minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = child.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(status.success(), "the browser run failed:\n{log}");
+    for name in [
+        "admin-list.png",
+        "admin-form.png",
+        "admin-form-error.png",
+        "admin-conflict.png",
+        "admin-list-phone.png",
+    ] {
+        assert!(out.join(name).exists(), "no screenshot {name}");
+        println!("screenshot: {}", out.join(name).display());
+    }
+}

@@ -1,0 +1,152 @@
+// Drives headless Chromium through the admin page against a running pressfeed: sign in,
+// create a section (a bad cron first), see its feed, a conflicting edit from a second
+// session, delete. Run by tests/admin_page.rs, which starts the server and passes
+// PRESSFEED_URL, PRESSFEED_TOKEN and OUT_DIR (where the screenshots go).
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import path from "node:path";
+
+const base = process.env.PRESSFEED_URL;
+const token = process.env.PRESSFEED_TOKEN;
+const out = process.env.OUT_DIR;
+assert.ok(base && token && out, "PRESSFEED_URL, PRESSFEED_TOKEN and OUT_DIR must be set");
+const TIMEOUT = 15000;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+// Every page is watched for CSP violations and script errors: either fails the test.
+const problems = [];
+async function session(viewport) {
+  const context = await browser.newContext({ viewport: viewport || { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  return { context, page };
+}
+
+async function signIn(page) {
+  await page.goto(base + "/admin/");
+  await page.getByLabel("Admin token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#list").waitFor();
+}
+
+async function text(page, selector) {
+  return (await page.locator(selector).textContent()) || "";
+}
+
+async function waitForText(page, selector, pattern) {
+  await page.waitForFunction(
+    ([s, p]) => new RegExp(p).test(document.querySelector(s)?.textContent || ""),
+    [selector, pattern.source], { timeout: TIMEOUT });
+}
+
+async function status(url, method) {
+  const res = await fetch(base + url, { method: method || "GET" });
+  return res.status;
+}
+
+async function eventually(what, check) {
+  const deadline = Date.now() + TIMEOUT;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, "timed out waiting for " + what);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(out, name), fullPage: true });
+
+try {
+  // A wrong token is refused at the token field.
+  const a = await session();
+  await a.page.goto(base + "/admin/");
+  await a.page.getByLabel("Admin token").fill("not-the-token-at-all");
+  await a.page.getByRole("button", { name: "Sign in" }).click();
+  await waitForText(a.page, "#notice", /not accepted/);
+
+  await signIn(a.page);
+  await a.page.locator('tr[data-slug="world"]').waitFor();
+  const world = await text(a.page, 'tr[data-slug="world"]');
+  assert.match(world, /world title/);
+  assert.match(world, /RSS/);
+  await shot(a.page, "admin-list.png");
+
+  // A new section; a 5-field cron is caught as it is typed and again by the server on save.
+  await a.page.getByRole("button", { name: "New section" }).click();
+  await a.page.getByLabel("Slug").fill("Sports");
+  await waitForText(a.page, "#f-slug-error", /lowercase/);
+  await a.page.getByLabel("Slug").fill("sports");
+  await a.page.getByLabel("Title", { exact: true }).fill("Sports");
+  await a.page.getByLabel("Description").fill("Matches, results and transfers");
+  await a.page.getByLabel("Page on the site").fill("https://news.example/sports/");
+  await a.page.getByLabel("Article sections").fill("world");
+  await a.page.getByLabel("Rebuild schedule").fill("*/5 * * * *");
+  await waitForText(a.page, "#f-schedule-error", /5 fields.*seconds first/);
+  assert.equal(await a.page.getByLabel("Rebuild schedule").getAttribute("aria-invalid"), "true");
+  await a.page.getByRole("button", { name: "Save" }).click();
+  await waitForText(a.page, "#f-schedule-error", /seconds first/);
+  assert.equal(await status("/admin/api/sections/sports"), 401, "API needs a token");
+  await shot(a.page, "admin-form-error.png");
+
+  await a.page.getByLabel("Rebuild schedule").fill("0 */5 * * * *");
+  await waitForText(a.page, "#f-schedule-next", /Next runs: .+ · .+ · .+/);
+  assert.equal(await text(a.page, "#f-schedule-error"), "");
+  await a.page.getByRole("button", { name: "Save" }).click();
+  await waitForText(a.page, "#notice", /Saved “Sports”/);
+  await eventually("the sports feed", async () => (await status("/feeds/sports.rss")) === 200);
+  // The preview shows the new feed's newest items, with thumbnails.
+  await waitForText(a.page, "#preview-status", /After saving: \d+ items/);
+  assert.ok((await a.page.locator("#preview-items li").count()) > 0, "preview items");
+  assert.ok((await a.page.locator("#preview-items img").count()) > 0, "preview images");
+  await shot(a.page, "admin-form.png");
+
+  // A second admin saves first; the first one's save is refused with the conflict message.
+  const b = await session();
+  await signIn(b.page);
+  await b.page.locator('tr[data-slug="sports"]').getByRole("button", { name: "Edit Sports" }).click();
+  await b.page.getByLabel("Title", { exact: true }).fill("Sports by B");
+  await b.page.getByRole("button", { name: "Save" }).click();
+  await waitForText(b.page, "#notice", /Saved “Sports by B”/);
+
+  await a.page.getByLabel("Title", { exact: true }).fill("Sports by A");
+  await a.page.getByRole("button", { name: "Save" }).click();
+  await a.page.locator("#conflict").waitFor();
+  assert.match(await text(a.page, "#conflict"), /Someone else changed this section/);
+  await shot(a.page, "admin-conflict.png");
+  await a.page.getByRole("button", { name: "Reload the section" }).click();
+  await a.page.waitForFunction(() => document.getElementById("f-title").value === "Sports by B");
+  assert.ok(await a.page.locator("#conflict").isHidden());
+
+  // Delete, confirmed; the feed then answers 410 Gone.
+  await a.page.getByRole("button", { name: "Delete…" }).click();
+  await a.page.getByRole("button", { name: "Yes, delete it" }).click();
+  await waitForText(a.page, "#notice", /Deleted the section “sports”/);
+  assert.equal(await a.page.locator('tr[data-slug="sports"]').count(), 0);
+  await eventually("the sports feed to be gone", async () => (await status("/feeds/sports.rss")) === 410);
+
+  // Readable on a phone.
+  const phone = await session({ width: 390, height: 844 });
+  await signIn(phone.page);
+  await phone.page.locator('tr[data-slug="world"]').waitFor();
+  await shot(phone.page, "admin-list-phone.png");
+
+  // Sign out forgets the token.
+  await a.page.getByRole("button", { name: "Sign out" }).click();
+  await a.page.locator("#signin").waitFor();
+  assert.equal(await a.page.evaluate(() => sessionStorage.length), 0);
+
+  assert.deepEqual(problems, []);
+  console.log("admin page e2e: ok");
+} catch (e) {
+  console.error("problems seen:", problems);
+  throw e;
+} finally {
+  await browser.close();
+}

@@ -229,7 +229,7 @@ where
             }
         }
         None if rest == "schedule" => match method {
-            Method::GET | Method::HEAD => schedule::next(req.uri().query(), chrono::Utc::now()),
+            Method::GET | Method::HEAD => schedule::next(parts.uri.query(), chrono::Utc::now()),
             _ => Err(not_allowed("GET, HEAD")),
         },
         None if rest == "articles" => match method {

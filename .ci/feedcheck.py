@@ -51,7 +51,7 @@ def main(dirs):
                 failures.append(f"{path}: {'; '.join(problems[:5])}")
     for f in failures:
         print(f)
-    print(f"feedcheck: {checked} feeds checked, {len(failures)} failed")
+    print(f"feedcheck: {checked - len(failures)} passed, {len(failures)} failed")
     if checked == 0 or failures:
         sys.exit(1)
 

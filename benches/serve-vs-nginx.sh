@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Serving benchmark: pressfeed and nginx serving the same feed bytes on this machine, side
+# by side, interleaved in rounds, with the same wrk commands. Prints req/s, p50 and p99 for
+# each case and the ratio pressfeed/nginx (of the median req/s over the rounds).
+#
+#   bash benches/serve-vs-nginx.sh            # 100,000 articles, 3 rounds of 10 s per case
+#   ARTICLES=20000 ROUNDS=1 DURATION=5s bash benches/serve-vs-nginx.sh
+#
+# Needs wrk and nginx (Debian: `apt-get install wrk nginx-light`; installed here if root).
+# Only 127.0.0.1 is touched; both servers are stopped, by PID, when the script ends.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ARTICLES=${ARTICLES:-100000}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+PRESSFEED_PORT=${PRESSFEED_PORT:-18080}
+NGINX_PORT=${NGINX_PORT:-18081}
+FEED=section-01.rss
+
+for tool in wrk nginx; do
+  if ! command -v "$tool" >/dev/null; then
+    apt-get install -y --no-install-recommends "$([ "$tool" = nginx ] && echo nginx-light || echo wrk)"
+  fi
+done
+cargo build --release --quiet
+bin=$PWD/target/release/pressfeed
+
+work=$(mktemp -d)
+# nginx's workers run as an unprivileged user: they must be able to read the export.
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A site with 20 sections, as the corpus generator names them.
+mkdir -p "$work/feeds/sections"
+cat > "$work/feeds/site.toml" <<EOF
+title = "Benchmark"
+url = "https://asianlite.example/"
+feed_base_url = "http://127.0.0.1:$PRESSFEED_PORT/feeds/"
+default_author = "Desk"
+EOF
+for i in $(seq -w 1 20); do
+  cat > "$work/feeds/sections/section-$i.toml" <<EOF
+slug = "section-$i"
+title = "Section $i"
+link = "https://asianlite.example/section-$i/"
+limit = 50
+max_age = 300
+EOF
+done
+
+echo "== corpus of $ARTICLES articles, import, export"
+"$bin" corpus --articles "$ARTICLES" --sections 20 > "$work/corpus.ndjson"
+"$bin" --feeds "$work/feeds" --data "$work/data" import "$work/corpus.ndjson" >/dev/null
+"$bin" --feeds "$work/feeds" --data "$work/data" build --out "$work/out" >/dev/null
+# nginx's gzip_static serves these precompressed files, as pressfeed serves its own.
+for f in "$work"/out/feeds/*.rss "$work"/out/feeds/*.atom "$work"/out/feeds/*.json; do
+  gzip -9 -k "$f"
+done
+ls -l "$work/out/feeds/$FEED" "$work/out/feeds/$FEED.gz" | awk '{print "   ", $5, "bytes", $9}'
+
+"$bin" --feeds "$work/feeds" --data "$work/data" serve --listen "127.0.0.1:$PRESSFEED_PORT" \
+  >/dev/null 2>"$work/pressfeed.log" &
+pids+=($!)
+
+cat > "$work/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path $work/tmp;
+  proxy_temp_path $work/tmp;
+  fastcgi_temp_path $work/tmp;
+  uwsgi_temp_path $work/tmp;
+  scgi_temp_path $work/tmp;
+  types {
+    application/rss+xml rss;
+    application/atom+xml atom;
+    application/feed+json json;
+  }
+  charset utf-8;
+  charset_types application/rss+xml application/atom+xml;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $work/out;
+    etag on;
+    gzip_static on;
+    add_header Cache-Control "public, max-age=300, stale-while-revalidate=60, stale-if-error=3600";
+    add_header Vary Accept-Encoding;
+  }
+}
+EOF
+mkdir -p "$work/tmp"
+nginx -c "$work/nginx.conf" &
+pids+=($!)
+
+for port in "$PRESSFEED_PORT" "$NGINX_PORT"; do
+  for _ in $(seq 100); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/feeds/$FEED" && break
+    sleep 0.2
+  done
+  curl -sf -o /dev/null "http://127.0.0.1:$port/feeds/$FEED" ||
+    { echo "port $port does not serve /feeds/$FEED"; exit 1; }
+done
+cmp <(curl -s "http://127.0.0.1:$PRESSFEED_PORT/feeds/$FEED") <(curl -s "http://127.0.0.1:$NGINX_PORT/feeds/$FEED") &&
+  echo "   both servers send the same bytes"
+
+header() { # port, header name, extra curl args
+  curl -s -o /dev/null -D - "${@:3}" "http://127.0.0.1:$1/feeds/$FEED" |
+    tr -d '\r' | awk -v h="$2" 'BEGIN{IGNORECASE=1} index(tolower($0), tolower(h)": ")==1 {sub(/^[^:]*: /, ""); print}'
+}
+
+# One wrk run: prints "req/s p50 p99" (latencies in ms).
+run_wrk() { # port, header args...
+  local port=$1; shift
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "http://127.0.0.1:$port/feeds/$FEED" |
+    awk '
+      function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+      /Requests\/sec/ { rps = $2 }
+      $1 == "50%" { p50 = ms($2) }
+      $1 == "99%" { p99 = ms($2) }
+      / Non-2xx or 3xx/ { bad = $NF }
+      END { printf "%s %.2f %.2f %s\n", rps, p50, p99, bad + 0 }'
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+declare -A result
+cases=(plain gzip br inm ims)
+describe() {
+  case $1 in
+    plain) echo "200 identity" ;;
+    gzip) echo "200 gzip" ;;
+    br) echo "200 br (nginx: gzip)" ;;
+    inm) echo "304 If-None-Match" ;;
+    ims) echo "304 If-Modified-Since" ;;
+  esac
+}
+args_for() { # case, server port
+  case $1 in
+    plain) ;;
+    gzip) echo "-H|Accept-Encoding: gzip" ;;
+    br)
+      if [ "$2" = "$PRESSFEED_PORT" ]; then echo "-H|Accept-Encoding: br"; else echo "-H|Accept-Encoding: gzip"; fi ;;
+    inm) echo "-H|If-None-Match: $(header "$2" etag)" ;;
+    ims) echo "-H|If-Modified-Since: $(header "$2" last-modified)" ;;
+  esac
+}
+
+echo "== wrk -t2 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, interleaved"
+for round in $(seq "$ROUNDS"); do
+  for c in "${cases[@]}"; do
+    for server in pressfeed nginx; do
+      port=$([ $server = pressfeed ] && echo "$PRESSFEED_PORT" || echo "$NGINX_PORT")
+      IFS='|' read -r -a extra <<<"$(args_for "$c" "$port")"
+      line=$(run_wrk "$port" "${extra[@]}")
+      result[$server,$c]+="$line"$'\n'
+      echo "   round $round $(describe "$c") $server: $line"
+      # The fourth field counts answers other than 2xx/3xx: any makes the run worthless.
+      if [ "${line##* }" != 0 ]; then echo "$server answered errors; stopping"; exit 1; fi
+    done
+  done
+done
+
+printf '\n%-24s %12s %8s %8s %12s %8s %8s %7s\n' case "pf req/s" "pf p50" "pf p99" "nginx req/s" "ng p50" "ng p99" ratio
+for c in "${cases[@]}"; do
+  col() { printf '%s' "${result[$1,$c]}" | awk -v k="$2" 'NF {print $k}' | median; }
+  pf=$(col pressfeed 1); ng=$(col nginx 1)
+  printf '%-24s %12.0f %8.2f %8.2f %12.0f %8.2f %8.2f %7.2f\n' "$(describe "$c")" \
+    "$pf" "$(col pressfeed 2)" "$(col pressfeed 3)" "$ng" "$(col nginx 2)" "$(col nginx 3)" \
+    "$(awk -v a="$pf" -v b="$ng" 'BEGIN {print (b > 0 ? a / b : 0)}')"
+done
+echo "(latencies in ms, medians over rounds; ratio = pressfeed req/s / nginx req/s)"

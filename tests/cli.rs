@@ -21,6 +21,16 @@ fn pressfeed() -> Command {
     cmd
 }
 
+/// `pressfeed --feeds FEEDS --data DATA`, ready for its command.
+fn pressfeed_on(feeds: impl AsRef<Path>, data: impl AsRef<Path>) -> Command {
+    let mut cmd = pressfeed();
+    cmd.arg("--feeds")
+        .arg(feeds.as_ref())
+        .arg("--data")
+        .arg(data.as_ref());
+    cmd
+}
+
 fn demo_feeds() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds")
 }
@@ -105,12 +115,7 @@ fn import_keeps_good_lines_and_names_bad_ones() {
     ]
     .join("\n");
     let out = run_with_stdin(
-        pressfeed()
-            .arg("--feeds")
-            .arg(feeds.path())
-            .arg("--data")
-            .arg(data.path())
-            .args(["import", "-"]),
+        pressfeed_on(feeds.path(), data.path()).args(["import", "-"]),
         &input,
     );
     assert_eq!(
@@ -124,11 +129,7 @@ fn import_keeps_good_lines_and_names_bad_ones() {
     assert!(text(&out.stdout).contains("imported 2 articles, 2 bad lines"));
 
     let export = tempfile::tempdir().unwrap();
-    let out = pressfeed()
-        .arg("--feeds")
-        .arg(feeds.path())
-        .arg("--data")
-        .arg(data.path())
+    let out = pressfeed_on(feeds.path(), data.path())
         .arg("build")
         .arg("--out")
         .arg(export.path())
@@ -150,11 +151,7 @@ struct Serve {
 
 impl Serve {
     fn start(feeds: &Path, data: &Path) -> Serve {
-        let mut child = pressfeed()
-            .arg("--feeds")
-            .arg(feeds)
-            .arg("--data")
-            .arg(data)
+        let mut child = pressfeed_on(feeds, data)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -254,12 +251,7 @@ fn serve_runs_the_demo_site_from_a_fresh_data_directory() {
     // An import into the running server's store shows up without a restart.
     let line = r#"{"id":"breaking-1","url":"https://asianlite.example/breaking-1/","title":"Breaking: imported while serving","sections":["top-news"],"published_at":"2026-01-01T00:00:00Z"}"#;
     let out = run_with_stdin(
-        pressfeed()
-            .arg("--feeds")
-            .arg(demo_feeds())
-            .arg("--data")
-            .arg(data.path())
-            .args(["import", "-"]),
+        pressfeed_on(demo_feeds(), data.path()).args(["import", "-"]),
         line,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -364,22 +356,13 @@ fn articles_show_prints_the_stored_article() {
     let data = tempfile::tempdir().unwrap();
     let line = r#"{"id":"a-1","url":"https://news.example/a-1/","title":"First","sections":["world"],"published_at":"2024-01-01T10:00:00Z"}"#;
     let imported = run_with_stdin(
-        pressfeed()
-            .arg("--feeds")
-            .arg(feeds.path())
-            .arg("--data")
-            .arg(data.path())
-            .args(["import", "-"]),
+        pressfeed_on(feeds.path(), data.path()).args(["import", "-"]),
         line,
     );
     assert!(imported.status.success(), "{}", text(&imported.stderr));
 
     let show = |id: &str| {
-        pressfeed()
-            .arg("--feeds")
-            .arg(feeds.path())
-            .arg("--data")
-            .arg(data.path())
+        pressfeed_on(feeds.path(), data.path())
             .args(["articles", "show", id])
             .output()
             .unwrap()
@@ -412,12 +395,7 @@ fn a_long_import_reports_progress_on_stderr() {
         })
         .collect();
     let out = run_with_stdin(
-        pressfeed()
-            .arg("--feeds")
-            .arg(feeds.path())
-            .arg("--data")
-            .arg(data.path())
-            .args(["import", "-"]),
+        pressfeed_on(feeds.path(), data.path()).args(["import", "-"]),
         &lines,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));

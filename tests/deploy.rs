@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{Server, article, site};
+use common::Server;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -72,16 +72,7 @@ async fn nginx_caches_and_passes_etags_through() {
     if !nginx_available() {
         return;
     }
-    let server = Server::start(
-        site(&[("world", "")]),
-        &[article(
-            "w1",
-            &["world"],
-            "2024-01-01T10:00:00Z",
-            Default::default(),
-        )],
-    )
-    .await;
+    let server = Server::one_article().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     // nginx makes the last level of its cache and temp paths, not their parent.

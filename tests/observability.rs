@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Server, article, site};
+use common::{Server, site};
 use http::{Method, StatusCode};
 
 fn line_value(metrics: &str, series: &str) -> Option<u64> {
@@ -14,16 +14,7 @@ fn line_value(metrics: &str, series: &str) -> Option<u64> {
 
 #[tokio::test]
 async fn requests_are_counted_by_route_status_and_coding() {
-    let server = Server::start(
-        site(&[("world", "")]),
-        &[article(
-            "w1",
-            &["world"],
-            "2024-01-01T10:00:00Z",
-            Default::default(),
-        )],
-    )
-    .await;
+    let server = Server::one_article().await;
 
     let gz = server
         .request(

@@ -156,6 +156,12 @@ impl Server {
         server
     }
 
+    /// A server with one section, `world`, holding one article, `w1`.
+    pub async fn one_article() -> Server {
+        let article = article("w1", &["world"], "2024-01-01T10:00:00Z", Default::default());
+        Server::start(site(&[("world", "")]), &[article]).await
+    }
+
     /// Starts a server over `feeds` and an existing data directory.
     pub async fn start_on(feeds: TempDir, data: &Path) -> Server {
         Server::start_on_with(feeds, data, Options::default()).await

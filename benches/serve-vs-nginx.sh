@@ -59,10 +59,8 @@ echo "== corpus of $ARTICLES articles, import, export"
 "$bin" corpus --articles "$ARTICLES" --sections 20 > "$work/corpus.ndjson"
 "$bin" --feeds "$work/feeds" --data "$work/data" import "$work/corpus.ndjson" >/dev/null
 "$bin" --feeds "$work/feeds" --data "$work/data" build --out "$work/out" >/dev/null
-# nginx's gzip_static serves these precompressed files, as pressfeed serves its own.
-for f in "$work"/out/feeds/*.rss "$work"/out/feeds/*.atom "$work"/out/feeds/*.json; do
-  gzip -9 -k "$f"
-done
+# The export holds the precompressed .gz files (pressfeed's own gzip bytes) that
+# nginx's gzip_static serves.
 ls -l "$work/out/feeds/$FEED" "$work/out/feeds/$FEED.gz" | awk '{print "   ", $5, "bytes", $9}'
 
 "$bin" --feeds "$work/feeds" --data "$work/data" serve --listen "127.0.0.1:$PRESSFEED_PORT" \

@@ -77,7 +77,7 @@ impl Coding {
 }
 
 /// One coding of a feed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Variant {
     pub body: Bytes,
     /// A strong ETag: `"<hash>"`, `"<hash>-gz"`, `"<hash>-br"`.
@@ -98,8 +98,6 @@ pub struct Feed {
     /// `application/atom+xml` as plain text, but renders `application/xml`. `None` for
     /// files served alike to every client.
     pub browser_content_type: Option<HeaderValue>,
-    /// `Accept-Encoding`, plus `Accept` when the content type depends on it.
-    pub vary: HeaderValue,
     /// Seconds, as in `cache_control`.
     pub max_age: u32,
     pub cache_control: HeaderValue,
@@ -139,27 +137,25 @@ impl Feed {
     /// The same file, sent to browsers as `content_type` (see `browser_content_type`).
     pub fn for_browsers(mut self, content_type: &'static str) -> Feed {
         self.browser_content_type = Some(HeaderValue::from_static(content_type));
-        self.vary = HeaderValue::from_static(VARY_ACCEPT);
         self
+    }
+
+    /// `Accept-Encoding`, plus `Accept` when the content type depends on it.
+    pub fn vary(&self) -> HeaderValue {
+        HeaderValue::from_static(match self.browser_content_type {
+            Some(_) => VARY_ACCEPT,
+            None => VARY_ENCODING,
+        })
     }
 
     /// The same bytes with other headers: no compression again when only `max_age` or
     /// `last_modified` changed.
     pub fn with_headers(&self, max_age: u32, last_modified: i64) -> Feed {
-        let variants = Coding::ALL.map(|coding| {
-            let v = self.variant(coding);
-            Variant {
-                body: v.body.clone(),
-                etag: v.etag.clone(),
-                content_encoding: v.content_encoding.clone(),
-            }
-        });
         Feed {
             browser_content_type: self.browser_content_type.clone(),
-            vary: self.vary.clone(),
             ..Feed::with_variants(
                 self.hash.clone(),
-                variants,
+                self.variants.clone(),
                 self.content_type.clone(),
                 max_age,
                 last_modified,
@@ -180,7 +176,6 @@ impl Feed {
             variants,
             content_type,
             browser_content_type: None,
-            vary: HeaderValue::from_static(VARY_ENCODING),
             max_age,
             cache_control: header(format!(
                 "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, stale-if-error={STALE_IF_ERROR}"
@@ -316,13 +311,13 @@ mod tests {
             "public, max-age=300, stale-while-revalidate=60, stale-if-error=3600"
         );
         assert_eq!(g.content_type, "application/rss+xml");
-        assert_eq!(g.vary, "Accept-Encoding");
+        assert_eq!(g.vary(), "Accept-Encoding");
         let h = f
             .with_headers(1, 2)
             .for_browsers("application/xml")
             .with_headers(3, 4);
-        assert_eq!(h.browser_content_type.unwrap(), "application/xml");
-        assert_eq!(h.vary, "Accept, Accept-Encoding");
+        assert_eq!(h.browser_content_type.as_ref().unwrap(), "application/xml");
+        assert_eq!(h.vary(), "Accept, Accept-Encoding");
         assert_eq!(g.variant(Coding::Gzip).body, f.variant(Coding::Gzip).body);
     }
 }

@@ -1,6 +1,8 @@
 //! `pressfeed build --out DIR`: every file `serve` publishes, written to `DIR/feeds/` for a
-//! CDN or a bucket, each with a `<file>.headers.json` sidecar holding the headers pressfeed
-//! would send with it. The files come from `publish`, the scheduler's own path.
+//! CDN or a bucket, with its precompressed `.gz` and `.br` variants (what nginx's
+//! `gzip_static`/`brotli_static` and most CDNs pick up) and a `<file>.headers.json` sidecar
+//! holding the headers pressfeed would send with it. The files come from `publish`, the
+//! scheduler's own path, so they are the very bytes `serve` sends in each coding.
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +29,8 @@ pub enum ExportError {
     },
 }
 
-/// Writes every file and its sidecar under `out/feeds/`; returns how many files.
+/// Writes every file, its compressed variants and its sidecar under `out/feeds/`; returns
+/// how many files (not counting variants and sidecars).
 pub fn export(
     config: &Config,
     store: &Store,
@@ -43,6 +46,14 @@ pub fn export(
     for (name, feed) in &files {
         let identity = feed.variant(Coding::Identity);
         write(&dir.join(name), &identity.body)?;
+        write(
+            &dir.join(format!("{name}.gz")),
+            &feed.variant(Coding::Gzip).body,
+        )?;
+        write(
+            &dir.join(format!("{name}.br")),
+            &feed.variant(Coding::Brotli).body,
+        )?;
         write(
             &dir.join(format!("{name}{SIDECAR_SUFFIX}")),
             &sidecar(feed, &identity.etag),

@@ -62,13 +62,15 @@ pub struct Site {
 }
 
 impl Site {
-    pub fn id_prefix(&self) -> String {
+    /// Borrowed when configured: it is asked for once per item of every feed built.
+    pub fn id_prefix(&self) -> std::borrow::Cow<'_, str> {
         match &self.id_prefix {
-            Some(prefix) => prefix.clone(),
+            Some(prefix) => prefix.into(),
             None => format!(
                 "tag:{},2000:",
                 self.url.as_url().host_str().unwrap_or_default()
-            ),
+            )
+            .into(),
         }
     }
 }

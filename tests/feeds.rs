@@ -554,7 +554,11 @@ async fn the_export_holds_the_served_bytes_and_headers() {
     let mut names: Vec<String> = std::fs::read_dir(out.path().join("feeds"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| !n.ends_with(".headers.json"))
+        .filter(|n| {
+            ![".headers.json", ".gz", ".br"]
+                .iter()
+                .any(|s| n.ends_with(s))
+        })
         .collect();
     names.sort();
     assert_eq!(
@@ -575,6 +579,17 @@ async fn the_export_holds_the_served_bytes_and_headers() {
         let served = server.get(&format!("/feeds/{name}")).await;
         assert_eq!(served.status, StatusCode::OK, "{name}");
         assert_eq!(std::fs::read(&path).unwrap(), served.body, "{name}: bytes");
+        for (coding, suffix) in [("gzip", "gz"), ("br", "br")] {
+            let compressed = server
+                .request(
+                    http::Method::GET,
+                    &format!("/feeds/{name}"),
+                    &[("accept-encoding", coding)],
+                )
+                .await;
+            let file = std::fs::read(path.with_file_name(format!("{name}.{suffix}"))).unwrap();
+            assert_eq!(file, compressed.body, "{name}.{suffix}: bytes");
+        }
         let sidecar: serde_json::Value = serde_json::from_slice(
             &std::fs::read(path.with_file_name(format!("{name}.headers.json"))).unwrap(),
         )

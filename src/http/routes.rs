@@ -48,9 +48,7 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     }
     let Some(coding) = encoding::negotiate(req.headers()) else {
         let mut response = text(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding\n");
-        response
-            .headers_mut()
-            .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+        response.headers_mut().insert(VARY, feed.vary());
         return response;
     };
     let variant = feed.variant(coding);
@@ -84,7 +82,7 @@ fn with_validators(
     headers.insert(ETAG, variant.etag.clone());
     headers.insert(LAST_MODIFIED, feed.last_modified_header.clone());
     headers.insert(CACHE_CONTROL, feed.cache_control.clone());
-    headers.insert(VARY, feed.vary.clone());
+    headers.insert(VARY, feed.vary());
     response
 }
 

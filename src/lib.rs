@@ -21,7 +21,7 @@
 //! - `http`      the hyper server: routing, caching, codings, shutdown, the admin page's files
 //! - `reload`    the configuration in force, reloaded on admin writes, SIGHUP and file changes
 //! - `admin`     the admin API: sections and articles over HTTP, bearer tokens, audit log
-//! - `export`    `pressfeed build --out`: the published files and their headers on disk
+//! - `export`    `pressfeed build --out`: the published files, their codings and headers on disk
 //! - `fsutil`    crash-safe file replacement
 //! - `app`       wires the above together for `pressfeed serve`
 #![forbid(unsafe_code)]

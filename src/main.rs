@@ -402,7 +402,7 @@ fn build_out(config: &Config, data_dir: &Path, out: &Path) -> Result<ExitCode> {
     let store = open_store(data_dir)?;
     let written = export::export(config, &store, out, chrono::Utc::now())?;
     println!(
-        "wrote {written} files and their headers to {}",
+        "wrote {written} files, their .gz and .br variants and headers to {}",
         out.join("feeds").display()
     );
     Ok(ExitCode::SUCCESS)

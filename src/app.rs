@@ -65,6 +65,8 @@ pub async fn run(
 ) -> Result<(), AppError> {
     let catalog = Catalog::default();
     let metrics = Arc::new(Metrics::default());
+    // Read once: a listening server cannot change these without a restart.
+    let limits = config.site.http.clone();
     let config = Arc::new(config);
     let (publisher, websub) = websub::start(metrics.clone());
     let scheduler = schedule::start(
@@ -89,7 +91,7 @@ pub async fn run(
         metrics,
         admin,
     };
-    crate::http::run(listener, shared, shutdown).await;
+    crate::http::run(listener, shared, &limits, shutdown).await;
     // The watcher only loads files; stopping it mid-reload loses nothing.
     watcher.abort();
     tokio::task::spawn_blocking(move || scheduler.stop())

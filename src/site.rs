@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::http::Limits;
 use crate::link::HttpUrl;
 use crate::slug::Slug;
 
@@ -59,6 +60,9 @@ pub struct Site {
     /// NDJSON articles loaded into a new, empty store (the demo site's content).
     #[serde(default)]
     pub seed_articles: Option<PathBuf>,
+    /// The `[http]` table: timeouts, the connection cap, the header size limit.
+    #[serde(default)]
+    pub http: Limits,
 }
 
 impl Site {

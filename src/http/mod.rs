@@ -1,16 +1,19 @@
 //! The HTTP side: accept loop and shutdown (`server`), routing (`routes`), conditional
 //! requests (`cache`), content negotiation (`encoding`), the admin page's static files
-//! (`page`). It only picks prebuilt bytes and headers; it never builds a feed. `/admin/api/`
+//! (`page`), what one client may cost (`limits`, `connection`). It only picks prebuilt bytes and headers; it never builds a feed. `/admin/api/`
 //! requests go to `crate::admin`.
 
 pub mod cache;
+mod connection;
 pub mod encoding;
+mod limits;
 mod page;
 mod routes;
 mod server;
 
 use std::sync::Arc;
 
+pub use limits::Limits;
 pub use routes::Body;
 pub use server::run;
 

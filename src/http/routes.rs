@@ -3,9 +3,10 @@
 
 use bytes::Bytes;
 use http::header::{
-    ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED, VARY,
+    ACCEPT, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED,
+    VARY,
 };
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 use http_body_util::Full;
 
 use super::{Shared, cache, encoding};
@@ -126,6 +127,21 @@ fn metrics(shared: &Shared) -> Response<Body> {
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
+    response
+}
+
+/// 413 for a request that sends a body where none is taken. The connection closes after it,
+/// so the rest of the body is never read (HTTP/2 resets just the stream instead).
+pub(crate) fn body_not_allowed(version: Version) -> Response<Body> {
+    let mut response = text(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request body not allowed: only /admin/api/ takes one\n",
+    );
+    if version < Version::HTTP_2 {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 

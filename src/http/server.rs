@@ -1,5 +1,6 @@
 //! The accept loop: serves HTTP/1.1 and HTTP/2 on an already-bound listener until
-//! `shutdown` resolves, then lets open connections finish (bounded) and returns.
+//! `shutdown` resolves, then lets open connections finish (bounded) and returns. At most
+//! `Limits::max_connections` are served at once; `connection` bounds each one's life.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -12,20 +13,21 @@ use hyper::body::{Body as _, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tracing::{debug, info, warn};
+use tokio::sync::{Semaphore, watch};
+use tracing::{info, warn};
 
+use super::connection::{self, Activity, Stream};
 use super::routes::{self, Body};
-use super::{Shared, page};
+use super::{Limits, Shared, page};
 use crate::admin::{self, Admin};
 use crate::metrics::{self, Metrics};
 
-/// A client has this long to send its request headers (slowloris defence).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight requests get to finish after shutdown begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 const ADMIN_PREFIX: &str = "/admin/";
+/// The only requests that carry a body; every other one gets 413 if it sends one.
+const ADMIN_API_PREFIX: &str = "/admin/api/";
 
 /// A request either answered on the spot (feeds, health, metrics: sync, from the catalog)
 /// or handed to the admin API, which must read a body and wait for writes.
@@ -53,13 +55,25 @@ fn record(metrics: &Metrics, route: metrics::Route, head: bool, response: &Respo
 }
 
 /// Serves the catalog on `listener` until `shutdown` completes.
-pub async fn run(listener: TcpListener, shared: Shared, shutdown: impl Future<Output = ()>) {
+pub async fn run(
+    listener: TcpListener,
+    shared: Shared,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()>,
+) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    let graceful = GracefulShutdown::new();
+        .header_read_timeout(limits.header_read_timeout)
+        // The read buffer never grows past this, so a longer head is refused with 431.
+        .max_buf_size(limits.max_header_bytes);
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    // Connections hold the receivers; `closed` resolves when the last one has ended.
+    let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
 
     loop {
@@ -75,25 +89,38 @@ pub async fn run(listener: TcpListener, shared: Shared, shutdown: impl Future<Ou
             },
             () = &mut shutdown => break,
         };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Answered rather than left in the accept queue: a client learns at once that
+            // it should come back, and the queue never fills with connections nobody serves.
+            tokio::spawn(connection::refuse(stream, limits.idle_timeout));
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
+        let activity = Arc::new(Activity::default());
+        let requests = activity.clone();
         let service = service_fn(move |req: Request<Incoming>| {
+            let in_flight = requests.begin();
             let counted = metrics::Route::of(req.uri().path());
             let head = req.method() == Method::HEAD;
-            let route = if let Some(response) = page::respond(&req) {
-                Route::Answered(response)
-            } else if !req.uri().path().starts_with(ADMIN_PREFIX) {
-                Route::Answered(routes::respond(&req, &shared))
-            } else if let Some(admin) = &shared.admin {
-                Route::Admin(req, admin.clone(), shared.metrics.clone())
-            } else {
-                Route::Answered(routes::not_found())
-            };
+            let route =
+                if !req.body().is_end_stream() && !req.uri().path().starts_with(ADMIN_API_PREFIX) {
+                    Route::Answered(routes::body_not_allowed(req.version()))
+                } else if let Some(response) = page::respond(&req) {
+                    Route::Answered(response)
+                } else if !req.uri().path().starts_with(ADMIN_PREFIX) {
+                    Route::Answered(routes::respond(&req, &shared))
+                } else if let Some(admin) = &shared.admin {
+                    Route::Admin(req, admin.clone(), shared.metrics.clone())
+                } else {
+                    Route::Answered(routes::not_found())
+                };
             // Counted here, synchronously: the feed path's future carries no metrics handle.
             if let Route::Answered(response) = &route {
                 record(&shared.metrics, counted, head, response);
             }
             async move {
+                let _in_flight = in_flight;
                 Ok::<_, Infallible>(match route {
                     Route::Answered(response) => response,
                     // Boxed so the feed path's future stays small; only admin calls pay.
@@ -105,21 +132,28 @@ pub async fn run(listener: TcpListener, shared: Shared, shutdown: impl Future<Ou
                 })
             }
         });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let io = TokioIo::new(Stream::new(stream, limits.idle_timeout));
+        let connection = builder.serve_connection(io, service).into_owned();
+        let supervised = connection::supervise(
+            connection,
+            |c| c.graceful_shutdown(),
+            activity,
+            limits.idle_timeout,
+            stopping.clone(),
+        );
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                debug!(error = %e, "connection ended with an error");
-            }
+            supervised.await;
+            // Freed however the connection ended; a lingering close no longer counts.
+            drop(slot);
         });
     }
 
     drop(listener);
     info!("shutting down: draining open connections");
+    let _ = stop.send(true);
+    drop(stopping);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = stop.closed() => {}
         () = tokio::time::sleep(DRAIN_TIMEOUT) => warn!("connections still open after the drain timeout"),
     }
 }

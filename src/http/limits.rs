@@ -1,0 +1,123 @@
+//! What one client may cost the server: timeouts, the connection cap and the header size,
+//! read from the `[http]` table of `site.toml`. Applied when the server starts; a change
+//! needs a restart, like `listen`. How each is enforced is `server`'s and `connection`'s.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// The `[http]` table of `site.toml`. Every key is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Seconds a client has to send a request's headers (slowloris defence). HTTP/1.1 starts
+    /// this clock when it waits for the next request, so it is the keep-alive idle time too.
+    #[serde(deserialize_with = "seconds")]
+    pub header_read_timeout: Duration,
+    /// Seconds a connection may sit with no request in progress before it is closed (HTTP/2
+    /// and connections whose protocol is not known yet; HTTP/1.1 closes sooner, see above),
+    /// and seconds a response may wait for a client that does not read it.
+    #[serde(deserialize_with = "seconds")]
+    pub idle_timeout: Duration,
+    /// Open connections at most; past it a new connection is answered 503 and closed.
+    #[serde(deserialize_with = "connections")]
+    pub max_connections: usize,
+    /// Bytes of a request's head (request line and headers, or an HTTP/2 header list) at
+    /// most; past it the answer is 431.
+    #[serde(deserialize_with = "header_bytes")]
+    pub max_header_bytes: usize,
+}
+
+/// Ten seconds is ample for any real client on a slow mobile link, yet a trickling client
+/// holds its connection no longer than that.
+const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Below the unit file's `LimitNOFILE=65536` with room for the store and lingering sockets;
+/// far above what an aggregator-facing feed server holds open in practice.
+const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Feed readers send a few hundred bytes; 32 KiB leaves room for big cookies and long URLs
+/// while 10 000 connections still cannot pin more than ~320 MiB of header buffers.
+const DEFAULT_MAX_HEADER_BYTES: usize = 32 << 10;
+/// hyper's HTTP/1 read buffer cannot be smaller (it panics below 8 KiB).
+const MIN_HEADER_BYTES: usize = 8 << 10;
+const MAX_HEADER_BYTES: usize = 1 << 20;
+const MAX_SECONDS: u64 = 3600;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+        }
+    }
+}
+
+fn in_range<'de, D: Deserializer<'de>>(
+    d: D,
+    min: u64,
+    max: u64,
+    unit: &str,
+) -> Result<u64, D::Error> {
+    let n = u64::deserialize(d)?;
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "must be {min} to {max} {unit}, not {n}"
+        )))
+    }
+}
+
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    in_range(d, 1, MAX_SECONDS, "seconds").map(Duration::from_secs)
+}
+
+fn connections<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    in_range(d, 1, 1 << 20, "connections").map(|n| n as usize)
+}
+
+fn header_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    in_range(d, MIN_HEADER_BYTES as u64, MAX_HEADER_BYTES as u64, "bytes").map(|n| n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::parse_toml;
+
+    #[derive(Debug, Deserialize)]
+    struct Site {
+        #[serde(default)]
+        http: Limits,
+    }
+
+    #[test]
+    fn every_key_is_optional() {
+        let site: Site = parse_toml("").unwrap();
+        assert_eq!(site.http, Limits::default());
+        let site: Site = parse_toml("[http]\nidle_timeout = 3\n").unwrap();
+        assert_eq!(site.http.idle_timeout, Duration::from_secs(3));
+        assert_eq!(site.http.max_connections, DEFAULT_MAX_CONNECTIONS);
+    }
+
+    #[test]
+    fn out_of_range_and_unknown_keys_name_the_field() {
+        for (text, field) in [
+            (
+                "[http]\nheader_read_timeout = 0\n",
+                "http.header_read_timeout",
+            ),
+            ("[http]\nmax_header_bytes = 100\n", "http.max_header_bytes"),
+            ("[http]\nmax_connections = 0\n", "http.max_connections"),
+            ("[http]\nidle_timeout = -1\n", "http.idle_timeout"),
+        ] {
+            let (got, message) = parse_toml::<Site>(text).unwrap_err();
+            assert_eq!(got.as_deref(), Some(field), "{text}: {message}");
+            assert!(message.starts_with("line 2"), "{message}");
+        }
+        let (_, message) = parse_toml::<Site>("[http]\nmax_conns = 5\n").unwrap_err();
+        assert!(message.contains("max_conns"), "{message}");
+    }
+}

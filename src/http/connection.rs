@@ -21,20 +21,12 @@ use tracing::debug;
 /// After the server closes, it reads and drops what a client still sends for this long, so
 /// the client finishes writing and reads the answer (413, 431, 503) instead of a reset.
 const LINGER: Duration = Duration::from_secs(2);
-/// ... and at most this much of it: a client uploading gigabytes gets reset after all.
-const LINGER_BYTES: usize = 1 << 20;
 /// How long in-flight requests get to finish once a connection is told to close.
 const CLOSE_GRACE: Duration = Duration::from_secs(10);
 
 /// The answer to a connection past the cap, written before reading anything: the connection
 /// is refused as a whole, whatever it was going to ask.
-const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
-    content-type: text/plain; charset=utf-8\r\n\
-    retry-after: 1\r\n\
-    connection: close\r\n\
-    content-length: 41\r\n\
-    \r\n\
-    busy: too many connections; retry shortly\n";
+const BUSY: &str = "busy: too many connections; retry shortly\n";
 
 /// A TCP connection as hyper sees it: writes that wait on the client for longer than
 /// `stall` fail, and dropping it closes gracefully (see `linger`) unless the client closed.
@@ -165,21 +157,20 @@ impl Drop for Stream {
 async fn linger(mut tcp: TcpStream) {
     let _ = tcp.shutdown().await;
     let mut buf = vec![0; 16 << 10];
-    let mut dropped = 0;
     let _ = tokio::time::timeout(LINGER, async {
-        while dropped < LINGER_BYTES {
-            match tcp.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => dropped += n,
-            }
-        }
+        while let Ok(1..) = tcp.read(&mut buf).await {}
     })
     .await;
 }
 
 /// Answers a connection past the cap with a 503 and closes it.
 pub(super) async fn refuse(mut tcp: TcpStream, stall: Duration) {
-    if let Ok(Ok(())) = tokio::time::timeout(stall, tcp.write_all(BUSY)).await {
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
+         retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{BUSY}",
+        BUSY.len()
+    );
+    if let Ok(Ok(())) = tokio::time::timeout(stall, tcp.write_all(answer.as_bytes())).await {
         linger(tcp).await;
     }
 }

@@ -83,8 +83,10 @@ const COMMON_STATUSES: [u16; 12] = [200, 201, 204, 304, 400, 401, 404, 405, 406,
 const ENCODINGS: [&str; 3] = ["identity", "gzip", "br"];
 
 /// Request counters: `pressfeed_http_requests_total{route,status}` and
-/// `pressfeed_http_response_bytes_total{encoding}`.
+/// `pressfeed_http_response_bytes_total{encoding}`; connections open and refused at the cap.
 pub struct HttpMetrics {
+    pub connections_open: Gauge,
+    pub connections_refused: Counter,
     requests: Family<RequestLabel, Counter>,
     /// Handles on `requests` for each route and common status, by index.
     common: [[Counter; COMMON_STATUSES.len()]; Route::ALL.len()],
@@ -118,7 +120,21 @@ impl HttpMetrics {
         });
         let bytes =
             ENCODINGS.map(|encoding| bytes.get_or_create(&EncodingLabel { encoding }).clone());
+        let connections_open = Gauge::default();
+        registry.register(
+            "http_connections_open",
+            "Client connections being served",
+            connections_open.clone(),
+        );
+        let connections_refused = Counter::default();
+        registry.register(
+            "http_connections_refused",
+            "Connections answered 503 because max_connections were open",
+            connections_refused.clone(),
+        );
         HttpMetrics {
+            connections_open,
+            connections_refused,
             requests,
             common,
             bytes,

@@ -660,3 +660,102 @@ fn tree(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// One request on its own connection, std only: this test runs the binary, not a runtime.
+fn call(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    reply
+}
+
+#[test]
+fn the_admin_token_never_reaches_the_logs() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    const WRONG: &str = "wrong-but-plausible-token-987654";
+    for format in ["text", "json"] {
+        let feeds = site(&[("world", "")]);
+        let data = tempfile::tempdir().unwrap();
+        let log_path = data.path().join("stderr.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+            .env("PRESSFEED_ADMIN_TOKEN", TOKEN)
+            .env("PRESSFEED_LOG_FORMAT", format)
+            // Everything every crate logs, not only what the default filter lets through.
+            .env("RUST_LOG", "trace")
+            .arg("--feeds")
+            .arg(feeds.path())
+            .arg("--data")
+            .arg(data.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let banner = stdout.next().unwrap().unwrap();
+        let addr = banner
+            .rsplit("http://")
+            .next()
+            .unwrap()
+            .trim_end_matches('/')
+            .to_owned();
+        let start = Instant::now();
+        while !call(
+            &addr,
+            "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .starts_with("HTTP/1.1 200")
+        {
+            assert!(start.elapsed() < PATIENCE, "the server never got ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+
+        let request = |method: &str, path: &str, authorization: &str, body: &str| {
+            call(
+                &addr,
+                &format!(
+                    "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                     Authorization: {authorization}\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                ),
+            )
+        };
+        let section = r#"{"slug": "logged", "title": "Logged", "link": "https://news.example/l/"}"#;
+        let bearer = format!("Bearer {TOKEN}");
+        let created = request("POST", "/admin/api/sections", &bearer, section);
+        assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+        let listed = request("GET", "/admin/api/sections", &bearer, "");
+        assert!(listed.starts_with("HTTP/1.1 200"), "{listed}");
+        for authorization in [
+            format!("Bearer {WRONG}"),
+            format!("Basic {TOKEN}"),
+            format!("Bearer {TOKEN} {WRONG}"),
+            format!("Bearer {TOKEN}x"),
+        ] {
+            let refused = request("PUT", "/admin/api/sections/logged", &authorization, section);
+            assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let log = std::fs::read_to_string(&log_path).unwrap();
+        assert!(
+            log.contains("admin write") && log.contains("unauthenticated"),
+            "the audit lines are missing, so the log was not captured:\n{log}"
+        );
+        assert!(
+            !log.contains(TOKEN),
+            "{format} log holds the admin token:\n{log}"
+        );
+        assert!(
+            !log.contains(WRONG),
+            "{format} log holds a presented token:\n{log}"
+        );
+    }
+}

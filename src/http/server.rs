@@ -92,9 +92,12 @@ pub async fn run(
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             // Answered rather than left in the accept queue: a client learns at once that
             // it should come back, and the queue never fills with connections nobody serves.
+            shared.metrics.http.connections_refused.inc();
             tokio::spawn(connection::refuse(stream, limits.idle_timeout));
             continue;
         };
+        let open = shared.metrics.clone();
+        open.http.connections_open.inc();
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let activity = Arc::new(Activity::default());
@@ -145,6 +148,7 @@ pub async fn run(
             supervised.await;
             // Freed however the connection ended; a lingering close no longer counts.
             drop(slot);
+            open.http.connections_open.dec();
         });
     }
 

@@ -26,7 +26,6 @@ use crate::metrics::{self, Metrics};
 /// How long in-flight requests get to finish after shutdown begins.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 const ADMIN_PREFIX: &str = "/admin/";
-/// The only requests that carry a body; every other one gets 413 if it sends one.
 const ADMIN_API_PREFIX: &str = "/admin/api/";
 
 /// A request either answered on the spot (feeds, health, metrics: sync, from the catalog)
@@ -52,6 +51,12 @@ fn record(metrics: &Metrics, route: metrics::Route, head: bool, response: &Respo
     metrics
         .http
         .record(route, response.status().as_u16(), encoding, sent);
+}
+
+/// A body (`Content-Length` above 0, or chunked) on a request outside the admin API, which
+/// is the only part that reads one.
+fn brings_unwanted_body(req: &Request<Incoming>) -> bool {
+    !req.body().is_end_stream() && !req.uri().path().starts_with(ADMIN_API_PREFIX)
 }
 
 /// Serves the catalog on `listener` until `shutdown` completes.
@@ -106,18 +111,17 @@ pub async fn run(
             let in_flight = requests.begin();
             let counted = metrics::Route::of(req.uri().path());
             let head = req.method() == Method::HEAD;
-            let route =
-                if !req.body().is_end_stream() && !req.uri().path().starts_with(ADMIN_API_PREFIX) {
-                    Route::Answered(routes::body_not_allowed(req.version()))
-                } else if let Some(response) = page::respond(&req) {
-                    Route::Answered(response)
-                } else if !req.uri().path().starts_with(ADMIN_PREFIX) {
-                    Route::Answered(routes::respond(&req, &shared))
-                } else if let Some(admin) = &shared.admin {
-                    Route::Admin(req, admin.clone(), shared.metrics.clone())
-                } else {
-                    Route::Answered(routes::not_found())
-                };
+            let route = if brings_unwanted_body(&req) {
+                Route::Answered(routes::body_not_allowed(req.version()))
+            } else if let Some(response) = page::respond(&req) {
+                Route::Answered(response)
+            } else if !req.uri().path().starts_with(ADMIN_PREFIX) {
+                Route::Answered(routes::respond(&req, &shared))
+            } else if let Some(admin) = &shared.admin {
+                Route::Admin(req, admin.clone(), shared.metrics.clone())
+            } else {
+                Route::Answered(routes::not_found())
+            };
             // Counted here, synchronously: the feed path's future carries no metrics handle.
             if let Route::Answered(response) = &route {
                 record(&shared.metrics, counted, head, response);

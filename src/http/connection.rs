@@ -36,6 +36,7 @@ pub(super) struct Stream {
     stall: Duration,
     // Boxed to keep `Stream` `Unpin`; made once, on the first write that has to wait.
     write_deadline: Option<Pin<Box<Sleep>>>,
+    // A write is pending and `write_deadline` runs for it.
     waiting: bool,
     // The client closed its side: nothing can be reset any more, so no lingering.
     client_closed: bool,
@@ -58,19 +59,17 @@ impl Stream {
 
     /// A write is pending: fails it once it has waited `stall`.
     fn stalled<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        let deadline = Instant::now() + self.stall;
-        let sleep = match &mut self.write_deadline {
-            Some(sleep) if self.waiting => sleep,
-            Some(sleep) => {
-                sleep.as_mut().reset(deadline);
-                sleep
+        if !self.waiting {
+            let deadline = Instant::now() + self.stall;
+            match &mut self.write_deadline {
+                Some(sleep) => sleep.as_mut().reset(deadline),
+                None => self.write_deadline = Some(Box::pin(tokio::time::sleep_until(deadline))),
             }
-            None => self
-                .write_deadline
-                .insert(Box::pin(tokio::time::sleep_until(deadline))),
-        };
-        self.waiting = true;
-        ready!(sleep.as_mut().poll(cx));
+            self.waiting = true;
+        }
+        if let Some(sleep) = &mut self.write_deadline {
+            ready!(sleep.as_mut().poll(cx));
+        }
         Poll::Ready(Err(io::Error::new(
             io::ErrorKind::TimedOut,
             "the client stopped reading",

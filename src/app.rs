@@ -77,6 +77,7 @@ pub async fn run(
     let live = Arc::new(LiveConfig::new(config, scheduler.notifier()));
     let watcher = reload::watch(live.clone());
     let tokens = admin.tokens.len();
+    let store_health = store.health();
     let admin = Admin::new(admin, live, store, catalog.clone()).map(Arc::new);
     match &admin {
         Some(_) => info!(tokens, "admin API on at /admin/api/"),
@@ -88,6 +89,7 @@ pub async fn run(
         catalog,
         metrics,
         admin,
+        store: store_health,
     };
     crate::http::run(listener, shared, shutdown).await;
     // The watcher only loads files; stopping it mid-reload loses nothing.

@@ -699,22 +699,35 @@ impl Store {
 }
 
 fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(usize::MAX);
-    if version > MIGRATIONS.len() {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found: version,
-            known: MIGRATIONS.len(),
-        });
+    let version = |conn: &Connection| -> Result<usize, StoreError> {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        Ok(version)
+    };
+    // Read first without a write lock: an up-to-date store (the usual case) opens even
+    // when it is read-only.
+    if version(conn)? == MIGRATIONS.len() {
+        return Ok(());
     }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+    loop {
+        // Read again inside the write transaction: another process opening a new store
+        // at the same moment may have run the step meanwhile.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done = version(&tx)?;
+        let Some(step) = MIGRATIONS.get(done) else {
+            return Ok(());
+        };
         tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", (done + 1) as i64)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 /// Counts a write and logs the sections it touched, forgetting writes older than the log keeps.
@@ -1057,6 +1070,20 @@ mod tests {
             ids(&store.newest(&query(&world, 10)).unwrap()),
             ["f", "b", "a"]
         );
+    }
+
+    #[test]
+    fn processes_opening_a_new_store_at_once_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened: Vec<_> = (0..4)
+            .map(|_| {
+                let path = dir.path().to_owned();
+                std::thread::spawn(move || Store::open(&path).map(|_| ()))
+            })
+            .collect();
+        for open in opened {
+            open.join().unwrap().unwrap();
+        }
     }
 
     #[test]

@@ -138,8 +138,8 @@ impl Publisher {
                     hash: feed.hash.clone(),
                     last_modified: feed.last_modified_secs(),
                 },
-                content_type: text(&feed.content_type),
-                browser_content_type: feed.browser_content_type.as_ref().map(text),
+                content_type: header_text(&feed.content_type),
+                browser_content_type: feed.browser_content_type.as_ref().map(header_text),
                 identity: feed.variant(Coding::Identity).body.clone(),
                 gzip: feed.variant(Coding::Gzip).body.clone(),
                 brotli: feed.variant(Coding::Brotli).body.clone(),
@@ -159,18 +159,19 @@ impl Publisher {
     pub fn gone(&self, config: &Config) -> HashSet<String> {
         self.validators
             .keys()
-            .filter(|name| {
-                Format::of_file(name).is_some()
-                    && name
-                        .rsplit_once('.')
-                        .is_some_and(|(slug, _)| config.section(slug).is_none())
-            })
+            .filter(|name| section_slug(name).is_some_and(|slug| config.section(slug).is_none()))
             .cloned()
             .collect()
     }
 }
 
-fn text(value: &HeaderValue) -> String {
+/// The slug of a section feed's file name (`world` of `world.rss`); `None` for site files.
+fn section_slug(name: &str) -> Option<&str> {
+    Format::of_file(name)?;
+    name.rsplit_once('.').map(|(slug, _)| slug)
+}
+
+fn header_text(value: &HeaderValue) -> String {
     String::from_utf8_lossy(value.as_bytes()).into_owned()
 }
 
@@ -181,12 +182,8 @@ fn text(value: &HeaderValue) -> String {
 pub fn restore(store: &Store, config: &Config) -> Result<HashMap<String, Arc<Feed>>, StoreError> {
     let mut feeds = HashMap::new();
     for saved in store.saved_feeds()? {
-        let max_age = if Format::of_file(&saved.name).is_some() {
-            let section = saved
-                .name
-                .rsplit_once('.')
-                .and_then(|(slug, _)| config.section(slug));
-            match section {
+        let max_age = if let Some(slug) = section_slug(&saved.name) {
+            match config.section(slug) {
                 Some(section) if section.enabled => section.max_age,
                 _ => continue,
             }

@@ -234,3 +234,52 @@ pub fn everything(
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn restore_gives_back_what_was_published_as_the_configuration_now_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut config =
+            Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds")).unwrap();
+        let published =
+            everything(&store, &config, "2026-01-01T00:00:00Z".parse().unwrap()).unwrap();
+
+        let restored = restore(&store, &config).unwrap();
+        assert_eq!(restored.len(), published.len());
+        for (name, feed) in &published {
+            let back = &restored[name];
+            for coding in Coding::ALL {
+                assert_eq!(
+                    back.variant(coding).body,
+                    feed.variant(coding).body,
+                    "{name}"
+                );
+                assert_eq!(
+                    back.variant(coding).etag,
+                    feed.variant(coding).etag,
+                    "{name}"
+                );
+            }
+            assert_eq!(
+                back.last_modified_header, feed.last_modified_header,
+                "{name}"
+            );
+            assert_eq!(back.content_type, feed.content_type, "{name}");
+            assert_eq!(back.vary(), feed.vary(), "{name}");
+        }
+
+        config.sections[0].enabled = false;
+        config.sections[1].max_age = 7;
+        let (off, edited) = (&config.sections[0], &config.sections[1]);
+        let restored = restore(&store, &config).unwrap();
+        for format in Format::ALL {
+            assert!(!restored.contains_key(&format.file_name(off)));
+            assert_eq!(restored[&format.file_name(edited)].max_age, 7);
+        }
+    }
+}

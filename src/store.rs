@@ -286,6 +286,7 @@ pub struct Store {
     // One connection behind a std Mutex: every call is short and runs on a blocking
     // thread, and SQLite serializes writers anyway.
     conn: Arc<Mutex<Connection>>,
+    /// The data directory: where a probe checks that there is room.
     dir: PathBuf,
     health: Health,
     /// See `simulate_io_error`.

@@ -79,6 +79,7 @@ pub async fn run(
     let live = Arc::new(LiveConfig::new(config, scheduler.notifier()));
     let watcher = reload::watch(live.clone());
     let tokens = admin.tokens.len();
+    let store_health = store.health();
     let admin = Admin::new(admin, live, store, catalog.clone()).map(Arc::new);
     match &admin {
         Some(_) => info!(tokens, "admin API on at /admin/api/"),
@@ -90,6 +91,7 @@ pub async fn run(
         catalog,
         metrics,
         admin,
+        store: store_health,
     };
     crate::http::run(listener, shared, &limits, shutdown).await;
     // The watcher only loads files; stopping it mid-reload loses nothing.

@@ -116,22 +116,47 @@ impl Feed {
         max_age: u32,
         last_modified: i64,
     ) -> Feed {
+        let bodies = Coding::ALL.map(|coding| match coding {
+            Coding::Identity => body.clone(),
+            _ => Bytes::from(coding.encode(&body)),
+        });
+        Feed::restore(
+            hash,
+            bodies,
+            HeaderValue::from_static(content_type),
+            None,
+            max_age,
+            last_modified,
+        )
+    }
+
+    /// A feed from bytes already in every coding (`bodies` in `Coding::ALL` order), as
+    /// saved by an earlier run: nothing is compressed again.
+    pub fn restore(
+        hash: &str,
+        bodies: [Bytes; 3],
+        content_type: HeaderValue,
+        browser_content_type: Option<HeaderValue>,
+        max_age: u32,
+        last_modified: i64,
+    ) -> Feed {
+        let mut bodies = bodies.into_iter();
         let variants = Coding::ALL.map(|coding| Variant {
-            body: match coding {
-                Coding::Identity => body.clone(),
-                _ => Bytes::from(coding.encode(&body)),
-            },
+            body: bodies.next().expect("one body per coding"),
             etag: header(format!("\"{hash}{}\"", coding.etag_suffix())),
             content_encoding: (coding != Coding::Identity)
                 .then(|| HeaderValue::from_static(coding.token())),
         });
-        Feed::with_variants(
-            hash.to_owned(),
-            variants,
-            HeaderValue::from_static(content_type),
-            max_age,
-            last_modified,
-        )
+        Feed {
+            browser_content_type,
+            ..Feed::with_variants(
+                hash.to_owned(),
+                variants,
+                content_type,
+                max_age,
+                last_modified,
+            )
+        }
     }
 
     /// The same file, sent to browsers as `content_type` (see `browser_content_type`).

@@ -14,7 +14,8 @@
 //! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed); the
 //!   site's OPML list and the stylesheet of the browser view
 //! - `catalog`   the built feeds and their header values, swapped in whole
-//! - `publish`   built bytes in, catalog `Feed`s out, validators kept in the store
+//! - `publish`   built bytes in, catalog `Feed`s out, kept in the store with their
+//!   validators and served from it after a restart
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
 //! - `websub`    tells WebSub hubs when a feed's bytes change, off the scheduler's thread
 //! - `metrics`   counters and gauges for `/metrics`

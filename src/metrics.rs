@@ -179,7 +179,8 @@ pub struct Metrics {
     pub rebuild_seconds: Histogram,
     pub last_rebuild: Gauge<f64, AtomicU64>,
     pub articles: Gauge,
-    /// 1 while the scheduler's last read of the store succeeded; `/readyz` reads it.
+    /// 1 while the store works, 0 while a fault degrades it (`store::Health`, which
+    /// `/readyz` reads); the scheduler sets it at every poll.
     pub store_up: Gauge,
     pub http: HttpMetrics,
     pub websub_ok: Counter,
@@ -225,7 +226,7 @@ impl Default for Metrics {
         let store_up = Gauge::default();
         registry.register(
             "store_up",
-            "1 if the scheduler's last read of the store succeeded",
+            "1 while the store works, 0 while a fault (disk full, I/O errors) degrades it",
             store_up.clone(),
         );
         let http = HttpMetrics::new(&mut registry);

@@ -9,7 +9,9 @@
 //! - one of its scheduled articles' time comes (a timer on the next embargo);
 //! - the configuration is reloaded.
 //!
-//! A failed rebuild is logged and retried; the last good feeds stay served.
+//! A failed rebuild is logged and retried; the last good feeds stay served. Before its
+//! first build the scheduler serves the feeds the last run saved in the store. While the
+//! store is degraded (disk full, I/O errors), the scheduler probes it until writes land.
 
 use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
@@ -37,6 +39,11 @@ const POLL: Duration = Duration::from_millis(100);
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// ...but a steady stream still gets rebuilds this often.
 const MAX_DEBOUNCE: Duration = Duration::from_millis(250);
+/// A failed rebuild is tried again after this long, not at every poll: a store that fails
+/// fails for a while, and the log should say so once a second, not ten times.
+const RETRY: Duration = Duration::from_secs(1);
+/// How often a degraded store is probed: how soon readiness comes back after a fault.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 enum Message {
     /// Articles were written by this process.
@@ -93,6 +100,13 @@ pub fn start(
     let publisher = Publisher::load(&store)?;
     let seen = store.change_counter()?;
     metrics.store_up.set(1);
+    // The last run's feeds, served until the first build is done (not ready before: the
+    // configuration may have changed since they were built).
+    catalog.publish(Snapshot {
+        feeds: crate::publish::restore(&store, &config)?,
+        gone: publisher.gone(&config),
+        ready: false,
+    });
     let mut scheduler = Scheduler {
         dirty: enabled(&config).map(|s| s.slug.clone()).collect(),
         config,
@@ -106,6 +120,8 @@ pub fn start(
         republish: true,
         embargo_checked: Utc::now(),
         next_embargo: None,
+        retry_at: None,
+        probed_at: None,
     };
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
@@ -142,6 +158,10 @@ struct Scheduler {
     /// Articles published up to this instant are in the feeds.
     embargo_checked: DateTime<Utc>,
     next_embargo: Option<DateTime<Utc>>,
+    /// After a failed rebuild: not again before this.
+    retry_at: Option<Instant>,
+    /// When the degraded store was last probed.
+    probed_at: Option<Instant>,
 }
 
 impl Scheduler {
@@ -150,7 +170,8 @@ impl Scheduler {
         loop {
             let now = Utc::now();
             self.collect_due(now);
-            if !self.dirty.is_empty() || self.republish {
+            let waiting = self.retry_at.is_some_and(|at| Instant::now() < at);
+            if (!self.dirty.is_empty() || self.republish) && !waiting {
                 self.rebuild_dirty(now);
             }
             let wait = self.until_next_due(Utc::now());
@@ -215,9 +236,8 @@ impl Scheduler {
             }
         }
 
+        self.probe_if_degraded();
         let read = self.store.changes_since(self.seen);
-        // This poll doubles as the readiness check of the store (see `http::routes`).
-        self.metrics.store_up.set(i64::from(read.is_ok()));
         match read {
             Ok(changes) if changes.counter != self.seen => {
                 self.seen = changes.counter;
@@ -241,6 +261,22 @@ impl Scheduler {
                 Err(e) => warn!(error = %e, "cannot read scheduled articles"),
             }
         }
+    }
+
+    /// Probes the store while a fault keeps it degraded, so readiness comes back by itself
+    /// when the fault ends, without waiting for a write to try. `store_up` follows.
+    fn probe_if_degraded(&mut self) {
+        let health = self.store.health();
+        let due = self.probed_at.is_none_or(|at| at.elapsed() >= PROBE_EVERY);
+        if health.problem().is_some() && due {
+            self.probed_at = Some(Instant::now());
+            if self.store.probe().is_ok() {
+                self.retry_at = None;
+            }
+        }
+        self.metrics
+            .store_up
+            .set(i64::from(health.problem().is_none()));
     }
 
     /// Marks dirty the enabled sections that include any of `changed` (all when `None`).
@@ -292,13 +328,16 @@ impl Scheduler {
                 }
                 self.dirty.clear();
                 self.republish = false;
+                self.retry_at = None;
             }
             Ok(Err(e)) => {
                 self.metrics.rebuild_failures.inc();
+                self.retry_at = Some(Instant::now() + RETRY);
                 error!(error = %e, "rebuild failed; will retry");
             }
             Err(_) => {
                 self.metrics.rebuild_failures.inc();
+                self.retry_at = Some(Instant::now() + RETRY);
                 error!("rebuild panicked; will retry");
             }
         }

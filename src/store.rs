@@ -4,12 +4,20 @@
 //! Articles are kept whole as their canonical JSON, beside the columns the feed query filters
 //! and sorts on. `article_sections` only has rows for published articles, so the hot query
 //! never looks at drafts and walks one index in feed order.
+//!
+//! The store also keeps the feeds last published (their validators and bytes), so a restart
+//! serves them before its first build, and its own `Health`: a call that fails because of
+//! the disk or the file (full, read-only, I/O error, locked, damaged) marks it degraded until
+//! a `probe` shows that writes land again.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use arc_swap::ArcSwapOption;
+use bytes::Bytes;
 use chrono::{DateTime, TimeZone, Utc};
 // Write transactions are IMMEDIATE: a deferred one that reads first and then writes fails
 // with SQLITE_BUSY_SNAPSHOT (no retry) when another process wrote in between.
@@ -72,7 +80,23 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE articles ADD COLUMN item_summary TEXT;
     ALTER TABLE articles ADD COLUMN item_body TEXT;
 "#,
+    r#"
+    -- The bytes of each feed as last published, in every coding, saved in the transaction
+    -- of its validators: a restart serves them at once. NULL for rows saved before.
+    ALTER TABLE feed_state ADD COLUMN content_type TEXT;
+    ALTER TABLE feed_state ADD COLUMN browser_content_type TEXT;
+    ALTER TABLE feed_state ADD COLUMN identity BLOB;
+    ALTER TABLE feed_state ADD COLUMN gzip BLOB;
+    ALTER TABLE feed_state ADD COLUMN brotli BLOB;
+"#,
 ];
+
+/// Bytes a probe must be able to allocate beside the store: a write of a few articles
+/// needs about this much, and SQLite can land a small transaction in the space its
+/// write-ahead log already holds even when the disk is full.
+const PROBE_ROOM: usize = 256 << 10;
+/// The probe's scratch file in the data directory; hidden, and removed after each probe.
+const PROBE_FILE: &str = ".pressfeed-probe.tmp";
 
 /// Writes whose touched sections are remembered; a reader further behind rebuilds all.
 const CHANGE_LOG_KEEP: i64 = 10_000;
@@ -103,6 +127,117 @@ pub enum StoreError {
     CorruptItem { id: String, message: String },
 }
 
+impl StoreError {
+    /// The fault of the disk or the file behind this error, if that is what it is (rather
+    /// than a bug or bad data): the store may work again once the fault ends.
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            StoreError::Sql(e) | StoreError::Open { source: e, .. } => Fault::of_sqlite(e),
+            StoreError::DataDir { source, .. } => Some(Fault::of_io(source)),
+            _ => None,
+        }
+    }
+}
+
+/// What keeps the store from working, in words an operator can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Full,
+    ReadOnly,
+    Io,
+    Locked,
+    Damaged,
+}
+
+impl Fault {
+    fn of_sqlite(e: &rusqlite::Error) -> Option<Fault> {
+        use rusqlite::ErrorCode as Code;
+        let rusqlite::Error::SqliteFailure(e, _) = e else {
+            return None;
+        };
+        Some(match e.code {
+            Code::DiskFull => Fault::Full,
+            Code::ReadOnly | Code::PermissionDenied => Fault::ReadOnly,
+            Code::SystemIoFailure | Code::CannotOpen | Code::FileLockingProtocolFailed => Fault::Io,
+            Code::DatabaseBusy | Code::DatabaseLocked => Fault::Locked,
+            // SQLITE_ERROR from pressfeed's fixed SQL: a table or column is not there.
+            Code::DatabaseCorrupt | Code::NotADatabase | Code::Unknown => Fault::Damaged,
+            _ => return None,
+        })
+    }
+
+    fn of_io(e: &std::io::Error) -> Fault {
+        use std::io::ErrorKind as Kind;
+        match e.kind() {
+            Kind::StorageFull | Kind::QuotaExceeded => Fault::Full,
+            Kind::ReadOnlyFilesystem | Kind::PermissionDenied => Fault::ReadOnly,
+            _ => Fault::Io,
+        }
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Fault::Full => "the disk holding the store is full",
+            Fault::ReadOnly => "the store is read-only",
+            Fault::Io => "the store's file cannot be read or written (I/O error)",
+            Fault::Locked => "the store is locked by another process",
+            Fault::Damaged => "the store's file is damaged or not as pressfeed made it",
+        })
+    }
+}
+
+/// A fault and the error that showed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub fault: Fault,
+    /// The underlying error, e.g. `database or disk is full`.
+    pub detail: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.fault, self.detail)
+    }
+}
+
+/// Whether the store works, shared by every handle on it: readiness reads it, every store
+/// call that fails by a fault sets it, and only a passing `Store::probe` clears it (a read
+/// that works says nothing about writes, and a small write may land on a full disk).
+#[derive(Clone, Default)]
+pub struct Health {
+    // ArcSwapOption: `/readyz` reads it with a few atomic operations, never waiting on a
+    // store call in progress.
+    problem: Arc<ArcSwapOption<Problem>>,
+}
+
+impl Health {
+    /// `None` while the store works.
+    pub fn problem(&self) -> Option<Arc<Problem>> {
+        self.problem.load_full()
+    }
+
+    fn note(&self, e: &StoreError) {
+        if let Some(fault) = e.fault() {
+            let problem = Problem {
+                fault,
+                detail: e.to_string(),
+            };
+            if self.problem().as_deref() != Some(&problem) {
+                tracing::error!(problem = %problem, "the store is degraded");
+            }
+            self.problem.store(Some(Arc::new(problem)));
+        }
+    }
+
+    fn clear(&self) {
+        if self.problem.swap(None).is_some() {
+            tracing::info!("the store works again");
+        }
+    }
+}
+
 /// What a feed asks of the store.
 #[derive(Debug, Clone)]
 pub struct FeedQuery<'a> {
@@ -131,6 +266,19 @@ pub struct FeedState {
     pub last_modified: i64,
 }
 
+/// A published feed as the store keeps it: validators and bytes, saved together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedFeed {
+    /// The file name, e.g. `top-news.rss`.
+    pub name: String,
+    pub state: FeedState,
+    pub content_type: String,
+    pub browser_content_type: Option<String>,
+    pub identity: Bytes,
+    pub gzip: Bytes,
+    pub brotli: Bytes,
+}
+
 /// A handle to the store; cheap to clone. Calls block, so async code runs them on a
 /// blocking thread.
 #[derive(Clone)]
@@ -138,6 +286,11 @@ pub struct Store {
     // One connection behind a std Mutex: every call is short and runs on a blocking
     // thread, and SQLite serializes writers anyway.
     conn: Arc<Mutex<Connection>>,
+    /// The data directory: where a probe checks that there is room.
+    dir: PathBuf,
+    health: Health,
+    /// See `simulate_io_error`.
+    io_error: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -166,6 +319,9 @@ impl Store {
         prepare_stale(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            dir: data_dir.to_owned(),
+            health: Health::default(),
+            io_error: Arc::default(),
         })
     }
 
@@ -177,6 +333,87 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Runs a read on the connection, noting a fault in `health`.
+    fn read<T>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn();
+        let result = self.injected().and_then(|()| op(&conn));
+        if let Err(e) = &result {
+            self.health.note(e);
+        }
+        result
+    }
+
+    /// Runs `op` in an IMMEDIATE transaction and commits it, noting a fault in `health`.
+    fn write<T>(
+        &self,
+        op: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn();
+        let result = self.injected().and_then(|()| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = op(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        });
+        if let Err(e) = &result {
+            self.health.note(e);
+        }
+        result
+    }
+
+    /// Whether the store works, as every handle on it has found.
+    pub fn health(&self) -> Health {
+        self.health.clone()
+    }
+
+    /// Checks that the store works: a small transaction that reads the change log lands,
+    /// and `PROBE_ROOM` bytes can be allocated in the data directory beside it. Clears
+    /// `health` when both pass; the scheduler calls it while the store is degraded.
+    pub fn probe(&self) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.query_row("SELECT counter FROM changes", [], |_| Ok(()))?;
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?1)",
+                [Utc::now().timestamp()],
+            )?;
+            Ok(())
+        })?;
+        let scratch = self.dir.join(PROBE_FILE);
+        let room = std::fs::write(&scratch, vec![0u8; PROBE_ROOM]);
+        let _ = std::fs::remove_file(&scratch);
+        if let Err(source) = room {
+            let e = StoreError::DataDir {
+                path: self.dir.display().to_string(),
+                source,
+            };
+            self.health.note(&e);
+            return Err(e);
+        }
+        self.health.clear();
+        Ok(())
+    }
+
+    /// Test hook (tests/faults.rs): while on, every call on this store (and its clones)
+    /// fails as if the disk answered SQLite with an I/O error, the fault that cannot be
+    /// caused for real under an open connection. Nothing else calls it.
+    #[doc(hidden)]
+    pub fn simulate_io_error(&self, on: bool) {
+        self.io_error.store(on, Ordering::Relaxed);
+    }
+
+    fn injected(&self) -> Result<(), StoreError> {
+        if !self.io_error.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        Err(StoreError::Sql(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+            Some("disk I/O error (simulated by Store::simulate_io_error)".into()),
+        )))
+    }
+
     /// Inserts or replaces articles by id, all in one transaction.
     pub fn upsert(&self, articles: &[Article]) -> Result<(), StoreError> {
         // Prepared before taking the lock: sanitizing is the slow part of a write.
@@ -186,10 +423,8 @@ impl Store {
 
     /// `upsert` of articles prepared beforehand (perhaps on another thread).
     pub fn upsert_prepared(&self, articles: &[Prepared]) -> Result<(), StoreError> {
-        let mut touched = BTreeSet::new();
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
+        self.write(|tx| {
+            let mut touched = BTreeSet::new();
             let mut put = tx.prepare_cached(
                 "INSERT INTO articles (id, status, published_at, doc, item, item_summary, item_body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -209,7 +444,7 @@ impl Store {
             )?;
             for Prepared { article, doc, item } in articles {
                 let id = article.id.as_str();
-                touched.extend(sections_of(&tx, id)?);
+                touched.extend(sections_of(tx, id)?);
                 let published = article.published_at.map(|t| t.timestamp_millis());
                 let status = match article.status {
                     Status::Published => "published",
@@ -230,42 +465,41 @@ impl Store {
                     add_tag.execute(params![id, tag.to_lowercase()])?;
                 }
             }
-        }
-        bump_changes(&tx, &touched)?;
-        tx.commit()?;
-        Ok(())
+            bump_changes(tx, &touched)?;
+            Ok(())
+        })
     }
 
     /// Removes an article from the store and so from every feed. False if it was not there.
     pub fn retract(&self, id: &ArticleId) -> Result<bool, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let touched = sections_of(&tx, id.as_str())?.into_iter().collect();
-        let removed = tx.execute("DELETE FROM articles WHERE id = ?1", [id.as_str()])?;
-        tx.execute(
-            "DELETE FROM article_sections WHERE article_id = ?1",
-            [id.as_str()],
-        )?;
-        tx.execute(
-            "DELETE FROM article_tags WHERE article_id = ?1",
-            [id.as_str()],
-        )?;
-        if removed > 0 {
-            bump_changes(&tx, &touched)?;
-        }
-        tx.commit()?;
-        Ok(removed > 0)
+        self.write(|tx| {
+            let touched = sections_of(tx, id.as_str())?.into_iter().collect();
+            let removed = tx.execute("DELETE FROM articles WHERE id = ?1", [id.as_str()])?;
+            tx.execute(
+                "DELETE FROM article_sections WHERE article_id = ?1",
+                [id.as_str()],
+            )?;
+            tx.execute(
+                "DELETE FROM article_tags WHERE article_id = ?1",
+                [id.as_str()],
+            )?;
+            if removed > 0 {
+                bump_changes(tx, &touched)?;
+            }
+            Ok(removed > 0)
+        })
     }
 
     pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
-        let conn = self.conn();
-        let doc: Option<String> = conn
-            .query_row(
-                "SELECT doc FROM articles WHERE id = ?1",
-                [id.as_str()],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let doc: Option<String> = self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT doc FROM articles WHERE id = ?1",
+                    [id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })?;
         doc.map(|doc| decode(id.as_str(), &doc)).transpose()
     }
 
@@ -307,37 +541,39 @@ impl Store {
             .chain(tags.into_iter().map(Into::into))
             .chain(excluded.into_iter().map(Into::into));
 
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params_from_iter(values))?;
-        let mut seen = std::collections::HashSet::new();
-        let mut articles = Vec::with_capacity(q.limit);
-        // Rows stream in feed order; an article in two included sections comes twice.
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            if !seen.insert(id.clone()) {
-                continue;
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params_from_iter(values))?;
+            let mut seen = std::collections::HashSet::new();
+            let mut articles = Vec::with_capacity(q.limit);
+            // Rows stream in feed order; an article in two included sections comes twice.
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                let mut item = decode_item(&id, &row.get::<_, String>(1)?)?;
+                item.summary_html = row.get(2)?;
+                item.body_html = row.get(3)?;
+                articles.push(item);
+                if articles.len() == q.limit {
+                    break;
+                }
             }
-            let mut item = decode_item(&id, &row.get::<_, String>(1)?)?;
-            item.summary_html = row.get(2)?;
-            item.body_html = row.get(3)?;
-            articles.push(item);
-            if articles.len() == q.limit {
-                break;
-            }
-        }
-        Ok(articles)
+            Ok(articles)
+        })
     }
 
     /// The earliest `published_at` after `now` of a published article: when the next
     /// scheduled article must enter its feeds.
     pub fn next_embargo(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let conn = self.conn();
-        let next: Option<i64> = conn.query_row(
-            "SELECT MIN(published_at) FROM article_sections WHERE published_at > ?1",
-            [now.timestamp_millis()],
-            |r| r.get(0),
-        )?;
+        let next: Option<i64> = self.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT MIN(published_at) FROM article_sections WHERE published_at > ?1",
+                [now.timestamp_millis()],
+                |r| r.get(0),
+            )?)
+        })?;
         Ok(next.and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
     }
 
@@ -348,98 +584,151 @@ impl Store {
         after: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<BTreeSet<String>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT DISTINCT section FROM article_sections WHERE published_at > ?1 AND published_at <= ?2",
-        )?;
-        let rows = stmt.query_map([after.timestamp_millis(), until.timestamp_millis()], |r| {
-            r.get(0)
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT section FROM article_sections WHERE published_at > ?1 AND published_at <= ?2",
+            )?;
+            let rows = stmt
+                .query_map([after.timestamp_millis(), until.timestamp_millis()], |r| {
+                    r.get(0)
+                })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// A number that changes whenever any process writes articles to the store.
     pub fn change_counter(&self) -> Result<i64, StoreError> {
-        let conn = self.conn();
-        Ok(conn.query_row("SELECT counter FROM changes", [], |r| r.get(0))?)
+        self.read(|conn| Ok(conn.query_row("SELECT counter FROM changes", [], |r| r.get(0))?))
     }
 
     /// What writes since change counter `seen` touched. Cheap when nothing changed.
     pub fn changes_since(&self, seen: i64) -> Result<Changes, StoreError> {
-        let conn = self.conn();
-        let counter: i64 = conn.query_row("SELECT counter FROM changes", [], |r| r.get(0))?;
-        let sections = if counter == seen {
-            Some(BTreeSet::new())
-        } else if seen < counter - CHANGE_LOG_KEEP || seen > counter {
-            None
-        } else {
-            let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT section FROM section_changes WHERE counter > ?1",
-            )?;
-            let rows = stmt.query_map([seen], |r| r.get(0))?;
-            Some(rows.collect::<Result<_, _>>()?)
-        };
-        Ok(Changes { counter, sections })
+        self.read(|conn| {
+            let counter: i64 = conn.query_row("SELECT counter FROM changes", [], |r| r.get(0))?;
+            let sections = if counter == seen {
+                Some(BTreeSet::new())
+            } else if seen < counter - CHANGE_LOG_KEEP || seen > counter {
+                None
+            } else {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT DISTINCT section FROM section_changes WHERE counter > ?1",
+                )?;
+                let rows = stmt.query_map([seen], |r| r.get(0))?;
+                Some(rows.collect::<Result<_, _>>()?)
+            };
+            Ok(Changes { counter, sections })
+        })
     }
 
     pub fn article_count(&self) -> Result<i64, StoreError> {
-        let conn = self.conn();
-        Ok(conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?)
+        self.read(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get(0))?))
     }
 
-    /// The validators persisted for every feed built so far.
-    pub fn feed_states(&self) -> Result<Vec<(String, FeedState)>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name, hash, last_modified FROM feed_state")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                FeedState {
-                    hash: r.get(1)?,
-                    last_modified: r.get(2)?,
-                },
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    /// The validators persisted for every feed built so far, and whether its bytes are
+    /// saved too (not for feeds last saved by a pressfeed that did not keep them).
+    pub fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT name, hash, last_modified, identity IS NOT NULL FROM feed_state",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    FeedState {
+                        hash: r.get(1)?,
+                        last_modified: r.get(2)?,
+                    },
+                    r.get(3)?,
+                ))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
-    /// Persists the validators of feeds whose bytes changed.
-    pub fn save_feed_states(&self, states: &[(String, FeedState)]) -> Result<(), StoreError> {
-        if states.is_empty() {
+    /// Every feed saved with its bytes, as the last run published it.
+    pub fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT name, hash, last_modified, content_type, browser_content_type,
+                        identity, gzip, brotli
+                 FROM feed_state WHERE identity IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(SavedFeed {
+                    name: r.get(0)?,
+                    state: FeedState {
+                        hash: r.get(1)?,
+                        last_modified: r.get(2)?,
+                    },
+                    content_type: r.get(3)?,
+                    browser_content_type: r.get(4)?,
+                    identity: Bytes::from(r.get::<_, Vec<u8>>(5)?),
+                    gzip: Bytes::from(r.get::<_, Vec<u8>>(6)?),
+                    brotli: Bytes::from(r.get::<_, Vec<u8>>(7)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Saves the validators and bytes of feeds whose bytes changed, all or none.
+    pub fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
+        if feeds.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
+        self.write(|tx| {
             let mut put = tx.prepare_cached(
-                "INSERT OR REPLACE INTO feed_state (name, hash, last_modified) VALUES (?1, ?2, ?3)",
+                "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, content_type,
+                    browser_content_type, identity, gzip, brotli)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for (name, state) in states {
-                put.execute(params![name, state.hash, state.last_modified])?;
+            for feed in feeds {
+                put.execute(params![
+                    feed.name,
+                    feed.state.hash,
+                    feed.state.last_modified,
+                    feed.content_type,
+                    feed.browser_content_type,
+                    &feed.identity[..],
+                    &feed.gzip[..],
+                    &feed.brotli[..],
+                ])?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 }
 
 fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(usize::MAX);
-    if version > MIGRATIONS.len() {
-        return Err(StoreError::TooNew {
-            path: path.to_owned(),
-            found: version,
-            known: MIGRATIONS.len(),
-        });
+    let version = |conn: &Connection| -> Result<usize, StoreError> {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        Ok(version)
+    };
+    // Read first without a write lock: an up-to-date store (the usual case) opens even
+    // when it is read-only.
+    if version(conn)? == MIGRATIONS.len() {
+        return Ok(());
     }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+    loop {
+        // Read again inside the write transaction: another process opening a new store
+        // at the same moment may have run the step meanwhile.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done = version(&tx)?;
+        let Some(step) = MIGRATIONS.get(done) else {
+            return Ok(());
+        };
         tx.execute_batch(step)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", (done + 1) as i64)?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 /// Counts a write and logs the sections it touched, forgetting writes older than the log keeps.
@@ -785,6 +1074,20 @@ mod tests {
     }
 
     #[test]
+    fn processes_opening_a_new_store_at_once_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened: Vec<_> = (0..4)
+            .map(|_| {
+                let path = dir.path().to_owned();
+                std::thread::spawn(move || Store::open(&path).map(|_| ()))
+            })
+            .collect();
+        for open in opened {
+            open.join().unwrap().unwrap();
+        }
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         Connection::open(dir.path().join(FILE_NAME))
@@ -798,18 +1101,73 @@ mod tests {
     }
 
     #[test]
-    fn feed_states_persist() {
-        let (_dir, store) = seeded();
-        let state = FeedState {
-            hash: "abc".into(),
-            last_modified: 42,
+    fn saved_feeds_keep_validators_and_bytes_together() {
+        let (dir, store) = seeded();
+        let feed = SavedFeed {
+            name: "world.rss".into(),
+            state: FeedState {
+                hash: "abc".into(),
+                last_modified: 42,
+            },
+            content_type: "application/rss+xml; charset=utf-8".into(),
+            browser_content_type: Some("application/xml; charset=utf-8".into()),
+            identity: Bytes::from_static(b"<rss/>"),
+            gzip: Bytes::from_static(b"gz"),
+            brotli: Bytes::from_static(b"br"),
         };
-        store
-            .save_feed_states(&[("world.rss".into(), state.clone())])
-            .unwrap();
+        store.save_feeds(std::slice::from_ref(&feed)).unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.saved_feeds().unwrap(), std::slice::from_ref(&feed));
         assert_eq!(
             store.feed_states().unwrap(),
-            vec![("world.rss".to_owned(), state)]
+            [("world.rss".to_owned(), feed.state, true)]
         );
+    }
+
+    #[test]
+    fn a_fault_degrades_the_store_until_a_probe_passes() {
+        let (_dir, store) = seeded();
+        let health = store.health();
+        assert!(health.problem().is_none());
+        store.simulate_io_error(true);
+        let e = store.article_count().unwrap_err();
+        assert_eq!(e.fault(), Some(Fault::Io));
+        assert_eq!(health.problem().unwrap().fault, Fault::Io);
+        assert!(store.probe().is_err());
+        store.simulate_io_error(false);
+        store.article_count().unwrap();
+        assert!(health.problem().is_some(), "a read does not clear a fault");
+        store.probe().unwrap();
+        assert!(health.problem().is_none());
+    }
+
+    #[test]
+    fn only_faults_of_the_disk_or_file_count() {
+        let failure = |code| {
+            StoreError::Sql(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        assert_eq!(
+            failure(rusqlite::ffi::SQLITE_FULL).fault(),
+            Some(Fault::Full)
+        );
+        assert_eq!(
+            failure(rusqlite::ffi::SQLITE_READONLY).fault(),
+            Some(Fault::ReadOnly)
+        );
+        assert_eq!(
+            failure(rusqlite::ffi::SQLITE_BUSY).fault(),
+            Some(Fault::Locked)
+        );
+        assert_eq!(failure(rusqlite::ffi::SQLITE_CONSTRAINT).fault(), None);
+        let io = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let e = StoreError::DataDir {
+            path: "d".into(),
+            source: io,
+        };
+        assert_eq!(e.fault(), Some(Fault::Full));
     }
 }

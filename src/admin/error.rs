@@ -2,7 +2,7 @@
 //! status, headers and the JSON body `{"error": {"code", "message", "field"}}`.
 
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
@@ -40,10 +40,17 @@ pub enum ApiError {
         "the resource changed since the If-Match tag was read; read it again and reapply the change"
     )]
     PreconditionFailed,
+    /// The store or a section file cannot be used now (disk full, read-only, I/O error):
+    /// nothing was changed, and the same request may succeed once the fault ends.
+    #[error("{what} is unavailable: {reason}; nothing was changed, retry once the fault is fixed")]
+    Unavailable { what: String, reason: String },
     /// The detail goes to the log, not to the client.
     #[error("internal error; the server log has the details")]
     Internal(String),
 }
+
+/// Seconds a client is asked to wait after a 503; the store is probed every second.
+const RETRY_AFTER_SECS: &str = "5";
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
@@ -66,6 +73,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,13 +92,16 @@ impl ApiError {
             ApiError::Invalid { .. } => "invalid",
             ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed => "precondition_failed",
+            ApiError::Unavailable { .. } => "storage_unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
 
     pub fn into_response(self) -> Response<Body> {
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(error = %detail, "admin request failed");
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(error = %detail, "admin request failed"),
+            ApiError::Unavailable { .. } => tracing::warn!(error = %self, "admin request failed"),
+            _ => {}
         }
         #[derive(Serialize)]
         struct Envelope<'a> {
@@ -126,6 +137,9 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow, .. } => {
                 headers.insert(ALLOW, HeaderValue::from_static(allow));
             }
+            ApiError::Unavailable { .. } => {
+                headers.insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+            }
             _ => {}
         }
         response
@@ -134,7 +148,13 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        ApiError::Internal(e.to_string())
+        match e.fault() {
+            Some(fault) => ApiError::Unavailable {
+                what: "the article store".into(),
+                reason: format!("{fault} ({e})"),
+            },
+            None => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

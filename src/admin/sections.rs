@@ -318,8 +318,15 @@ fn write(
     Ok((section, hash))
 }
 
+/// A section file that cannot be read or written: the disk, not the request, is at fault.
+/// Named as `sections/<slug>.toml`; where the site lives on the server is not the
+/// client's business.
 fn io_error(path: &Path, e: &std::io::Error) -> ApiError {
-    ApiError::Internal(format!("{}: {e}", path.display()))
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    ApiError::Unavailable {
+        what: format!("sections/{name}"),
+        reason: e.to_string(),
+    }
 }
 
 fn etag(hash: &str) -> String {

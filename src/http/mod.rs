@@ -20,6 +20,7 @@ pub use server::run;
 use crate::admin::Admin;
 use crate::catalog::Catalog;
 use crate::metrics::Metrics;
+use crate::store::Health;
 
 /// What every request handler can read.
 #[derive(Clone)]
@@ -28,4 +29,6 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// `None` when no admin token is configured: `/admin/` answers 404.
     pub admin: Option<Arc<Admin>>,
+    /// Whether the store takes writes, for `/readyz`.
+    pub store: Health,
 }

@@ -87,22 +87,25 @@ fn with_validators(
     response
 }
 
-/// Ready when the first build is done and the store answered the scheduler's last read.
-/// That read is the change-log poll it makes every 100 ms anyway, so readiness costs a
-/// request nothing and a probe never queues behind a write on the store.
+/// Ready when the first build is done and the store works. A store fault (disk full, I/O
+/// errors) answers 503 with the reason: readiness is what load balancers and orchestrators
+/// route by, and a server whose writes cannot land should leave the CMS's rotation and be
+/// seen by whoever watches. Feeds are still served meanwhile (the last good bytes), and
+/// `/healthz` stays 200 so nothing restarts a process that a restart cannot mend. Reading
+/// the store's health is a few atomic operations: a probe never queues behind a write.
 fn ready(shared: &Shared) -> Response<Body> {
     if !shared.catalog.snapshot().ready {
-        text(
+        return text(
             StatusCode::SERVICE_UNAVAILABLE,
             "starting: first build not done\n",
-        )
-    } else if shared.metrics.store_up.get() != 1 {
-        text(
+        );
+    }
+    match shared.store.problem() {
+        Some(problem) => text(
             StatusCode::SERVICE_UNAVAILABLE,
-            "store unavailable: its last read failed\n",
-        )
-    } else {
-        text(StatusCode::OK, "ready\n")
+            format!("degraded: {problem}; writes fail, the last good feeds are served\n"),
+        ),
+        None => text(StatusCode::OK, "ready\n"),
     }
 }
 
@@ -149,8 +152,8 @@ pub(crate) fn not_found() -> Response<Body> {
     text(StatusCode::NOT_FOUND, "not found\n")
 }
 
-fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut response = Response::new(Body::new(Bytes::from_static(body.as_bytes())));
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Body::new(body.into()));
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,

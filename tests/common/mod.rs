@@ -115,6 +115,9 @@ pub struct Server {
     pub addr: SocketAddr,
     pub feeds: TempDir,
     pub data: PathBuf,
+    /// The server's own store handle: its clones share the server's connection and health
+    /// (for `Store::simulate_io_error`), unlike `store()`.
+    pub served_store: Store,
     _data_dir: Option<TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -172,6 +175,7 @@ impl Server {
         let settings = options.settings();
         let config = Config::load(feeds.path()).unwrap();
         let store = Store::open(data).unwrap();
+        let served_store = store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();
@@ -186,6 +190,7 @@ impl Server {
             addr,
             feeds,
             data: data.to_owned(),
+            served_store,
             _data_dir: None,
             shutdown: Some(tx),
             task: Some(task),

@@ -17,6 +17,7 @@
 //! - `publish`   built bytes in, catalog `Feed`s out, validators kept in the store
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
 //! - `websub`    tells WebSub hubs when a feed's bytes change, off the scheduler's thread
+//! - `source`    pulls articles from WordPress, JSON documents and folders on a schedule
 //! - `metrics`   counters and gauges for `/metrics`
 //! - `http`      the hyper server: routing, caching, codings, shutdown, the admin page's files
 //! - `reload`    the configuration in force, reloaded on admin writes, SIGHUP and file changes
@@ -46,5 +47,6 @@ pub mod sanitize;
 pub mod schedule;
 pub mod site;
 pub mod slug;
+pub mod source;
 pub mod store;
 pub mod websub;

@@ -15,8 +15,11 @@ env_file=${1:?usage: setup.sh ENV_FILE}
 here=$(cd "$(dirname "$0")" && pwd)
 state=${PRESSFEED_WP_STATE:-/tmp/pressfeed-wordpress}
 docroot=/usr/share/wordpress
-# Debian's wp-config.php reads /etc/wordpress/config-<host>.php, the host without the port.
-wp_config=/etc/wordpress/config-127.0.0.1.php
+# Debian's wp-config.php reads /etc/wordpress/config-$WORDPRESS_CONFIG.php when that is set
+# (else config-<host>.php): one name per state directory, so two sites (a developer's and
+# a CI run's) never read each other's database settings.
+export WORDPRESS_CONFIG="pressfeed-$(printf %s "$state" | cksum | cut -d' ' -f1)"
+wp_config=/etc/wordpress/config-$WORDPRESS_CONFIG.php
 
 say() { echo "wordpress setup: $*" >&2; }
 
@@ -122,6 +125,7 @@ PHP
   umask 022
   chmod 644 "$wp_config.tmp"
   mv "$wp_config.tmp" "$wp_config"
+  echo "$wp_config" >"$state/wp-config"
 }
 
 free_port() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops exactly the processes tests/wordpress/setup.sh started: the PIDs it recorded, each
-# with its session (php -S workers, for one). The database stays for the next start.
+# with its session (php -S workers, for one), and removes the WordPress config it wrote.
+# The database stays for the next start.
 #
 #   tests/wordpress/stop.sh ENV_FILE|STATE_DIR
 set -euo pipefail
@@ -12,6 +13,9 @@ else
   state=$arg
 fi
 pids="$state/pids"
+if [ -s "$state/wp-config" ]; then
+  rm -f "$(cat "$state/wp-config")" "$state/wp-config"
+fi
 [ -s "$pids" ] || exit 0
 
 alive() { kill -0 "$1" 2>/dev/null; }

@@ -1,0 +1,595 @@
+//! pressfeed pulling from a real WordPress: the site `tests/wordpress/setup.sh` starts
+//! (Debian's package over MariaDB), named by `PRESSFEED_WP_ENV`. The test writes to the site
+//! through its REST API as an editor would, runs the pressfeed binary with a `wordpress`
+//! source, and watches the section feeds follow: new posts with their lead image and
+//! YouTube video, an edited title, a trashed post and an unpublished one.
+//!
+//! Without `PRESSFEED_WP_ENV` it skips with a message, unless `CI` is set: there, where
+//! `.ci/run` starts the site, a missing site is a failure.
+
+mod common;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use common::{Reply, parse_atom, parse_rss};
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+/// How long the feeds get to follow a change on the site. The source polls every second;
+/// this bounds a slow machine, it is not a timing assertion.
+const FOLLOW: Duration = Duration::from_secs(30);
+const YOUTUBE_ID: &str = "M7lc1UVf-VE";
+const ADMIN_TOKEN: &str = "wordpress-test-token-0123456789";
+
+/// The markup WordPress's embed block renders for a YouTube URL (tests/data/wordpress/
+/// README.md): saved as an HTML block, since the test site cannot reach YouTube's oEmbed.
+fn embed_block() -> String {
+    format!(
+        "<!-- wp:paragraph -->\n<p>Polls closed at eight.</p>\n<!-- /wp:paragraph -->\n\n\
+         <!-- wp:html -->\n<figure class=\"wp-block-embed is-type-video is-provider-youtube \
+         wp-block-embed-youtube wp-embed-aspect-16-9 wp-has-aspect-ratio\">\
+         <div class=\"wp-block-embed__wrapper\">\n<iframe title=\"The count, live\" \
+         width=\"500\" height=\"281\" src=\"https://www.youtube.com/embed/{YOUTUBE_ID}?feature=oembed\" \
+         frameborder=\"0\" allow=\"accelerometer; autoplay; clipboard-write; encrypted-media; \
+         gyroscope; picture-in-picture; web-share\" allowfullscreen></iframe>\n</div></figure>\n\
+         <!-- /wp:html -->"
+    )
+}
+
+/// The env file setup.sh wrote, or `None` when this run has no site and may skip.
+fn site_env() -> Option<HashMap<String, String>> {
+    let Some(path) = std::env::var_os("PRESSFEED_WP_ENV") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PRESSFEED_WP_ENV is not set under CI: .ci/run must start WordPress with \
+             tests/wordpress/setup.sh and export PRESSFEED_WP_ENV"
+        );
+        eprintln!(
+            "SKIPPED tests/wordpress.rs: no WordPress site. Start one with \
+             `sudo bash tests/wordpress/setup.sh /tmp/wp.env` and run \
+             `PRESSFEED_WP_ENV=/tmp/wp.env cargo test --test wordpress`."
+        );
+        return None;
+    };
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("PRESSFEED_WP_ENV={}: {e}", Path::new(&path).display()));
+    let env: HashMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    for key in ["WP_URL", "WP_USER", "WP_APP_PASSWORD", "WP_AUTHOR_ID"] {
+        assert!(env.contains_key(key), "{key} missing from {text:?}");
+    }
+    Some(env)
+}
+
+/// An HTTP/1 client for both servers.
+struct Http(Client<HttpConnector, Full<Bytes>>);
+
+impl Http {
+    fn new() -> Http {
+        Http(Client::builder(TokioExecutor::new()).build_http())
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = self
+            .0
+            .request(req.body(Full::new(body.into())).unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// The WordPress site, written to through its REST API as the newsdesk editor.
+struct WordPress {
+    http: Http,
+    url: String,
+    auth: String,
+    author: u64,
+}
+
+impl WordPress {
+    fn new(env: &HashMap<String, String>) -> WordPress {
+        let pair = format!("{}:{}", env["WP_USER"], env["WP_APP_PASSWORD"]);
+        WordPress {
+            http: Http::new(),
+            url: env["WP_URL"].trim_end_matches('/').to_owned(),
+            auth: format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ),
+            author: env["WP_AUTHOR_ID"].parse().unwrap(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        route: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Value {
+        let url = format!("{}/wp-json/wp/v2/{route}", self.url);
+        let mut all = vec![("authorization", self.auth.as_str())];
+        all.extend_from_slice(headers);
+        let reply = self.http.send(method.clone(), &url, &all, body).await;
+        assert!(
+            reply.status.is_success(),
+            "{method} {url}: {} {}",
+            reply.status,
+            reply.text()
+        );
+        serde_json::from_slice(&reply.body).unwrap()
+    }
+
+    async fn json(&self, method: Method, route: &str, body: Value) -> Value {
+        let body = Bytes::from(serde_json::to_vec(&body).unwrap());
+        self.call(method, route, &[("content-type", "application/json")], body)
+            .await
+    }
+
+    /// The id of the category or tag with `slug`, made if the site has none yet (a site
+    /// reused across runs keeps its terms).
+    async fn term(&self, taxonomy: &str, slug: &str, name: &str) -> u64 {
+        let found = self
+            .call(
+                Method::GET,
+                &format!("{taxonomy}?slug={slug}"),
+                &[],
+                Bytes::new(),
+            )
+            .await;
+        if let Some(term) = found.as_array().and_then(|a| a.first()) {
+            return term["id"].as_u64().unwrap();
+        }
+        let made = self
+            .json(Method::POST, taxonomy, json!({"name": name, "slug": slug}))
+            .await;
+        made["id"].as_u64().unwrap()
+    }
+
+    async fn upload_png(&self, name: &str, bytes: Vec<u8>) -> Value {
+        let disposition = format!("attachment; filename=\"{name}\"");
+        self.call(
+            Method::POST,
+            "media",
+            &[
+                ("content-type", "image/png"),
+                ("content-disposition", &disposition),
+            ],
+            bytes.into(),
+        )
+        .await
+    }
+
+    async fn publish(&self, post: Value) -> Value {
+        let mut post = post;
+        post["status"] = json!("publish");
+        post["author"] = json!(self.author);
+        self.json(Method::POST, "posts", post).await
+    }
+
+    async fn update(&self, id: u64, change: Value) -> Value {
+        self.json(Method::POST, &format!("posts/{id}"), change)
+            .await
+    }
+
+    async fn trash(&self, id: u64) -> Value {
+        self.call(Method::DELETE, &format!("posts/{id}"), &[], Bytes::new())
+            .await
+    }
+}
+
+/// The pressfeed binary serving a site dir; killed when dropped.
+struct Pressfeed {
+    child: Child,
+    base: String,
+    log: std::path::PathBuf,
+    http: Http,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Pressfeed {
+    fn start(wp: &HashMap<String, String>) -> Pressfeed {
+        let feeds = common::site(&[("world", ""), ("business", "")]);
+        let source = format!(
+            "\n[[sources]]\nname = \"newsroom\"\nkind = \"wordpress\"\nurl = \"{}\"\n\
+             schedule = \"* * * * * *\"\nusername_env = \"WP_USER\"\n\
+             password_env = \"WP_APP_PASSWORD\"\n[sources.categories]\n\
+             world = \"world\"\nbusiness = \"business\"\n",
+            wp["WP_URL"]
+        );
+        let site_toml = feeds.path().join("site.toml");
+        let mut text = std::fs::read_to_string(&site_toml).unwrap();
+        text.push_str(&source);
+        std::fs::write(&site_toml, text).unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let log = data.path().join("pressfeed.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+            .arg("--feeds")
+            .arg(feeds.path())
+            .arg("--data")
+            .arg(data.path().join("store"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env_remove("PRESSFEED_ADMIN_TOKEN_FILE")
+            .env("PRESSFEED_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("WP_USER", &wp["WP_USER"])
+            .env("WP_APP_PASSWORD", &wp["WP_APP_PASSWORD"])
+            .env("RUST_LOG", "pressfeed=info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        // The banner is one write; its first line names the address.
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let base = first
+            .split(" on ")
+            .nth(1)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no address in {first:?}; log: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            })
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
+        Pressfeed {
+            child,
+            base,
+            log,
+            http: Http::new(),
+            _dirs: (feeds, data),
+        }
+    }
+
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let url = format!("{}{path}", self.base);
+        self.http
+            .send(Method::GET, &url, headers, Bytes::new())
+            .await
+    }
+
+    async fn rss(&self, slug: &str) -> rss::Channel {
+        let reply = self.get(&format!("/feeds/{slug}.rss"), &[]).await;
+        if reply.status != StatusCode::OK {
+            return rss::Channel::default();
+        }
+        parse_rss(&reply.body)
+    }
+
+    async fn sources(&self) -> Value {
+        let bearer = format!("Bearer {ADMIN_TOKEN}");
+        let reply = self
+            .get("/admin/api/sources", &[("authorization", &bearer)])
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        serde_json::from_slice(&reply.body).unwrap()
+    }
+
+    /// Polls `check` until it gives a value, failing after `FOLLOW` with what it saw last
+    /// and pressfeed's log.
+    async fn until<T, F, Fut>(&self, what: &str, check: F) -> T
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, String>>,
+    {
+        let deadline = Instant::now() + FOLLOW;
+        loop {
+            match check().await {
+                Ok(value) => return value,
+                Err(seen) if Instant::now() >= deadline => {
+                    let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                    let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                    let tail: Vec<&str> = tail.into_iter().rev().collect();
+                    let sources = self.sources().await;
+                    panic!(
+                        "the feeds did not follow within {FOLLOW:?}: {what}\nlast seen: {seen}\n\
+                         /admin/api/sources: {sources:#}\npressfeed log (tail):\n{}",
+                        tail.join("\n")
+                    );
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+    }
+}
+
+impl Drop for Pressfeed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn titles(channel: &rss::Channel) -> Vec<&str> {
+    channel.items().iter().filter_map(|i| i.title()).collect()
+}
+
+/// The item titled `title`, or what the feed holds instead.
+fn item<'a>(channel: &'a rss::Channel, title: &str) -> Result<&'a rss::Item, String> {
+    channel
+        .items()
+        .iter()
+        .find(|i| i.title() == Some(title))
+        .ok_or_else(|| format!("no {title:?} among {:?}", titles(channel)))
+}
+
+fn absent(channel: &rss::Channel, title: &str) -> Result<(), String> {
+    match item(channel, title) {
+        Ok(_) => Err(format!("{title:?} still in {:?}", titles(channel))),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The Media RSS `content` elements of an RSS item or Atom entry.
+fn media_contents(extensions: &rss::extension::ExtensionMap) -> Vec<&rss::extension::Extension> {
+    extensions
+        .get("media")
+        .and_then(|m| m.get("content"))
+        .map(|c| c.iter().collect())
+        .unwrap_or_default()
+}
+
+fn attr<'a>(e: &'a rss::extension::Extension, name: &str) -> &'a str {
+    e.attrs()
+        .get(name)
+        .map(String::as_str)
+        .unwrap_or_else(|| panic!("no {name} on {e:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeds_follow_a_real_wordpress_site() {
+    let Some(env) = site_env() else { return };
+    let wp = WordPress::new(&env);
+    // Titles unique to this run: a site reused across runs keeps older posts.
+    let run = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .to_string();
+
+    let world = wp.term("categories", "world", "World").await;
+    let business = wp.term("categories", "business", "Business").await;
+    let elections = wp.term("tags", "elections", "Elections").await;
+    let rates = wp.term("tags", "rates", "Rates").await;
+    let png =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/wordpress/lead.png"))
+            .unwrap();
+    let media = wp.upload_png(&format!("lead-{run}.png"), png).await;
+    let image_url = media["source_url"].as_str().unwrap().to_owned();
+
+    let election = wp
+        .publish(json!({
+            "title": format!("Election night {run}"),
+            "content": embed_block(),
+            "categories": [world],
+            "tags": [elections],
+            "featured_media": media["id"],
+        }))
+        .await;
+    let markets = wp
+        .publish(json!({
+            "title": format!("Markets & rates - {run}"),
+            "content": "<p>Rates held <strong>steady</strong>.</p>",
+            "excerpt": "Rates held steady.",
+            "categories": [business],
+            "tags": [rates],
+            "featured_media": media["id"],
+        }))
+        .await;
+    wp.publish(json!({
+        "title": format!("Desk note {run}"),
+        "content": "<p>In no mapped category.</p>",
+        "categories": [1],
+    }))
+    .await;
+    let doomed = wp
+        .publish(json!({
+            "title": format!("To be trashed {run}"),
+            "content": "<p>Wrong facts.</p>",
+            "categories": [world],
+        }))
+        .await;
+    let early = wp
+        .publish(json!({
+            "title": format!("To be unpublished {run}"),
+            "content": "<p>Too early.</p>",
+            "categories": [business],
+        }))
+        .await;
+
+    let pressfeed = Pressfeed::start(&env);
+    let election_title = format!("Election night {run}");
+    // WordPress renders it `Markets &#038; rates &#8211; …`; the feed has the characters.
+    let markets_title = format!("Markets & rates – {run}");
+
+    // The first sync: every post, each in the sections its categories map to.
+    pressfeed
+        .until("the first sync", || async {
+            let w = pressfeed.rss("world").await;
+            let b = pressfeed.rss("business").await;
+            item(&w, &election_title)?;
+            item(&w, &format!("To be trashed {run}"))?;
+            item(&b, &markets_title)?;
+            item(&b, &format!("To be unpublished {run}"))?;
+            Ok(())
+        })
+        .await;
+    let w = pressfeed.rss("world").await;
+    let b = pressfeed.rss("business").await;
+    absent(&w, &markets_title).unwrap();
+    absent(&b, &election_title).unwrap();
+    for channel in [&w, &b] {
+        absent(channel, &format!("Desk note {run}")).unwrap();
+    }
+
+    // The election post: its link, lead image and video.
+    let it = item(&w, &election_title).unwrap();
+    assert_eq!(it.link(), election["link"].as_str());
+    let enclosure = it.enclosure().expect("the lead image as enclosure");
+    assert_eq!(enclosure.url(), image_url);
+    assert_eq!(enclosure.mime_type(), "image/png");
+    let contents = media_contents(it.extensions());
+    let image = contents
+        .iter()
+        .find(|c| c.attrs().get("medium").map(String::as_str) == Some("image"))
+        .unwrap_or_else(|| panic!("no image media:content in {contents:?}"));
+    assert_eq!(attr(image, "url"), image_url);
+    assert_eq!(attr(image, "width"), "640");
+    assert_eq!(attr(image, "height"), "360");
+    assert_eq!(attr(image, "type"), "image/png");
+    let player = format!("https://www.youtube.com/embed/{YOUTUBE_ID}");
+    let video = contents
+        .iter()
+        .find(|c| c.attrs().get("medium").map(String::as_str) == Some("video"))
+        .unwrap_or_else(|| panic!("no video media:content in {contents:?}"));
+    assert_eq!(video.children()["player"][0].attrs()["url"], player);
+    assert!(
+        it.categories().iter().any(|c| c.name() == "Elections"),
+        "the tag as category: {:?}",
+        it.categories()
+    );
+
+    // The same in Atom.
+    let atom = parse_atom(&pressfeed.get("/feeds/world.atom", &[]).await.body);
+    let entry = atom
+        .entries()
+        .iter()
+        .find(|e| e.title().as_str() == election_title)
+        .expect("the election post in Atom");
+    let links = entry.links();
+    assert!(
+        links
+            .iter()
+            .any(|l| l.rel() == "alternate" && Some(l.href()) == election["link"].as_str()),
+        "{links:?}"
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l.rel() == "enclosure" && l.href() == image_url),
+        "{links:?}"
+    );
+    let video = &entry.extensions()["media"]["content"]
+        .iter()
+        .find(|c| c.attrs().get("medium").map(String::as_str) == Some("video"))
+        .expect("the video in Atom");
+    assert_eq!(video.children()["player"][0].attrs()["url"], player);
+
+    // The entity-laden title came out as text, and the post has its own lead image.
+    let it = item(&b, &markets_title).unwrap();
+    assert_eq!(it.link(), markets["link"].as_str());
+    assert_eq!(it.enclosure().map(|e| e.url()), Some(image_url.as_str()));
+
+    // A post published while pressfeed runs, in both sections, with a bare YouTube URL.
+    let talks_title = format!("EU talks stall {run}");
+    wp.publish(json!({
+        "title": talks_title,
+        "content": format!(
+            "Ministers met on Tuesday.\n\nhttps://www.youtube.com/watch?v={YOUTUBE_ID}\n\n\
+             The talks resume in March."
+        ),
+        "categories": [world, business],
+    }))
+    .await;
+    pressfeed
+        .until(
+            "a new post in both sections, its bare YouTube URL a player",
+            || async {
+                let w = pressfeed.rss("world").await;
+                let b = pressfeed.rss("business").await;
+                item(&b, &talks_title)?;
+                let it = item(&w, &talks_title)?;
+                let players: Vec<String> = media_contents(it.extensions())
+                    .iter()
+                    .filter_map(|c| c.children().get("player"))
+                    .map(|p| p[0].attrs()["url"].clone())
+                    .collect();
+                if players != [player.clone()] {
+                    return Err(format!("players {players:?}"));
+                }
+                Ok(())
+            },
+        )
+        .await;
+
+    // An edited title replaces the old one.
+    let edited = format!("Markets rally {run}");
+    wp.update(markets["id"].as_u64().unwrap(), json!({"title": edited}))
+        .await;
+    pressfeed
+        .until("the edited title", || async {
+            let b = pressfeed.rss("business").await;
+            item(&b, &edited)?;
+            absent(&b, &markets_title)
+        })
+        .await;
+
+    // Trashed and drafted posts leave the feeds.
+    wp.trash(doomed["id"].as_u64().unwrap()).await;
+    wp.update(early["id"].as_u64().unwrap(), json!({"status": "draft"}))
+        .await;
+    pressfeed
+        .until("the trashed and the unpublished post gone", || async {
+            let w = pressfeed.rss("world").await;
+            let b = pressfeed.rss("business").await;
+            absent(&w, &format!("To be trashed {run}"))?;
+            absent(&b, &format!("To be unpublished {run}"))?;
+            item(&w, &election_title)?;
+            item(&b, &edited)?;
+            Ok(())
+        })
+        .await;
+
+    // The admin API tells how the source is doing.
+    let sources = pressfeed.sources().await;
+    let newsroom = sources
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "newsroom"))
+        .unwrap_or_else(|| panic!("no newsroom source in {sources:#}"));
+    assert_eq!(newsroom["kind"], "wordpress", "{newsroom:#}");
+    assert_eq!(newsroom["health"], "ok", "{newsroom:#}");
+    assert!(newsroom["last_success"].is_string(), "{newsroom:#}");
+    assert!(
+        newsroom["articles"]["seen"].as_u64() >= Some(6),
+        "{newsroom:#}"
+    );
+    assert!(
+        newsroom["articles"]["retracted"].as_u64() >= Some(2),
+        "{newsroom:#}"
+    );
+}

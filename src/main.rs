@@ -165,9 +165,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check => {
             println!(
-                "{}: site and {} sections are valid",
+                "{}: site, {} sections and {} sources are valid",
                 cli.feeds.display(),
-                config.sections.len()
+                config.sections.len(),
+                config.site.sources.len()
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -1,9 +1,9 @@
 //! The `wordpress` kind: a WordPress site's REST API v2 (`/wp-json/wp/v2/posts`, or
 //! `?rest_route=` on a site without pretty permalinks).
 //!
-//! Each poll reads the posts modified since the newest one seen (`modified_after`, every
-//! page, oldest change first, the high-water mark kept in the store after each page), with
-//! `_embed` for authors, terms and the featured image. Posts that leave `publish`
+//! Each poll reads the posts modified since the newest one seen (`modified_after`, oldest
+//! change first, a page at a time, the high-water mark kept in the store after each page),
+//! with `_embed` for authors, terms and the featured image. Posts that leave `publish`
 //! (trashed, drafted, deleted) are not in that list, so a sweep lists the published ids
 //! and retracts the others; it also fetches published posts the store lacks (a scheduled
 //! post that WordPress published without touching its modified time). The sweep costs a
@@ -81,18 +81,14 @@ impl WordPressSource {
         Ok(())
     }
 
-    /// Every published post modified since the high-water mark, page by page.
+    /// Every published post modified since the high-water mark, a page at a time, the mark
+    /// saved after each page.
     async fn changes(&mut self, counts: &mut Counts) -> Result<(), SourceError> {
         let mut state = self.intake.state().await?;
         let mut mark = state
             .high_water
             .as_deref()
             .and_then(|mark| DateTime::parse_from_rfc3339(mark).ok());
-        let since = mark.map(|mark| {
-            (mark.to_utc() - OVERLAP)
-                .format("%Y-%m-%dT%H:%M:%SZ")
-                .to_string()
-        });
         let mut page = 1;
         loop {
             let mut query = vec![
@@ -103,10 +99,12 @@ impl WordPressSource {
                 ("per_page", PER_PAGE.to_string()),
                 ("page", page.to_string()),
             ];
-            if let Some(since) = &since {
-                query.push(("modified_after", since.clone()));
+            if let Some(mark) = mark {
+                let since = (mark.to_utc() - OVERLAP).format("%Y-%m-%dT%H:%M:%SZ");
+                query.push(("modified_after", since.to_string()));
             }
             let (pages, posts) = self.posts(&query).await?;
+            let before = mark;
             let mut items = Vec::with_capacity(posts.len());
             for post in posts {
                 let mapped = map_post(&self.source, post);
@@ -124,7 +122,11 @@ impl WordPressSource {
             if page >= pages {
                 return Ok(());
             }
-            page += 1;
+            // Reading on from the new mark rather than at the next page: a post edited
+            // meanwhile moves to the end of the list and would shift one unread post onto
+            // a page already read. The same mark again (a page of posts all saved in one
+            // second) reads the next page instead.
+            page = if mark > before { 1 } else { page + 1 };
         }
     }
 

@@ -34,11 +34,20 @@ enum Answer {
     Status(StatusCode),
     /// Accepts the request and never answers.
     Hang,
+    /// A WordPress site without pretty permalinks, from the recorded responses: `/wp-json/`
+    /// is a 404, `?rest_route=/wp/v2/posts` answers. The published ids are `ids`; a listing
+    /// without `modified_after` has every recorded post, one with it has `changed`.
+    WordPress {
+        ids: Vec<u64>,
+        changed: Vec<Value>,
+    },
 }
 
 /// One request the origin saw.
 #[derive(Debug, Clone)]
 struct Seen {
+    /// Path and query.
+    target: String,
     if_none_match: Option<String>,
     user_agent: Option<String>,
     status: u16,
@@ -102,8 +111,10 @@ async fn respond(
     };
     let if_none_match = header("if-none-match");
     let user_agent = header("user-agent");
+    let target = req.uri().to_string();
     let answer = answer.lock().unwrap().clone();
     let response = match answer {
+        Answer::WordPress { ids, changed } => wordpress(&req, &ids, changed),
         Answer::Hang => std::future::pending().await,
         Answer::Status(status) => Response::builder()
             .status(status)
@@ -123,11 +134,69 @@ async fn respond(
             .unwrap(),
     };
     seen.lock().unwrap().push(Seen {
+        target,
         if_none_match,
         user_agent,
         status: response.status().as_u16(),
     });
     Ok(response)
+}
+
+/// The recorded WordPress answer to `req` (see `Answer::WordPress`).
+fn wordpress(req: &Request<Incoming>, ids: &[u64], changed: Vec<Value>) -> Response<Full<Bytes>> {
+    let query: std::collections::HashMap<String, String> = req
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if query.get("rest_route").map(String::as_str) != Some("/wp/v2/posts") {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Full::new(Bytes::from_static(b"<html>Not Found</html>")))
+            .unwrap();
+    }
+    let posts: Vec<Value> = if query.get("_fields").map(String::as_str) == Some("id") {
+        ids.iter().map(|id| json!({ "id": id })).collect()
+    } else {
+        let all = || {
+            ["posts-embed-page1", "posts-embed-page2"]
+                .iter()
+                .flat_map(|name| recorded(name))
+                .collect::<Vec<Value>>()
+        };
+        let listed = match (query.get("include"), query.contains_key("modified_after")) {
+            (Some(include), _) => {
+                let wanted: Vec<&str> = include.split(',').collect();
+                all()
+                    .into_iter()
+                    .filter(|p| wanted.contains(&p["id"].to_string().as_str()))
+                    .collect()
+            }
+            (None, true) => changed,
+            (None, false) => all(),
+        };
+        listed
+            .into_iter()
+            .filter(|p| ids.contains(&p["id"].as_u64().unwrap()))
+            .collect()
+    };
+    Response::builder()
+        .header("content-type", "application/json; charset=UTF-8")
+        .header("x-wp-total", posts.len().to_string())
+        .header("x-wp-totalpages", "1")
+        .body(Full::new(Bytes::from(serde_json::to_vec(&posts).unwrap())))
+        .unwrap()
+}
+
+/// The posts of a recorded WordPress answer (`tests/data/wordpress/NAME.json`).
+fn recorded(name: &str) -> Vec<Value> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/wordpress/{name}.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// One NDJSON line of an article in `section`.
@@ -441,6 +510,77 @@ async fn a_directory_of_json_and_markdown_files_is_watched() {
     })
     .await;
     assert_eq!(titles(&server, "world").await, ["From JSON, edited once"]);
+}
+
+#[tokio::test]
+async fn wordpress_without_pretty_permalinks_syncs_edits_and_withdrawals() {
+    let origin = Origin::start(Answer::WordPress {
+        ids: vec![11, 10, 9, 8],
+        changed: Vec::new(),
+    })
+    .await;
+    let feeds = site_with_sources(&format!(
+        "[[sources]]\nname = \"press\"\nkind = \"wordpress\"\nurl = \"http://{}\"\n\
+         schedule = \"* * * * * *\"\n[sources.categories]\nworld = \"world\"\nbusiness = \"business\"\n",
+        origin.addr
+    ));
+    let server = start(feeds).await;
+    server
+        .wait_until("the posts in their sections", |s| async move {
+            titles(s, "world").await
+                == [
+                    "Election night: a record turnout",
+                    "EU talks stall, resume in March",
+                ]
+                && titles(s, "business").await
+                    == [
+                        "Central banks – the “soft landing” & what’s next",
+                        "EU talks stall, resume in March",
+                    ]
+        })
+        .await;
+    let stored = server
+        .store()
+        .get(&pressfeed::article::ArticleId::parse("wp-press-11").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.image.unwrap().width, Some(640));
+    let targets: Vec<String> = origin.seen().into_iter().map(|s| s.target).collect();
+    assert!(
+        targets[0].starts_with("/wp-json/wp/v2/posts?"),
+        "{targets:?}"
+    );
+    assert!(
+        targets[1].starts_with("/?rest_route=%2Fwp%2Fv2%2Fposts&"),
+        "{targets:?}"
+    );
+    assert!(
+        targets.iter().skip(2).all(|t| !t.starts_with("/wp-json/")),
+        "the fallback is remembered: {targets:?}"
+    );
+
+    // Post 10 is edited (it comes back from modified_after), post 9 is trashed.
+    origin.set(Answer::WordPress {
+        ids: vec![11, 10, 8],
+        changed: recorded("posts-modified-after"),
+    });
+    server
+        .wait_until("the edit in and the trashed post out", |s| async move {
+            titles(s, "business").await == ["Central banks hold – markets rally"]
+                && titles(s, "world").await == ["Election night: a record turnout"]
+        })
+        .await;
+    assert!(
+        origin
+            .seen()
+            .iter()
+            .any(|s| s.target.contains("modified_after=2026-11-30T17%3A")),
+        "incremental after the first poll"
+    );
+    let status = source_status(&server, "press").await;
+    assert_eq!(status["kind"], "wordpress");
+    assert_eq!(status["health"], "ok", "{status}");
+    assert_eq!(status["articles"]["retracted"], 1, "{status}");
 }
 
 #[tokio::test]

@@ -151,6 +151,16 @@ impl TryFrom<RawSource> for Source {
             .map(HttpUrl::parse)
             .transpose()
             .map_err(|e| fail("url", e))?;
+        if let Some(url) = &url
+            && (!url.as_url().username().is_empty() || url.as_url().password().is_some())
+        {
+            return Err(fail(
+                "url",
+                "credentials do not belong in the file: name environment variables in \
+                 username_env and password_env"
+                    .into(),
+            ));
+        }
         let required = |field: &str| fail(field, format!("required for kind {:?}", raw.kind));
         let not_for = |field: &str| fail(field, format!("not used by kind {:?}", raw.kind));
         let origin = match (raw.kind.as_str(), url, raw.path.clone()) {
@@ -334,6 +344,7 @@ economy = "business"
                 "path",
             ),
             ("kind = \"json\"\nurl = \"ftp://x.example/a\"", "url"),
+            ("kind = \"json\"\nurl = \"https://u:p@x.example/a\"", "url"),
             ("kind = \"directory\"\nurl = \"https://x.example/\"", "url"),
             (
                 "kind = \"directory\"\npath = \"a\"\nschedule = \"*/5 * * * *\"",

@@ -208,19 +208,23 @@ impl WordPress {
         self.call(Method::DELETE, &format!("posts/{id}"), &[], Bytes::new())
             .await
     }
+
+    /// Deletes for good, past the trash.
+    async fn delete(&self, id: u64) -> Value {
+        let route = format!("posts/{id}?force=true");
+        self.call(Method::DELETE, &route, &[], Bytes::new()).await
+    }
 }
 
-/// The pressfeed binary serving a site dir; killed when dropped.
-struct Pressfeed {
-    child: Child,
-    base: String,
-    log: std::path::PathBuf,
-    http: Http,
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
+/// The site directory and the store of a pressfeed run, kept across a restart.
+struct Dirs {
+    feeds: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
-impl Pressfeed {
-    fn start(wp: &HashMap<String, String>) -> Pressfeed {
+impl Dirs {
+    /// Sections world and business, and the WordPress source of the module comment.
+    fn new(wp: &HashMap<String, String>) -> Dirs {
         let feeds = common::site(&[("world", ""), ("business", "")]);
         let source = format!(
             "\n[[sources]]\nname = \"newsroom\"\nkind = \"wordpress\"\nurl = \"{}\"\n\
@@ -233,13 +237,36 @@ impl Pressfeed {
         let mut text = std::fs::read_to_string(&site_toml).unwrap();
         text.push_str(&source);
         std::fs::write(&site_toml, text).unwrap();
-        let data = tempfile::tempdir().unwrap();
-        let log = data.path().join("pressfeed.log");
+        Dirs {
+            feeds,
+            data: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
+/// The pressfeed binary serving a site dir; killed when dropped.
+struct Pressfeed {
+    child: Child,
+    base: String,
+    log: std::path::PathBuf,
+    http: Http,
+    dirs: Option<Dirs>,
+}
+
+impl Pressfeed {
+    fn start(wp: &HashMap<String, String>, dirs: Dirs) -> Pressfeed {
+        // Appended to: a restart's log follows the first run's.
+        let log = dirs.data.path().join("pressfeed.log");
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
             .arg("--feeds")
-            .arg(feeds.path())
+            .arg(dirs.feeds.path())
             .arg("--data")
-            .arg(data.path().join("store"))
+            .arg(dirs.data.path().join("store"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env_remove("PRESSFEED_ADMIN_TOKEN_FILE")
             .env("PRESSFEED_ADMIN_TOKEN", ADMIN_TOKEN)
@@ -247,7 +274,7 @@ impl Pressfeed {
             .env("WP_APP_PASSWORD", &wp["WP_APP_PASSWORD"])
             .env("RUST_LOG", "pressfeed=info")
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         // The banner is one write; its first line names the address.
@@ -272,8 +299,15 @@ impl Pressfeed {
             base,
             log,
             http: Http::new(),
-            _dirs: (feeds, data),
+            dirs: Some(dirs),
         }
+    }
+
+    /// Stops the server (a kill: what it had stored is committed) and hands back its dirs.
+    fn stop(mut self) -> Dirs {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.dirs.take().unwrap()
     }
 
     async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
@@ -431,8 +465,15 @@ async fn feeds_follow_a_real_wordpress_site() {
             "categories": [business],
         }))
         .await;
+    let mistake = wp
+        .publish(json!({
+            "title": format!("To be deleted {run}"),
+            "content": "<p>Never mind.</p>",
+            "categories": [world],
+        }))
+        .await;
 
-    let pressfeed = Pressfeed::start(&env);
+    let pressfeed = Pressfeed::start(&env, Dirs::new(&env));
     let election_title = format!("Election night {run}");
     // WordPress renders it `Markets &#038; rates &#8211; …`; the feed has the characters.
     let markets_title = format!("Markets & rates – {run}");
@@ -446,6 +487,7 @@ async fn feeds_follow_a_real_wordpress_site() {
             item(&w, &format!("To be trashed {run}"))?;
             item(&b, &markets_title)?;
             item(&b, &format!("To be unpublished {run}"))?;
+            item(&w, &format!("To be deleted {run}"))?;
             Ok(())
         })
         .await;
@@ -457,9 +499,22 @@ async fn feeds_follow_a_real_wordpress_site() {
         absent(channel, &format!("Desk note {run}")).unwrap();
     }
 
-    // The election post: its link, lead image and video.
+    // The election post: its link, byline, date, lead image and video.
     let it = item(&w, &election_title).unwrap();
     assert_eq!(it.link(), election["link"].as_str());
+    let creators: Vec<&String> = it
+        .dublin_core_ext()
+        .map(|dc| dc.creators().iter().collect())
+        .unwrap_or_default();
+    assert_eq!(creators, ["Ada Lovelace"], "the author's display name");
+    // The site is in New York (setup's install.php): the feed date is the GMT one.
+    let published = chrono::DateTime::parse_from_rfc2822(it.pub_date().unwrap()).unwrap();
+    let date_gmt = chrono::NaiveDateTime::parse_from_str(
+        election["date_gmt"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S",
+    )
+    .unwrap();
+    assert_eq!(published.naive_utc(), date_gmt);
     let enclosure = it.enclosure().expect("the lead image as enclosure");
     assert_eq!(enclosure.url(), image_url);
     assert_eq!(enclosure.mime_type(), "image/png");
@@ -513,6 +568,12 @@ async fn feeds_follow_a_real_wordpress_site() {
     // The entity-laden title came out as text, and the post has its own lead image.
     let it = item(&b, &markets_title).unwrap();
     assert_eq!(it.link(), markets["link"].as_str());
+    // The excerpt (HTML, as WordPress gives it), not the content.
+    let description = it.description().unwrap_or_default();
+    assert!(
+        description.contains("Rates held steady."),
+        "{description:?}"
+    );
     assert_eq!(it.enclosure().map(|e| e.url()), Some(image_url.as_str()));
 
     // A post published while pressfeed runs, in both sections, with a bare YouTube URL.
@@ -559,25 +620,30 @@ async fn feeds_follow_a_real_wordpress_site() {
         })
         .await;
 
-    // Trashed and drafted posts leave the feeds.
+    // Trashed, drafted and deleted posts leave the feeds.
     wp.trash(doomed["id"].as_u64().unwrap()).await;
     wp.update(early["id"].as_u64().unwrap(), json!({"status": "draft"}))
         .await;
+    wp.delete(mistake["id"].as_u64().unwrap()).await;
     pressfeed
-        .until("the trashed and the unpublished post gone", || async {
-            let w = pressfeed.rss("world").await;
-            let b = pressfeed.rss("business").await;
-            absent(&w, &format!("To be trashed {run}"))?;
-            absent(&b, &format!("To be unpublished {run}"))?;
-            item(&w, &election_title)?;
-            item(&b, &edited)?;
-            Ok(())
-        })
+        .until(
+            "the trashed, unpublished and deleted posts gone",
+            || async {
+                let w = pressfeed.rss("world").await;
+                let b = pressfeed.rss("business").await;
+                absent(&w, &format!("To be trashed {run}"))?;
+                absent(&b, &format!("To be unpublished {run}"))?;
+                absent(&w, &format!("To be deleted {run}"))?;
+                item(&w, &election_title)?;
+                item(&b, &edited)?;
+                Ok(())
+            },
+        )
         .await;
 
     // The admin API tells how the source is doing.
     let sources = pressfeed.sources().await;
-    let newsroom = sources
+    let newsroom = sources["sources"]
         .as_array()
         .and_then(|a| a.iter().find(|s| s["name"] == "newsroom"))
         .unwrap_or_else(|| panic!("no newsroom source in {sources:#}"));
@@ -589,7 +655,21 @@ async fn feeds_follow_a_real_wordpress_site() {
         "{newsroom:#}"
     );
     assert!(
-        newsroom["articles"]["retracted"].as_u64() >= Some(2),
+        newsroom["articles"]["retracted"].as_u64() >= Some(3),
         "{newsroom:#}"
     );
+
+    // What changes while pressfeed is down comes through when it is back.
+    let dirs = pressfeed.stop();
+    let later = format!("Markets close higher {run}");
+    wp.update(markets["id"].as_u64().unwrap(), json!({"title": later}))
+        .await;
+    let pressfeed = Pressfeed::start(&env, dirs);
+    pressfeed
+        .until("an edit made while pressfeed was down", || async {
+            let b = pressfeed.rss("business").await;
+            item(&b, &later)?;
+            absent(&b, &edited)
+        })
+        .await;
 }

@@ -27,6 +27,8 @@ if (!is_blog_installed()) {
     }
     fwrite(STDERR, "wordpress setup: installed the site\n");
 }
+// A site away from UTC, as most newsrooms are: a client must use the GMT dates.
+update_option('timezone_string', 'America/New_York');
 // Pretty permalinks, so /wp-json/ is routed the way real sites have it.
 global $wp_rewrite;
 $wp_rewrite->set_permalink_structure('/%year%/%monthnum%/%postname%/');

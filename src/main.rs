@@ -237,6 +237,16 @@ fn serve(
             "  http://{addr}/feeds/{}",
             build::opml::FILE_NAME
         )?;
+        for source in &config.site.sources {
+            writeln!(
+                banner,
+                "Pulling articles from source {} ({} {}, schedule \"{}\").",
+                source.name,
+                source.kind(),
+                source.location(),
+                source.schedule.as_str()
+            )?;
+        }
         if admin.tokens.is_empty() {
             banner.push_str(
                 "Admin API off: set PRESSFEED_ADMIN_TOKEN or PRESSFEED_ADMIN_TOKEN_FILE to enable it.\n",

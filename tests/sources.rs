@@ -598,7 +598,10 @@ async fn the_sources_list_needs_the_admin_token() {
     let status = source_status(&server, "desk").await;
     assert_eq!(status["kind"], "directory");
     assert_eq!(status["location"], "missing-folder");
-    assert_eq!(status["schedule"], "0 */5 * * * *", "the default schedule");
+    assert_eq!(
+        status["schedule"], "*/5 * * * * *",
+        "a folder's default schedule"
+    );
     let message = status["last_error"]["message"].as_str().unwrap();
     assert!(message.contains("missing-folder"), "{message}");
 }

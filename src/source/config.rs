@@ -11,6 +11,9 @@ use crate::link::HttpUrl;
 use crate::site::Schedule;
 use crate::slug::Slug;
 
+/// How often a file or folder is looked at when its source sets no schedule.
+const LOCAL_SCHEDULE: &str = "*/5 * * * * *";
+
 /// One source, checked: the kind and its location agree, names and slugs are valid.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "RawSource")]
@@ -196,6 +199,11 @@ impl TryFrom<RawSource> for Source {
         }
         let schedule = match raw.schedule.as_deref() {
             Some(text) => Schedule::parse(text).map_err(|e| fail("schedule", e))?,
+            // Local files cost a stat to look at: watched closely. Remote ones every five
+            // minutes, as sections are rebuilt.
+            None if matches!(origin, Origin::JsonFile(_) | Origin::Directory(_)) => {
+                Schedule::parse(LOCAL_SCHEDULE).expect("the local default parses")
+            }
             None => Schedule::default(),
         };
         let credentials = match (raw.username_env, raw.password_env) {
@@ -324,13 +332,14 @@ economy = "business"
     #[test]
     fn defaults() {
         let source = parse("name = \"in\"\nkind = \"directory\"\npath = \"incoming\"").unwrap();
-        assert_eq!(source.schedule, Schedule::default());
+        assert_eq!(source.schedule.as_str(), LOCAL_SCHEDULE);
         assert_eq!(source.origin, Origin::Directory("incoming".into()));
         assert!(source.categories.is_none() && source.credentials.is_none());
         let source =
             parse("name = \"wire\"\nkind = \"json\"\nurl = \"https://x.example/a.ndjson\"")
                 .unwrap();
         assert!(matches!(source.origin, Origin::JsonUrl(_)));
+        assert_eq!(source.schedule, Schedule::default());
     }
 
     #[test]

@@ -73,7 +73,8 @@ impl JsonSource {
                 let Fetched::Body(answer) = self.client.get(&get).await? else {
                     return Ok(true);
                 };
-                let items = parse(&self.source, &answer.body)?;
+                let (source, body) = (self.source.clone(), answer.body.clone());
+                let items = tokio::task::spawn_blocking(move || parse(&source, &body)).await??;
                 land_all(&self.intake, items, counts).await?;
                 state.fetched_url = Some(url.to_string());
                 state.etag = answer.validators.etag;
@@ -96,7 +97,9 @@ impl JsonSource {
                 let Some((stamp, bytes)) = read else {
                     return Ok(true);
                 };
-                let items = parse(&self.source, &bytes)
+                let source = self.source.clone();
+                let items = tokio::task::spawn_blocking(move || parse(&source, &bytes))
+                    .await?
                     .map_err(|e| SourceError::Read(format!("{}: {e}", path.display())))?;
                 land_all(&self.intake, items, counts).await?;
                 *last = Some(stamp);

@@ -11,7 +11,7 @@
 //!
 //! WordPress answers no conditional requests (no ETag, no Last-Modified), so none are made.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,9 +47,10 @@ pub(super) struct WordPressSource {
     intake: Intake,
     /// The site answers at `?rest_route=` only (pretty permalinks off).
     query_routes: bool,
-    /// Published posts read but not stored (no section, invalid): the sweep does not fetch
-    /// them again; a change to one comes through `modified_after`.
-    passed: HashSet<u64>,
+    /// Published posts read but not stored (no section, invalid), with their modified time:
+    /// the sweep does not fetch them again, and the re-read of the mark's second does not
+    /// log them again. A change to one comes through `modified_after`.
+    passed: HashMap<u64, Option<DateTime<FixedOffset>>>,
     next_sweep: Option<Instant>,
 }
 
@@ -66,7 +67,7 @@ impl WordPressSource {
             client,
             intake,
             query_routes: false,
-            passed: HashSet::new(),
+            passed: HashMap::new(),
             next_sweep: None,
         }
     }
@@ -106,13 +107,13 @@ impl WordPressSource {
             let (pages, posts) = self.posts(&query).await?;
             let before = mark;
             let mut items = Vec::with_capacity(posts.len());
-            for post in posts {
-                let mapped = map_post(&self.source, post);
+            for mapped in self.map(posts).await? {
                 if mapped.modified > mark {
                     mark = mapped.modified;
                 }
-                self.remember(&mapped);
-                items.push(mapped.item);
+                if let Some(item) = self.remember(mapped) {
+                    items.push(item);
+                }
             }
             self.intake.land(items, counts).await?;
             // After each page: a failure later resumes from here.
@@ -163,7 +164,9 @@ impl WordPressSource {
         let stored = self.intake.stored_ids().await?;
         let missing: Vec<u64> = published
             .into_iter()
-            .filter(|post| !self.passed.contains(post) && !stored.contains(&self.article_id(*post)))
+            .filter(|post| {
+                !self.passed.contains_key(post) && !stored.contains(&self.article_id(*post))
+            })
             .collect();
         if !missing.is_empty() {
             info!(source = %self.source.name, posts = missing.len(), "fetching published posts the store lacks");
@@ -182,25 +185,38 @@ impl WordPressSource {
             ];
             let (_, posts) = self.posts(&query).await?;
             let mut items = Vec::with_capacity(posts.len());
-            for post in posts {
-                let mapped = map_post(&self.source, post);
-                self.remember(&mapped);
-                items.push(mapped.item);
+            for mapped in self.map(posts).await? {
+                items.extend(self.remember(mapped));
             }
             self.intake.land(items, counts).await?;
         }
         Ok(pages)
     }
 
-    /// Posts not stored are not fetched again by the sweep; stored ones may be.
-    fn remember(&mut self, mapped: &Mapped) {
-        if let Some(post) = mapped.post {
-            if matches!(mapped.item, Item::Article(_)) {
-                self.passed.remove(&post);
-            } else {
-                self.passed.insert(post);
-            }
+    /// Notes which posts were not stored; the item to land, unless it is one of those as
+    /// it was already.
+    fn remember(&mut self, mapped: Mapped) -> Option<Item> {
+        let Some(post) = mapped.post else {
+            return Some(mapped.item);
+        };
+        if matches!(mapped.item, Item::Article(_)) {
+            self.passed.remove(&post);
+        } else if self.passed.insert(post, mapped.modified) == Some(mapped.modified) {
+            return None;
         }
+        Some(mapped.item)
+    }
+
+    /// Maps a page of posts off the async threads: HTML is parsed for every title.
+    async fn map(&self, posts: Vec<Value>) -> Result<Vec<Mapped>, SourceError> {
+        let source = self.source.clone();
+        Ok(tokio::task::spawn_blocking(move || {
+            posts
+                .into_iter()
+                .map(|post| map_post(&source, post))
+                .collect()
+        })
+        .await?)
     }
 
     fn article_id(&self, post: u64) -> String {
@@ -245,9 +261,12 @@ impl WordPressSource {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(1);
-        let posts = serde_json::from_slice(&answer.body).map_err(|e| {
-            SourceError::Read(format!("{}: not a JSON array of posts: {e}", answer.url))
-        })?;
+        let posts = tokio::task::spawn_blocking(move || {
+            serde_json::from_slice(&answer.body).map_err(|e| {
+                SourceError::Read(format!("{}: not a JSON array of posts: {e}", answer.url))
+            })
+        })
+        .await??;
         Ok((pages, posts))
     }
 

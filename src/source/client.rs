@@ -31,7 +31,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// The largest body accepted (after decompression): a page of a hundred long posts is a few
 /// megabytes; much more is a misconfigured URL or a hostile server.
-pub const MAX_BODY: usize = 32 << 20;
+const MAX_BODY: usize = 32 << 20;
 const MAX_REDIRECTS: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +45,8 @@ pub enum FetchError {
     },
     #[error("{url}: no complete answer within {TIMEOUT:?}")]
     Timeout { url: String },
-    #[error("{url}: the body is larger than {MAX_BODY} bytes")]
-    TooLarge { url: String },
+    #[error("{url}: the body is larger than {limit} bytes")]
+    TooLarge { url: String, limit: usize },
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
     #[error("{url}: more than {MAX_REDIRECTS} redirects")]
@@ -128,6 +128,8 @@ pub struct Get<'a> {
 pub struct HttpClient {
     client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     user_agent: HeaderValue,
+    /// Bytes; `MAX_BODY` but in tests.
+    max_body: usize,
 }
 
 impl Default for HttpClient {
@@ -144,6 +146,7 @@ impl Default for HttpClient {
         HttpClient {
             client: Client::builder(TokioExecutor::new()).build(connector),
             user_agent: HeaderValue::from_static(concat!("pressfeed/", env!("CARGO_PKG_VERSION"))),
+            max_body: MAX_BODY,
         }
     }
 }
@@ -260,14 +263,16 @@ impl HttpClient {
         ))
     }
 
-    /// Sends `req` and reads the whole answer, decompressed, within `MAX_BODY`.
+    /// Sends `req` and reads the whole answer, decompressed, within `max_body`.
     async fn read(
         &self,
         req: Request<Empty<Bytes>>,
         url: &Url,
     ) -> Result<(StatusCode, HeaderMap, Bytes), FetchError> {
+        let limit = self.max_body;
         let too_large = || FetchError::TooLarge {
             url: url.to_string(),
+            limit,
         };
         let res = self
             .client
@@ -280,10 +285,10 @@ impl HttpClient {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        if declared.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
-        let body = Limited::new(body, MAX_BODY)
+        let body = Limited::new(body, limit)
             .collect()
             .await
             .map_err(|e| {
@@ -302,10 +307,10 @@ impl HttpClient {
             let mut out = Vec::new();
             // One byte over the limit tells a bomb from a body that just fits.
             flate2::read::GzDecoder::new(&body[..])
-                .take(MAX_BODY as u64 + 1)
+                .take(limit as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| transport(url, format!("bad gzip body: {e}")))?;
-            if out.len() > MAX_BODY {
+            if out.len() > limit {
                 return Err(too_large());
             }
             Bytes::from(out)
@@ -362,7 +367,11 @@ mod tests {
         assert!(!status(StatusCode::NOT_FOUND).transient());
         assert!(!status(StatusCode::UNAUTHORIZED).transient());
         assert!(FetchError::Timeout { url: String::new() }.transient());
-        assert!(!FetchError::TooLarge { url: String::new() }.transient());
+        let too_large = FetchError::TooLarge {
+            url: String::new(),
+            limit: 1,
+        };
+        assert!(!too_large.transient());
     }
 
     #[test]
@@ -373,5 +382,123 @@ mod tests {
         );
         let long = "é".repeat(500);
         assert_eq!(excerpt(long.as_bytes()).chars().count(), 201);
+    }
+
+    /// A server on 127.0.0.1:0 answering each connection with the next of `answers` (raw
+    /// HTTP/1.1), and telling each request's head on the channel.
+    async fn serve(answers: Vec<Vec<u8>>) -> (Url, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            for answer in answers {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut head = Vec::new();
+                let mut buf = [0; 1024];
+                while !head.ends_with(b"\r\n\r\n") {
+                    let n = stream.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    head.extend_from_slice(&buf[..n]);
+                }
+                let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+                stream.write_all(&answer).await.unwrap();
+                stream.shutdown().await.unwrap();
+            }
+        });
+        (url, rx)
+    }
+
+    fn get(url: Url, auth: Option<&HeaderValue>) -> Get<'_> {
+        Get {
+            url,
+            auth,
+            validators: None,
+            accept: "application/json",
+        }
+    }
+
+    fn answer(head: &str, body: &[u8]) -> Vec<u8> {
+        let mut bytes = format!(
+            "HTTP/1.1 {head}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
+    #[tokio::test]
+    async fn redirects_are_followed_and_credentials_stay_home() {
+        let (target, mut target_heads) = serve(vec![answer("200 OK", b"[]")]).await;
+        let moved = format!("301 Moved Permanently\r\nlocation: {target}feed");
+        let (origin, mut origin_heads) = serve(vec![answer(&moved, b"")]).await;
+        let auth = HeaderValue::from_static("Basic dTpw");
+        let Fetched::Body(got) = HttpClient::default()
+            .get(&get(origin, Some(&auth)))
+            .await
+            .unwrap()
+        else {
+            panic!("a body")
+        };
+        assert_eq!(got.url.as_str(), format!("{target}feed"));
+        assert_eq!(&got.body[..], b"[]");
+        let first = origin_heads.recv().await.unwrap().to_ascii_lowercase();
+        assert!(first.contains("authorization: basic dtpw"), "{first}");
+        assert!(first.contains("user-agent: pressfeed/"), "{first}");
+        let second = target_heads.recv().await.unwrap().to_ascii_lowercase();
+        assert!(
+            !second.contains("authorization"),
+            "another origin: {second}"
+        );
+    }
+
+    #[tokio::test]
+    async fn gzip_is_decoded_within_the_size_limit() {
+        use std::io::Write as _;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&[b'x'; 4096]).unwrap();
+        let zipped = gz.finish().unwrap();
+        let head = "200 OK\r\ncontent-encoding: gzip";
+        let (url, _heads) = serve(vec![answer(head, &zipped), answer(head, &zipped)]).await;
+        let mut client = HttpClient::default();
+        let Fetched::Body(got) = client.get(&get(url.clone(), None)).await.unwrap() else {
+            panic!("a body")
+        };
+        assert_eq!(got.body.len(), 4096);
+        client.max_body = 1000;
+        let e = client.get(&get(url, None)).await.unwrap_err();
+        assert!(matches!(e, FetchError::TooLarge { limit: 1000, .. }), "{e}");
+    }
+
+    #[tokio::test]
+    async fn validators_make_a_conditional_request() {
+        let ok = answer(
+            "200 OK\r\netag: \"v1\"\r\nlast-modified: Mon, 30 Nov 2026 10:00:00 GMT",
+            b"[]",
+        );
+        let (url, mut heads) = serve(vec![ok, answer("304 Not Modified", b"")]).await;
+        let client = HttpClient::default();
+        let Fetched::Body(first) = client.get(&get(url.clone(), None)).await.unwrap() else {
+            panic!("a body")
+        };
+        assert_eq!(first.validators.etag.as_deref(), Some("\"v1\""));
+        let again = Get {
+            validators: Some(&first.validators),
+            ..get(url, None)
+        };
+        assert!(matches!(
+            client.get(&again).await.unwrap(),
+            Fetched::NotModified
+        ));
+        let _ = heads.recv().await.unwrap();
+        let second = heads.recv().await.unwrap().to_ascii_lowercase();
+        assert!(second.contains("if-none-match: \"v1\""), "{second}");
+        assert!(
+            second.contains("if-modified-since: mon, 30 nov 2026"),
+            "{second}"
+        );
     }
 }

@@ -682,15 +682,16 @@ async fn feeds_follow_a_real_wordpress_site() {
 
     // A post published while pressfeed runs, in both sections, with a bare YouTube URL.
     let talks_title = format!("EU talks stall {run}");
-    wp.publish(json!({
-        "title": talks_title,
-        "content": format!(
-            "Ministers met on Tuesday.\n\nhttps://www.youtube.com/watch?v={YOUTUBE_ID}\n\n\
-             The talks resume in March."
-        ),
-        "categories": [world, business],
-    }))
-    .await;
+    let talks = wp
+        .publish(json!({
+            "title": talks_title,
+            "content": format!(
+                "Ministers met on Tuesday.\n\nhttps://www.youtube.com/watch?v={YOUTUBE_ID}\n\n\
+                 The talks resume in March."
+            ),
+            "categories": [world, business],
+        }))
+        .await;
     pressfeed
         .until(
             "a new post in both sections, its bare YouTube URL a player",
@@ -740,6 +741,29 @@ async fn feeds_follow_a_real_wordpress_site() {
                 absent(&w, &format!("To be deleted {run}"))?;
                 item(&w, &election_title)?;
                 item(&b, &edited)?;
+                Ok(())
+            },
+        )
+        .await;
+
+    // A post moved out of a section leaves its feed; an unpublished one published again
+    // comes back.
+    wp.update(
+        talks["id"].as_u64().unwrap(),
+        json!({"categories": [business]}),
+    )
+    .await;
+    wp.update(early["id"].as_u64().unwrap(), json!({"status": "publish"}))
+        .await;
+    pressfeed
+        .until(
+            "a post moved to business only, one published again",
+            || async {
+                let w = pressfeed.rss("world").await;
+                let b = pressfeed.rss("business").await;
+                absent(&w, &talks_title)?;
+                item(&b, &talks_title)?;
+                item(&b, &format!("To be unpublished {run}"))?;
                 Ok(())
             },
         )

@@ -507,7 +507,7 @@ async fn feeds_follow_a_real_wordpress_site() {
 
     let election = wp
         .publish(json!({
-            "title": format!("Election night {run}"),
+            "title": format!("Élection night 🗳 in Zürich {run}"),
             "content": embed_block(),
             "categories": [world],
             "tags": [elections],
@@ -579,7 +579,7 @@ async fn feeds_follow_a_real_wordpress_site() {
     assert_eq!(scheduled["status"], "future");
 
     let pressfeed = Pressfeed::start(&env, Dirs::new(&env)).await;
-    let election_title = format!("Election night {run}");
+    let election_title = format!("Élection night 🗳 in Zürich {run}");
     // WordPress renders it `Markets &#038; rates &#8211; …`; the feed has the characters.
     let markets_title = format!("Markets & rates – {run}");
 

@@ -83,11 +83,12 @@ start_mariadb() {
   fi
   start mariadb mariadbd --no-defaults --user=mysql --datadir="$state/db" \
     --socket="$state/run/mysqld.sock" --pid-file="$state/run/mysqld.pid" \
-    --skip-networking --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
+    --skip-networking --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
     --log-error="$state/mariadb-error.log"
   wait_for MariaDB mariadb-admin --socket="$state/run/mysqld.sock" ping
   mariadb --socket="$state/run/mysqld.sock" <<SQL
-CREATE DATABASE IF NOT EXISTS wordpress;
+CREATE DATABASE IF NOT EXISTS wordpress CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS 'wordpress'@'localhost' IDENTIFIED BY '$db_password';
 GRANT ALL PRIVILEGES ON wordpress.* TO 'wordpress'@'localhost';
 SQL
@@ -104,6 +105,7 @@ define('DB_NAME', 'wordpress');
 define('DB_USER', 'wordpress');
 define('DB_PASSWORD', '$db_password');
 define('DB_HOST', 'localhost:$state/run/mysqld.sock');
+define('DB_CHARSET', 'utf8mb4');
 // Application passwords over plain http need a 'local' environment.
 define('WP_ENVIRONMENT_TYPE', 'local');
 // The port is chosen per run; the site follows whatever host it is asked by.

@@ -26,8 +26,8 @@ pub(super) struct DirectorySource {
     intake: Intake,
     /// Every article file as last landed, and the id its article has (`None`: unreadable).
     files: BTreeMap<PathBuf, (Stamp, Option<String>)>,
-    /// False until the first poll landed: then even an unchanged folder is swept once, for
-    /// files removed while the server was down.
+    /// False until a poll got through: then even an unchanged (or empty) folder is swept
+    /// once, for files removed while the server was down.
     swept: bool,
 }
 
@@ -77,7 +77,7 @@ impl DirectorySource {
             items.push(item);
         }
         let landed = self.intake.land(items, counts).await?;
-        // Every file's id, the unchanged ones' too, and none of a withdrawn item.
+        // Every file's id, the unchanged ones' too (a withdrawn one's was retracted above).
         let mut kept: BTreeSet<String> = landed.kept;
         let mut unknown = false;
         for (_, id) in files.values() {
@@ -93,8 +93,9 @@ impl DirectorySource {
             warn!(source = %self.intake.name(), "a file without a readable id: nothing is retracted until it is fixed");
         } else {
             self.intake.sweep(&kept, counts).await?;
-            self.swept = true;
         }
+        // Until a file changes, a sweep would find what this one found (or is blocked).
+        self.swept = true;
         Ok(false)
     }
 }

@@ -724,15 +724,22 @@ async fn feeds_follow_a_real_wordpress_site() {
         )
         .await;
 
-    // An edited title replaces the old one.
+    // An edit replaces the item: a new title, and the lead image taken away.
     let edited = format!("Markets rally {run}");
-    wp.update(markets["id"].as_u64().unwrap(), json!({"title": edited}))
-        .await;
+    wp.update(
+        markets["id"].as_u64().unwrap(),
+        json!({"title": edited, "featured_media": 0}),
+    )
+    .await;
     pressfeed
-        .until("the edited title", || async {
+        .until("the edited title, without the image", || async {
             let b = pressfeed.rss("business").await;
-            item(&b, &edited)?;
-            absent(&b, &markets_title)
+            absent(&b, &markets_title)?;
+            let it = item(&b, &edited)?;
+            match it.enclosure() {
+                None => Ok(()),
+                Some(e) => Err(format!("the removed image still there: {}", e.url())),
+            }
         })
         .await;
 

@@ -159,8 +159,17 @@ fn wordpress(req: &Request<Incoming>, ids: &[u64], changed: Vec<Value>) -> Respo
             .body(Full::new(Bytes::from_static(b"<html>Not Found</html>")))
             .unwrap();
     }
+    let included = |id: &Value| {
+        let id = id.to_string();
+        query
+            .get("include")
+            .is_none_or(|include| include.split(',').any(|i| i == id))
+    };
     let posts: Vec<Value> = if query.get("_fields").map(String::as_str) == Some("id") {
-        ids.iter().map(|id| json!({ "id": id })).collect()
+        ids.iter()
+            .map(|id| json!({ "id": id }))
+            .filter(|p| included(&p["id"]))
+            .collect()
     } else {
         let all = || {
             ["posts-embed-page1", "posts-embed-page2"]
@@ -168,16 +177,13 @@ fn wordpress(req: &Request<Incoming>, ids: &[u64], changed: Vec<Value>) -> Respo
                 .flat_map(|name| recorded(name))
                 .collect::<Vec<Value>>()
         };
-        let listed = match (query.get("include"), query.contains_key("modified_after")) {
-            (Some(include), _) => {
-                let wanted: Vec<&str> = include.split(',').collect();
-                all()
-                    .into_iter()
-                    .filter(|p| wanted.contains(&p["id"].to_string().as_str()))
-                    .collect()
-            }
-            (None, true) => changed,
-            (None, false) => all(),
+        let listed = match (
+            query.contains_key("include"),
+            query.contains_key("modified_after"),
+        ) {
+            (true, _) => all().into_iter().filter(|p| included(&p["id"])).collect(),
+            (false, true) => changed,
+            (false, false) => all(),
         };
         listed
             .into_iter()

@@ -5,7 +5,8 @@
 //! change first, a page at a time, the high-water mark kept in the store after each page),
 //! with `_embed` for authors, terms and the featured image. Posts that leave `publish`
 //! (trashed, drafted, deleted) are not in that list, so a sweep lists the published ids
-//! and retracts the others; it also fetches published posts the store lacks (a scheduled
+//! and retracts the others (after asking about them once more by id: paging races with
+//! deletions); it also fetches published posts the store lacks (a scheduled
 //! post that WordPress published without touching its modified time). The sweep costs a
 //! request per hundred posts, so it runs at most once per `SWEEP_PER_PAGE` per page.
 //!
@@ -156,6 +157,31 @@ impl WordPressSource {
             }
             page += 1;
         };
+        // A post deleted while the pages were read shifts a later one onto a page already
+        // read: the stored posts missing from the list are asked about once more, by id.
+        let prefix = id_prefix(&self.source);
+        let unlisted: Vec<u64> = self
+            .intake
+            .stored_ids()
+            .await?
+            .iter()
+            .filter_map(|id| id.strip_prefix(&prefix)?.parse().ok())
+            .filter(|post| !published.contains(post))
+            .collect();
+        for chunk in unlisted.chunks(PER_PAGE) {
+            let query = [
+                ("_fields", "id".to_owned()),
+                ("status", "publish".to_owned()),
+                ("include", join(chunk)),
+                ("per_page", PER_PAGE.to_string()),
+            ];
+            let (_, posts) = self.posts(&query).await?;
+            published.extend(
+                posts
+                    .iter()
+                    .filter_map(|p| p.get("id").and_then(Value::as_u64)),
+            );
+        }
         let ids: BTreeSet<String> = published
             .iter()
             .map(|&post| self.article_id(post))
@@ -172,15 +198,10 @@ impl WordPressSource {
             info!(source = %self.source.name, posts = missing.len(), "fetching published posts the store lacks");
         }
         for chunk in missing.chunks(PER_PAGE) {
-            let include = chunk
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
             let query = [
                 ("_embed", EMBED.to_owned()),
                 ("status", "publish".to_owned()),
-                ("include", include),
+                ("include", join(chunk)),
                 ("per_page", PER_PAGE.to_string()),
             ];
             let (_, posts) = self.posts(&query).await?;
@@ -291,8 +312,22 @@ fn endpoint(root: &Url, query_routes: bool, query: &[(&str, String)]) -> Url {
     url
 }
 
+/// Post ids as `include` takes them.
+fn join(posts: &[u64]) -> String {
+    posts
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// What the ids of a source's articles start with.
+fn id_prefix(source: &Source) -> String {
+    format!("wp-{}-", source.name)
+}
+
 fn article_id(source: &Source, post: u64) -> String {
-    format!("wp-{}-{post}", source.name)
+    format!("{}{post}", id_prefix(source))
 }
 
 /// A post, sorted out.

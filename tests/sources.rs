@@ -37,9 +37,12 @@ enum Answer {
     /// A WordPress site without pretty permalinks, from the recorded responses: `/wp-json/`
     /// is a 404, `?rest_route=/wp/v2/posts` answers. The published ids are `ids`; a listing
     /// without `modified_after` has every recorded post, one with it has `changed`.
+    /// `users/me` answers 200 to the `Authorization` value `me`, else 401, and the posts
+    /// are public, as on a real site.
     WordPress {
         ids: Vec<u64>,
         changed: Vec<Value>,
+        me: Option<String>,
     },
 }
 
@@ -114,7 +117,7 @@ async fn respond(
     let target = req.uri().to_string();
     let answer = answer.lock().unwrap().clone();
     let response = match answer {
-        Answer::WordPress { ids, changed } => wordpress(&req, &ids, changed),
+        Answer::WordPress { ids, changed, me } => wordpress(&req, &ids, changed, me),
         Answer::Hang => std::future::pending().await,
         Answer::Status(status) => Response::builder()
             .status(status)
@@ -143,7 +146,12 @@ async fn respond(
 }
 
 /// The recorded WordPress answer to `req` (see `Answer::WordPress`).
-fn wordpress(req: &Request<Incoming>, ids: &[u64], changed: Vec<Value>) -> Response<Full<Bytes>> {
+fn wordpress(
+    req: &Request<Incoming>,
+    ids: &[u64],
+    changed: Vec<Value>,
+    me: Option<String>,
+) -> Response<Full<Bytes>> {
     let query: std::collections::HashMap<String, String> = req
         .uri()
         .query()
@@ -153,6 +161,23 @@ fn wordpress(req: &Request<Incoming>, ids: &[u64], changed: Vec<Value>) -> Respo
                 .collect()
         })
         .unwrap_or_default();
+    if query.get("rest_route").map(String::as_str) == Some("/wp/v2/users/me") {
+        let auth = req
+            .headers()
+            .get("authorization")
+            .map(|v| v.to_str().unwrap());
+        let (status, body) = match me {
+            Some(me) if auth == Some(me.as_str()) => (StatusCode::OK, r#"{"id":2}"#),
+            _ => (
+                StatusCode::UNAUTHORIZED,
+                r#"{"code":"rest_not_logged_in","message":"You are not currently logged in.","data":{"status":401}}"#,
+            ),
+        };
+        return Response::builder()
+            .status(status)
+            .body(Full::new(Bytes::from_static(body.as_bytes())))
+            .unwrap();
+    }
     if query.get("rest_route").map(String::as_str) != Some("/wp/v2/posts") {
         return Response::builder()
             .status(StatusCode::NOT_FOUND)
@@ -523,6 +548,7 @@ async fn wordpress_without_pretty_permalinks_syncs_edits_and_withdrawals() {
     let origin = Origin::start(Answer::WordPress {
         ids: vec![11, 10, 9, 8],
         changed: Vec::new(),
+        me: None,
     })
     .await;
     let feeds = site_with_sources(&format!(
@@ -569,6 +595,7 @@ async fn wordpress_without_pretty_permalinks_syncs_edits_and_withdrawals() {
     origin.set(Answer::WordPress {
         ids: vec![11, 10, 8],
         changed: recorded("posts-modified-after"),
+        me: None,
     });
     server
         .wait_until("the edit in and the trashed post out", |s| async move {
@@ -587,6 +614,101 @@ async fn wordpress_without_pretty_permalinks_syncs_edits_and_withdrawals() {
     assert_eq!(status["kind"], "wordpress");
     assert_eq!(status["health"], "ok", "{status}");
     assert_eq!(status["articles"]["retracted"], 1, "{status}");
+}
+
+/// Credentials come from the environment, so this runs the binary, with `password` in
+/// `WP_APP_PASSWORD`; the site takes `newsdesk:right`.
+async fn wordpress_with_password(password: &str) -> (Value, Vec<Seen>) {
+    let origin = Origin::start(Answer::WordPress {
+        ids: vec![11],
+        changed: Vec::new(),
+        // base64("newsdesk:right")
+        me: Some("Basic bmV3c2Rlc2s6cmlnaHQ=".into()),
+    })
+    .await;
+    let feeds = site_with_sources(&format!(
+        "[[sources]]\nname = \"press\"\nkind = \"wordpress\"\nurl = \"http://{}/\"\n\
+         schedule = \"* * * * * *\"\nusername_env = \"WP_USER\"\npassword_env = \"WP_APP_PASSWORD\"\n",
+        origin.addr
+    ));
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+        .env_remove("PRESSFEED_ADMIN_TOKEN_FILE")
+        .env("PRESSFEED_ADMIN_TOKEN", TOKEN)
+        .env("WP_USER", "newsdesk")
+        .env("WP_APP_PASSWORD", password)
+        .env("RUST_LOG", "pressfeed=warn")
+        .arg("--feeds")
+        .arg(feeds.path())
+        .arg("--data")
+        .arg(data.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut banner,
+    )
+    .unwrap();
+    let base = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {banner:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let status = || async {
+        let req = Request::get(format!("{base}/admin/api/sources"))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Full::default())
+            .unwrap();
+        let Ok(res) = client.request(req).await else {
+            return Value::Null;
+        };
+        let body = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .unwrap();
+        let list: Value = serde_json::from_slice(&body.to_bytes()).unwrap();
+        list["sources"][0].clone()
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last = status().await;
+    while last["health"] == "pending" || last.is_null() {
+        assert!(Instant::now() < deadline, "no poll: {last}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        last = status().await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    (last, origin.seen())
+}
+
+#[tokio::test]
+async fn wordpress_credentials_come_from_the_environment_and_are_checked() {
+    let (status, seen) = wordpress_with_password("right").await;
+    assert_eq!(status["health"], "ok", "{status}");
+    assert!(
+        seen.iter().any(|s| s.target.contains("users%2Fme")),
+        "{seen:?}"
+    );
+
+    let (status, seen) = wordpress_with_password("wrong").await;
+    assert_eq!(status["health"], "error", "{status}");
+    let message = status["last_error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("WP_USER")
+            && message.contains("WP_APP_PASSWORD")
+            && message.contains("401"),
+        "{message}"
+    );
+    assert!(
+        !seen.iter().any(|s| s.target.contains("posts")),
+        "nothing is read with credentials the site refuses: {seen:?}"
+    );
 }
 
 #[tokio::test]

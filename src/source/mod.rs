@@ -60,6 +60,8 @@ enum SourceError {
     Read(String),
     #[error("environment variable {0} is not set")]
     Env(String),
+    #[error("{0}")]
+    Credentials(String),
     #[error("a store task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }

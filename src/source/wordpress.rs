@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tracing::info;
 use url::Url;
 
-use super::client::{Fetched, Get, HttpClient};
+use super::client::{Answer, Fetched, Get, HttpClient};
 use super::intake::Intake;
 use super::status::Counts;
 use super::{Item, Source, SourceError};
@@ -53,6 +53,8 @@ pub(super) struct WordPressSource {
     /// log them again. A change to one comes through `modified_after`.
     passed: HashMap<u64, Option<DateTime<FixedOffset>>>,
     next_sweep: Option<Instant>,
+    /// The site took the credentials (see `check_credentials`).
+    credentials_checked: bool,
 }
 
 impl WordPressSource {
@@ -70,11 +72,13 @@ impl WordPressSource {
             query_routes: false,
             passed: HashMap::new(),
             next_sweep: None,
+            credentials_checked: false,
         }
     }
 
     /// Reads what changed, then sweeps when due.
     pub async fn poll(&mut self, counts: &mut Counts) -> Result<(), SourceError> {
+        self.check_credentials().await?;
         self.changes(counts).await?;
         if self.next_sweep.is_none_or(|at| Instant::now() >= at) {
             let pages = self.sweep(counts).await?;
@@ -249,33 +253,7 @@ impl WordPressSource {
         &mut self,
         query: &[(&str, String)],
     ) -> Result<(usize, Vec<Value>), SourceError> {
-        let auth = self
-            .source
-            .credentials
-            .as_ref()
-            .map(|c| c.authorization())
-            .transpose()?;
-        let get = |url| Get {
-            url,
-            auth: auth.as_ref(),
-            validators: None,
-            accept: "application/json",
-        };
-        let fetched = match self.client.get(&get(self.endpoint(query))).await {
-            // No pretty permalinks: /wp-json/ is not routed, ?rest_route= always is.
-            Err(e) if e.status() == Some(http::StatusCode::NOT_FOUND) && !self.query_routes => {
-                self.query_routes = true;
-                let fetched = self.client.get(&get(self.endpoint(query))).await?;
-                info!(source = %self.source.name, "no /wp-json/ route on the site; using ?rest_route=");
-                fetched
-            }
-            other => other?,
-        };
-        let Fetched::Body(answer) = fetched else {
-            return Err(SourceError::Read(
-                "answered 304 to an unconditional request".into(),
-            ));
-        };
+        let answer = self.api(POSTS, query).await?;
         let pages = answer
             .headers
             .get("x-wp-totalpages")
@@ -291,14 +269,85 @@ impl WordPressSource {
         Ok((pages, posts))
     }
 
-    fn endpoint(&self, query: &[(&str, String)]) -> Url {
-        endpoint(&self.root, self.query_routes, query)
+    /// Once per start, that the site takes the source's credentials. WordPress answers a
+    /// request with a wrong application password as if it had none (the public posts), so
+    /// without this a mistyped password would go unnoticed; `users/me` says 401.
+    async fn check_credentials(&mut self) -> Result<(), SourceError> {
+        let Some(credentials) = &self.source.credentials else {
+            return Ok(());
+        };
+        if self.credentials_checked {
+            return Ok(());
+        }
+        let (user, password) = (
+            credentials.username_env.clone(),
+            credentials.password_env.clone(),
+        );
+        match self.api(ME, &[("_fields", "id".to_owned())]).await {
+            Ok(_) => {
+                self.credentials_checked = true;
+                Ok(())
+            }
+            Err(SourceError::Fetch(e))
+                if matches!(
+                    e.status(),
+                    Some(http::StatusCode::UNAUTHORIZED | http::StatusCode::FORBIDDEN)
+                ) =>
+            {
+                Err(SourceError::Credentials(format!(
+                    "the site does not accept the user and application password in {user} and \
+                     {password}: {e}"
+                )))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// GETs `route` of the REST API, switching to `?rest_route=` for good when the site
+    /// has no `/wp-json/` (pretty permalinks off).
+    async fn api(
+        &mut self,
+        route: &str,
+        query: &[(&str, String)],
+    ) -> Result<Box<Answer>, SourceError> {
+        let auth = self
+            .source
+            .credentials
+            .as_ref()
+            .map(|c| c.authorization())
+            .transpose()?;
+        let get = |url| Get {
+            url,
+            auth: auth.as_ref(),
+            validators: None,
+            accept: "application/json",
+        };
+        let url = endpoint(&self.root, self.query_routes, route, query);
+        let fetched = match self.client.get(&get(url)).await {
+            Err(e) if e.status() == Some(http::StatusCode::NOT_FOUND) && !self.query_routes => {
+                let url = endpoint(&self.root, true, route, query);
+                let fetched = self.client.get(&get(url)).await?;
+                self.query_routes = true;
+                info!(source = %self.source.name, "no /wp-json/ route on the site; using ?rest_route=");
+                fetched
+            }
+            other => other?,
+        };
+        match fetched {
+            Fetched::Body(answer) => Ok(answer),
+            Fetched::NotModified => Err(SourceError::Read(
+                "answered 304 to an unconditional request".into(),
+            )),
+        }
     }
 }
 
-/// The URL of `/wp/v2/posts` with `query`, below `root` or (`query_routes`) by `?rest_route=`.
-fn endpoint(root: &Url, query_routes: bool, query: &[(&str, String)]) -> Url {
-    let route = "/wp/v2/posts";
+/// The REST routes read.
+const POSTS: &str = "/wp/v2/posts";
+const ME: &str = "/wp/v2/users/me";
+
+/// The URL of `route` with `query`, below `root` or (`query_routes`) by `?rest_route=`.
+fn endpoint(root: &Url, query_routes: bool, route: &str, query: &[(&str, String)]) -> Url {
     let mut url = if query_routes {
         let mut url = root.clone();
         url.query_pairs_mut().append_pair("rest_route", route);
@@ -733,11 +782,11 @@ mod tests {
         let root = Url::parse("http://127.0.0.1:8081/blog/").unwrap();
         let query = [("page", "2".to_owned())];
         assert_eq!(
-            endpoint(&root, false, &query).as_str(),
+            endpoint(&root, false, POSTS, &query).as_str(),
             "http://127.0.0.1:8081/blog/wp-json/wp/v2/posts?page=2"
         );
         assert_eq!(
-            endpoint(&root, true, &query).as_str(),
+            endpoint(&root, true, POSTS, &query).as_str(),
             "http://127.0.0.1:8081/blog/?rest_route=%2Fwp%2Fv2%2Fposts&page=2"
         );
     }

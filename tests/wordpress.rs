@@ -57,11 +57,16 @@ fn site_env() -> Option<HashMap<String, String>> {
             "PRESSFEED_WP_ENV is not set under CI: .ci/run must start WordPress with \
              tests/wordpress/setup.sh and export PRESSFEED_WP_ENV"
         );
-        eprintln!(
+        // Straight to stderr: the test harness captures eprintln! of a passing test, and
+        // this must be seen.
+        use std::io::Write as _;
+        writeln!(
+            std::io::stderr(),
             "SKIPPED tests/wordpress.rs: no WordPress site. Start one with \
              `sudo bash tests/wordpress/setup.sh /tmp/wp.env` and run \
              `PRESSFEED_WP_ENV=/tmp/wp.env cargo test --test wordpress`."
-        );
+        )
+        .ok();
         return None;
     };
     let text = std::fs::read_to_string(&path)

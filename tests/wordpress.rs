@@ -33,6 +33,8 @@ use serde_json::{Value, json};
 const FOLLOW: Duration = Duration::from_secs(30);
 const YOUTUBE_ID: &str = "M7lc1UVf-VE";
 const ADMIN_TOKEN: &str = "wordpress-test-token-0123456789";
+/// The variable holding `stale-login`'s wrong application password.
+const STALE_ENV: &str = "WP_STALE_PASSWORD";
 
 /// The markup WordPress's embed block renders for a YouTube URL (tests/data/wordpress/
 /// README.md): saved as an HTML block, since the test site cannot reach YouTube's oEmbed.
@@ -288,16 +290,20 @@ struct Dirs {
 }
 
 impl Dirs {
-    /// Sections world and business, and the WordPress source of the module comment.
+    /// Sections world and business; the WordPress source `newsroom`, and `stale-login`,
+    /// the same site with a wrong application password.
     fn new(wp: &HashMap<String, String>) -> Dirs {
         let feeds = common::site(&[("world", ""), ("business", "")]);
-        let source = format!(
-            "\n[[sources]]\nname = \"newsroom\"\nkind = \"wordpress\"\nurl = \"{}\"\n\
-             schedule = \"* * * * * *\"\nusername_env = \"WP_USER\"\n\
-             password_env = \"WP_APP_PASSWORD\"\n[sources.categories]\n\
-             world = \"world\"\nbusiness = \"business\"\n",
-            wp["WP_URL"]
-        );
+        let source = |name: &str, password_env: &str| {
+            format!(
+                "\n[[sources]]\nname = \"{name}\"\nkind = \"wordpress\"\nurl = \"{}\"\n\
+                 schedule = \"* * * * * *\"\nusername_env = \"WP_USER\"\n\
+                 password_env = \"{password_env}\"\n[sources.categories]\n\
+                 world = \"world\"\nbusiness = \"business\"\n",
+                wp["WP_URL"]
+            )
+        };
+        let source = source("newsroom", "WP_APP_PASSWORD") + &source("stale-login", STALE_ENV);
         let site_toml = feeds.path().join("site.toml");
         let mut text = std::fs::read_to_string(&site_toml).unwrap();
         text.push_str(&source);
@@ -338,6 +344,7 @@ impl Pressfeed {
             .env("PRESSFEED_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("WP_USER", &wp["WP_USER"])
             .env("WP_APP_PASSWORD", &wp["WP_APP_PASSWORD"])
+            .env(STALE_ENV, "abcdefghijklmnopqrstuvwx")
             .env("RUST_LOG", "pressfeed=info")
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -792,12 +799,21 @@ async fn feeds_follow_a_real_wordpress_site() {
         )
         .await;
 
-    // The admin API tells how the source is doing.
+    // The admin API tells how the sources are doing: one well, the other failing on its
+    // password (which WordPress itself would have let pass as anonymous).
     let sources = pressfeed.sources().await;
-    let newsroom = sources["sources"]
-        .as_array()
-        .and_then(|a| a.iter().find(|s| s["name"] == "newsroom"))
-        .unwrap_or_else(|| panic!("no newsroom source in {sources:#}"));
+    let source = |name: &str| {
+        sources["sources"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == name))
+            .unwrap_or_else(|| panic!("no {name} source in {sources:#}"))
+    };
+    let stale = source("stale-login");
+    assert_eq!(stale["health"], "error", "{stale:#}");
+    let message = stale["last_error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(STALE_ENV), "{stale:#}");
+    assert_eq!(stale["articles"]["upserted"], 0, "{stale:#}");
+    let newsroom = source("newsroom");
     assert_eq!(newsroom["kind"], "wordpress", "{newsroom:#}");
     assert_eq!(newsroom["health"], "ok", "{newsroom:#}");
     assert!(newsroom["last_success"].is_string(), "{newsroom:#}");

@@ -16,6 +16,7 @@ use crate::metrics::Metrics;
 use crate::reload::{self, LiveConfig};
 use crate::schedule;
 use crate::site::Config;
+use crate::source;
 use crate::store::{Store, StoreError};
 use crate::websub;
 
@@ -78,9 +79,11 @@ pub async fn run(
     )?;
     let live = Arc::new(LiveConfig::new(config, scheduler.notifier()));
     let watcher = reload::watch(live.clone());
+    let registry = source::Registry::new(metrics.clone());
+    let sources = source::start(live.clone(), store.clone(), registry.clone());
     let tokens = admin.tokens.len();
     let store_health = store.health();
-    let admin = Admin::new(admin, live, store, catalog.clone()).map(Arc::new);
+    let admin = Admin::new(admin, live, store, catalog.clone(), registry).map(Arc::new);
     match &admin {
         Some(_) => info!(tokens, "admin API on at /admin/api/"),
         None => info!(
@@ -96,6 +99,8 @@ pub async fn run(
     crate::http::run(listener, shared, &limits, shutdown).await;
     // The watcher only loads files; stopping it mid-reload loses nothing.
     watcher.abort();
+    // A poll stopped between its store writes resumes from what was written.
+    sources.abort();
     tokio::task::spawn_blocking(move || scheduler.stop())
         .await
         .ok();

@@ -18,6 +18,7 @@
 //!   validators and served from it after a restart
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
 //! - `websub`    tells WebSub hubs when a feed's bytes change, off the scheduler's thread
+//! - `source`    pulls articles from WordPress, JSON documents and folders on a schedule
 //! - `metrics`   counters and gauges for `/metrics`
 //! - `http`      the hyper server: routing, caching, codings, shutdown, the admin page's files
 //! - `reload`    the configuration in force, reloaded on admin writes, SIGHUP and file changes
@@ -47,5 +48,6 @@ pub mod sanitize;
 pub mod schedule;
 pub mod site;
 pub mod slug;
+pub mod source;
 pub mod store;
 pub mod websub;

@@ -165,9 +165,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Check => {
             println!(
-                "{}: site and {} sections are valid",
+                "{}: site, {} sections and {} sources are valid",
                 cli.feeds.display(),
-                config.sections.len()
+                config.sections.len(),
+                config.site.sources.len()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -236,6 +237,16 @@ fn serve(
             "  http://{addr}/feeds/{}",
             build::opml::FILE_NAME
         )?;
+        for source in &config.site.sources {
+            writeln!(
+                banner,
+                "Pulling articles from source {} ({} {}, schedule \"{}\").",
+                source.name,
+                source.kind(),
+                source.location(),
+                source.schedule.as_str()
+            )?;
+        }
         if admin.tokens.is_empty() {
             banner.push_str(
                 "Admin API off: set PRESSFEED_ADMIN_TOKEN or PRESSFEED_ADMIN_TOKEN_FILE to enable it.\n",

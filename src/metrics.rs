@@ -32,6 +32,67 @@ struct ResultLabel {
     result: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabel {
+    pub source: String,
+}
+
+/// A source's poll result (`ok`, `not_modified`, `error`) or article outcome (`seen`,
+/// `upserted`, `skipped`, `retracted`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceOutcomeLabel {
+    pub source: String,
+    pub outcome: &'static str,
+}
+
+/// Per `[[sources]]` entry: its polls, its articles and when it last worked or failed.
+pub struct SourceMetrics {
+    pub polls: Family<SourceOutcomeLabel, Counter>,
+    pub articles: Family<SourceOutcomeLabel, Counter>,
+    pub last_success: Family<SourceLabel, Gauge<f64, AtomicU64>>,
+    pub last_error: Family<SourceLabel, Gauge<f64, AtomicU64>>,
+    /// 1 while the source's last poll succeeded.
+    pub up: Family<SourceLabel, Gauge>,
+}
+
+impl SourceMetrics {
+    fn new(registry: &mut Registry) -> SourceMetrics {
+        let metrics = SourceMetrics {
+            polls: Family::default(),
+            articles: Family::default(),
+            last_success: Family::default(),
+            last_error: Family::default(),
+            up: Family::default(),
+        };
+        registry.register(
+            "source_polls",
+            "Polls of each source, by result (ok, not_modified, error)",
+            metrics.polls.clone(),
+        );
+        registry.register(
+            "source_articles",
+            "Articles of each source, by outcome (seen, upserted, skipped, retracted)",
+            metrics.articles.clone(),
+        );
+        registry.register(
+            "source_last_success_timestamp_seconds",
+            "When each source's last successful poll ended (unix time)",
+            metrics.last_success.clone(),
+        );
+        registry.register(
+            "source_last_error_timestamp_seconds",
+            "When each source's last failed poll ended (unix time)",
+            metrics.last_error.clone(),
+        );
+        registry.register(
+            "source_up",
+            "1 if the source's last poll succeeded",
+            metrics.up.clone(),
+        );
+        metrics
+    }
+}
+
 /// What a request was for, as `/metrics` groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -185,6 +246,7 @@ pub struct Metrics {
     pub http: HttpMetrics,
     pub websub_ok: Counter,
     pub websub_error: Counter,
+    pub sources: SourceMetrics,
 }
 
 impl Default for Metrics {
@@ -240,6 +302,7 @@ impl Default for Metrics {
         let websub_error = websub
             .get_or_create(&ResultLabel { result: "error" })
             .clone();
+        let sources = SourceMetrics::new(&mut registry);
         Metrics {
             registry,
             rebuilds,
@@ -252,6 +315,7 @@ impl Default for Metrics {
             http,
             websub_ok,
             websub_error,
+            sources,
         }
     }
 }

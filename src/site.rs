@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::http::Limits;
 use crate::link::HttpUrl;
 use crate::slug::Slug;
+use crate::source::Source;
 
 /// Items per feed when a section does not say.
 const DEFAULT_LIMIT: usize = 50;
@@ -63,6 +64,9 @@ pub struct Site {
     /// The `[http]` table: timeouts, the connection cap, the header size limit.
     #[serde(default)]
     pub http: Limits,
+    /// Where the scheduler pulls articles from (`[[sources]]`); pushing needs none.
+    #[serde(default)]
+    pub sources: Vec<Source>,
 }
 
 impl Site {
@@ -309,6 +313,9 @@ impl Config {
         let site = read_toml::<Site>(&site_path)
             .map_err(|p| problems.push(p))
             .ok();
+        if let Some(site) = &site {
+            problems.extend(duplicate_sources(&site_path, &site.sources));
+        }
 
         let sections_dir = dir.join("sections");
         let mut sections: Vec<Section> = Vec::new();
@@ -349,6 +356,24 @@ impl Config {
     pub fn section(&self, slug: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.slug.as_str() == slug)
     }
+}
+
+/// A source name used twice would mix two sources' articles and state.
+fn duplicate_sources(path: &Path, sources: &[Source]) -> Vec<Problem> {
+    let mut seen = std::collections::HashSet::new();
+    sources
+        .iter()
+        .enumerate()
+        .filter(|(_, source)| !seen.insert(&source.name))
+        .map(|(i, source)| Problem {
+            file: path.to_owned(),
+            field: Some(format!("sources[{i}].name")),
+            message: format!(
+                "source {:?}: name: another source has this name; names must be unique",
+                source.name.as_str()
+            ),
+        })
+        .collect()
 }
 
 /// The `*.toml` files of the sections directory, sorted.

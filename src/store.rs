@@ -89,6 +89,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE feed_state ADD COLUMN gzip BLOB;
     ALTER TABLE feed_state ADD COLUMN brotli BLOB;
 "#,
+    r#"
+    -- The `[[sources]]` entry an article was pulled from; NULL for articles pushed in. A
+    -- source's sweep retracts its articles that the source no longer has.
+    ALTER TABLE articles ADD COLUMN source TEXT;
+    CREATE INDEX articles_by_source ON articles (source) WHERE source IS NOT NULL;
+    -- What a source remembers between polls, across restarts.
+    CREATE TABLE source_state (
+        name          TEXT PRIMARY KEY,
+        high_water    TEXT,              -- e.g. the newest WordPress modified_gmt seen
+        fetched_url   TEXT,              -- the URL the validators below belong to
+        etag          TEXT,
+        last_modified TEXT
+    );
+"#,
 ];
 
 /// Bytes a probe must be able to allocate beside the store: a write of a few articles
@@ -259,6 +273,17 @@ pub struct Changes {
     pub sections: Option<BTreeSet<String>>,
 }
 
+/// What a source remembers between polls: how far it has read, and the validators of its
+/// last answer for a conditional request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceState {
+    pub high_water: Option<String>,
+    /// The URL `etag` and `last_modified` were answered for.
+    pub fetched_url: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 /// The persisted validators of one built feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedState {
@@ -423,14 +448,38 @@ impl Store {
 
     /// `upsert` of articles prepared beforehand (perhaps on another thread).
     pub fn upsert_prepared(&self, articles: &[Prepared]) -> Result<(), StoreError> {
+        self.put_articles(articles, None).map(|_| ())
+    }
+
+    /// Stores articles pulled from the source named `source`, which owns them from then on.
+    /// An article stored already exactly so (same JSON, same source) is not written again,
+    /// so a poll that finds nothing new changes no feed. Returns how many were written.
+    pub fn upsert_from_source(
+        &self,
+        source: &str,
+        articles: &[Prepared],
+    ) -> Result<usize, StoreError> {
+        self.put_articles(articles, Some(source))
+    }
+
+    /// Writes `articles` in one transaction: all of them when `source` is `None` (a push),
+    /// else only those that differ from what is stored.
+    fn put_articles(
+        &self,
+        articles: &[Prepared],
+        source: Option<&str>,
+    ) -> Result<usize, StoreError> {
         self.write(|tx| {
             let mut touched = BTreeSet::new();
+            let mut written = 0;
+            let mut stored = tx.prepare_cached("SELECT doc, source FROM articles WHERE id = ?1")?;
             let mut put = tx.prepare_cached(
-                "INSERT INTO articles (id, status, published_at, doc, item, item_summary, item_body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO articles (id, status, published_at, doc, item, item_summary, item_body, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status,
                    published_at = excluded.published_at, doc = excluded.doc, item = excluded.item,
-                   item_summary = excluded.item_summary, item_body = excluded.item_body",
+                   item_summary = excluded.item_summary, item_body = excluded.item_body,
+                   source = excluded.source",
             )?;
             let mut clear_sections =
                 tx.prepare_cached("DELETE FROM article_sections WHERE article_id = ?1")?;
@@ -444,6 +493,15 @@ impl Store {
             )?;
             for Prepared { article, doc, item } in articles {
                 let id = article.id.as_str();
+                if source.is_some() {
+                    let now: Option<(String, Option<String>)> = stored
+                        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    if now.is_some_and(|(d, s)| d == *doc && s.as_deref() == source) {
+                        continue;
+                    }
+                }
+                written += 1;
                 touched.extend(sections_of(tx, id)?);
                 let published = article.published_at.map(|t| t.timestamp_millis());
                 let status = match article.status {
@@ -452,7 +510,9 @@ impl Store {
                 };
                 let (json, summary, body) =
                     item.as_ref().map(StoredItem::columns).unwrap_or_default();
-                put.execute(params![id, status, published, doc, json, summary, body])?;
+                put.execute(params![
+                    id, status, published, doc, json, summary, body, source
+                ])?;
                 clear_sections.execute([id])?;
                 clear_tags.execute([id])?;
                 if let (Status::Published, Some(published)) = (article.status, published) {
@@ -465,28 +525,82 @@ impl Store {
                     add_tag.execute(params![id, tag.to_lowercase()])?;
                 }
             }
-            bump_changes(tx, &touched)?;
-            Ok(())
+            // A push always counts as a write, as it always has; a poll only when it wrote.
+            if source.is_none() || written > 0 {
+                bump_changes(tx, &touched)?;
+            }
+            Ok(written)
         })
     }
 
     /// Removes an article from the store and so from every feed. False if it was not there.
     pub fn retract(&self, id: &ArticleId) -> Result<bool, StoreError> {
+        Ok(self.retract_all(std::slice::from_ref(id))? > 0)
+    }
+
+    /// Removes articles in one transaction; returns how many were there.
+    pub fn retract_all(&self, ids: &[ArticleId]) -> Result<usize, StoreError> {
         self.write(|tx| {
-            let touched = sections_of(tx, id.as_str())?.into_iter().collect();
-            let removed = tx.execute("DELETE FROM articles WHERE id = ?1", [id.as_str()])?;
-            tx.execute(
-                "DELETE FROM article_sections WHERE article_id = ?1",
-                [id.as_str()],
-            )?;
-            tx.execute(
-                "DELETE FROM article_tags WHERE article_id = ?1",
-                [id.as_str()],
-            )?;
+            let mut touched = BTreeSet::new();
+            let mut removed = 0;
+            for id in ids {
+                let id = id.as_str();
+                touched.extend(sections_of(tx, id)?);
+                removed += tx.execute("DELETE FROM articles WHERE id = ?1", [id])?;
+                tx.execute("DELETE FROM article_sections WHERE article_id = ?1", [id])?;
+                tx.execute("DELETE FROM article_tags WHERE article_id = ?1", [id])?;
+            }
             if removed > 0 {
                 bump_changes(tx, &touched)?;
             }
-            Ok(removed > 0)
+            Ok(removed)
+        })
+    }
+
+    /// The ids of the articles pulled from the source named `source`.
+    pub fn source_ids(&self, source: &str) -> Result<BTreeSet<String>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT id FROM articles WHERE source = ?1")?;
+            let rows = stmt.query_map([source], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// What the source named `name` remembered at its last poll (empty if it never polled).
+    pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
+        let state = self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT high_water, fetched_url, etag, last_modified FROM source_state WHERE name = ?1",
+                    [name],
+                    |r| {
+                        Ok(SourceState {
+                            high_water: r.get(0)?,
+                            fetched_url: r.get(1)?,
+                            etag: r.get(2)?,
+                            last_modified: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })?;
+        Ok(state.unwrap_or_default())
+    }
+
+    pub fn save_source_state(&self, name: &str, state: &SourceState) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO source_state (name, high_water, fetched_url, etag, last_modified)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    name,
+                    state.high_water,
+                    state.fetched_url,
+                    state.etag,
+                    state.last_modified
+                ],
+            )?;
+            Ok(())
         })
     }
 
@@ -1098,6 +1212,58 @@ mod tests {
             Store::open(dir.path()),
             Err(StoreError::TooNew { .. })
         ));
+    }
+
+    #[test]
+    fn a_source_writes_only_what_changed_and_owns_what_it_wrote() {
+        let (_dir, store) = seeded();
+        let pulled = |title: &str| {
+            let mut a = article("p1", &["world"], "2022-05-04T00:00:00Z", &[], "published");
+            a.title = title.to_owned();
+            Prepared::new(a)
+        };
+        let before = store.change_counter().unwrap();
+        assert_eq!(
+            store.upsert_from_source("wire", &[pulled("One")]).unwrap(),
+            1
+        );
+        assert_eq!(
+            store.upsert_from_source("wire", &[pulled("One")]).unwrap(),
+            0
+        );
+        assert_eq!(
+            store.change_counter().unwrap(),
+            before + 1,
+            "no write, no change"
+        );
+        assert_eq!(
+            store.upsert_from_source("wire", &[pulled("Two")]).unwrap(),
+            1
+        );
+        assert_eq!(store.source_ids("wire").unwrap(), ["p1".to_owned()].into());
+        // A push takes the article over: the source's sweep no longer touches it.
+        store.upsert(&[pulled("Three").article]).unwrap();
+        assert!(store.source_ids("wire").unwrap().is_empty());
+        let ids = [
+            ArticleId::parse("p1").unwrap(),
+            ArticleId::parse("a").unwrap(),
+        ];
+        assert_eq!(store.retract_all(&ids).unwrap(), 2);
+        assert_eq!(store.retract_all(&ids).unwrap(), 0);
+    }
+
+    #[test]
+    fn source_state_persists() {
+        let (_dir, store) = seeded();
+        assert_eq!(store.source_state("wire").unwrap(), SourceState::default());
+        let state = SourceState {
+            high_water: Some("2024-01-01T10:00:00Z".into()),
+            fetched_url: Some("http://127.0.0.1/a.ndjson".into()),
+            etag: Some("\"x\"".into()),
+            last_modified: None,
+        };
+        store.save_source_state("wire", &state).unwrap();
+        assert_eq!(store.source_state("wire").unwrap(), state);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The admin API under `/admin/api/`: authentication, routing and the audit log of writes.
-//! Sections (`sections`) and articles (`articles`) have a file each; cron previews
-//! (`schedule`), bodies (`body`), tokens (`auth`) and error answers (`error`) too. Feeds are
+//! Sections (`sections`), articles (`articles`) and the pulled sources' state (`sources`)
+//! have a file each; cron previews (`schedule`), bodies (`body`), tokens (`auth`) and error
+//! answers (`error`) too. Feeds are
 //! served elsewhere, sync and without this module: only `/admin/api/` requests come here
 //! (the admin page's static files are `crate::http`'s).
 
@@ -10,6 +11,7 @@ mod body;
 mod error;
 mod schedule;
 mod sections;
+mod sources;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,6 +26,7 @@ use error::ApiError;
 use crate::catalog::Catalog;
 use crate::http::Body;
 use crate::reload::LiveConfig;
+use crate::source::Registry;
 use crate::store::Store;
 
 /// The largest request body by default: a full batch of long articles fits.
@@ -95,6 +98,8 @@ pub struct Admin {
     store: Store,
     /// Read only, for what the section list says about each section's current feed.
     catalog: Catalog,
+    /// How the sources are doing, read only.
+    sources: Registry,
 }
 
 impl Admin {
@@ -104,6 +109,7 @@ impl Admin {
         live: Arc<LiveConfig>,
         store: Store,
         catalog: Catalog,
+        sources: Registry,
     ) -> Option<Admin> {
         (!settings.tokens.is_empty()).then(|| Admin {
             tokens: settings.tokens,
@@ -111,6 +117,7 @@ impl Admin {
             live,
             store,
             catalog,
+            sources,
         })
     }
 }
@@ -230,6 +237,10 @@ where
         }
         None if rest == "schedule" => match method {
             Method::GET | Method::HEAD => schedule::next(parts.uri.query(), chrono::Utc::now()),
+            _ => Err(not_allowed("GET, HEAD")),
+        },
+        None if rest == "sources" => match method {
+            Method::GET | Method::HEAD => Ok(sources::list(admin)),
             _ => Err(not_allowed("GET, HEAD")),
         },
         None if rest == "articles" => match method {

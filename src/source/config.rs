@@ -1,0 +1,416 @@
+//! A `[[sources]]` entry of `feeds/site.toml`: where articles are pulled from, how often, with
+//! which credentials, and how the source's categories become section slugs. Validated here,
+//! once; fetching and mapping items are the sibling modules' business.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::link::HttpUrl;
+use crate::site::Schedule;
+use crate::slug::Slug;
+
+/// How often a file or folder is looked at when its source sets no schedule.
+const LOCAL_SCHEDULE: &str = "*/5 * * * * *";
+
+/// One source, checked: the kind and its location agree, names and slugs are valid.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "RawSource")]
+pub struct Source {
+    /// Unique among the sources; part of the ids of WordPress articles, so it must not change
+    /// once feeds are public.
+    pub name: Slug,
+    pub origin: Origin,
+    pub schedule: Schedule,
+    /// HTTP basic auth (a WordPress application password), read from the environment.
+    pub credentials: Option<Credentials>,
+    /// The source's category slug → article section slug. `None`: categories are section
+    /// slugs as they are.
+    pub categories: Option<BTreeMap<String, Slug>>,
+}
+
+/// Where a source's articles are, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A WordPress site's root; its REST API is below it.
+    WordPress(HttpUrl),
+    /// NDJSON or a JSON array of articles, over HTTP...
+    JsonUrl(HttpUrl),
+    /// ...or in a file (relative to the feeds directory).
+    JsonFile(PathBuf),
+    /// A folder of `.json` and `.md` article files (relative to the feeds directory).
+    Directory(PathBuf),
+}
+
+/// The names of the environment variables holding the user name and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username_env: String,
+    pub password_env: String,
+}
+
+impl Source {
+    pub fn kind(&self) -> &'static str {
+        match self.origin {
+            Origin::WordPress(_) => "wordpress",
+            Origin::JsonUrl(_) | Origin::JsonFile(_) => "json",
+            Origin::Directory(_) => "directory",
+        }
+    }
+
+    /// The URL or path, as written in the file.
+    pub fn location(&self) -> String {
+        match &self.origin {
+            Origin::WordPress(url) | Origin::JsonUrl(url) => url.to_string(),
+            Origin::JsonFile(path) | Origin::Directory(path) => path.display().to_string(),
+        }
+    }
+
+    /// The section slugs of an item in `categories` (the source's names for them, in order):
+    /// mapped through the table when there is one (unmapped categories are dropped), else
+    /// taken as they are (those that are not valid slugs are dropped). An item left with
+    /// no section is not for the feeds: the error says why.
+    pub fn sections<'a>(
+        &self,
+        categories: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Slug>, String> {
+        let categories: Vec<&str> = categories.into_iter().collect();
+        let mut sections: Vec<Slug> = match &self.categories {
+            Some(table) => categories
+                .iter()
+                .filter_map(|c| table.get(*c).cloned())
+                .collect(),
+            None => categories
+                .iter()
+                .filter_map(|c| Slug::parse(c).ok())
+                .collect(),
+        };
+        // Two categories may map to one section; the first keeps its place.
+        let mut seen = std::collections::HashSet::new();
+        sections.retain(|s| seen.insert(s.clone()));
+        if !sections.is_empty() {
+            return Ok(sections);
+        }
+        let listed = if categories.is_empty() {
+            "it has no categories".to_owned()
+        } else {
+            format!("its categories {categories:?}")
+        };
+        Err(match &self.categories {
+            Some(_) => format!("{listed} are not in the source's categories table"),
+            None => format!("{listed} are not section slugs"),
+        })
+    }
+}
+
+impl Credentials {
+    /// The `Authorization` header of HTTP basic auth, from the environment as it is now.
+    pub(super) fn authorization(&self) -> Result<http::HeaderValue, super::SourceError> {
+        use base64::Engine as _;
+        let var =
+            |name: &str| std::env::var(name).map_err(|_| super::SourceError::Env(name.to_owned()));
+        let pair = format!("{}:{}", var(&self.username_env)?, var(&self.password_env)?);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        let mut value = http::HeaderValue::try_from(format!("Basic {encoded}"))
+            .expect("base64 is a valid header value");
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+/// A `[[sources]]` table as written; `Source::try_from` checks it. Loose types, so that every
+/// rule's message can name the source.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    path: Option<PathBuf>,
+    #[serde(default)]
+    schedule: Option<String>,
+    #[serde(default)]
+    username_env: Option<String>,
+    #[serde(default)]
+    password_env: Option<String>,
+    #[serde(default)]
+    categories: Option<BTreeMap<String, String>>,
+}
+
+impl TryFrom<RawSource> for Source {
+    /// `source "newsroom": url: required for kind "wordpress"`.
+    type Error = String;
+
+    fn try_from(raw: RawSource) -> Result<Source, String> {
+        let fail =
+            |field: &str, reason: String| format!("source {:?}: {field}: {reason}", raw.name);
+        let name = Slug::parse(&raw.name).map_err(|e| fail("name", e))?;
+        let url = raw
+            .url
+            .as_deref()
+            .map(HttpUrl::parse)
+            .transpose()
+            .map_err(|e| fail("url", e))?;
+        if let Some(url) = &url
+            && (!url.as_url().username().is_empty() || url.as_url().password().is_some())
+        {
+            return Err(fail(
+                "url",
+                "credentials do not belong in the file: name environment variables in \
+                 username_env and password_env"
+                    .into(),
+            ));
+        }
+        let required = |field: &str| fail(field, format!("required for kind {:?}", raw.kind));
+        let not_for = |field: &str| fail(field, format!("not used by kind {:?}", raw.kind));
+        let origin = match (raw.kind.as_str(), url, raw.path.clone()) {
+            ("wordpress", None, _) => return Err(required("url")),
+            ("wordpress", Some(_), Some(_)) => return Err(not_for("path")),
+            ("wordpress", Some(url), None) => {
+                Origin::WordPress(site_root(url).map_err(|e| fail("url", e))?)
+            }
+            ("json", Some(_), Some(_)) => {
+                return Err(fail("path", "give either url or path, not both".into()));
+            }
+            ("json", None, None) => {
+                return Err(fail("url", "a json source needs a url or a path".into()));
+            }
+            ("json", Some(url), None) => Origin::JsonUrl(url),
+            ("json", None, Some(path)) => Origin::JsonFile(path),
+            ("directory", Some(_), _) => return Err(not_for("url")),
+            ("directory", None, None) => return Err(required("path")),
+            ("directory", None, Some(path)) => Origin::Directory(path),
+            (kind, ..) => {
+                return Err(fail(
+                    "kind",
+                    format!(
+                        "{kind:?} is not a kind of source; use \"wordpress\", \"json\" or \"directory\""
+                    ),
+                ));
+            }
+        };
+        if let Origin::JsonFile(path) | Origin::Directory(path) = &origin
+            && path.as_os_str().is_empty()
+        {
+            return Err(fail("path", "must not be empty".into()));
+        }
+        let schedule = match raw.schedule.as_deref() {
+            Some(text) => Schedule::parse(text).map_err(|e| fail("schedule", e))?,
+            // Local files cost a stat to look at: watched closely. Remote ones every five
+            // minutes, as sections are rebuilt.
+            None if matches!(origin, Origin::JsonFile(_) | Origin::Directory(_)) => {
+                Schedule::parse(LOCAL_SCHEDULE).expect("the local default parses")
+            }
+            None => Schedule::default(),
+        };
+        let credentials = match (raw.username_env, raw.password_env) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(fail("password_env", "required with username_env".into()));
+            }
+            (None, Some(_)) => {
+                return Err(fail("username_env", "required with password_env".into()));
+            }
+            (Some(username_env), Some(password_env)) => {
+                if matches!(origin, Origin::JsonFile(_) | Origin::Directory(_)) {
+                    return Err(not_for("username_env"));
+                }
+                for (field, var) in [
+                    ("username_env", &username_env),
+                    ("password_env", &password_env),
+                ] {
+                    env_name(var).map_err(|e| fail(field, e))?;
+                }
+                Some(Credentials {
+                    username_env,
+                    password_env,
+                })
+            }
+        };
+        let categories = match raw.categories {
+            None => None,
+            Some(table) if table.is_empty() => {
+                return Err(fail(
+                    "categories",
+                    "an empty table maps nothing; leave it out to use the categories as section slugs".into(),
+                ));
+            }
+            Some(table) => Some(
+                table
+                    .into_iter()
+                    .map(|(category, section)| {
+                        Slug::parse(&section)
+                            .map(|slug| (category.clone(), slug))
+                            .map_err(|e| {
+                                fail(
+                                    &format!("categories.{category}"),
+                                    format!("{section:?}: {e}"),
+                                )
+                            })
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        Ok(Source {
+            name,
+            origin,
+            schedule,
+            credentials,
+            categories,
+        })
+    }
+}
+
+/// A WordPress site's root URL, ending in `/` so the API's path joins below it.
+fn site_root(url: HttpUrl) -> Result<HttpUrl, String> {
+    let mut url = url.as_url().clone();
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{:?}: give the site's root, without ?query or #fragment",
+            url.as_str()
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    HttpUrl::try_from(url)
+}
+
+/// A portable environment variable name.
+fn env_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not an environment variable name (letters, digits, _)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Source, String> {
+        crate::site::parse_toml::<Source>(text).map_err(|(_, message)| message)
+    }
+
+    const WORDPRESS: &str = r#"
+name = "newsroom"
+kind = "wordpress"
+url = "http://127.0.0.1:8081/blog"
+schedule = "* * * * * *"
+username_env = "WP_USER"
+password_env = "WP_APP_PASSWORD"
+[categories]
+world = "world"
+economy = "business"
+"#;
+
+    #[test]
+    fn a_wordpress_source_with_everything() {
+        let source = parse(WORDPRESS).unwrap();
+        assert_eq!(source.kind(), "wordpress");
+        assert_eq!(
+            source.location(),
+            "http://127.0.0.1:8081/blog/",
+            "a root ends in /"
+        );
+        assert_eq!(source.credentials.unwrap().password_env, "WP_APP_PASSWORD");
+        assert_eq!(source.categories.unwrap()["economy"].as_str(), "business");
+    }
+
+    #[test]
+    fn defaults() {
+        let source = parse("name = \"in\"\nkind = \"directory\"\npath = \"incoming\"").unwrap();
+        assert_eq!(source.schedule.as_str(), LOCAL_SCHEDULE);
+        assert_eq!(source.origin, Origin::Directory("incoming".into()));
+        assert!(source.categories.is_none() && source.credentials.is_none());
+        let source =
+            parse("name = \"wire\"\nkind = \"json\"\nurl = \"https://x.example/a.ndjson\"")
+                .unwrap();
+        assert!(matches!(source.origin, Origin::JsonUrl(_)));
+        assert_eq!(source.schedule, Schedule::default());
+    }
+
+    #[test]
+    fn every_message_names_the_source_and_the_field() {
+        let cases = [
+            ("kind = \"wordpress\"", "url"),
+            ("kind = \"rss\"\nurl = \"https://x.example/\"", "kind"),
+            ("kind = \"json\"", "url"),
+            (
+                "kind = \"json\"\nurl = \"https://x.example/\"\npath = \"a\"",
+                "path",
+            ),
+            ("kind = \"json\"\nurl = \"ftp://x.example/a\"", "url"),
+            ("kind = \"json\"\nurl = \"https://u:p@x.example/a\"", "url"),
+            ("kind = \"directory\"\nurl = \"https://x.example/\"", "url"),
+            (
+                "kind = \"directory\"\npath = \"a\"\nschedule = \"*/5 * * * *\"",
+                "schedule",
+            ),
+            (
+                "kind = \"wordpress\"\nurl = \"https://x.example/\"\nusername_env = \"U\"",
+                "password_env",
+            ),
+            (
+                "kind = \"wordpress\"\nurl = \"https://x.example/\"\nusername_env = \"U\"\npassword_env = \"A-B\"",
+                "password_env",
+            ),
+            (
+                "kind = \"directory\"\npath = \"a\"\nusername_env = \"U\"\npassword_env = \"P\"",
+                "username_env",
+            ),
+            (
+                "kind = \"directory\"\npath = \"a\"\n[categories]",
+                "categories",
+            ),
+            (
+                "kind = \"directory\"\npath = \"a\"\n[categories]\nworld = \"World News\"",
+                "categories.world",
+            ),
+        ];
+        for (rest, field) in cases {
+            let message = parse(&format!("name = \"wire\"\n{rest}")).unwrap_err();
+            assert!(
+                message.contains(&format!("source \"wire\": {field}: ")),
+                "{rest}: {message}"
+            );
+        }
+        let message = parse("name = \"Wire\"\nkind = \"directory\"\npath = \"a\"").unwrap_err();
+        assert!(message.contains("source \"Wire\": name: "), "{message}");
+    }
+
+    #[test]
+    fn categories_map_through_the_table_or_pass_as_slugs() {
+        let mapped = parse(WORDPRESS).unwrap();
+        let slugs = |r: Result<Vec<Slug>, String>| {
+            r.map(|s| s.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            slugs(mapped.sections(["economy", "sport", "world", "economy"])).unwrap(),
+            ["business", "world"]
+        );
+        let err = mapped.sections(["sport"]).unwrap_err();
+        assert!(
+            err.contains("not in the source's categories table"),
+            "{err}"
+        );
+        let plain = parse("name = \"in\"\nkind = \"directory\"\npath = \"a\"").unwrap();
+        assert_eq!(
+            slugs(plain.sections(["world", "%e6%97%a5"])).unwrap(),
+            ["world"]
+        );
+        assert!(plain.sections([]).unwrap_err().contains("no categories"));
+    }
+}

@@ -1,0 +1,244 @@
+//! How each running source is doing: last success, last error, next poll and what its polls
+//! did to the store. `GET /admin/api/sources` lists it and `/metrics` counts it; the source
+//! tasks write it, nothing here decides anything.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Source;
+use crate::metrics::{Metrics, SourceLabel, SourceOutcomeLabel};
+
+/// Articles a poll (or, summed, every poll since start) dealt with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Items read from the source, good or bad.
+    pub seen: u64,
+    /// Articles written to the store (new or changed).
+    pub upserted: u64,
+    /// Articles the store already had exactly so.
+    pub unchanged: u64,
+    /// Items left out, each with a logged reason: invalid, or for no section.
+    pub skipped: u64,
+    /// Articles removed because the source no longer has them.
+    pub retracted: u64,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.seen += other.seen;
+        self.upserted += other.upserted;
+        self.unchanged += other.unchanged;
+        self.skipped += other.skipped;
+        self.retracted += other.retracted;
+    }
+}
+
+/// What one successful poll did.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub counts: Counts,
+    /// The source said nothing changed (a 304, or files as they were).
+    pub not_modified: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// Not polled yet.
+    Pending,
+    Ok,
+    /// The last poll failed; the articles it had pulled before stay.
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastError {
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Polls {
+    pub ok: u64,
+    pub not_modified: u64,
+    pub error: u64,
+}
+
+/// One source as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceStatus {
+    pub name: String,
+    pub kind: &'static str,
+    /// The URL or path of the configuration.
+    pub location: String,
+    pub schedule: String,
+    pub health: Health,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<LastError>,
+    pub next_poll: Option<DateTime<Utc>>,
+    pub polls: Polls,
+    /// Summed over every poll since the server started.
+    pub articles: Counts,
+}
+
+/// The state of every configured source. Cheap to clone.
+#[derive(Clone)]
+pub struct Registry {
+    // A std mutex: held for a map operation, never across an await.
+    statuses: Arc<Mutex<BTreeMap<String, SourceStatus>>>,
+    metrics: Arc<Metrics>,
+}
+
+const POLL_RESULTS: [&str; 3] = ["ok", "not_modified", "error"];
+const OUTCOMES: [&str; 4] = ["seen", "upserted", "skipped", "retracted"];
+
+impl Registry {
+    pub fn new(metrics: Arc<Metrics>) -> Registry {
+        Registry {
+            statuses: Arc::default(),
+            metrics,
+        }
+    }
+
+    /// Every source, by name.
+    pub fn list(&self) -> Vec<SourceStatus> {
+        self.lock().values().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, SourceStatus>> {
+        self.statuses.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn update(&self, name: &str, change: impl FnOnce(&mut SourceStatus)) {
+        if let Some(status) = self.lock().get_mut(name) {
+            change(status);
+        }
+    }
+
+    /// A source (re)started: its state starts afresh, and its metrics appear at zero.
+    pub(crate) fn register(&self, source: &Source) {
+        let name = source.name.to_string();
+        let m = &self.metrics.sources;
+        // Made now, so a dashboard sees zeros rather than nothing before the first poll.
+        for outcome in POLL_RESULTS {
+            let _ = m.polls.get_or_create(&outcome_label(&name, outcome));
+        }
+        for outcome in OUTCOMES {
+            let _ = m.articles.get_or_create(&outcome_label(&name, outcome));
+        }
+        m.up.get_or_create(&label(&name)).set(0);
+        self.lock().insert(
+            name.clone(),
+            SourceStatus {
+                name,
+                kind: source.kind(),
+                location: source.location(),
+                schedule: source.schedule.as_str().to_owned(),
+                health: Health::Pending,
+                last_attempt: None,
+                last_success: None,
+                last_error: None,
+                next_poll: None,
+                polls: Polls::default(),
+                articles: Counts::default(),
+            },
+        );
+    }
+
+    /// A source left the configuration.
+    pub(crate) fn unregister(&self, name: &str) {
+        self.lock().remove(name);
+        let m = &self.metrics.sources;
+        for outcome in POLL_RESULTS {
+            m.polls.remove(&outcome_label(name, outcome));
+        }
+        for outcome in OUTCOMES {
+            m.articles.remove(&outcome_label(name, outcome));
+        }
+        for family in [&m.last_success, &m.last_error] {
+            family.remove(&label(name));
+        }
+        m.up.remove(&label(name));
+    }
+
+    pub(crate) fn next_poll(&self, name: &str, at: Option<DateTime<Utc>>) {
+        self.update(name, |s| s.next_poll = at);
+    }
+
+    pub(crate) fn polling(&self, name: &str, at: DateTime<Utc>) {
+        self.update(name, |s| s.last_attempt = Some(at));
+    }
+
+    pub(crate) fn succeeded(&self, name: &str, report: &Report) {
+        let now = Utc::now();
+        let result = if report.not_modified {
+            "not_modified"
+        } else {
+            "ok"
+        };
+        self.count(name, result, &report.counts);
+        let m = &self.metrics.sources;
+        m.last_success.get_or_create(&label(name)).set(unix(now));
+        m.up.get_or_create(&label(name)).set(1);
+        self.update(name, |s| {
+            s.health = Health::Ok;
+            s.last_success = Some(now);
+            if report.not_modified {
+                s.polls.not_modified += 1;
+            } else {
+                s.polls.ok += 1;
+            }
+        });
+    }
+
+    /// A poll failed after doing `counts` (pages stored before the failure stay).
+    pub(crate) fn failed(&self, name: &str, counts: &Counts, message: String) {
+        let now = Utc::now();
+        self.count(name, "error", counts);
+        let m = &self.metrics.sources;
+        m.last_error.get_or_create(&label(name)).set(unix(now));
+        m.up.get_or_create(&label(name)).set(0);
+        self.update(name, |s| {
+            s.health = Health::Error;
+            s.polls.error += 1;
+            s.last_error = Some(LastError { at: now, message });
+        });
+    }
+
+    fn count(&self, name: &str, result: &'static str, counts: &Counts) {
+        let m = &self.metrics.sources;
+        m.polls.get_or_create(&outcome_label(name, result)).inc();
+        for (outcome, n) in [
+            ("seen", counts.seen),
+            ("upserted", counts.upserted),
+            ("skipped", counts.skipped),
+            ("retracted", counts.retracted),
+        ] {
+            m.articles
+                .get_or_create(&outcome_label(name, outcome))
+                .inc_by(n);
+        }
+        self.update(name, |s| s.articles.add(counts));
+    }
+}
+
+fn label(name: &str) -> SourceLabel {
+    SourceLabel {
+        source: name.to_owned(),
+    }
+}
+
+fn outcome_label(name: &str, outcome: &'static str) -> SourceOutcomeLabel {
+    SourceOutcomeLabel {
+        source: name.to_owned(),
+        outcome,
+    }
+}
+
+fn unix(at: DateTime<Utc>) -> f64 {
+    at.timestamp_millis() as f64 / 1000.0
+}

@@ -11,8 +11,10 @@
 //! The estimate follows the HTML tree-building rules roughly: void elements, raw text
 //! (`<script>`, `<style>` ...), comments, self-closing tags in SVG and MathML, the implied
 //! ends of `<p>`, `<li>`, `<td>` and their kin, end tags closing what they match, and
-//! the "Noah's Ark" rule that keeps at most three identical formatting elements. Where it
-//! differs from html5ever it counts deeper, never shallower, for input built to nest.
+//! the "Noah's Ark" rule that keeps at most three identical formatting elements, and which
+//! end tags html5ever ignores. It leaves out the elements html5ever adds by itself (a
+//! table's `tbody` and `tr`, re-opened formatting elements, bounded apart), so the parsed
+//! depth can be a small multiple of the estimate, never unbounded: `fuzz/` checks that.
 
 /// Deepest nesting, and most unclosed formatting elements, an article's HTML may have.
 /// Browsers cap their trees near here too (Blink's parser nests at most 512 deep); article
@@ -94,24 +96,158 @@ const CLOSES_P: &[&str] = &[
     "ul",
 ];
 
-/// The open element a start tag `name` implicitly closes, with everything above it: the
-/// elements it closes, and the containers that stop the search (their own children are
-/// out of its reach).
-fn implied_end(name: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
-    const BUTTON_SCOPE: &[&str] = &[
-        "applet", "button", "caption", "html", "marquee", "math", "object", "svg", "table", "td",
-        "template", "th",
-    ];
-    Some(match name {
-        "li" => (&["li"], &["ol", "ul", "menu", "table", "template"]),
-        "dt" | "dd" => (&["dt", "dd"], &["dl", "table", "template"]),
-        "option" | "optgroup" => (&["option"], &["select", "datalist", "template"]),
-        "tr" => (&["tr"], &["table", "tbody", "thead", "tfoot", "template"]),
-        "td" | "th" => (&["td", "th"], &["tr", "table", "template"]),
-        "thead" | "tbody" | "tfoot" => (&["thead", "tbody", "tfoot"], &["table", "template"]),
-        "rb" | "rt" | "rp" | "rtc" => (&["rb", "rt", "rp", "rtc"], &["ruby"]),
-        _ if CLOSES_P.contains(&name) => (&["p"], BUTTON_SCOPE),
-        _ => return None,
+/// Elements html5ever's tree builder treats as "special": they stop the search of many
+/// end tags and of the implied ends of `<li>`, `<dt>` and `<dd>`.
+const SPECIAL: &[&str] = &[
+    "address",
+    "applet",
+    "area",
+    "article",
+    "aside",
+    "base",
+    "basefont",
+    "bgsound",
+    "blockquote",
+    "body",
+    "br",
+    "button",
+    "caption",
+    "center",
+    "col",
+    "colgroup",
+    "dd",
+    "details",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "embed",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "frame",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "iframe",
+    "img",
+    "input",
+    "keygen",
+    "li",
+    "link",
+    "listing",
+    "main",
+    "marquee",
+    "math",
+    "menu",
+    "meta",
+    "nav",
+    "noembed",
+    "noframes",
+    "noscript",
+    "object",
+    "ol",
+    "p",
+    "param",
+    "plaintext",
+    "pre",
+    "script",
+    "search",
+    "section",
+    "select",
+    "source",
+    "style",
+    "summary",
+    "svg",
+    "table",
+    "tbody",
+    "td",
+    "template",
+    "textarea",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "track",
+    "ul",
+    "wbr",
+    "xmp",
+];
+
+/// Elements an "in scope" search stops at (SVG and MathML stand for their integration points).
+const SCOPE: &[&str] = &[
+    "applet", "caption", "html", "marquee", "math", "object", "svg", "table", "td", "template",
+    "th",
+];
+
+/// Where in `stack` the first element of `closes` is, searching from the top and giving up
+/// at an element for which `stops` holds.
+fn search(stack: &[String], closes: &[&str], stops: impl Fn(&str) -> bool) -> Option<usize> {
+    for (at, open) in stack.iter().enumerate().rev() {
+        if closes.contains(&open.as_str()) {
+            return Some(at);
+        }
+        if stops(open) {
+            return None;
+        }
+    }
+    None
+}
+
+/// The open element that a start tag `name` closes implicitly, as html5ever does; it
+/// closes with everything above it.
+fn implied_by_start(stack: &[String], name: &str) -> Option<usize> {
+    let list_item_stop =
+        |open: &str| SPECIAL.contains(&open) && !matches!(open, "address" | "div" | "p");
+    let top_if = |group: &[&str]| {
+        stack
+            .last()
+            .filter(|top| group.contains(&top.as_str()))
+            .map(|_| stack.len() - 1)
+    };
+    match name {
+        "li" => search(stack, &["li"], list_item_stop),
+        "dt" | "dd" => search(stack, &["dt", "dd"], list_item_stop),
+        "option" | "optgroup" => top_if(&["option"]),
+        "rb" | "rt" | "rp" | "rtc" => top_if(&["rb", "rt", "rp", "rtc"]),
+        "tr" => search(stack, &["tr"], |open| {
+            matches!(open, "table" | "tbody" | "thead" | "tfoot" | "template")
+        }),
+        "td" | "th" => search(stack, &["td", "th"], |open| {
+            matches!(open, "tr" | "table" | "template")
+        }),
+        "thead" | "tbody" | "tfoot" => search(stack, &["thead", "tbody", "tfoot"], |open| {
+            matches!(open, "table" | "template")
+        }),
+        _ if CLOSES_P.contains(&name) => search(stack, &["p"], |open| {
+            SCOPE.contains(&open) || open == "button"
+        }),
+        _ => None,
+    }
+}
+
+/// The open element that end tag `name` closes, if html5ever would not ignore it: a special
+/// element's end tag looks for it in scope; any other's gives up at a special element.
+fn closed_by_end(stack: &[String], name: &str) -> Option<usize> {
+    if !SPECIAL.contains(&name) {
+        return search(stack, &[name], |open| SPECIAL.contains(&open));
+    }
+    search(stack, &[name], |open| {
+        SCOPE.contains(&open)
+            || (name == "li" && matches!(open, "ol" | "ul"))
+            || (name == "p" && open == "button")
     })
 }
 
@@ -154,7 +290,7 @@ fn within_nesting(html: &str, limit: usize) -> bool {
             continue;
         }
         if closing {
-            if let Some(at) = stack.iter().rposition(|open| *open == name) {
+            if let Some(at) = closed_by_end(&stack, &name) {
                 close(&mut stack, &mut foreign, at);
             }
             if let Some(at) = formatting.iter().rposition(|tag| tag_name_is(tag, &name)) {
@@ -170,12 +306,7 @@ fn within_nesting(html: &str, limit: usize) -> bool {
             i = raw_text_end(bytes, i, &name);
             continue;
         }
-        if let Some((closes, stops)) = implied_end(&name)
-            && let Some(at) = stack
-                .iter()
-                .rposition(|open| closes.contains(&open.as_str()) || stops.contains(&open.as_str()))
-                .filter(|&at| closes.contains(&stack[at].as_str()))
-        {
+        if let Some(at) = implied_by_start(&stack, &name) {
             close(&mut stack, &mut foreign, at);
         }
         if FORMATTING.contains(&name.as_str()) {
@@ -312,6 +443,15 @@ mod tests {
             "<span>x".repeat(9),
             // Formatting elements that a </p> leaves open are re-opened by html5ever.
             (0..9).map(|i| format!("<p><b id={i}>x</p>")).collect(),
+            // End tags html5ever ignores: a non-special one past a special element, a
+            // special one out of scope, `</li>` past a list.
+            "<span><div></span>".repeat(9),
+            "<div><table><tr><td><span></div>".repeat(9),
+            "<li><ul></li>".repeat(9),
+            // Start tags that close nothing here: `<li>` past a special element, `<option>`
+            // unless it is the current element.
+            "<li><blockquote>".repeat(9),
+            "<option><i>".repeat(9),
             // Raw text ends at its end tag; markup after it counts.
             format!("<script></script>{}", "<div>".repeat(9)),
         ];

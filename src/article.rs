@@ -9,6 +9,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::link::HttpUrl;
+use crate::markup;
 use crate::slug::Slug;
 
 /// Longest article id accepted.
@@ -258,6 +259,13 @@ impl Article {
             }
         }
 
+        // Before any HTML parser sees them: see `markup` for what makes HTML slow to parse.
+        for (field, html) in [("summary", &self.summary), ("body_html", &self.body_html)] {
+            if let Some(html) = html {
+                markup::check(html).map_err(|reason| ArticleError::field(field, reason))?;
+            }
+        }
+
         match (self.status, self.published_at) {
             (Status::Published, None) => {
                 return Err(ArticleError::field(
@@ -487,6 +495,20 @@ mod tests {
                 required
             );
         }
+    }
+
+    #[test]
+    fn html_that_would_stall_the_parser_is_refused_by_field() {
+        use serde_json::json;
+        let deep = "<div>".repeat(markup::MAX_NESTING + 1);
+        let huge = "<p>x</p>".repeat(markup::MAX_HTML_BYTES / 8 + 1);
+        for field in ["body_html", "summary"] {
+            for html in [&deep, &huge] {
+                assert_eq!(rejected_field(&with(field, json!(html))), field);
+            }
+        }
+        let fine = format!("{}x{}", "<div>".repeat(100), "</div>".repeat(100));
+        assert!(Article::from_json(&with("body_html", json!(fine))).is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - `corpus`    deterministic demo and benchmark articles
 //! - `item`      an article prepared for feeds once, at write time (`FeedItem`)
 //! - `store`     the SQLite article store and its one feed query
+//! - `markup`    size and nesting limits on article HTML, checked before any parser runs
 //! - `media`     media referenced by an article
 //! - `sanitize`  article HTML made safe for feeds
 //! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed); the
@@ -40,6 +41,7 @@ pub mod http;
 pub mod import;
 pub mod item;
 pub mod link;
+pub mod markup;
 pub mod media;
 pub mod metrics;
 pub mod publish;

@@ -1,0 +1,60 @@
+//! The article JSON parser and validator, and for every accepted article the whole way to
+//! feeds: canonical JSON reads back to the same article, and the RSS, Atom and JSON Feed
+//! built from it parse back.
+#![no_main]
+
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use pressfeed::article::Article;
+use pressfeed::build::{FeedSource, Format, render};
+use pressfeed::item::FeedItem;
+use pressfeed::site::{Section, Site, parse_toml};
+
+static SITE: LazyLock<Site> = LazyLock::new(|| {
+    parse_toml(
+        r#"title = "T"
+url = "https://news.example/"
+feed_base_url = "https://news.example/feeds/"
+default_author = "Desk""#,
+    )
+    .expect("the fixed site parses")
+});
+
+static SECTION: LazyLock<Section> = LazyLock::new(|| {
+    parse_toml(
+        r#"slug = "world"
+title = "World"
+link = "https://news.example/world/""#,
+    )
+    .expect("the fixed section parses")
+});
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(article) = Article::from_json(text) else {
+        return;
+    };
+    assert_eq!(
+        Article::from_json(&article.to_json()).as_ref(),
+        Ok(&article),
+        "canonical JSON reads back"
+    );
+    let Some(item) = FeedItem::prepare(&article) else {
+        return;
+    };
+    let items = [item];
+    let source = FeedSource {
+        site: &SITE,
+        section: &SECTION,
+        items: &items,
+    };
+    let rss = render(Format::Rss, &source);
+    rss::Channel::read_from(&rss[..]).expect("RSS parses back");
+    let atom = render(Format::Atom, &source);
+    atom_syndication::Feed::read_from(&atom[..]).expect("Atom parses back");
+    let json = render(Format::Json, &source);
+    serde_json::from_slice::<serde_json::Value>(&json).expect("JSON Feed parses back");
+});

@@ -32,7 +32,7 @@ echo "== feedgen (timeit, median of 30 × 5 builds)"
 "$work/venv/bin/python" benches/feedgen_compare.py "$items" | tee "$work/feedgen.txt"
 
 echo "== pressfeed (criterion, the same items from memory)"
-cargo bench --quiet --bench build -- --warm-up-time 1 --measurement-time 4 "in memory" |
+cargo bench --quiet --bench build -- --warm-up-time 1 --measurement-time 4 "in memory" 2>&1 |
   tee "$work/criterion.txt" | grep -E "^top-news|time:"
 
 # Criterion's estimate (the middle of "time: [low estimate high]") in ms.

@@ -1,16 +1,24 @@
 //! Build cost: one 50-item section of the demo site in RSS, Atom and JSON Feed, from the
-//! store (query included) and from articles already in memory.
+//! store (query included) and from articles already in memory; and a full rebuild of 20
+//! sections from a 100,000-article store.
+//!
+//! The big store is made once (about half a minute) and kept under the target directory
+//! for later runs; delete `target/tmp/bench-store-100k` to make it again.
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::io::BufReader;
+use std::io::{BufReader, Write};
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pressfeed::build::{self, FeedSource, Format};
+use pressfeed::corpus::{self, CorpusSpec};
 use pressfeed::site::Config;
 use pressfeed::store::{FeedQuery, Store};
+
+const BIG_ARTICLES: i64 = 100_000;
+const BIG_SECTIONS: usize = 20;
 
 fn demo() -> (tempfile::TempDir, Config, Store) {
     let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
@@ -52,6 +60,9 @@ fn section_build(c: &mut Criterion) {
     c.bench_function("top-news 50 items, 3 formats, in memory", |b| {
         b.iter(|| Format::ALL.map(|f| build::render(f, &source)))
     });
+    c.bench_function("top-news 50 items, RSS + Atom, in memory", |b| {
+        b.iter(|| [Format::Rss, Format::Atom].map(|f| build::render(f, &source)))
+    });
     for format in Format::ALL {
         c.bench_function(
             &format!("top-news 50 items, {format:?} only, in memory"),
@@ -60,5 +71,87 @@ fn section_build(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, section_build);
+/// A site of 20 sections over a 100,000-article corpus, as `pressfeed corpus` names them
+/// and as benches/serve-vs-nginx.sh configures them.
+fn big() -> (tempfile::TempDir, Config, Store) {
+    let feeds = tempfile::tempdir().unwrap();
+    std::fs::write(
+        feeds.path().join("site.toml"),
+        "title = \"Benchmark\"\nurl = \"https://asianlite.example/\"\n\
+         feed_base_url = \"https://asianlite.example/feeds/\"\ndefault_author = \"Desk\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(feeds.path().join("sections")).unwrap();
+    let slugs: Vec<String> = (1..=BIG_SECTIONS)
+        .map(|i| format!("section-{i:02}"))
+        .collect();
+    for slug in &slugs {
+        std::fs::write(
+            feeds.path().join(format!("sections/{slug}.toml")),
+            format!(
+                "slug = \"{slug}\"\ntitle = \"{slug}\"\nlink = \"https://asianlite.example/{slug}/\"\nlimit = 50\n"
+            ),
+        )
+        .unwrap();
+    }
+    let config = Config::load(feeds.path()).expect("the benchmark site loads");
+
+    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-store-100k");
+    let store = Store::open(&data).unwrap();
+    if store.article_count().unwrap() != BIG_ARTICLES {
+        drop(store);
+        std::fs::remove_dir_all(&data).unwrap();
+        let store = Store::open(&data).unwrap();
+        eprintln!(
+            "making a store of {BIG_ARTICLES} articles in {}",
+            data.display()
+        );
+        let spec = CorpusSpec {
+            articles: BIG_ARTICLES as usize,
+            sections: slugs,
+            seed: 1,
+        };
+        // Generated into a pipe and imported as it comes: 450 MB need not sit anywhere.
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for article in corpus::generate(&spec) {
+                    writeln!(writer, "{}", corpus::to_ndjson_line(&article)).unwrap();
+                }
+            });
+            pressfeed::import::ndjson(BufReader::new(reader), &store, |bad| {
+                panic!("the corpus has a bad line: {bad:?}")
+            })
+            .unwrap();
+        });
+    }
+    let store = Store::open(&data).unwrap();
+    (feeds, config, store)
+}
+
+fn full_rebuild(c: &mut Criterion) {
+    let (_feeds, config, store) = big();
+    let now = chrono::Utc::now();
+    let build_all = || {
+        config
+            .sections
+            .iter()
+            .map(|section| build::section_feeds(&store, &config.site, section, now).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let built = build_all();
+    assert_eq!(built.len(), BIG_SECTIONS);
+    assert!(
+        built
+            .iter()
+            .flatten()
+            .all(|feed| feed.bytes.len() > 100_000)
+    );
+    c.bench_function(
+        "20 sections of a 100,000-article store, 3 formats, query included",
+        |b| b.iter(build_all),
+    );
+}
+
+criterion_group!(benches, section_build, full_rebuild);
 criterion_main!(benches);

@@ -193,10 +193,18 @@ impl Scheduler {
             // The store's change log says which sections; it is read in `collect_due`.
             Message::Changed => {}
             Message::Reload(config) => {
+                // Only the feeds an edit touched are rebuilt: one section's edit must not
+                // queue every other section's fresh articles behind a full rebuild. A site
+                // change reaches every feed.
+                let site_changed = config.site != self.config.site;
+                let touched: Vec<Slug> = enabled(&config)
+                    .filter(|s| site_changed || self.config.section(s.slug.as_str()) != Some(*s))
+                    .map(|s| s.slug.clone())
+                    .collect();
+                self.dirty.extend(touched);
                 self.config = config;
                 self.republish = true;
                 self.next_cron.clear();
-                self.dirty = enabled(&self.config).map(|s| s.slug.clone()).collect();
             }
             Message::Stop => return false,
         }

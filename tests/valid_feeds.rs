@@ -97,6 +97,19 @@ fn expected_title(article: &Article) -> String {
     xml_safe(&article.title).into_owned()
 }
 
+/// The authors every format names for an item: its own, or the site's default.
+fn expected_authors(item: &FeedItem) -> Vec<String> {
+    if item.authors.is_empty() {
+        return vec!["Desk".to_owned()];
+    }
+    item.authors.iter().map(|a| a.name.clone()).collect()
+}
+
+/// XML readers give an empty element back as no value.
+fn non_empty(html: &Option<String>) -> Option<&str> {
+    html.as_deref().filter(|h| !h.is_empty())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -112,28 +125,58 @@ proptest! {
         let channel = rss::Channel::read_from(&rss[..]).expect("RSS parses back");
         rss::validation::Validate::validate(&channel).expect("RSS is valid");
         prop_assert_eq!(channel.items().len(), n);
-        for (item, article) in channel.items().iter().zip(&articles) {
+        prop_assert_eq!(channel.title(), "World & <Friends>");
+        for ((item, article), prepared) in channel.items().iter().zip(&articles).zip(&items) {
             prop_assert_eq!(item.title().unwrap(), expected_title(article));
             let tags: Vec<String> = article.tags.iter().map(|t| xml_safe(t).into_owned()).collect();
             let parsed: Vec<&str> = item.categories().iter().map(|c| c.name()).collect();
             prop_assert_eq!(parsed, tags.iter().map(String::as_str).collect::<Vec<_>>());
+            // Every field comes back as it was prepared: HTML, ids, dates, people, media.
+            prop_assert_eq!(item.link(), Some(prepared.url.as_str()));
+            prop_assert_eq!(item.description(), non_empty(&prepared.summary_html));
+            prop_assert_eq!(item.content(), non_empty(&prepared.body_html));
+            prop_assert_eq!(item.guid().unwrap().value(), format!("tag:news.example,2000:{}", prepared.id.as_str()));
+            prop_assert_eq!(item.pub_date().unwrap(), prepared.published.to_rfc2822());
+            let creators = item.dublin_core_ext().unwrap().creators();
+            prop_assert_eq!(creators.to_vec(), expected_authors(prepared));
+            let media = item.extensions().get("media").map_or(0, |m| m.get("content").map_or(0, Vec::len));
+            prop_assert_eq!(media, prepared.media.len());
         }
 
         let atom = render(Format::Atom, &source);
         let feed = atom_syndication::Feed::read_from(&atom[..]).expect("Atom parses back");
         prop_assert_eq!(feed.entries().len(), n);
-        for (entry, article) in feed.entries().iter().zip(&articles) {
+        prop_assert_eq!(&feed.title().value, "World & <Friends>");
+        for ((entry, article), prepared) in feed.entries().iter().zip(&articles).zip(&items) {
             prop_assert_eq!(&entry.title().value, &expected_title(article));
             prop_assert_eq!(entry.categories().len(), article.tags.len());
+            let terms: Vec<&str> = entry.categories().iter().map(|c| c.term()).collect();
+            prop_assert_eq!(terms, prepared.tags.iter().map(String::as_str).collect::<Vec<_>>());
+            prop_assert_eq!(entry.links()[0].href(), prepared.url.as_str());
+            prop_assert_eq!(entry.summary().map(|s| s.value.as_str()).filter(|s| !s.is_empty()), non_empty(&prepared.summary_html));
+            prop_assert_eq!(entry.content().and_then(|c| c.value()), non_empty(&prepared.body_html));
+            prop_assert_eq!(entry.published(), Some(&prepared.published));
+            prop_assert_eq!(entry.updated(), &prepared.updated);
+            let names: Vec<String> = entry.authors().iter().map(|a| a.name().to_owned()).collect();
+            prop_assert_eq!(names, expected_authors(prepared));
+            let media = entry.extensions().get("media").map_or(0, |m| m.get("content").map_or(0, Vec::len));
+            prop_assert_eq!(media, prepared.media.len());
         }
 
         let json = render(Format::Json, &source);
         let parsed: Value = serde_json::from_slice(&json).expect("JSON Feed parses back");
-        let items = parsed["items"].as_array().unwrap();
-        prop_assert_eq!(items.len(), n);
-        for (item, article) in items.iter().zip(&articles) {
+        let parsed_items = parsed["items"].as_array().unwrap();
+        prop_assert_eq!(parsed_items.len(), n);
+        for ((item, article), prepared) in parsed_items.iter().zip(&articles).zip(&items) {
             prop_assert_eq!(item["title"].as_str().unwrap(), expected_title(article));
             prop_assert!(item.get("content_html").is_some() || item.get("content_text").is_some());
+            prop_assert_eq!(item["content_html"].as_str(), prepared.body_html.as_deref().or(prepared.summary_html.as_deref()));
+            prop_assert_eq!(item["summary"].as_str(), prepared.summary_text.as_deref());
+            prop_assert_eq!(item["url"].as_str(), Some(prepared.url.as_str()));
+            let names: Vec<&str> = item["authors"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+            prop_assert_eq!(names, expected_authors(prepared));
+            let tags: Vec<&str> = item.get("tags").map_or(vec![], |t| t.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect());
+            prop_assert_eq!(tags, prepared.tags.iter().map(String::as_str).collect::<Vec<_>>());
         }
     }
 }

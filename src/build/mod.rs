@@ -7,12 +7,12 @@ mod json;
 mod media_rss;
 pub mod opml;
 mod rss;
+mod xml;
 pub mod xsl;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::item::FeedItem;
-use crate::sanitize::xml_safe;
 use crate::site::{ContentMode, Section, Site};
 use crate::store::{FeedQuery, Store, StoreError};
 
@@ -96,11 +96,6 @@ impl FeedSource<'_> {
             .unwrap_or_default()
     }
 
-    /// A stable id for an article or the feed itself, a `tag:` URI under the site's prefix.
-    fn entry_id(&self, local: &str) -> String {
-        format!("{}{local}", self.site.id_prefix())
-    }
-
     /// The body, when the section carries full content.
     fn content<'i>(&self, item: &'i FeedItem) -> Option<&'i str> {
         match self.section.content {
@@ -110,22 +105,36 @@ impl FeedSource<'_> {
     }
 
     /// The item's authors as (name, url), or the site's default author.
-    fn authors<'i>(&'i self, item: &'i FeedItem) -> Vec<(String, Option<&'i str>)> {
-        if item.authors.is_empty() {
-            return vec![(xml_safe(&self.site.default_author).into_owned(), None)];
-        }
+    fn authors<'i>(
+        &'i self,
+        item: &'i FeedItem,
+    ) -> impl Iterator<Item = (&'i str, Option<&'i str>)> {
+        let default = item
+            .authors
+            .is_empty()
+            .then_some((self.site.default_author.as_str(), None));
         item.authors
             .iter()
-            .map(|a| (a.name.clone(), a.url.as_deref()))
-            .collect()
+            .map(|a| (a.name.as_str(), a.url.as_deref()))
+            .chain(default)
+    }
+
+    /// About the size of one feed: the items' HTML plus markup, so the output buffer is
+    /// allocated once.
+    fn size_hint(&self) -> usize {
+        let html = |item: &FeedItem| {
+            item.summary_html.as_ref().map_or(0, String::len)
+                + self.content(item).map_or(0, str::len)
+        };
+        4096 + self.items.iter().map(|i| html(i) + 2048).sum::<usize>()
     }
 }
 
 /// Renders one feed. RSS and Atom point to the browser view's stylesheet.
 pub fn render(format: Format, source: &FeedSource<'_>) -> Vec<u8> {
     match format {
-        Format::Rss => xsl::with_stylesheet(rss::render(source)),
-        Format::Atom => xsl::with_stylesheet(atom::render(source)),
+        Format::Rss => rss::render(source),
+        Format::Atom => atom::render(source),
         Format::Json => json::render(source),
     }
 }
@@ -179,19 +188,13 @@ pub fn section_feeds(
         section,
         items: &items,
     };
-    let built = |format: Format| BuiltFeed {
-        name: format.file_name(section),
-        content_type: format.content_type(),
-        browser_content_type: format.browser_content_type(),
-        bytes: render(format, &source),
-    };
-    // Atom takes about as long as RSS and JSON together (it escapes every byte of the
-    // HTML), so it gets a core of its own: a build is CPU-bound and rare, and this halves
-    // how long a change takes to reach the feeds.
-    Ok(std::thread::scope(|scope| {
-        let atom = scope.spawn(|| built(Format::Atom));
-        let rss = built(Format::Rss);
-        let json = built(Format::Json);
-        vec![rss, atom.join().expect("rendering does not panic"), json]
-    }))
+    Ok(Format::ALL
+        .into_iter()
+        .map(|format| BuiltFeed {
+            name: format.file_name(section),
+            content_type: format.content_type(),
+            browser_content_type: format.browser_content_type(),
+            bytes: render(format, &source),
+        })
+        .collect())
 }

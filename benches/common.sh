@@ -1,4 +1,4 @@
-# Shared by benches/memory.sh, benches/load.sh and benches/freshness-under-load.sh (sourced,
+# Shared by benches/memory.sh and benches/load.sh (sourced,
 # not run): a release build, the 20-section benchmark site, a store of $ARTICLES generated
 # articles, a server on 127.0.0.1, and wrk. Only 127.0.0.1 is touched; every process started
 # here is stopped by PID when the calling script exits.
@@ -26,25 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The site: 20 sections of 50 items, as `pressfeed corpus` names them.
-write_site() { # dir
-  mkdir -p "$1/sections"
-  cat > "$1/site.toml" <<EOF
-title = "Benchmark"
-url = "https://asianlite.example/"
-feed_base_url = "http://127.0.0.1:$PORT/feeds/"
-default_author = "Desk"
-EOF
-  for i in $(seq -w 1 20); do
-    cat > "$1/sections/section-$i.toml" <<EOF
-slug = "section-$i"
-title = "Section $i"
-link = "https://asianlite.example/section-$i/"
-limit = 50
-max_age = 300
-EOF
-  done
-}
+source benches/site.sh
 
 # A fresh copy of the cached store in $work/data, and the site in $work/feeds.
 setup_store() {
@@ -53,12 +35,12 @@ setup_store() {
     echo "== corpus of $ARTICLES articles into $cache (once)"
     rm -rf "$cache"
     mkdir -p "$cache"
-    write_site "$cache/feeds"
+    write_site "$cache/feeds" "$PORT"
     "$bin" corpus --articles "$ARTICLES" --sections 20 |
       "$bin" --feeds "$cache/feeds" --data "$cache/data" import - >/dev/null
     touch "$cache/imported"
   fi
-  write_site "$work/feeds"
+  write_site "$work/feeds" "$PORT"
   cp -r "$cache/data" "$work/data"
 }
 

@@ -37,23 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A site with 20 sections, as the corpus generator names them.
-mkdir -p "$work/feeds/sections"
-cat > "$work/feeds/site.toml" <<EOF
-title = "Benchmark"
-url = "https://asianlite.example/"
-feed_base_url = "http://127.0.0.1:$PRESSFEED_PORT/feeds/"
-default_author = "Desk"
-EOF
-for i in $(seq -w 1 20); do
-  cat > "$work/feeds/sections/section-$i.toml" <<EOF
-slug = "section-$i"
-title = "Section $i"
-link = "https://asianlite.example/section-$i/"
-limit = 50
-max_age = 300
-EOF
-done
+source benches/site.sh
+write_site "$work/feeds" "$PRESSFEED_PORT"
 
 echo "== corpus of $ARTICLES articles, import, export"
 "$bin" corpus --articles "$ARTICLES" --sections 20 > "$work/corpus.ndjson"

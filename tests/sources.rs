@@ -257,27 +257,24 @@ async fn start(feeds: tempfile::TempDir) -> Server {
     Server::start_with(feeds, &[], options).await
 }
 
-/// The article URLs in a section's JSON Feed, in feed order.
-async fn feed_urls(server: &Server, section: &str) -> Vec<String> {
+/// One field of every item in a section's JSON Feed, in feed order.
+async fn item_fields(server: &Server, section: &str, field: &str) -> Vec<String> {
     let reply = server.get(&format!("/feeds/{section}.json")).await;
     let feed: Value = serde_json::from_slice(&reply.body).unwrap();
     feed["items"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|item| item["url"].as_str().unwrap().to_owned())
+        .map(|item| item[field].as_str().unwrap().to_owned())
         .collect()
 }
 
+async fn feed_urls(server: &Server, section: &str) -> Vec<String> {
+    item_fields(server, section, "url").await
+}
+
 async fn titles(server: &Server, section: &str) -> Vec<String> {
-    let reply = server.get(&format!("/feeds/{section}.json")).await;
-    let feed: Value = serde_json::from_slice(&reply.body).unwrap();
-    feed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["title"].as_str().unwrap().to_owned())
-        .collect()
+    item_fields(server, section, "title").await
 }
 
 /// `GET /admin/api/sources`, the entry named `name`.

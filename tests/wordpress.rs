@@ -20,12 +20,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use common::{Reply, parse_atom, parse_rss};
-use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use common::{Http, Reply, parse_atom, parse_rss};
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// How long the feeds get to follow a change on the site. The source polls every second;
@@ -84,41 +80,6 @@ fn site_env() -> Option<HashMap<String, String>> {
     Some(env)
 }
 
-/// An HTTP/1 client for both servers.
-struct Http(Client<HttpConnector, Full<Bytes>>);
-
-impl Http {
-    fn new() -> Http {
-        Http(Client::builder(TokioExecutor::new()).build_http())
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: impl Into<Bytes>,
-    ) -> Reply {
-        let mut req = Request::builder().method(method).uri(url);
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        let res = self
-            .0
-            .request(req.body(Full::new(body.into())).unwrap())
-            .await
-            .unwrap_or_else(|e| panic!("{url}: {e}"));
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = res.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-}
-
 /// The WordPress site, written to through its REST API as the newsdesk editor.
 struct WordPress {
     http: Http,
@@ -152,7 +113,11 @@ impl WordPress {
         let url = format!("{}{path}", self.url);
         let mut all = vec![("authorization", self.auth.as_str())];
         all.extend_from_slice(headers);
-        let reply = self.http.send(method.clone(), &url, &all, body).await;
+        let reply = self
+            .http
+            .exchange(method.clone(), &url, &all, body)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
         assert!(
             reply.status.is_success(),
             "{method} {url}: {} {}",
@@ -396,8 +361,9 @@ impl Pressfeed {
     async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         let url = format!("{}{path}", self.base);
         self.http
-            .send(Method::GET, &url, headers, Bytes::new())
+            .exchange(Method::GET, &url, headers, Bytes::new())
             .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
     }
 
     async fn rss(&self, slug: &str) -> rss::Channel {

@@ -119,6 +119,16 @@ impl Credentials {
     }
 }
 
+impl Source {
+    /// The `Authorization` header of the source's requests, if it has credentials.
+    pub(super) fn authorization(&self) -> Result<Option<http::HeaderValue>, super::SourceError> {
+        self.credentials
+            .as_ref()
+            .map(Credentials::authorization)
+            .transpose()
+    }
+}
+
 /// A `[[sources]]` table as written; `Source::try_from` checks it. Loose types, so that every
 /// rule's message can name the source.
 #[derive(Deserialize)]

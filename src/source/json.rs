@@ -58,12 +58,7 @@ impl JsonSource {
                     last_modified: state.last_modified.clone(),
                 };
                 let same_url = state.fetched_url.as_deref() == Some(url.as_str());
-                let auth = self
-                    .source
-                    .credentials
-                    .as_ref()
-                    .map(|c| c.authorization())
-                    .transpose()?;
+                let auth = self.source.authorization()?;
                 let get = Get {
                     url: url.clone(),
                     auth: auth.as_ref(),

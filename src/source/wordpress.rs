@@ -310,12 +310,7 @@ impl WordPressSource {
         route: &str,
         query: &[(&str, String)],
     ) -> Result<Box<Answer>, SourceError> {
-        let auth = self
-            .source
-            .credentials
-            .as_ref()
-            .map(|c| c.authorization())
-            .transpose()?;
+        let auth = self.source.authorization()?;
         let get = |url| Get {
             url,
             auth: auth.as_ref(),

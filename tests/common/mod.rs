@@ -121,7 +121,7 @@ pub struct Server {
     _data_dir: Option<TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    client: Client<HttpConnector, Full<Bytes>>,
+    http: Http,
 }
 
 pub struct Reply {
@@ -194,7 +194,7 @@ impl Server {
             _data_dir: None,
             shutdown: Some(tx),
             task: Some(task),
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            http: Http::new(),
         };
         server
             .wait_until("the first build", |s| async move {
@@ -233,25 +233,11 @@ impl Server {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> Reply {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(format!("http://{}{path}", self.addr));
-        for (name, value) in headers {
-            req = req.header(*name, *value);
-        }
-        let res = self
-            .client
-            .request(req.body(Full::new(body.into())).unwrap())
+        let url = format!("http://{}{path}", self.addr);
+        self.http
+            .exchange(method, &url, headers, body.into())
             .await
-            .unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = res.into_body().collect().await.unwrap().to_bytes();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
     }
 
     /// Polls `check` until it holds, failing the test after 10 seconds.
@@ -286,4 +272,37 @@ pub fn parse_rss(body: &[u8]) -> rss::Channel {
 
 pub fn parse_atom(body: &[u8]) -> atom_syndication::Feed {
     atom_syndication::Feed::read_from(body).expect("well-formed Atom")
+}
+
+/// An HTTP/1 client: every test's requests go through `exchange`.
+#[derive(Clone)]
+pub struct Http(Client<HttpConnector, Full<Bytes>>);
+
+impl Http {
+    pub fn new() -> Http {
+        Http(Client::builder(TokioExecutor::new()).build_http())
+    }
+
+    /// One request to `url`; an error when the connection failed or broke off.
+    pub async fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<Reply, Box<dyn std::error::Error + Send + Sync>> {
+        let mut req = Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = self.0.request(req.body(Full::new(body))?).await?;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await?.to_bytes();
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
 }

@@ -1,21 +1,21 @@
 //! One accepted connection's life beyond what hyper bounds itself: closing connections that
 //! sit with no request (before the protocol is even known, and HTTP/2 ones, which hyper never
-//! times out), failing writes to a client that stopped reading, closing without resetting a
-//! client that is still sending, and turning connections past the cap away with a 503.
+//! times out), dropping a client that stopped reading, closing without resetting a client
+//! that is still sending, and turning connections past the cap away with a 503.
 //! Request heads (slowloris) and HTTP/1.1 keep-alive are hyper's `header_read_timeout`.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use tracing::debug;
 
 /// After the server closes, it reads and drops what a client still sends for this long, so
@@ -28,27 +28,21 @@ const CLOSE_GRACE: Duration = Duration::from_secs(10);
 /// is refused as a whole, whatever it was going to ask.
 const BUSY: &str = "busy: too many connections; retry shortly\n";
 
-/// A TCP connection as hyper sees it: writes that wait on the client for longer than
-/// `stall` fail, and dropping it closes gracefully (see `linger`) unless the client closed.
+/// A TCP connection as hyper sees it: it tells `activity` whether its writes move, and
+/// dropping it closes gracefully (see `linger`) unless the client closed first.
 pub(super) struct Stream {
     // An `Option` so that `drop` can hand the socket to the lingering task.
     tcp: Option<TcpStream>,
-    stall: Duration,
-    // Boxed to keep `Stream` `Unpin`; made once, on the first write that has to wait.
-    write_deadline: Option<Pin<Box<Sleep>>>,
-    // A write is pending and `write_deadline` runs for it.
-    waiting: bool,
+    activity: Arc<Activity>,
     // The client closed its side: nothing can be reset any more, so no lingering.
     client_closed: bool,
 }
 
 impl Stream {
-    pub(super) fn new(tcp: TcpStream, stall: Duration) -> Stream {
+    pub(super) fn new(tcp: TcpStream, activity: Arc<Activity>) -> Stream {
         Stream {
             tcp: Some(tcp),
-            stall,
-            write_deadline: None,
-            waiting: false,
+            activity,
             client_closed: false,
         }
     }
@@ -57,37 +51,14 @@ impl Stream {
         Pin::new(self.tcp.as_mut().expect("present until drop"))
     }
 
-    /// A write is pending: fails it once it has waited `stall`.
-    fn stalled<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        if !self.waiting {
-            let deadline = Instant::now() + self.stall;
-            match &mut self.write_deadline {
-                Some(sleep) => sleep.as_mut().reset(deadline),
-                None => self.write_deadline = Some(Box::pin(tokio::time::sleep_until(deadline))),
-            }
-            self.waiting = true;
+    /// Two relaxed stores on a line only this connection touches: no clock, no timer.
+    fn wrote<T>(&self, result: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        let blocked = result.is_pending();
+        self.activity.write_blocked.store(blocked, Relaxed);
+        if !blocked {
+            self.activity.writes.fetch_add(1, Relaxed);
         }
-        if let Some(sleep) = &mut self.write_deadline {
-            ready!(sleep.as_mut().poll(cx));
-        }
-        Poll::Ready(Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "the client stopped reading",
-        )))
-    }
-
-    fn wrote<T>(
-        &mut self,
-        result: Poll<io::Result<T>>,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<T>> {
-        match result {
-            Poll::Pending => self.stalled(cx),
-            ready => {
-                self.waiting = false;
-                ready
-            }
-        }
+        result
     }
 }
 
@@ -114,7 +85,7 @@ impl AsyncWrite for Stream {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let result = self.tcp().poll_write(cx, data);
-        self.wrote(result, cx)
+        self.wrote(result)
     }
 
     fn poll_write_vectored(
@@ -123,7 +94,7 @@ impl AsyncWrite for Stream {
         data: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let result = self.tcp().poll_write_vectored(cx, data);
-        self.wrote(result, cx)
+        self.wrote(result)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -174,11 +145,15 @@ pub(super) async fn refuse(mut tcp: TcpStream, stall: Duration) {
     }
 }
 
-/// What the service tells the supervisor about a connection's requests.
+/// What the service and the stream tell the supervisor about a connection.
 #[derive(Default)]
 pub(super) struct Activity {
     started: AtomicU64,
     in_flight: AtomicUsize,
+    /// Writes that went through.
+    writes: AtomicU64,
+    /// The last write is waiting for the client to read.
+    write_blocked: AtomicBool,
 }
 
 impl Activity {
@@ -198,9 +173,12 @@ impl Drop for InFlight {
     }
 }
 
-/// Drives `connection` to its end. It is shut down gracefully (in-flight requests finish,
-/// no new ones start) when the server shuts down, or when a whole `idle` passes with no
-/// request started or in flight; either way it then gets `CLOSE_GRACE` before it is dropped.
+/// Drives `connection` to its end, checking on it every `idle`:
+/// - a write that has not moved since the last check (the client stopped reading): the
+///   connection is dropped at once, as nothing more can be sent on it;
+/// - no request started since the last check and none in flight, or the server shutting
+///   down: it is shut down gracefully (in-flight requests finish, no new ones start) and
+///   dropped if that takes longer than `CLOSE_GRACE`.
 pub(super) async fn supervise<C, E>(
     connection: C,
     graceful_shutdown: impl FnOnce(Pin<&mut C>),
@@ -212,18 +190,23 @@ pub(super) async fn supervise<C, E>(
     E: std::fmt::Display,
 {
     tokio::pin!(connection);
-    let mut seen = 0;
+    let (mut started, mut writes) = (0, 0);
     let mut ticks = tokio::time::interval_at(Instant::now() + idle, idle);
     let why = loop {
         tokio::select! {
             result = connection.as_mut() => return ended(result),
             _ = shutdown.wait_for(|stop| *stop) => break "server shutting down",
             _ = ticks.tick() => {
-                let started = activity.started.load(Relaxed);
-                if started == seen && activity.in_flight.load(Relaxed) == 0 {
+                let now_writes = activity.writes.load(Relaxed);
+                if activity.write_blocked.load(Relaxed) && now_writes == writes {
+                    debug!("connection dropped: the client stopped reading");
+                    return;
+                }
+                let now_started = activity.started.load(Relaxed);
+                if now_started == started && activity.in_flight.load(Relaxed) == 0 {
                     break "idle";
                 }
-                seen = started;
+                (started, writes) = (now_started, now_writes);
             }
         }
     };

@@ -16,7 +16,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Seconds a connection may sit with no request in progress before it is closed (HTTP/2
     /// and connections whose protocol is not known yet; HTTP/1.1 closes sooner, see above),
-    /// and seconds a response may wait for a client that does not read it.
+    /// and seconds a response may wait on a client that does not read it. Checked once per
+    /// period, so either takes up to twice this.
     #[serde(deserialize_with = "seconds")]
     pub idle_timeout: Duration,
     /// Open connections at most; past it a new connection is answered 503 and closed.

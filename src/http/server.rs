@@ -139,7 +139,7 @@ pub async fn run(
                 })
             }
         });
-        let io = TokioIo::new(Stream::new(stream, limits.idle_timeout));
+        let io = TokioIo::new(Stream::new(stream, activity.clone()));
         let connection = builder.serve_connection(io, service).into_owned();
         let supervised = connection::supervise(
             connection,

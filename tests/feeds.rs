@@ -5,6 +5,7 @@ mod common;
 use common::{Server, article, parse_atom, parse_rss, site};
 use http::{Method, StatusCode};
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn titles_rss(channel: &rss::Channel) -> Vec<String> {
     channel
@@ -603,4 +604,100 @@ async fn the_export_holds_the_served_bytes_and_headers() {
             assert_eq!(sidecar[key], served.header(header), "{name}: {header}");
         }
     }
+}
+
+/// Reads HTTP/1.1 responses off `bytes`: status and body of each; a HEAD's has no body.
+fn responses(mut bytes: &[u8], heads: &[bool]) -> Vec<(u16, Vec<u8>)> {
+    heads
+        .iter()
+        .map(|&head| {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut response = httparse::Response::new(&mut headers);
+            let httparse::Status::Complete(len) = response.parse(bytes).unwrap() else {
+                panic!("an incomplete response head");
+            };
+            let length: usize = response
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                .map(|h| std::str::from_utf8(h.value).unwrap().parse().unwrap())
+                .unwrap();
+            let status = response.code.unwrap();
+            let body_len = if head { 0 } else { length };
+            let body = bytes[len..len + body_len].to_vec();
+            bytes = &bytes[len + body_len..];
+            (status, body)
+        })
+        .collect()
+}
+
+/// Large bodies are sent from memory files with `sendfile` (`src/zerocopy.rs`): a client
+/// gets the same bytes however it asks and however slowly it reads.
+#[tokio::test]
+async fn large_feeds_arrive_whole_pipelined_to_slow_readers_and_over_http2() {
+    let body_html = format!(
+        "<p>{}</p>",
+        "All the news that fits, and then some. ".repeat(250)
+    );
+    let articles: Vec<_> = (1..=28)
+        .map(|day| {
+            let id = format!("a{day}");
+            let at = format!("2022-05-{day:02}T10:00:00Z");
+            article(&id, &["world"], &at, json!({ "body_html": body_html }))
+        })
+        .collect();
+    let server = Server::start(site(&[("world", "")]), &articles).await;
+    let whole = server.get("/feeds/world.rss").await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert!(whole.body.len() > 250_000, "{} bytes", whole.body.len());
+    assert_eq!(parse_rss(&whole.body).items().len(), 28);
+
+    // Twenty requests in one write, a HEAD among them, read through a 4 KB receive buffer
+    // in small steps: 5 MB of answers fill the server's send buffer (4 MB at most), so its
+    // sends block again and again, mid-body and between responses.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut tcp = socket.connect(server.addr).await.unwrap();
+    let heads: Vec<bool> = (0..20).map(|i| i == 3).collect();
+    let mut requests = String::new();
+    for (i, &head) in heads.iter().enumerate() {
+        let method = if head { "HEAD" } else { "GET" };
+        let close = if i == heads.len() - 1 {
+            "Connection: close\r\n"
+        } else {
+            ""
+        };
+        requests += &format!("{method} /feeds/world.rss HTTP/1.1\r\nHost: x\r\n{close}\r\n");
+    }
+    tcp.write_all(requests.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut chunk = [0; 1500];
+    loop {
+        let n = tcp.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&chunk[..n]);
+        if received.len() % 7 == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+    for (i, (status, body)) in responses(&received, &heads).iter().enumerate() {
+        assert_eq!(*status, 200, "response {i}");
+        if !heads[i] {
+            assert!(body[..] == whole.body[..], "response {i}: other bytes");
+        }
+    }
+
+    let (mut sender, _connection) = common::h2(&server).await;
+    let req = http::Request::get(format!("http://{}/feeds/world.rss", server.addr))
+        .body(http_body_util::Empty::new())
+        .unwrap();
+    let res = sender.send_request(req).await.unwrap();
+    assert_eq!(res.version(), http::Version::HTTP_2);
+    let body = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert!(body == whole.body, "HTTP/2: other bytes");
 }

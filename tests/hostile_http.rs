@@ -7,10 +7,9 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{Options, SITE, Server, article, site};
+use common::{Options, SITE, Server, article, h2, site};
 use http::{Method, Request, StatusCode, Version};
 use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -190,9 +189,32 @@ async fn a_slowloris_is_cut_off_at_the_header_timeout_while_others_are_served() 
 }
 
 #[tokio::test]
-async fn an_idle_keep_alive_connection_is_closed_at_the_header_timeout() {
+async fn a_slow_head_within_the_header_timeout_is_not_idle() {
     let server = server(
-        "header_read_timeout = 1\nidle_timeout = 60",
+        "header_read_timeout = 60\nidle_timeout = 1",
+        Options::default(),
+    )
+    .await;
+    let mut slow = Raw::connect(&server).await;
+    slow.send("GET /feeds/world.rss HTTP/1.1\r\nHost: feeds.example\r\n")
+        .await
+        .unwrap();
+    // Three idle timeouts' worth of trickling: bytes keep arriving, so it is not idle.
+    for line in 0..10 {
+        assert!(
+            !slow.closed(Duration::from_millis(300)).await,
+            "closed while sending"
+        );
+        slow.send(format!("X-Slow-{line}: a\r\n")).await.unwrap();
+    }
+    slow.send("\r\n").await.unwrap();
+    assert_eq!(slow.reply().await.status, 200);
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_at_the_idle_timeout() {
+    let server = server(
+        "header_read_timeout = 60\nidle_timeout = 1",
         Options::default(),
     )
     .await;
@@ -227,21 +249,6 @@ async fn a_connection_that_never_sends_a_byte_is_closed_at_the_idle_timeout() {
     let mut stuck = Raw::connect(&server).await;
     stuck.send("PRI * HTTP/2.0\r\n").await.unwrap();
     assert!(stuck.closed(PATIENCE).await, "a half preface stayed open");
-}
-
-/// An h2c connection with prior knowledge, as hyper's HTTP/2 client makes it.
-async fn h2(
-    server: &Server,
-) -> (
-    hyper::client::conn::http2::SendRequest<Empty<Bytes>>,
-    tokio::task::JoinHandle<hyper::Result<()>>,
-) {
-    let tcp = TcpStream::connect(server.addr).await.unwrap();
-    let (sender, connection) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
-            .await
-            .unwrap();
-    (sender, tokio::spawn(connection))
 }
 
 #[tokio::test]

@@ -10,14 +10,15 @@ use serde::{Deserialize, Deserializer};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Seconds a client has to send a request's headers (slowloris defence). HTTP/1.1 starts
-    /// this clock when it waits for the next request, so it is the keep-alive idle time too.
+    /// Seconds a client that is sending may go without completing a request's head
+    /// (slowloris defence).
     #[serde(deserialize_with = "seconds")]
     pub header_read_timeout: Duration,
-    /// Seconds a connection may sit with no request in progress before it is closed (HTTP/2
-    /// and connections whose protocol is not known yet; HTTP/1.1 closes sooner, see above),
-    /// and seconds a response may wait on a client that does not read it. Checked once per
-    /// period, so either takes up to twice this.
+    /// Seconds a connection may sit with nothing arriving and no request in progress before
+    /// it is closed (HTTP/1.1 keep-alive, HTTP/2, connections that never send a byte), and
+    /// seconds a response may wait on a client that does not read it. Both timeouts are
+    /// checked every `min(header_read_timeout, idle_timeout)`, so each may take up to one
+    /// such period longer.
     #[serde(deserialize_with = "seconds")]
     pub idle_timeout: Duration,
     /// Open connections at most; past it a new connection is answered 503 and closed.

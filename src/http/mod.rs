@@ -1,7 +1,8 @@
 //! The HTTP side: accept loop and shutdown (`server`), routing (`routes`), conditional
 //! requests (`cache`), content negotiation (`encoding`), the admin page's static files
-//! (`page`), what one client may cost (`limits`, `connection`). It only picks prebuilt bytes and headers; it never builds a feed. `/admin/api/`
-//! requests go to `crate::admin`.
+//! (`page`), what one client may cost (`limits`, `connection`), the threads connections
+//! are served on (`workers`). It only picks prebuilt bytes and headers; it never builds a
+//! feed. `/admin/api/` requests go to `crate::admin`.
 
 pub mod cache;
 mod connection;
@@ -10,6 +11,7 @@ mod limits;
 mod page;
 mod routes;
 mod server;
+mod workers;
 
 use std::sync::Arc;
 

@@ -11,14 +11,15 @@ use http::header::CONTENT_ENCODING;
 use http::{Method, Request, Response};
 use hyper::body::{Body as _, Incoming};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tracing::{info, warn};
 
-use super::connection::{self, Activity, Stream};
+use super::connection::{self, Activity, Stream, Timeouts};
 use super::routes::{self, Body};
+use super::workers::Workers;
 use super::{Limits, Shared, page};
 use crate::admin::{self, Admin};
 use crate::metrics::{self, Metrics};
@@ -59,23 +60,29 @@ fn brings_unwanted_body(req: &Request<Incoming>) -> bool {
     !req.body().is_end_stream() && !req.uri().path().starts_with(ADMIN_API_PREFIX)
 }
 
-/// Serves the catalog on `listener` until `shutdown` completes.
+/// Serves the catalog on `listener` until `shutdown` completes. Connections are served on
+/// worker threads of their own (see `workers`); fails only if those cannot start.
 pub async fn run(
     listener: TcpListener,
     shared: Shared,
     limits: &Limits,
     shutdown: impl Future<Output = ()>,
-) {
+) -> std::io::Result<()> {
+    let mut workers = Workers::start()?;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
+        // `connection::supervise` bounds heads without a timer per request.
+        .header_read_timeout(None)
         // The read buffer never grows past this, so a longer head is refused with 431.
         .max_buf_size(limits.max_header_bytes);
     builder
         .http2()
         .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+    let timeouts = Timeouts {
+        idle: limits.idle_timeout,
+        head: limits.header_read_timeout,
+    };
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     // Connections hold the receivers; `closed` resolves when the last one has ended.
     let (stop, stopping) = watch::channel(false);
@@ -103,8 +110,49 @@ pub async fn run(
         };
         let open = shared.metrics.clone();
         open.http.connections_open.inc();
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
+        let serve = serve(
+            stream,
+            builder.clone(),
+            shared.clone(),
+            timeouts,
+            stopping.clone(),
+        );
+        workers.spawn(async move {
+            serve.await;
+            // Freed however the connection ended; a lingering close no longer counts.
+            drop(slot);
+            open.http.connections_open.dec();
+        });
+    }
+
+    drop(listener);
+    info!("shutting down: draining open connections");
+    let _ = stop.send(true);
+    drop(stopping);
+    tokio::select! {
+        () = stop.closed() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => warn!("connections still open after the drain timeout"),
+    }
+    workers.stop().await;
+    Ok(())
+}
+
+/// Serves one connection on the worker thread that runs this future, until it ends.
+fn serve(
+    stream: TcpStream,
+    builder: auto::Builder<TokioExecutor>,
+    shared: Shared,
+    timeouts: Timeouts,
+    stopping: watch::Receiver<bool>,
+) -> impl Future<Output = ()> + Send + 'static {
+    let _ = stream.set_nodelay(true);
+    // Moved between runtimes as a plain socket: a tokio socket belongs to the runtime that
+    // registered it.
+    let stream = stream.into_std();
+    async move {
+        let Ok(stream) = stream.and_then(TcpStream::from_std) else {
+            return;
+        };
         let activity = Arc::new(Activity::default());
         let requests = activity.clone();
         let service = service_fn(move |req: Request<Incoming>| {
@@ -141,27 +189,13 @@ pub async fn run(
         });
         let io = TokioIo::new(Stream::new(stream, activity.clone()));
         let connection = builder.serve_connection(io, service).into_owned();
-        let supervised = connection::supervise(
+        connection::supervise(
             connection,
             |c| c.graceful_shutdown(),
             activity,
-            limits.idle_timeout,
-            stopping.clone(),
-        );
-        tokio::spawn(async move {
-            supervised.await;
-            // Freed however the connection ended; a lingering close no longer counts.
-            drop(slot);
-            open.http.connections_open.dec();
-        });
-    }
-
-    drop(listener);
-    info!("shutting down: draining open connections");
-    let _ = stop.send(true);
-    drop(stopping);
-    tokio::select! {
-        () = stop.closed() => {}
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => warn!("connections still open after the drain timeout"),
+            timeouts,
+            stopping,
+        )
+        .await;
     }
 }

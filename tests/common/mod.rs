@@ -306,3 +306,20 @@ impl Http {
         })
     }
 }
+
+/// An h2c connection with prior knowledge, as hyper's HTTP/2 client makes it.
+pub async fn h2(
+    server: &Server,
+) -> (
+    hyper::client::conn::http2::SendRequest<http_body_util::Empty<Bytes>>,
+    tokio::task::JoinHandle<hyper::Result<()>>,
+) {
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (sender, connection) = hyper::client::conn::http2::handshake(
+        TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    (sender, tokio::spawn(connection))
+}

@@ -13,11 +13,25 @@ DURATION=${DURATION:-30s}
 LIMIT_MB=${LIMIT_MB:-150}
 source benches/common.sh
 
+# The large bodies are also kept in unnamed files for sendfile (src/zerocopy.rs): page
+# cache, counted by the system but not in the process's VmRSS, so reported beside it.
+body_files() {
+  local f link total=0
+  for f in /proc/"$server_pid"/fd/*; do
+    link=$(readlink "$f" 2>/dev/null) || continue
+    if [[ $link == *" (deleted)" || $link == /memfd:pressfeed-body* ]]; then
+      total=$((total + $(stat -Lc %s "$f")))
+    fi
+  done
+  echo "   files of the bodies sent with sendfile: $((total / 1048576)) MB (page cache, not in VmRSS)"
+}
+
 setup_store
 start_server
 read -r rss hwm < <(server_memory)
 echo "== serving every feed: VmRSS $((rss / 1024)) MB, VmHWM $((hwm / 1024)) MB"
 grep -E '^(RssAnon|RssFile|RssShmem)' "/proc/$server_pid/status" | tr -s ' \t' ' ' | sed 's/^/   /'
+body_files
 
 fetch_etags "$work/etags.lua"
 write_wrk_script "$work/mix.lua"
@@ -36,3 +50,4 @@ awk -v limit="$LIMIT_MB" -v hwm="$hwm" '
       (hwm / 1024 <= limit ? "met" : "MISSED")
   }' "$work/memory.txt"
 grep -E '^(RssAnon|RssFile|RssShmem)' "/proc/$server_pid/status" | tr -s ' \t' ' ' | sed 's/^/   /'
+body_files

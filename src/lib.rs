@@ -15,7 +15,7 @@
 //! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed); the
 //!   site's OPML list and the stylesheet of the browser view
 //! - `catalog`   the built feeds and their header values, swapped in whole
-//! - `zerocopy`  feed bodies also kept in sealed memory files, sent with `sendfile`
+//! - `zerocopy`  large feed bodies also kept in unnamed files, sent with `sendfile`
 //! - `publish`   built bytes in, catalog `Feed`s out, kept in the store with their
 //!   validators and served from it after a restart
 //! - `schedule`  when to rebuild which section; rebuilds off the request path

@@ -2,25 +2,32 @@
 //!
 //! Writing a 250 KB feed from memory makes the kernel copy it into socket buffers: that
 //! copy was 42% of the server's CPU on uncompressed 200s. So each large body is also kept
-//! in a sealed memory file (`memfd`), and the connection sends a write of such a body with
-//! `sendfile(2)`, which hands the file's pages to the socket. hyper only ever sees ordinary
-//! bytes: the connection recognises a body by the address of the slice hyper writes, so
-//! the memory is looked up in a table of the bodies alive. Linux only, like the service.
+//! in a file of its own, and the connection sends a write of such a body with
+//! `sendfile(2)`, which hands the file's cached pages to the socket. hyper only ever sees
+//! ordinary bytes: the connection recognises a body by the address of the slice hyper
+//! writes, looked up in a table of the bodies alive. Linux only, like the service.
 //!
-//! Both copies are written once, from the same bytes, and neither changes afterwards (the
-//! heap copy is never handed out mutably; the file is sealed against writes), so sending
-//! either gives the client the same bytes. The file's pages count as shared memory of the
-//! system, not in the process's resident set.
+//! The file is an unnamed one (`O_TMPFILE`) in the temporary directory: on a disk file
+//! system its page cache comes in large folios, which `sendfile` moves with less work per
+//! byte than a memory file's 4 KB pages (identity 200s: 26–32 against 34–39 µs of server
+//! CPU per request, on ext4). Where the directory cannot hold one, a sealed memory file
+//! (`memfd`) is used, and where neither can be made the body is sent by copying.
+//!
+//! Both copies are written once, from the same bytes, and neither changes afterwards: the
+//! heap copy is never handed out mutably, and the file has no name, is open only here and
+//! is never written again (a memory file is also sealed against writes). The file's pages
+//! are page cache (or shared memory), not part of the process's resident set.
 
 use std::fs::File;
 use std::io::{self, IoSlice, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
 use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll, ready};
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use rustix::fs::{MemfdFlags, SealFlags};
+use rustix::fs::{MemfdFlags, Mode, OFlags, SealFlags};
 use rustix::io::Errno;
 use rustix::net::SendFlags;
 use tokio::io::Interest;
@@ -64,14 +71,13 @@ impl Drop for Sendable {
     }
 }
 
-/// `body`, sendable with `sendfile` when it is at least `MIN_LEN` long. Where a memory
-/// file cannot be made (a sandbox that forbids them), the body stays as it is: served by
-/// copying, as before.
+/// `body`, sendable with `sendfile` when it is at least `MIN_LEN` long. Where no file can
+/// be made for it, the body stays as it is: served by copying.
 pub fn sendable(body: Bytes) -> Bytes {
     if body.len() < MIN_LEN {
         return body;
     }
-    match memory_file(&body) {
+    match body_file(&std::env::temp_dir(), &body) {
         Ok(file) => {
             let bytes = Vec::from(body).into_boxed_slice();
             let region = Region {
@@ -88,27 +94,38 @@ pub fn sendable(body: Bytes) -> Bytes {
             Bytes::from_owner(Sendable { bytes })
         }
         Err(e) => {
-            tracing::debug!(error = %e, "no memory file: this body is sent by copying");
+            tracing::debug!(error = %e, "no file for a body: it is sent by copying");
             body
         }
     }
 }
 
-fn memory_file(data: &[u8]) -> io::Result<OwnedFd> {
-    let fd = rustix::fs::memfd_create(
-        "pressfeed-body",
-        MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
-    )?;
+/// A file holding `data`: unnamed in `dir`, or else a sealed memory file.
+fn body_file(dir: &Path, data: &[u8]) -> io::Result<OwnedFd> {
+    let unnamed = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::RUSR | Mode::WUSR,
+    );
+    let (fd, sealable) = match unnamed {
+        Ok(fd) => (fd, false),
+        Err(_) => {
+            let flags = MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING;
+            (rustix::fs::memfd_create("pressfeed-body", flags)?, true)
+        }
+    };
     let mut file = File::from(fd);
     file.write_all(data)?;
-    rustix::fs::fcntl_add_seals(
-        &file,
-        SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
-    )?;
+    if sealable {
+        rustix::fs::fcntl_add_seals(
+            &file,
+            SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
+        )?;
+    }
     Ok(file.into())
 }
 
-/// The memory file holding `slice`, and where in it `slice` begins, if `slice` lies in a
+/// The file holding `slice`, and where in it `slice` begins, if `slice` lies in a
 /// sendable body. The file stays open while the body's owner is alive, which it is as long
 /// as `slice` may be read.
 fn file_of(slice: &[u8]) -> Option<(Arc<OwnedFd>, u64)> {
@@ -183,6 +200,9 @@ fn send(
 
 #[cfg(test)]
 mod tests {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::FileExt;
+
     use super::*;
 
     #[test]
@@ -194,9 +214,8 @@ mod tests {
         assert_eq!(offset, 1000);
         let file = File::from(file.try_clone().unwrap());
         let mut copy = vec![0; data.len()];
-        std::os::unix::fs::FileExt::read_exact_at(&file, &mut copy, 0).unwrap();
+        file.read_exact_at(&mut copy, 0).unwrap();
         assert_eq!(copy, data, "the file holds the same bytes");
-        assert!((&file).write_all(b"x").is_err(), "sealed");
 
         assert!(
             file_of(&body[..MIN_LEN - 1]).is_none(),
@@ -206,6 +225,18 @@ mod tests {
         let start = body.as_ptr() as usize;
         drop(body);
         assert!(BODIES.load().iter().all(|r| r.start != start));
+    }
+
+    #[test]
+    fn without_a_directory_a_body_is_a_sealed_memory_file() {
+        let data = vec![1; 1000];
+        let file = File::from(body_file(Path::new("/nonexistent"), &data).unwrap());
+        let link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).unwrap();
+        assert!(link.to_string_lossy().starts_with("/memfd:pressfeed-body"));
+        let mut copy = vec![0; data.len()];
+        file.read_exact_at(&mut copy, 0).unwrap();
+        assert_eq!(copy, data);
+        assert!((&file).write_all(b"x").is_err(), "sealed");
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn ndjson_with_progress(
         // however big the file.
         let (batches, to_write) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
         let writer = scope.spawn(move || -> Result<u64, StoreError> {
-            store.with_bulk_cache(|| {
+            store.with_bulk_settings(|| {
                 let mut stored = 0;
                 for batch in to_write {
                     store.upsert_prepared(&batch)?;

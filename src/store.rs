@@ -36,6 +36,12 @@ const PAGE_SIZE: i64 = 32 << 10;
 /// SQLite's own.
 const DEFAULT_CACHE_KIB: i64 = -2000;
 const BULK_CACHE_KIB: i64 = -(64 << 10);
+/// WAL bytes after which a commit checkpoints: SQLite's default of 1000 pages in 4 KB pages.
+/// Kept in bytes whatever the page size, as a checkpoint's time grows with them and the
+/// commit that runs it (an admin write, a build saving its feeds) waits for it.
+const WAL_BYTES: i64 = 4 << 20;
+/// While importing, fewer and larger checkpoints: nobody waits on one commit.
+const BULK_WAL_BYTES: i64 = 32 << 20;
 
 /// Schema migrations, in order; `PRAGMA user_version` says how many a file has had.
 const MIGRATIONS: &[&str] = &[
@@ -355,6 +361,11 @@ impl Store {
         // drop the last transactions, never corrupt the file.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
+        let page_size: i64 = conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_size)
+            .map_err(open_err)?;
         migrate(&mut conn, &display)?;
         prepare_stale(&mut conn)?;
         Ok(Store {
@@ -404,19 +415,25 @@ impl Store {
         result
     }
 
-    /// Runs `f` with a page cache that holds a whole batch of `upsert_prepared`: with the
-    /// default 2 MB, SQLite spills a batch's dirty pages to the WAL mid-transaction and
-    /// reads them back. Only for imports: a server's cache stays small.
-    pub fn with_bulk_cache<T>(&self, f: impl FnOnce() -> T) -> T {
-        // A hint: if SQLite refused it the import would only be slower.
-        let _ = self
-            .conn()
-            .pragma_update(None, "cache_size", BULK_CACHE_KIB);
+    /// Runs `f` with settings for bulk writes: a page cache that holds a whole batch of
+    /// `upsert_prepared` (with the default 2 MB, SQLite spills a batch's dirty pages to the
+    /// WAL mid-transaction and reads them back) and larger checkpoints. Only for imports: a
+    /// server's cache stays small and its commits short.
+    pub fn with_bulk_settings<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.tune(BULK_CACHE_KIB, BULK_WAL_BYTES);
         let value = f();
-        let conn = self.conn();
-        let _ = conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB);
-        let _ = conn.execute_batch("PRAGMA shrink_memory");
+        self.tune(DEFAULT_CACHE_KIB, WAL_BYTES);
+        let _ = self.conn().execute_batch("PRAGMA shrink_memory");
         value
+    }
+
+    /// Hints: if SQLite refused them the store would only be slower.
+    fn tune(&self, cache_kib: i64, wal_bytes: i64) {
+        let conn = self.conn();
+        let _ = conn.pragma_update(None, "cache_size", cache_kib);
+        if let Ok(page_size) = conn.pragma_query_value(None, "page_size", |r| r.get::<_, i64>(0)) {
+            let _ = conn.pragma_update(None, "wal_autocheckpoint", wal_bytes / page_size);
+        }
     }
 
     /// Whether the store works, as every handle on it has found.

@@ -49,38 +49,34 @@ impl Coding {
             Coding::Brotli => "-br",
         }
     }
+}
 
-    fn encode(self, body: &[u8]) -> Vec<u8> {
-        match self {
-            Coding::Identity => body.to_vec(),
-            Coding::Gzip => {
-                let mut out = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(body.len() / 4),
-                    flate2::Compression::best(),
-                );
-                out.write_all(body).expect("writing to a Vec cannot fail");
-                out.finish().expect("writing to a Vec cannot fail")
-            }
-            Coding::Brotli => {
-                let mut out = Vec::with_capacity(body.len() / 5);
-                // Quality 9 is within a few percent of 11 for feeds at a tenth of the time,
-                // which keeps rebuilds well inside the one-second freshness budget.
-                // The window fitted to the feed (at most 4 MB, as before): the same output,
-                // but the encoder zeroes and keeps a ring buffer of 256 KB for a 250 KB
-                // feed instead of 4 MB, which was most of a rebuild's peak memory.
-                let lgwin = (usize::BITS - (body.len() + 16).leading_zeros()).clamp(10, 22);
-                let params = brotli::enc::BrotliEncoderParams {
-                    quality: 9,
-                    lgwin: lgwin as i32,
-                    size_hint: body.len(),
-                    ..Default::default()
-                };
-                brotli::BrotliCompress(&mut &body[..], &mut out, &params)
-                    .expect("writing to a Vec cannot fail");
-                out
-            }
-        }
-    }
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut out = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::best(),
+    );
+    out.write_all(body).expect("writing to a Vec cannot fail");
+    out.finish().expect("writing to a Vec cannot fail")
+}
+
+fn brotli(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() / 5);
+    // Quality 9 is within a few percent of 11 for feeds at a tenth of the time,
+    // which keeps rebuilds well inside the one-second freshness budget.
+    // The window fitted to the feed (at most 4 MB, as before): the same output,
+    // but the encoder zeroes and keeps a ring buffer of 256 KB for a 250 KB
+    // feed instead of 4 MB, which was most of a rebuild's peak memory.
+    let lgwin = (usize::BITS - (body.len() + 16).leading_zeros()).clamp(10, 22);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        lgwin: lgwin as i32,
+        size_hint: body.len(),
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &body[..], &mut out, &params)
+        .expect("writing to a Vec cannot fail");
+    out
 }
 
 /// One coding of a feed.
@@ -128,8 +124,8 @@ impl Feed {
         // otherwise hold up publishing; brotli stays on this one, as each brotli run holds
         // tens of MB of tables.
         let (gzip, brotli) = std::thread::scope(|scope| {
-            let gzip = scope.spawn(|| Coding::Gzip.encode(&body));
-            let brotli = Coding::Brotli.encode(&body);
+            let gzip = scope.spawn(|| gzip(&body));
+            let brotli = brotli(&body);
             (gzip.join().expect("gzip does not panic"), brotli)
         });
         let (gzip, brotli) = (Bytes::from(gzip), Bytes::from(brotli));

@@ -151,17 +151,20 @@ impl Raw {
     }
 }
 
-#[tokio::test]
-async fn a_slowloris_is_cut_off_at_the_header_timeout_while_others_are_served() {
-    let server = server(
-        "header_read_timeout = 1\nidle_timeout = 60",
-        Options::default(),
-    )
-    .await;
-    let mut slow = Raw::connect(&server).await;
-    slow.send("GET /feeds/world.rss HTTP/1.1\r\nHost: feeds.example\r\n")
+/// A server with `limits`, and a client that has sent the first lines of a request head.
+async fn half_a_head(limits: &str) -> (Server, Raw) {
+    let server = server(limits, Options::default()).await;
+    let mut client = Raw::connect(&server).await;
+    client
+        .send("GET /feeds/world.rss HTTP/1.1\r\nHost: feeds.example\r\n")
         .await
         .unwrap();
+    (server, client)
+}
+
+#[tokio::test]
+async fn a_slowloris_is_cut_off_at_the_header_timeout_while_others_are_served() {
+    let (server, mut slow) = half_a_head("header_read_timeout = 1\nidle_timeout = 60").await;
 
     let mut other = Raw::connect(&server).await;
     other.send(get("/feeds/world.rss")).await.unwrap();
@@ -190,15 +193,7 @@ async fn a_slowloris_is_cut_off_at_the_header_timeout_while_others_are_served() 
 
 #[tokio::test]
 async fn a_slow_head_within_the_header_timeout_is_not_idle() {
-    let server = server(
-        "header_read_timeout = 60\nidle_timeout = 1",
-        Options::default(),
-    )
-    .await;
-    let mut slow = Raw::connect(&server).await;
-    slow.send("GET /feeds/world.rss HTTP/1.1\r\nHost: feeds.example\r\n")
-        .await
-        .unwrap();
+    let (_server, mut slow) = half_a_head("header_read_timeout = 60\nidle_timeout = 1").await;
     // Three idle timeouts' worth of trickling: bytes keep arriving, so it is not idle.
     for line in 0..10 {
         assert!(

@@ -290,7 +290,7 @@ impl Article {
 }
 
 /// Keeps the first of each group of items with the same key, in order.
-fn dedup_by_key<T>(items: &mut Vec<T>, key: impl Fn(&T) -> String) {
+pub(crate) fn dedup_by_key<T>(items: &mut Vec<T>, key: impl Fn(&T) -> String) {
     let mut seen = std::collections::HashSet::new();
     items.retain(|item| seen.insert(key(item)));
 }

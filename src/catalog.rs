@@ -129,8 +129,7 @@ impl Feed {
             (gzip.join().expect("gzip does not panic"), brotli)
         });
         let (gzip, brotli) = (Bytes::from(gzip), Bytes::from(brotli));
-        // In `Coding::ALL` order. Moved, not cloned: a body held once goes to `zerocopy`
-        // without a copy.
+        // In `Coding::ALL` order.
         let bodies = [body, gzip, brotli];
         Feed::restore(
             hash,

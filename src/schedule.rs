@@ -195,8 +195,8 @@ impl Scheduler {
             Message::Reload(config) => {
                 // Only the feeds an edit touched are rebuilt: one section's edit must not
                 // queue every other section's fresh articles behind a full rebuild. A site
-                // change reaches every feed.
-                let site_changed = config.site != self.config.site;
+                // change that feeds show reaches every feed.
+                let site_changed = !config.site.same_feeds_as(&self.config.site);
                 let touched: Vec<Slug> = enabled(&config)
                     .filter(|s| site_changed || self.config.section(s.slug.as_str()) != Some(*s))
                     .map(|s| s.slug.clone())

@@ -81,6 +81,21 @@ impl Site {
             .into(),
         }
     }
+
+    /// Whether `other` makes the same feeds: the fields only the server reads (where it
+    /// listens, its store, its seed, its HTTP limits, its sources) set aside. Any other
+    /// field, including one added later, counts.
+    pub fn same_feeds_as(&self, other: &Site) -> bool {
+        let feeds_only = |site: &Site| Site {
+            listen: String::new(),
+            data_dir: PathBuf::new(),
+            seed_articles: None,
+            http: Limits::default(),
+            sources: Vec::new(),
+            ..site.clone()
+        };
+        feeds_only(self) == feeds_only(other)
+    }
 }
 
 fn default_language() -> String {
@@ -531,6 +546,20 @@ max_age = 120
         let config = Config::load(&dir).unwrap();
         assert!(config.sections.len() >= 6);
         assert!(config.section("top-news").is_some());
+    }
+
+    #[test]
+    fn only_fields_that_feeds_show_change_the_feeds() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
+        let site = Config::load(&dir).unwrap().site;
+        let mut server_only = site.clone();
+        server_only.listen = "0.0.0.0:1".into();
+        server_only.http.max_connections = 1;
+        server_only.sources.clear();
+        assert!(site.same_feeds_as(&server_only));
+        let mut retitled = site.clone();
+        retitled.title += " (new)";
+        assert!(!site.same_feeds_as(&retitled));
     }
 
     #[test]

@@ -331,6 +331,14 @@ pub struct Store {
     io_error: Arc<AtomicBool>,
 }
 
+/// Sets the page cache (`cache_kib`, as `PRAGMA cache_size` takes it) and checkpoints the
+/// WAL after `wal_bytes`, whatever the file's page size.
+fn tune(conn: &Connection, cache_kib: i64, wal_bytes: i64) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "cache_size", cache_kib)?;
+    let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+    conn.pragma_update(None, "wal_autocheckpoint", wal_bytes / page_size)
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`, migrating its schema.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -361,11 +369,7 @@ impl Store {
         // drop the last transactions, never corrupt the file.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
-        let page_size: i64 = conn
-            .pragma_query_value(None, "page_size", |r| r.get(0))
-            .map_err(open_err)?;
-        conn.pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_size)
-            .map_err(open_err)?;
+        tune(&conn, DEFAULT_CACHE_KIB, WAL_BYTES).map_err(open_err)?;
         migrate(&mut conn, &display)?;
         prepare_stale(&mut conn)?;
         Ok(Store {
@@ -420,20 +424,13 @@ impl Store {
     /// WAL mid-transaction and reads them back) and larger checkpoints. Only for imports: a
     /// server's cache stays small and its commits short.
     pub fn with_bulk_settings<T>(&self, f: impl FnOnce() -> T) -> T {
-        self.tune(BULK_CACHE_KIB, BULK_WAL_BYTES);
+        // Hints: if SQLite refused them the import would only be slower.
+        let _ = tune(&self.conn(), BULK_CACHE_KIB, BULK_WAL_BYTES);
         let value = f();
-        self.tune(DEFAULT_CACHE_KIB, WAL_BYTES);
-        let _ = self.conn().execute_batch("PRAGMA shrink_memory");
-        value
-    }
-
-    /// Hints: if SQLite refused them the store would only be slower.
-    fn tune(&self, cache_kib: i64, wal_bytes: i64) {
         let conn = self.conn();
-        let _ = conn.pragma_update(None, "cache_size", cache_kib);
-        if let Ok(page_size) = conn.pragma_query_value(None, "page_size", |r| r.get::<_, i64>(0)) {
-            let _ = conn.pragma_update(None, "wal_autocheckpoint", wal_bytes / page_size);
-        }
+        let _ = tune(&conn, DEFAULT_CACHE_KIB, WAL_BYTES);
+        let _ = conn.execute_batch("PRAGMA shrink_memory");
+        value
     }
 
     /// Whether the store works, as every handle on it has found.

@@ -48,9 +48,9 @@ struct Region {
     file: Arc<OwnedFd>,
 }
 
-/// The owner of a sendable body's two copies.
+/// The owner of a sendable body's bytes, while they are in the table.
 struct Sendable {
-    bytes: Box<[u8]>,
+    bytes: Bytes,
 }
 
 impl AsRef<[u8]> for Sendable {
@@ -79,10 +79,9 @@ pub fn sendable(body: Bytes) -> Bytes {
     }
     match body_file(&std::env::temp_dir(), &body) {
         Ok(file) => {
-            let bytes = Vec::from(body).into_boxed_slice();
             let region = Region {
-                start: bytes.as_ptr() as usize,
-                len: bytes.len(),
+                start: body.as_ptr() as usize,
+                len: body.len(),
                 file: Arc::new(file),
             };
             BODIES.rcu(|bodies| {
@@ -91,7 +90,7 @@ pub fn sendable(body: Bytes) -> Bytes {
                 bodies.insert(at, region.clone());
                 bodies
             });
-            Bytes::from_owner(Sendable { bytes })
+            Bytes::from_owner(Sendable { bytes: body })
         }
         Err(e) => {
             tracing::debug!(error = %e, "no file for a body: it is sent by copying");

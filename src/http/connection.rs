@@ -218,6 +218,9 @@ pub(super) async fn supervise<C, E>(
     tokio::pin!(connection);
     let period = timeouts.idle.min(timeouts.head);
     let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
+    // After a stall, one late check rather than a burst of them: back to back, no write
+    // could move between two, and a healthy connection would look stuck.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let (mut started, mut reads, mut writes) = (0, 0, 0);
     // When a request was last seen beginning or in flight, and what had been read by then.
     let (mut last_request, mut reads_at_request) = (Instant::now(), 0);
@@ -232,13 +235,16 @@ pub(super) async fn supervise<C, E>(
                     debug!("connection dropped: the client stopped reading");
                     return;
                 }
+                let sending = now_writes != writes;
                 writes = now_writes;
                 let now_reads = activity.reads.load(Relaxed);
                 if now_reads != reads {
                     (reads, last_read) = (now_reads, now);
                 }
                 let now_started = activity.started.load(Relaxed);
-                if now_started != started || activity.in_flight.load(Relaxed) > 0 {
+                // A response still going out is a request in progress, whatever the client
+                // sends meanwhile (HTTP/2 window updates): its service call ended long ago.
+                if now_started != started || sending || activity.in_flight.load(Relaxed) > 0 {
                     (started, last_request, reads_at_request) = (now_started, now, reads);
                 } else if reads != reads_at_request && now - last_request >= timeouts.head {
                     // Dropped: a graceful close would wait for the head to end.

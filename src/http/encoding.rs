@@ -38,12 +38,17 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Coding> {
                 })
                 .unwrap_or(Some(1000));
             let Some(weight) = weight else { continue };
-            let slot = match name.to_ascii_lowercase().as_str() {
-                "br" => &mut listed[Coding::Brotli as usize],
-                "gzip" | "x-gzip" => &mut listed[Coding::Gzip as usize],
-                "identity" => &mut listed[Coding::Identity as usize],
-                "*" => &mut star,
-                _ => continue,
+            let is = |token: &str| name.eq_ignore_ascii_case(token);
+            let slot = if is("br") {
+                &mut listed[Coding::Brotli as usize]
+            } else if is("gzip") || is("x-gzip") {
+                &mut listed[Coding::Gzip as usize]
+            } else if is("identity") {
+                &mut listed[Coding::Identity as usize]
+            } else if name == "*" {
+                &mut star
+            } else {
+                continue;
             };
             // A coding listed twice keeps its best weight.
             *slot = Some(slot.map_or(weight, |w: u16| w.max(weight)));

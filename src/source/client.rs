@@ -211,7 +211,10 @@ impl HttpClient {
                 Ok(Err(e)) => return Err((e, None)),
                 Ok(Ok(answer)) => answer,
             };
-            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            if status == StatusCode::NOT_MODIFIED {
+                return Ok(Fetched::NotModified);
+            }
+            if status.is_redirection() {
                 let next = headers
                     .get(LOCATION)
                     .and_then(|l| l.to_str().ok())
@@ -226,9 +229,6 @@ impl HttpClient {
                         return Err((transport(&url, message), None));
                     }
                 }
-            }
-            if status == StatusCode::NOT_MODIFIED {
-                return Ok(Fetched::NotModified);
             }
             if !status.is_success() {
                 let retry_after = headers

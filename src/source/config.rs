@@ -87,8 +87,7 @@ impl Source {
                 .collect(),
         };
         // Two categories may map to one section; the first keeps its place.
-        let mut seen = std::collections::HashSet::new();
-        sections.retain(|s| seen.insert(s.clone()));
+        crate::article::dedup_by_key(&mut sections, |s| s.to_string());
         if !sections.is_empty() {
             return Ok(sections);
         }

@@ -131,9 +131,11 @@ impl Registry {
             let _ = m.articles.get_or_create(&outcome_label(&name, outcome));
         }
         m.up.get_or_create(&label(&name)).set(0);
-        self.lock().insert(
-            name.clone(),
-            SourceStatus {
+        // A source started again after its task panicked keeps its history, the panic as
+        // its last error; one that changed was unregistered first.
+        self.lock()
+            .entry(name.clone())
+            .or_insert_with(|| SourceStatus {
                 name,
                 kind: source.kind(),
                 location: source.location(),
@@ -145,8 +147,7 @@ impl Registry {
                 next_poll: None,
                 polls: Polls::default(),
                 articles: Counts::default(),
-            },
-        );
+            });
     }
 
     /// A source left the configuration.

@@ -28,6 +28,7 @@ use super::status::Counts;
 use super::{Item, Source, SourceError};
 use crate::article::{Article, ArticleId};
 use crate::link::HttpUrl;
+use crate::sanitize::plain_text;
 
 /// Posts per page: WordPress's maximum.
 const PER_PAGE: usize = 100;
@@ -507,7 +508,7 @@ fn post_item(source: &Source, post: Post) -> Item {
     let tags: Vec<String> = terms
         .iter()
         .filter(|t| t.taxonomy == "post_tag")
-        .map(|t| text(&t.name))
+        .map(|t| plain_text(&t.name))
         .collect();
     let authors: Vec<Value> = post
         .embedded
@@ -515,7 +516,7 @@ fn post_item(source: &Source, post: Post) -> Item {
         .iter()
         .filter_map(|a| User::deserialize(a).ok())
         .map(|user| {
-            let mut author = json!({ "name": text(&user.name) });
+            let mut author = json!({ "name": plain_text(&user.name) });
             if let Some(link) = user.link.filter(|l| HttpUrl::parse(l).is_ok()) {
                 author["url"] = Value::String(link);
             }
@@ -540,7 +541,7 @@ fn post_item(source: &Source, post: Post) -> Item {
     let mut doc = json!({
         "id": id.as_str(),
         "url": post.link,
-        "title": text(&post.title.rendered),
+        "title": plain_text(&post.title.rendered),
         "sections": sections,
         "status": "published",
         "published_at": published.to_rfc3339(),
@@ -575,7 +576,7 @@ fn lead_image(value: &Value) -> Option<Value> {
     let number = |field: &str| details.get(field).and_then(Value::as_u64);
     let caption = media
         .caption
-        .map(|c| text(&c.rendered))
+        .map(|c| plain_text(&c.rendered))
         .filter(|c| !c.is_empty())
         .or(media.alt_text.filter(|a| !a.trim().is_empty()));
     let credit = details
@@ -604,14 +605,6 @@ fn gmt(text: &str) -> Option<DateTime<FixedOffset>> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
         .ok()
         .map(|t| t.and_utc().fixed_offset())
-}
-
-/// The text of rendered HTML: tags dropped, entities decoded (`&#8217;` → ’, `&#038;` → &),
-/// runs of white space made one.
-fn text(html: &str) -> String {
-    let fragment = scraper::Html::parse_fragment(html);
-    let text: String = fragment.root_element().text().collect();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

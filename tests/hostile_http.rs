@@ -771,3 +771,50 @@ fn the_admin_token_never_reaches_the_logs() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_slow_download_is_neither_idle_nor_a_slow_head() {
+    let feeds = site(&[("world", "")]);
+    std::fs::write(
+        feeds.path().join("site.toml"),
+        format!("{SITE}\n[http]\nheader_read_timeout = 1\nidle_timeout = 1\n"),
+    )
+    .unwrap();
+    let body_html = format!("<p>{}</p>", "A long story, read slowly. ".repeat(12_000));
+    let long = article(
+        "w1",
+        &["world"],
+        "2024-01-01T10:00:00Z",
+        serde_json::json!({ "body_html": body_html }),
+    );
+    let server = Server::start(feeds, &[long]).await;
+    // Over HTTP/2 the client's window updates keep arriving while nothing else does: the
+    // response going out is what keeps the connection alive, for several timeouts.
+    // A 64 KB window, so that the server can only send as fast as this client reads.
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .initial_stream_window_size(65_535)
+            .initial_connection_window_size(65_535)
+            .handshake(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let req = Request::get(format!("http://{}/feeds/world.rss", server.addr))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let res = sender.send_request(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.into_body();
+    let (start, mut received) = (Instant::now(), 0);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.expect("the download was cut off");
+        received += frame.data_ref().map_or(0, |d| d.len());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(received > 300_000, "{received} bytes");
+    assert!(
+        start.elapsed() > Duration::from_secs(3),
+        "not slow enough to test anything"
+    );
+}

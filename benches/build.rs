@@ -13,8 +13,8 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pressfeed::build::{self, FeedSource, Format};
+use pressfeed::config::Config;
 use pressfeed::corpus::{self, CorpusSpec};
-use pressfeed::site::Config;
 use pressfeed::store::{FeedQuery, Store};
 
 const BIG_ARTICLES: i64 = 100_000;

@@ -18,7 +18,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use pressfeed::admin::{Settings, Tokens};
 use pressfeed::article::Article;
-use pressfeed::site::Config;
+use pressfeed::config::Config;
 use pressfeed::store::Store;
 
 const SITE: &str = r#"title = "Bench"

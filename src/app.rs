@@ -10,12 +10,12 @@ use tracing::info;
 
 use crate::admin::{self, Admin};
 use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::config::{self, LiveConfig};
 use crate::http::Shared;
 use crate::import::{self, ImportError};
 use crate::metrics::Metrics;
-use crate::reload::{self, LiveConfig};
 use crate::schedule;
-use crate::site::Config;
 use crate::source;
 use crate::store::{Store, StoreError};
 use crate::websub;
@@ -79,13 +79,29 @@ pub async fn run(
         metrics.clone(),
         publisher,
     )?;
-    let live = Arc::new(LiveConfig::new(config, scheduler.notifier()));
-    let watcher = reload::watch(live.clone());
+    let notifier = scheduler.notifier();
+    let live = Arc::new(LiveConfig::new(config, move |config| {
+        notifier.reload(config)
+    }));
+    let watcher = config::watch(live.clone());
     let registry = source::Registry::new(metrics.clone());
-    let sources = source::start(live.clone(), store.clone(), registry.clone());
+    let sources = source::start(
+        live.clone(),
+        store.clone(),
+        scheduler.notifier(),
+        registry.clone(),
+    );
     let tokens = admin.tokens.len();
     let store_health = store.health();
-    let admin = Admin::new(admin, live, store, catalog.clone(), registry).map(Arc::new);
+    let admin = Admin::new(
+        admin,
+        live,
+        store,
+        scheduler.notifier(),
+        catalog.clone(),
+        registry,
+    )
+    .map(|admin| admin.handler());
     match &admin {
         Some(_) => info!(tokens, "admin API on at /admin/api/"),
         None => info!(
@@ -95,10 +111,9 @@ pub async fn run(
     let shared = Shared {
         catalog,
         metrics,
-        admin,
         store: store_health,
     };
-    crate::http::run(listener, shared, &limits, shutdown)
+    crate::http::run(listener, shared, admin, &limits, shutdown)
         .await
         .map_err(AppError::Workers)?;
     // The watcher only loads files; stopping it mid-reload loses nothing.

@@ -237,13 +237,6 @@ fn header(value: String) -> HeaderValue {
     HeaderValue::from_str(&value).expect("built from ASCII digits, letters and punctuation")
 }
 
-/// The hash that names a representation: 128 bits of BLAKE3, hex. Collisions would make a
-/// cache keep stale bytes, so it must be a real hash, not a checksum.
-pub fn content_hash(bytes: &[u8]) -> String {
-    let hash = blake3::hash(bytes);
-    hash.to_hex()[..32].to_owned()
-}
-
 /// Every feed of one moment, immutable once published.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -277,6 +270,7 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::content_hash;
     use std::io::Read;
 
     fn feed(body: &'static [u8], max_age: u32, last_modified: i64) -> Feed {

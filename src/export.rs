@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use http::HeaderValue;
 
 use crate::catalog::{Coding, Feed};
+use crate::config::Config;
 use crate::fsutil::write_atomically;
 use crate::publish;
-use crate::site::Config;
 use crate::store::{Store, StoreError};
 
 /// The sidecar's suffix: `world.rss.headers.json`.

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pressfeed::article::ArticleId;
-use pressfeed::site::Config;
+use pressfeed::config::Config;
 use pressfeed::store::Store;
 use pressfeed::{admin, app, build, export, import};
 

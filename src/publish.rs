@@ -17,8 +17,9 @@ use chrono::{DateTime, Utc};
 use http::HeaderValue;
 
 use crate::build::{self, BuiltFeed, Format};
-use crate::catalog::{Coding, Feed, Snapshot, content_hash};
-use crate::site::{Config, Section};
+use crate::catalog::{Coding, Feed, Snapshot};
+use crate::config::{Config, Section};
+use crate::digest::content_hash;
 use crate::store::{FeedState, SavedFeed, Store, StoreError};
 
 /// Files whose bytes changed in one build (or are not in the store yet), to be saved
@@ -72,7 +73,7 @@ impl Publisher {
     ) -> Vec<(String, Arc<Feed>)> {
         build::site_files(&config.site, &config.sections)
             .into_iter()
-            .map(|built| self.wrap(built, crate::site::DEFAULT_MAX_AGE, now, old, changed))
+            .map(|built| self.wrap(built, crate::config::DEFAULT_MAX_AGE, now, old, changed))
             .collect()
     }
 
@@ -188,7 +189,7 @@ pub fn restore(store: &Store, config: &Config) -> Result<HashMap<String, Arc<Fee
                 _ => continue,
             }
         } else if [build::opml::FILE_NAME, build::xsl::FILE_NAME].contains(&saved.name.as_str()) {
-            crate::site::DEFAULT_MAX_AGE
+            crate::config::DEFAULT_MAX_AGE
         } else {
             continue;
         };

@@ -25,9 +25,9 @@ use tracing::{error, info, warn};
 
 use crate::build;
 use crate::catalog::{Catalog, Snapshot};
+use crate::config::{Config, Section};
 use crate::metrics::{Metrics, SectionLabel};
 use crate::publish::{Changes, Publisher};
-use crate::site::{Config, Section};
 use crate::slug::Slug;
 use crate::store::{Store, StoreError};
 use crate::websub;

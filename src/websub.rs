@@ -19,8 +19,8 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, warn};
 
+use crate::config::Site;
 use crate::metrics::Metrics;
-use crate::site::Site;
 
 /// A hub that does not answer within this long is treated as failed for this attempt.
 const TIMEOUT: Duration = Duration::from_secs(5);

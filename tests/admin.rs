@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::{Options, Reply, Server, article, parse_rss, site};
 use http::{Method, StatusCode};
-use pressfeed::site::Config;
+use pressfeed::config::Config;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "editor-token-0123456789";
@@ -168,7 +168,7 @@ async fn sections_are_listed_and_read_with_their_etag() {
     let file = std::fs::read(server.feeds.path().join("sections/world.toml")).unwrap();
     assert_eq!(
         etag,
-        format!("\"{}\"", pressfeed::catalog::content_hash(&file)),
+        format!("\"{}\"", pressfeed::digest::content_hash(&file)),
         "the tag is the file's hash"
     );
     let section = json_of(&reply);

@@ -348,7 +348,7 @@ async fn killed_during_section_writes_leaves_the_old_or_the_new_file() {
         let (acked, in_flight) = writer.await.unwrap();
 
         let text = std::fs::read_to_string(&path).unwrap();
-        let section = pressfeed::site::parse_section(&path, &text)
+        let section = pressfeed::config::parse_section(&path, &text)
             .unwrap_or_else(|e| panic!("torn section file after a kill: {e}\n{text}"));
         let last_acked = acked.unwrap_or(version);
         let on_disk = (0..=in_flight)

@@ -4,14 +4,14 @@
 
 use pressfeed::article::Article;
 use pressfeed::build::{FeedSource, Format, render};
+use pressfeed::config::{Section, Site};
 use pressfeed::item::FeedItem;
 use pressfeed::sanitize::xml_safe;
-use pressfeed::site::{Section, Site};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn site() -> Site {
-    pressfeed::site::parse_toml(
+    pressfeed::config::parse_toml(
         r#"title = "T"
 url = "https://news.example/"
 feed_base_url = "https://news.example/feeds/"
@@ -23,7 +23,7 @@ logo = "https://news.example/logo.png""#,
 }
 
 fn section() -> Section {
-    pressfeed::site::parse_toml(
+    pressfeed::config::parse_toml(
         r#"slug = "world"
 title = "World & <Friends>"
 link = "https://news.example/world/""#,

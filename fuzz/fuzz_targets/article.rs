@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use pressfeed::article::Article;
 use pressfeed::build::{FeedSource, Format, render};
 use pressfeed::item::FeedItem;
-use pressfeed::site::{Section, Site, parse_toml};
+use pressfeed::config::{Section, Site, parse_toml};
 
 static SITE: LazyLock<Site> = LazyLock::new(|| {
     parse_toml(

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
-use pressfeed::site::{Section, Site, parse_section, parse_toml};
+use pressfeed::config::{Section, Site, parse_section, parse_toml};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -112,13 +112,14 @@ pub async fn replace(
 pub async fn delete(admin: &Arc<Admin>, id: &str) -> Result<Response<Body>, ApiError> {
     let id = path_id(id)?;
     let store = admin.store.clone();
+    let notifier = admin.notifier.clone();
     let target = id.clone();
     let removed = admin
         .live
-        .edit(move |edit| {
+        .edit(move |_| {
             let removed = store.retract(&target)?;
             if removed {
-                edit.live().notifier().articles_changed();
+                notifier.articles_changed();
             }
             Ok::<_, ApiError>(removed)
         })
@@ -136,11 +137,12 @@ pub async fn delete(admin: &Arc<Admin>, id: &str) -> Result<Response<Body>, ApiE
 /// write half-way or leave the scheduler unwoken.
 async fn store(admin: &Arc<Admin>, articles: Vec<Article>) -> Result<(), ApiError> {
     let store = admin.store.clone();
+    let notifier = admin.notifier.clone();
     admin
         .live
-        .edit(move |edit| {
+        .edit(move |_| {
             store.upsert(&articles)?;
-            edit.live().notifier().articles_changed();
+            notifier.articles_changed();
             Ok::<_, ApiError>(())
         })
         .await??;

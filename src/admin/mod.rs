@@ -24,8 +24,9 @@ pub use auth::{MIN_TOKEN_LEN, TokenError, Tokens};
 use error::ApiError;
 
 use crate::catalog::Catalog;
-use crate::http::Body;
-use crate::reload::LiveConfig;
+use crate::config::LiveConfig;
+use crate::http::{AdminHandler, Body};
+use crate::schedule::Notifier;
 use crate::source::Registry;
 use crate::store::Store;
 
@@ -96,6 +97,8 @@ pub struct Admin {
     max_body: usize,
     live: Arc<LiveConfig>,
     store: Store,
+    /// Woken after every article write.
+    notifier: Notifier,
     /// Read only, for what the section list says about each section's current feed.
     catalog: Catalog,
     /// How the sources are doing, read only.
@@ -108,6 +111,7 @@ impl Admin {
         settings: Settings,
         live: Arc<LiveConfig>,
         store: Store,
+        notifier: Notifier,
         catalog: Catalog,
         sources: Registry,
     ) -> Option<Admin> {
@@ -116,6 +120,7 @@ impl Admin {
             max_body: settings.max_body,
             live,
             store,
+            notifier,
             catalog,
             sources,
         })
@@ -151,8 +156,16 @@ impl Audit {
     }
 }
 
+impl Admin {
+    /// The handler the server answers `/admin/` requests with.
+    pub fn handler(self) -> AdminHandler {
+        let admin = Arc::new(self);
+        Arc::new(move |req| Box::pin(handle(req, admin.clone())))
+    }
+}
+
 /// Answers one `/admin/` request.
-pub async fn handle<B>(req: Request<B>, admin: Arc<Admin>) -> Response<Body>
+async fn handle<B>(req: Request<B>, admin: Arc<Admin>) -> Response<Body>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

@@ -1,14 +1,14 @@
 //! `GET /admin/api/schedule?cron=<expr>`: the next three run times of a cron expression,
 //! so the admin page can explain a schedule before it is saved. It reads nothing and
-//! writes nothing; the rules are `site::Schedule`'s, the same a section is checked by.
+//! writes nothing; the rules are `config::Schedule`'s, the same a section is checked by.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use http::{Response, StatusCode};
 use serde::Serialize;
 
 use super::error::{ApiError, json_response};
+use crate::config::Schedule;
 use crate::http::Body;
-use crate::site::Schedule;
 
 /// How many run times are shown: enough to see the pattern, few enough to read at a glance.
 const SHOWN: usize = 3;

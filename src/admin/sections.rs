@@ -18,12 +18,13 @@ use serde_json::Value;
 use super::error::{ApiError, json_response};
 use super::{Admin, Audit};
 use crate::build::Format;
-use crate::catalog::{Coding, Feed, content_hash};
+use crate::catalog::{Coding, Feed};
+use crate::config::{self, Section};
+use crate::config::{Change, Edit};
+use crate::digest::content_hash;
 use crate::fsutil;
 use crate::http::Body;
 use crate::http::cache;
-use crate::reload::{Change, Edit};
-use crate::site::{self, Section};
 use crate::slug::Slug;
 
 /// `GET /admin/api/sections`: every section, enabled or not, sorted by slug, with what an
@@ -198,7 +199,7 @@ pub async fn patch(
             let current = existing(&path, &slug, &headers)?;
             let text = String::from_utf8_lossy(&current);
             // The file may have been broken by hand; a patch needs something to apply to.
-            let current = site::parse_section(&path, &text).map_err(|problem| {
+            let current = config::parse_section(&path, &text).map_err(|problem| {
                 ApiError::Conflict(format!(
                     "the file of section {:?} does not load ({problem}); replace it with PUT",
                     slug.as_str()
@@ -275,7 +276,7 @@ fn checked_toml(path: &Path, section: &Section) -> Result<String, ApiError> {
     let text = section
         .to_toml()
         .map_err(|e| ApiError::Internal(format!("section {} as TOML: {e}", section.slug)))?;
-    site::parse_section(path, &text).map_err(|problem| ApiError::Invalid {
+    config::parse_section(path, &text).map_err(|problem| ApiError::Invalid {
         field: problem.field,
         message: problem.message,
     })?;
@@ -432,6 +433,6 @@ mod tests {
         .unwrap();
         let path = Path::new("sections/world.toml");
         let text = checked_toml(path, &section).unwrap();
-        assert_eq!(site::parse_section(path, &text).unwrap(), section);
+        assert_eq!(config::parse_section(path, &text).unwrap(), section);
     }
 }

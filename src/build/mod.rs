@@ -12,8 +12,8 @@ pub mod xsl;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::config::{ContentMode, Section, Site};
 use crate::item::FeedItem;
-use crate::site::{ContentMode, Section, Site};
 use crate::store::{FeedQuery, Store, StoreError};
 
 /// The generator named in every feed.

@@ -5,8 +5,8 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::Format;
+use crate::config::{Section, Site};
 use crate::sanitize::xml_safe;
-use crate::site::{Section, Site};
 
 /// The list's file name, which is also its URL suffix: `/feeds/index.opml`.
 pub const FILE_NAME: &str = "index.opml";

@@ -2,12 +2,13 @@
 //! requests (`cache`), content negotiation (`encoding`), the admin page's static files
 //! (`page`), what one client may cost (`limits`, `connection`), the threads connections
 //! are served on (`workers`). It only picks prebuilt bytes and headers; it never builds a
-//! feed. `/admin/api/` requests go to `crate::admin`.
+//! feed. `/admin/` requests go to the
+//! `AdminHandler` the server is started with.
 
+mod body;
 pub mod cache;
 mod connection;
 pub mod encoding;
-mod limits;
 mod page;
 mod routes;
 mod server;
@@ -15,11 +16,9 @@ mod workers;
 
 use std::sync::Arc;
 
-pub use limits::Limits;
-pub use routes::Body;
+pub use body::{AdminHandler, Body};
 pub use server::run;
 
-use crate::admin::Admin;
 use crate::catalog::Catalog;
 use crate::metrics::Metrics;
 use crate::store::Health;
@@ -29,8 +28,6 @@ use crate::store::Health;
 pub struct Shared {
     pub catalog: Catalog,
     pub metrics: Arc<Metrics>,
-    /// `None` when no admin token is configured: `/admin/` answers 404.
-    pub admin: Option<Arc<Admin>>,
     /// Whether the store takes writes, for `/readyz`.
     pub store: Health,
 }

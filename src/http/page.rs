@@ -10,7 +10,7 @@ use http::header::{
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 
-use super::routes::Body;
+use super::Body;
 
 /// No inline script or style anywhere, so none is allowed; images may come from the feeds'
 /// own hosts (https) for the preview; nothing may frame the page (clickjacking).

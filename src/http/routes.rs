@@ -7,12 +7,9 @@ use http::header::{
     VARY,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
-use http_body_util::Full;
 
-use super::{Shared, cache, encoding};
+use super::{Body, Shared, cache, encoding};
 use crate::catalog::{Feed, Variant};
-
-pub type Body = Full<Bytes>;
 
 const FEEDS_PREFIX: &str = "/feeds/";
 

@@ -18,10 +18,10 @@ use tokio::sync::{Semaphore, watch};
 use tracing::{info, warn};
 
 use super::connection::{self, Activity, Stream, Timeouts};
-use super::routes::{self, Body};
+use super::routes;
 use super::workers::Workers;
-use super::{Limits, Shared, page};
-use crate::admin::{self, Admin};
+use super::{AdminHandler, Body, Shared, page};
+use crate::config::Limits;
 use crate::metrics::{self, Metrics};
 
 /// How long in-flight requests get to finish after shutdown begins.
@@ -31,10 +31,10 @@ const ADMIN_API_PREFIX: &str = "/admin/api/";
 
 /// A request either answered on the spot (feeds, health, metrics: sync, from the catalog)
 /// or handed to the admin API, which must read a body and wait for writes.
-enum Route {
+enum Dispatch {
     Answered(Response<Body>),
     /// With the metrics, to count the response once the admin API has made it.
-    Admin(Request<Incoming>, Arc<Admin>, Arc<Metrics>),
+    Admin(Request<Incoming>, AdminHandler, Arc<Metrics>),
 }
 
 /// Counts a response in `/metrics`: a few atomic increments, no allocation.
@@ -60,11 +60,13 @@ fn brings_unwanted_body(req: &Request<Incoming>) -> bool {
     !req.body().is_end_stream() && !req.uri().path().starts_with(ADMIN_API_PREFIX)
 }
 
-/// Serves the catalog on `listener` until `shutdown` completes. Connections are served on
-/// worker threads of their own (see `workers`); fails only if those cannot start.
+/// Serves the catalog on `listener` until `shutdown` completes, `/admin/` by `admin` (404
+/// without). Connections are served on worker threads of their own (see `workers`); fails
+/// only if those cannot start.
 pub async fn run(
     listener: TcpListener,
     shared: Shared,
+    admin: Option<AdminHandler>,
     limits: &Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -114,6 +116,7 @@ pub async fn run(
             stream,
             builder.clone(),
             shared.clone(),
+            admin.clone(),
             timeouts,
             stopping.clone(),
         );
@@ -142,6 +145,7 @@ fn serve(
     stream: TcpStream,
     builder: auto::Builder<TokioExecutor>,
     shared: Shared,
+    admin: Option<AdminHandler>,
     timeouts: Timeouts,
     stopping: watch::Receiver<bool>,
 ) -> impl Future<Output = ()> + Send + 'static {
@@ -160,27 +164,26 @@ fn serve(
             let counted = metrics::Route::of(req.uri().path());
             let head = req.method() == Method::HEAD;
             let route = if brings_unwanted_body(&req) {
-                Route::Answered(routes::body_not_allowed(req.version()))
+                Dispatch::Answered(routes::body_not_allowed(req.version()))
             } else if let Some(response) = page::respond(&req) {
-                Route::Answered(response)
+                Dispatch::Answered(response)
             } else if !req.uri().path().starts_with(ADMIN_PREFIX) {
-                Route::Answered(routes::respond(&req, &shared))
-            } else if let Some(admin) = &shared.admin {
-                Route::Admin(req, admin.clone(), shared.metrics.clone())
+                Dispatch::Answered(routes::respond(&req, &shared))
+            } else if let Some(admin) = &admin {
+                Dispatch::Admin(req, admin.clone(), shared.metrics.clone())
             } else {
-                Route::Answered(routes::not_found())
+                Dispatch::Answered(routes::not_found())
             };
             // Counted here, synchronously: the feed path's future carries no metrics handle.
-            if let Route::Answered(response) = &route {
+            if let Dispatch::Answered(response) = &route {
                 record(&shared.metrics, counted, head, response);
             }
             async move {
                 let _in_flight = in_flight;
                 Ok::<_, Infallible>(match route {
-                    Route::Answered(response) => response,
-                    // Boxed so the feed path's future stays small; only admin calls pay.
-                    Route::Admin(req, admin, metrics) => {
-                        let response = Box::pin(admin::handle(req, admin)).await;
+                    Dispatch::Answered(response) => response,
+                    Dispatch::Admin(req, admin, metrics) => {
+                        let response = admin(req).await;
                         record(&metrics, counted, head, &response);
                         response
                     }

@@ -177,7 +177,7 @@ mod tests {
     use super::*;
 
     fn source(categories: &str) -> Source {
-        crate::site::parse_toml(&format!(
+        crate::config::parse_toml(&format!(
             "name = \"wire\"\nkind = \"json\"\npath = \"a.ndjson\"\n{categories}"
         ))
         .unwrap()

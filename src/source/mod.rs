@@ -1,7 +1,6 @@
 //! Sources the scheduler pulls articles from (`[[sources]]` in `feeds/site.toml`): a WordPress
 //! site's REST API, a JSON document (URL or file), a folder of article files.
 //!
-//! - `config`     a source as configured, validated
 //! - `run`        one task per source polling on its cron schedule, following reloads
 //! - `client`     the HTTP client: conditional GETs, timeouts, retries, size limit
 //! - `wordpress`, `json`, `directory`  reading each kind into items
@@ -13,7 +12,6 @@
 //! itself: the feeds, the other sources and the admin API go on.
 
 mod client;
-mod config;
 mod directory;
 mod intake;
 mod json;
@@ -21,11 +19,11 @@ mod run;
 mod status;
 mod wordpress;
 
-pub use config::{Credentials, Origin, Source};
 pub use run::{Sources, start};
 pub use status::{Counts, Health, Registry, SourceStatus};
 
 use crate::article::{Article, ArticleId};
+use crate::config::{Credentials, Origin, Source};
 
 /// One thing a source offered, sorted out.
 #[derive(Debug)]
@@ -64,4 +62,30 @@ enum SourceError {
     Credentials(String),
     #[error("a store task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+}
+
+// Credentials are read from the environment when a request is made, not when the
+// configuration loads: a rotated secret applies at the next poll.
+impl Credentials {
+    /// The `Authorization` header of HTTP basic auth, from the environment as it is now.
+    fn authorization(&self) -> Result<http::HeaderValue, SourceError> {
+        use base64::Engine as _;
+        let var = |name: &str| std::env::var(name).map_err(|_| SourceError::Env(name.to_owned()));
+        let pair = format!("{}:{}", var(&self.username_env)?, var(&self.password_env)?);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        let mut value = http::HeaderValue::try_from(format!("Basic {encoded}"))
+            .expect("base64 is a valid header value");
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl Source {
+    /// The `Authorization` header of the source's requests, if it has credentials.
+    fn authorization(&self) -> Result<Option<http::HeaderValue>, SourceError> {
+        self.credentials
+            .as_ref()
+            .map(Credentials::authorization)
+            .transpose()
+    }
 }

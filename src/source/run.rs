@@ -19,8 +19,8 @@ use super::json::{self, JsonSource};
 use super::status::{Counts, Registry, Report};
 use super::wordpress::WordPressSource;
 use super::{Origin, Source, SourceError};
-use crate::reload::LiveConfig;
-use crate::site::Config;
+use crate::config::{Config, LiveConfig};
+use crate::schedule::Notifier;
 use crate::store::Store;
 
 /// How often the supervisor looks for a new configuration: a pointer comparison.
@@ -40,13 +40,18 @@ impl Sources {
 
 /// Starts the sources of the configuration in `live`, and follows its changes. `registry`
 /// hears how each is doing.
-pub fn start(live: Arc<LiveConfig>, store: Store, registry: Registry) -> Sources {
+pub fn start(
+    live: Arc<LiveConfig>,
+    store: Store,
+    notifier: Notifier,
+    registry: Registry,
+) -> Sources {
     Sources {
-        task: tokio::spawn(supervise(live, store, registry)),
+        task: tokio::spawn(supervise(live, store, notifier, registry)),
     }
 }
 
-async fn supervise(live: Arc<LiveConfig>, store: Store, registry: Registry) {
+async fn supervise(live: Arc<LiveConfig>, store: Store, notifier: Notifier, registry: Registry) {
     let client = HttpClient::default();
     // Owned here, so that aborting the supervisor aborts every source.
     let mut tasks = JoinSet::new();
@@ -103,7 +108,7 @@ async fn supervise(live: Arc<LiveConfig>, store: Store, registry: Registry) {
             }
             let source = Arc::new(source.clone());
             registry.register(&source);
-            let intake = Intake::new(&name, store.clone(), live.notifier().clone());
+            let intake = Intake::new(&name, store.clone(), notifier.clone());
             let puller = Puller::new(source.clone(), &config.dir, client.clone(), intake);
             let handle = tasks.spawn(poll_forever(source.clone(), puller, registry.clone()));
             info!(source = %name, kind = source.kind(), location = %source.location(), schedule = source.schedule.as_str(), "source started");

@@ -619,7 +619,7 @@ mod tests {
     }
 
     fn source(categories: &str) -> Source {
-        crate::site::parse_toml(&format!(
+        crate::config::parse_toml(&format!(
             "name = \"newsroom\"\nkind = \"wordpress\"\nurl = \"http://127.0.0.1:8081/\"\n{categories}"
         ))
         .unwrap()

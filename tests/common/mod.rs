@@ -14,7 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use pressfeed::admin;
 use pressfeed::article::Article;
-use pressfeed::site::Config;
+use pressfeed::config::Config;
 use pressfeed::store::Store;
 use tempfile::TempDir;
 use tokio::sync::oneshot;

@@ -14,9 +14,8 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
-use crate::catalog::content_hash;
-use crate::schedule::Notifier;
-use crate::site::{Config, ConfigError, Section};
+use super::{Config, ConfigError, Section};
+use crate::digest::content_hash;
 use crate::slug::Slug;
 
 /// How often the files' sizes and modification times are compared. A stat of a dozen
@@ -134,29 +133,30 @@ pub struct LiveConfig {
     // before an admin write after that write's own. It guards the files' fingerprint as
     // last loaded.
     writes: Arc<Mutex<Fingerprint>>,
-    notifier: Notifier,
+    /// Told of every configuration installed: the scheduler, which rebuilds what changed.
+    on_reload: Box<dyn Fn(Arc<Config>) + Send + Sync>,
 }
 
 impl LiveConfig {
     /// Starts from the configuration the scheduler was started with. Reads the section
-    /// files once to hash them.
-    pub fn new(config: Arc<Config>, notifier: Notifier) -> LiveConfig {
+    /// files once to hash them. `on_reload` is called with every configuration installed
+    /// after that.
+    pub fn new(
+        config: Arc<Config>,
+        on_reload: impl Fn(Arc<Config>) + Send + Sync + 'static,
+    ) -> LiveConfig {
         let dir = config.dir.clone();
         let seen = Fingerprint::of(&dir);
         LiveConfig {
             current: ArcSwap::from_pointee(Loaded::hashed(config)),
             dir,
             writes: Arc::new(Mutex::new(seen)),
-            notifier,
+            on_reload: Box::new(on_reload),
         }
     }
 
     pub fn current(&self) -> Arc<Loaded> {
         self.current.load_full()
-    }
-
-    pub fn notifier(&self) -> &Notifier {
-        &self.notifier
     }
 
     /// Where the file of section `slug` lives.
@@ -190,7 +190,7 @@ impl LiveConfig {
         let config = loaded.config.clone();
         self.current.store(Arc::new(loaded));
         info!(sections = config.sections.len(), "configuration reloaded");
-        self.notifier.reload(config);
+        (self.on_reload)(config);
     }
 }
 

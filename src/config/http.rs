@@ -87,7 +87,7 @@ fn header_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::parse_toml;
+    use crate::config::parse_toml;
 
     #[derive(Debug, Deserialize)]
     struct Site {

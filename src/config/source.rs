@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::Schedule;
 use crate::link::HttpUrl;
-use crate::site::Schedule;
 use crate::slug::Slug;
 
 /// How often a file or folder is looked at when its source sets no schedule.
@@ -100,31 +100,6 @@ impl Source {
             Some(_) => format!("{listed} are not in the source's categories table"),
             None => format!("{listed} are not section slugs"),
         })
-    }
-}
-
-impl Credentials {
-    /// The `Authorization` header of HTTP basic auth, from the environment as it is now.
-    pub(super) fn authorization(&self) -> Result<http::HeaderValue, super::SourceError> {
-        use base64::Engine as _;
-        let var =
-            |name: &str| std::env::var(name).map_err(|_| super::SourceError::Env(name.to_owned()));
-        let pair = format!("{}:{}", var(&self.username_env)?, var(&self.password_env)?);
-        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-        let mut value = http::HeaderValue::try_from(format!("Basic {encoded}"))
-            .expect("base64 is a valid header value");
-        value.set_sensitive(true);
-        Ok(value)
-    }
-}
-
-impl Source {
-    /// The `Authorization` header of the source's requests, if it has credentials.
-    pub(super) fn authorization(&self) -> Result<Option<http::HeaderValue>, super::SourceError> {
-        self.credentials
-            .as_ref()
-            .map(Credentials::authorization)
-            .transpose()
     }
 }
 
@@ -310,7 +285,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Source, String> {
-        crate::site::parse_toml::<Source>(text).map_err(|(_, message)| message)
+        crate::config::parse_toml::<Source>(text).map_err(|(_, message)| message)
     }
 
     const WORDPRESS: &str = r#"

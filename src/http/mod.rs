@@ -22,7 +22,7 @@ pub use server::run;
 use crate::admin::Admin;
 use crate::catalog::Catalog;
 use crate::metrics::Metrics;
-use crate::store::Health;
+use crate::store::StoreHealth;
 
 /// What every request handler can read.
 #[derive(Clone)]
@@ -32,5 +32,5 @@ pub struct Shared {
     /// `None` when no admin token is configured: `/admin/` answers 404.
     pub admin: Option<Arc<Admin>>,
     /// Whether the store takes writes, for `/readyz`.
-    pub store: Health,
+    pub store: StoreHealth,
 }

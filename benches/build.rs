@@ -14,6 +14,7 @@ use std::path::Path;
 use criterion::{Criterion, criterion_group, criterion_main};
 use pressfeed::build::{self, FeedSource, Format};
 use pressfeed::corpus::{self, CorpusSpec};
+use pressfeed::publish;
 use pressfeed::site::Config;
 use pressfeed::store::{FeedQuery, Store};
 
@@ -36,7 +37,10 @@ fn section_build(c: &mut Criterion) {
     let now = chrono::Utc::now();
 
     c.bench_function("top-news 50 items, 3 formats, from the store", |b| {
-        b.iter(|| build::section_feeds(&store, &config.site, section, now).unwrap())
+        b.iter(|| {
+            let items = publish::section_items(&store, section, now).unwrap();
+            build::section_feeds(&config.site, section, &items)
+        })
     });
 
     let sections = section.included_sections();
@@ -138,7 +142,10 @@ fn full_rebuild(c: &mut Criterion) {
         config
             .sections
             .iter()
-            .map(|section| build::section_feeds(&store, &config.site, section, now).unwrap())
+            .map(|section| {
+                let items = publish::section_items(&store, section, now).unwrap();
+                build::section_feeds(&config.site, section, &items)
+            })
             .collect::<Vec<_>>()
     };
     let built = build_all();

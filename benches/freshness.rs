@@ -19,6 +19,7 @@ use hyper_util::rt::TokioExecutor;
 use pressfeed::admin::{Settings, Tokens};
 use pressfeed::article::Article;
 use pressfeed::config::Config;
+use pressfeed::item::PreparedArticle;
 use pressfeed::store::Store;
 
 const SITE: &str = r#"title = "Bench"
@@ -30,6 +31,11 @@ const TOKEN: &str = "freshness-bench-token-0123456789";
 
 fn article(i: usize) -> Article {
     Article::from_value(article_json(i)).expect("a valid article")
+}
+
+/// `article(i)` prepared for the store, as a writer prepares it before its store call.
+fn prepared(i: usize) -> PreparedArticle {
+    PreparedArticle::new(article(i))
 }
 
 fn article_json(i: usize) -> serde_json::Value {
@@ -66,7 +72,7 @@ async fn main() {
     let config = Config::load(feeds.path()).unwrap();
     let writer = Store::open(data.path()).unwrap();
     writer
-        .upsert(&(0..100).map(article).collect::<Vec<_>>())
+        .upsert(&(0..100).map(prepared).collect::<Vec<_>>())
         .unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -136,7 +142,7 @@ async fn main() {
                 post(i).await;
             } else {
                 let writer = writer.clone();
-                tokio::task::spawn_blocking(move || writer.upsert(&[article(i)]).unwrap())
+                tokio::task::spawn_blocking(move || writer.upsert(&[prepared(i)]).unwrap())
                     .await
                     .unwrap();
             }

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::config::{self, LiveConfig};
 use crate::http::Shared;
 use crate::import::{self, ImportError};
+use crate::item::{self, StoredItem};
 use crate::metrics::Metrics;
 use crate::schedule;
 use crate::source;
@@ -33,6 +34,22 @@ pub enum AppError {
     SeedImport(#[from] ImportError),
     #[error("starting the HTTP worker threads: {0}")]
     Workers(std::io::Error),
+}
+
+/// Prepares every stored article again when the preparation rules changed
+/// (`item::PREPARATION`) or the store predates prepared items, so old articles render like
+/// new ones. Every command that opens the store runs it first; the store hands out the
+/// stale articles and keeps the new items in one transaction, and writes nothing when all
+/// are current. Returns how many were prepared again.
+pub fn prepare_stale(store: &Store) -> Result<usize, StoreError> {
+    let prepared = store.prepare_stale(item::PREPARATION, &mut StoredItem::new)?;
+    if prepared > 0 {
+        info!(
+            articles = prepared,
+            "stored articles prepared again by the current rules"
+        );
+    }
+    Ok(prepared)
 }
 
 /// Fills a store that has never been written with the site's seed articles (the demo

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender};
 
 use crate::article::{Article, ArticleError};
-use crate::store::{Prepared, Store, StoreError};
+use crate::item::PreparedArticle;
+use crate::store::{Store, StoreError};
 
 /// Articles per transaction: big enough that commits don't dominate, small enough that
 /// memory stays flat and a running server sees progress.
@@ -65,12 +66,12 @@ pub fn ndjson_with_progress(
     std::thread::scope(|scope| {
         // Bounded channels and a bounded queue of chunks in preparation: memory stays flat
         // however big the file.
-        let (batches, to_write) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
+        let (batches, to_write) = std::sync::mpsc::sync_channel::<Vec<PreparedArticle>>(2);
         let writer = scope.spawn(move || -> Result<u64, StoreError> {
             store.with_bulk_settings(|| {
                 let mut stored = 0;
                 for batch in to_write {
-                    store.upsert_prepared(&batch)?;
+                    store.upsert(&batch)?;
                     stored += batch.len() as u64;
                 }
                 Ok(stored)
@@ -148,7 +149,7 @@ struct Chunk {
 }
 
 struct PreparedChunk {
-    articles: Vec<Prepared>,
+    articles: Vec<PreparedArticle>,
     bad: Vec<BadLine>,
 }
 
@@ -187,7 +188,7 @@ impl Chunk {
                 Err(e) => Err(ArticleError::Syntax(format!("not UTF-8 ({e})"))),
             };
             match parsed {
-                Ok(article) => prepared.articles.push(Prepared::new(article)),
+                Ok(article) => prepared.articles.push(PreparedArticle::new(article)),
                 Err(error) => prepared.bad.push(BadLine { line, error }),
             }
         }

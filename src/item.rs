@@ -1,6 +1,7 @@
 //! `FeedItem`: a published article prepared for feeds once, when it is written, not on every
 //! build: HTML sanitized, summary as text, media collected, text made XML-safe. Builders
-//! only serialize items; the store keeps them beside the articles.
+//! only serialize items; the store keeps them beside the articles. Preparing is the
+//! writer's job (`PreparedArticle`), done before a store call: the store only stores.
 
 use chrono::{DateTime, FixedOffset, SubsecRound};
 use serde::{Deserialize, Serialize};
@@ -9,8 +10,8 @@ use crate::article::{Article, ArticleId};
 use crate::media::{self, MediaItem};
 use crate::sanitize::{clean_html, plain_text, xml_safe};
 
-/// Bump when preparation changes (sanitizer rules, media extraction): the store then
-/// prepares every stored article again when it opens.
+/// Bump when preparation changes (sanitizer rules, media extraction): every stored
+/// article is then prepared again when pressfeed opens the store (`app::prepare_stale`).
 pub const PREPARATION: i64 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +90,65 @@ impl FeedItem {
     }
 }
 
+/// An article ready to store: its canonical JSON and its feed item, made before the store
+/// call (perhaps on another thread) because sanitizing is the expensive part of a write and
+/// the store writes one batch at a time.
+#[derive(Debug, Clone)]
+pub struct PreparedArticle {
+    article: Article,
+    /// The article's canonical JSON.
+    doc: String,
+    /// `None` for an article that can never be in a feed (a draft).
+    item: Option<StoredItem>,
+}
+
+impl PreparedArticle {
+    pub fn new(article: Article) -> PreparedArticle {
+        PreparedArticle {
+            doc: article.to_json(),
+            item: StoredItem::new(&article),
+            article,
+        }
+    }
+
+    pub(crate) fn article(&self) -> &Article {
+        &self.article
+    }
+
+    /// The article's canonical JSON, as stores keep it.
+    pub(crate) fn doc(&self) -> &str {
+        &self.doc
+    }
+
+    pub(crate) fn item(&self) -> Option<&StoredItem> {
+        self.item.as_ref()
+    }
+}
+
+/// A `FeedItem` in the form stores keep it: its HTML apart, so a build reads it back
+/// without unescaping (the biggest part of decoding an item), the rest as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredItem {
+    /// The item's JSON form, which leaves the HTML out.
+    pub(crate) json: String,
+    pub(crate) summary_html: Option<String>,
+    pub(crate) body_html: Option<String>,
+}
+
+impl StoredItem {
+    /// The prepared item of `article`; `None` where `FeedItem::prepare` has none.
+    pub fn new(article: &Article) -> Option<StoredItem> {
+        let mut item = FeedItem::prepare(article)?;
+        let summary_html = item.summary_html.take();
+        let body_html = item.body_html.take();
+        Some(StoredItem {
+            json: serde_json::to_string(&item).expect("a FeedItem always serializes"),
+            summary_html,
+            body_html,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +183,20 @@ mod tests {
             item.lead_image().is_none(),
             "a body image is not a lead image"
         );
+    }
+
+    #[test]
+    fn a_prepared_article_keeps_its_items_html_apart_from_its_json() {
+        let published = article(serde_json::json!({}));
+        let item = FeedItem::prepare(&published).unwrap();
+        let prepared = PreparedArticle::new(published.clone());
+        assert_eq!(prepared.doc(), published.to_json());
+        let stored = prepared.item().unwrap();
+        assert_eq!(stored.summary_html, item.summary_html);
+        assert_eq!(stored.body_html, item.body_html);
+        assert!(!stored.json.contains("<p>"), "{}", stored.json);
+        let draft = PreparedArticle::new(article(serde_json::json!({"status": "draft"})));
+        assert!(draft.item().is_none());
     }
 
     #[test]

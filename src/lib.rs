@@ -8,7 +8,8 @@
 //! - `import`    NDJSON in, batched upserts into the store
 //! - `corpus`    deterministic demo and benchmark articles
 //! - `item`      an article prepared for feeds once, at write time (`FeedItem`)
-//! - `store`     the SQLite article store and its one feed query
+//! - `store`     the article store behind one `Store` handle: articles, the change log,
+//!   saved feeds, source state; SQLite today (`store/sqlite/`)
 //! - `markup`    size and nesting limits on article HTML, checked before any parser runs
 //! - `media`     media referenced by an article
 //! - `sanitize`  article HTML made safe for feeds

@@ -201,8 +201,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Opens the store and prepares again what older preparation rules left in it.
 fn open_store(data_dir: &Path) -> Result<Store> {
-    Store::open(data_dir).with_context(|| format!("opening the store in {}", data_dir.display()))
+    let context = || format!("opening the store in {}", data_dir.display());
+    let store = Store::open(data_dir).with_context(context)?;
+    app::prepare_stale(&store).with_context(context)?;
+    Ok(store)
 }
 
 fn serve(

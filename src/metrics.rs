@@ -240,7 +240,7 @@ pub struct Metrics {
     pub rebuild_seconds: Histogram,
     pub last_rebuild: Gauge<f64, AtomicU64>,
     pub articles: Gauge,
-    /// 1 while the store works, 0 while a fault degrades it (`store::Health`, which
+    /// 1 while the store works, 0 while a fault degrades it (`store::StoreHealth`, which
     /// `/readyz` reads); the scheduler sets it at every poll.
     pub store_up: Gauge,
     pub http: HttpMetrics,

@@ -20,7 +20,8 @@ use crate::build::{self, BuiltFeed, Format};
 use crate::catalog::{Coding, Feed, Snapshot};
 use crate::config::{Config, Section};
 use crate::digest::content_hash;
-use crate::store::{FeedState, SavedFeed, Store, StoreError};
+use crate::item::FeedItem;
+use crate::store::{FeedQuery, FeedState, SavedFeed, Store, StoreError};
 
 /// Files whose bytes changed in one build (or are not in the store yet), to be saved
 /// together.
@@ -56,7 +57,8 @@ impl Publisher {
         old: &Snapshot,
         changed: &mut Changes,
     ) -> Result<Vec<(String, Arc<Feed>)>, StoreError> {
-        Ok(build::section_feeds(store, &config.site, section, now)?
+        let items = section_items(store, section, now)?;
+        Ok(build::section_feeds(&config.site, section, &items)
             .into_iter()
             .map(|built| self.wrap(built, section.max_age, now, old, changed))
             .collect())
@@ -164,6 +166,23 @@ impl Publisher {
             .cloned()
             .collect()
     }
+}
+
+/// The items of `section`'s feed at `now`: its newest live articles, as the section's
+/// included sections, tag filters and limit select them.
+pub fn section_items(
+    store: &Store,
+    section: &Section,
+    now: DateTime<Utc>,
+) -> Result<Vec<FeedItem>, StoreError> {
+    let sections = section.included_sections();
+    store.newest(&FeedQuery {
+        sections: &sections,
+        tags: &section.tags,
+        exclude_tags: &section.exclude_tags,
+        limit: section.limit,
+        now,
+    })
 }
 
 /// The slug of a section feed's file name (`world` of `world.rss`); `None` for site files.

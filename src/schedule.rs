@@ -276,7 +276,7 @@ impl Scheduler {
     fn probe_if_degraded(&mut self) {
         let health = self.store.health();
         let due = self.probed_at.is_none_or(|at| at.elapsed() >= PROBE_EVERY);
-        if health.problem().is_some() && due {
+        if health.outage().is_some() && due {
             self.probed_at = Some(Instant::now());
             if self.store.probe().is_ok() {
                 self.retry_at = None;
@@ -284,7 +284,7 @@ impl Scheduler {
         }
         self.metrics
             .store_up
-            .set(i64::from(health.problem().is_none()));
+            .set(i64::from(health.outage().is_none()));
     }
 
     /// Marks dirty the enabled sections that include any of `changed` (all when `None`).

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::{Server, article, parse_rss, site};
 use http::{Method, StatusCode};
+use pressfeed::item::PreparedArticle;
 use serde_json::json;
 
 async fn metric(server: &Server, name: &str) -> f64 {
@@ -214,12 +215,12 @@ async fn a_burst_of_writes_causes_a_handful_of_rebuilds() {
         for i in 0..1000 {
             let published = format!("2022-06-01T00:{:02}:{:02}Z", i / 60, i % 60);
             store
-                .upsert(&[article(
+                .upsert(&[PreparedArticle::new(article(
                     &format!("burst-{i}"),
                     &["world"],
                     &published,
                     json!({}),
-                )])
+                ))])
                 .unwrap();
         }
     })

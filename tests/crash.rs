@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use pressfeed::article::ArticleId;
+use pressfeed::item::PreparedArticle;
 use pressfeed::store::Store;
 use serde_json::json;
 
@@ -189,7 +190,9 @@ async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Pa
     let mut doc = article(&marker);
     doc["published_at"] = json!("2024-03-02T00:00:00Z");
     store
-        .upsert(&[pressfeed::article::Article::from_value(doc).unwrap()])
+        .upsert(&[PreparedArticle::new(
+            pressfeed::article::Article::from_value(doc).unwrap(),
+        )])
         .unwrap();
     drop(store);
 

@@ -4,6 +4,7 @@ mod common;
 
 use common::{Server, article, parse_atom, parse_rss, site};
 use http::{Method, StatusCode};
+use pressfeed::item::PreparedArticle;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -260,7 +261,12 @@ async fn a_write_by_another_process_shows_up_within_seconds() {
     // A separate connection to the same SQLite file, as `pressfeed import` would open.
     server
         .store()
-        .upsert(&[article("b", &["world"], "2022-05-15T09:30:00Z", json!({}))])
+        .upsert(&[PreparedArticle::new(article(
+            "b",
+            &["world"],
+            "2022-05-15T09:30:00Z",
+            json!({}),
+        ))])
         .unwrap();
     server
         .wait_until("the new article", |s| async {
@@ -304,7 +310,12 @@ async fn a_restart_keeps_etag_and_last_modified() {
     let data = tempfile::tempdir().unwrap();
     pressfeed::store::Store::open(data.path())
         .unwrap()
-        .upsert(&[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))])
+        .upsert(&[PreparedArticle::new(article(
+            "a",
+            &["world"],
+            "2022-05-14T09:30:00Z",
+            json!({}),
+        ))])
         .unwrap();
     let server = Server::start_on(site(&[("world", "")]), data.path()).await;
     let first = server.get("/feeds/world.atom").await;

@@ -15,6 +15,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use pressfeed::item::PreparedArticle;
 use tempfile::TempDir;
 
 /// A ping as the hub got it: its content type and form fields in order.
@@ -143,12 +144,12 @@ async fn a_changed_feed_pings_the_hub_once_per_topic() {
 
     server
         .store()
-        .upsert(&[article(
+        .upsert(&[PreparedArticle::new(article(
             "w2",
             &["world"],
             "2024-01-02T10:00:00Z",
             Default::default(),
-        )])
+        ))])
         .unwrap();
     hub.wait_for(3).await;
     // Room for a stray ping to show up before counting.

@@ -12,6 +12,7 @@ use super::error::{ApiError, json_response};
 use super::{Admin, Audit, MAX_BATCH};
 use crate::article::{Article, ArticleError, ArticleId};
 use crate::http::Body;
+use crate::item::PreparedArticle;
 
 /// `POST /admin/api/articles`: one article object or an array of at most `MAX_BATCH`,
 /// upserted by id. A bad article rejects the request, naming it: `[3].published_at`.
@@ -132,16 +133,18 @@ pub async fn delete(admin: &Arc<Admin>, id: &str) -> Result<Response<Body>, ApiE
     Ok(response)
 }
 
-/// Stores `articles` in one transaction, under the admin write lock, and wakes the
-/// scheduler. Both happen on the blocking thread, so a client hanging up cannot stop the
-/// write half-way or leave the scheduler unwoken.
+/// Prepares `articles` and stores them in one transaction, under the admin write lock, and
+/// wakes the scheduler. All happens on the blocking thread, so a client hanging up cannot
+/// stop the write half-way or leave the scheduler unwoken.
 async fn store(admin: &Arc<Admin>, articles: Vec<Article>) -> Result<(), ApiError> {
     let store = admin.store.clone();
     let notifier = admin.notifier.clone();
     admin
         .live
         .edit(move |_| {
-            store.upsert(&articles)?;
+            let prepared: Vec<PreparedArticle> =
+                articles.into_iter().map(PreparedArticle::new).collect();
+            store.upsert(&prepared)?;
             notifier.articles_changed();
             Ok::<_, ApiError>(())
         })

@@ -10,11 +10,10 @@ mod rss;
 mod xml;
 pub mod xsl;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 
 use crate::config::{ContentMode, Section, Site};
 use crate::item::FeedItem;
-use crate::store::{FeedQuery, Store, StoreError};
 
 /// The generator named in every feed.
 const GENERATOR: &str = concat!("pressfeed ", env!("CARGO_PKG_VERSION"));
@@ -168,27 +167,15 @@ pub fn site_files(site: &Site, sections: &[Section]) -> Vec<BuiltFeed> {
     ]
 }
 
-/// Collects a section's newest live items at `now` and renders every format.
-pub fn section_feeds(
-    store: &Store,
-    site: &Site,
-    section: &Section,
-    now: DateTime<Utc>,
-) -> Result<Vec<BuiltFeed>, StoreError> {
-    let sections = section.included_sections();
-    let items = store.newest(&FeedQuery {
-        sections: &sections,
-        tags: &section.tags,
-        exclude_tags: &section.exclude_tags,
-        limit: section.limit,
-        now,
-    })?;
+/// Renders every format of a section's feed from its items (newest first, already
+/// limited: the caller asks the store).
+pub fn section_feeds(site: &Site, section: &Section, items: &[FeedItem]) -> Vec<BuiltFeed> {
     let source = FeedSource {
         site,
         section,
-        items: &items,
+        items,
     };
-    Ok(Format::ALL
+    Format::ALL
         .into_iter()
         .map(|format| BuiltFeed {
             name: format.file_name(section),
@@ -196,5 +183,5 @@ pub fn section_feeds(
             browser_content_type: format.browser_content_type(),
             bytes: render(format, &source),
         })
-        .collect())
+        .collect()
 }

@@ -21,7 +21,7 @@ pub use server::run;
 
 use crate::catalog::Catalog;
 use crate::metrics::Metrics;
-use crate::store::Health;
+use crate::store::StoreHealth;
 
 /// What every request handler can read.
 #[derive(Clone)]
@@ -29,5 +29,5 @@ pub struct Shared {
     pub catalog: Catalog,
     pub metrics: Arc<Metrics>,
     /// Whether the store takes writes, for `/readyz`.
-    pub store: Health,
+    pub store: StoreHealth,
 }

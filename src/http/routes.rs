@@ -93,10 +93,10 @@ fn ready(shared: &Shared) -> Response<Body> {
             "starting: first build not done\n",
         );
     }
-    match shared.store.problem() {
-        Some(problem) => text(
+    match shared.store.outage() {
+        Some(outage) => text(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("degraded: {problem}; writes fail, the last good feeds are served\n"),
+            format!("degraded: {outage}; writes fail, the last good feeds are served\n"),
         ),
         None => text(StatusCode::OK, "ready\n"),
     }

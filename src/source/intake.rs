@@ -10,8 +10,9 @@ use tracing::{info, warn};
 use super::status::Counts;
 use super::{Item, Source, SourceError};
 use crate::article::{Article, ArticleId};
+use crate::item::PreparedArticle;
 use crate::schedule::Notifier;
-use crate::store::{Prepared, SourceState, Store};
+use crate::store::{SourceState, Store};
 
 /// A source's way into the store. Store calls run on blocking threads.
 pub(super) struct Intake {
@@ -153,7 +154,8 @@ impl Intake {
         let (store, name) = (self.store.clone(), self.name.clone());
         let written = tokio::task::spawn_blocking(move || {
             // Preparing (sanitizing) is the slow part; it runs here, off the async threads.
-            let prepared: Vec<Prepared> = articles.into_iter().map(Prepared::new).collect();
+            let prepared: Vec<PreparedArticle> =
+                articles.into_iter().map(PreparedArticle::new).collect();
             store.upsert_from_source(&name, &prepared)
         })
         .await??;

@@ -15,6 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use pressfeed::admin;
 use pressfeed::article::Article;
 use pressfeed::config::Config;
+use pressfeed::item::PreparedArticle;
 use pressfeed::store::Store;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -153,7 +154,9 @@ impl Server {
     pub async fn start_with(feeds: TempDir, articles: &[Article], options: Options) -> Server {
         let data = tempfile::tempdir().unwrap();
         let path = data.path().to_owned();
-        Store::open(&path).unwrap().upsert(articles).unwrap();
+        let prepared: Vec<PreparedArticle> =
+            articles.iter().cloned().map(PreparedArticle::new).collect();
+        Store::open(&path).unwrap().upsert(&prepared).unwrap();
         let mut server = Server::start_on_with(feeds, &path, options).await;
         server._data_dir = Some(data);
         server

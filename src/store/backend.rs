@@ -1,0 +1,96 @@
+//! What a store backend implements, one trait per concern, and nothing of health: `Store`
+//! notes faults, injects the simulated one and answers the trivial calls (an empty query,
+//! nothing to save) before a backend sees them. SQLite (`sqlite/`) is the one backend
+//! today; another implements these traits and gets a constructor on `Store`, and no
+//! caller changes.
+//!
+//! Calls block and may be made from several threads at once; a backend serializes what
+//! it must. Every write is one transaction: all of it lands or none.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use super::{ChangedSections, FeedQuery, FeedState, SavedFeed, SourceState, StoreError};
+use crate::article::{Article, ArticleId};
+use crate::item::{FeedItem, PreparedArticle, StoredItem};
+
+/// A whole store: every concern, and the upkeep that is the backend's own.
+pub(crate) trait Backend:
+    Articles + ChangeLog + SavedFeeds + SourceStates + Send + Sync
+{
+    /// A small write transaction lands and there is room for a few more; an error says
+    /// why not (see `Store::probe`).
+    fn probe(&self) -> Result<(), StoreError>;
+
+    /// Turns the settings for bulk writes on or off (see `Store::with_bulk_settings`).
+    /// Hints only: refused, an import is merely slower.
+    fn bulk_writes(&self, on: bool);
+}
+
+/// Articles, their prepared items and the feed query.
+pub(crate) trait Articles {
+    /// Writes `articles` (replacing by id) and counts the write in the change log with the
+    /// sections they were and are in. With no `source` (a push) every article is written
+    /// and the write always counts, even of nothing; with one, only the articles that
+    /// differ from what is stored (JSON or owning source) are written, the source owns
+    /// them, and a write of none is no change. Returns how many were written.
+    fn upsert(
+        &self,
+        articles: &[PreparedArticle],
+        source: Option<&str>,
+    ) -> Result<usize, StoreError>;
+
+    /// Removes articles and counts a change if any was there; returns how many were.
+    fn retract(&self, ids: &[ArticleId]) -> Result<usize, StoreError>;
+
+    fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError>;
+
+    fn article_count(&self) -> Result<i64, StoreError>;
+
+    /// `Store::newest`, for a query with sections and a limit.
+    fn newest(&self, q: &FeedQuery<'_>) -> Result<Vec<FeedItem>, StoreError>;
+
+    fn source_ids(&self, source: &str) -> Result<BTreeSet<String>, StoreError>;
+
+    /// `Store::prepare_stale`. Not a change: the articles are the same, and a server
+    /// builds every feed when it starts.
+    fn prepare_stale(
+        &self,
+        version: i64,
+        prepare: &mut dyn FnMut(&Article) -> Option<StoredItem>,
+    ) -> Result<usize, StoreError>;
+}
+
+/// The change counter, the sections each write touched, and scheduled articles.
+pub(crate) trait ChangeLog {
+    fn change_counter(&self) -> Result<i64, StoreError>;
+
+    fn changes_since(&self, seen: i64) -> Result<ChangedSections, StoreError>;
+
+    fn next_embargo(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError>;
+
+    fn sections_published_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<BTreeSet<String>, StoreError>;
+}
+
+/// The feeds last published: validators and bytes.
+pub(crate) trait SavedFeeds {
+    fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError>;
+
+    fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError>;
+
+    /// Called with at least one feed.
+    fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError>;
+}
+
+/// What sources remember between polls.
+pub(crate) trait SourceStates {
+    /// `None` for a source that never saved its state.
+    fn source_state(&self, name: &str) -> Result<Option<SourceState>, StoreError>;
+
+    fn save_source_state(&self, name: &str, state: &SourceState) -> Result<(), StoreError>;
+}

@@ -1,0 +1,410 @@
+//! The article store as callers see it: one handle, `Store`, whose methods speak of
+//! articles, the change log, the feeds last published and what sources remember; its
+//! records and its error. How a backend keeps them is behind `backend::Backend` (SQLite
+//! today, in `sqlite/`). The store stores: articles arrive prepared for feeds
+//! (`item::PreparedArticle`), and re-preparing them when the rules change is the caller's
+//! job (`app::prepare_stale`), the store only hands them out and takes the new items.
+//!
+//! The store keeps its own `StoreHealth` too: a call that fails because of the disk or the
+//! file (full, read-only, I/O error, locked, damaged) marks it degraded until a `probe`
+//! shows that writes land again.
+
+mod backend;
+mod health;
+mod sqlite;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+pub use health::{Fault, Outage, StoreHealth};
+pub use sqlite::FILE_NAME;
+
+use crate::article::{Article, ArticleError, ArticleId};
+use crate::item::{FeedItem, PreparedArticle, StoredItem};
+use crate::slug::Slug;
+use backend::Backend;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("store {path} has schema version {found}, newer than this pressfeed knows ({known})")]
+    TooNew {
+        path: String,
+        found: usize,
+        known: usize,
+    },
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store: article {id} is unreadable: {source}")]
+    Corrupt { id: String, source: ArticleError },
+    #[error("store: the feed item of article {id} is unreadable: {message}")]
+    CorruptItem { id: String, message: String },
+    /// See `Store::simulate_io_error`.
+    #[error("store: disk I/O error (simulated by Store::simulate_io_error)")]
+    SimulatedIo,
+}
+
+impl StoreError {
+    /// The fault of the disk or the file behind this error, if that is what it is (rather
+    /// than a bug or bad data): the store may work again once the fault ends.
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            StoreError::Sql(e) | StoreError::Open { source: e, .. } => sqlite::fault_of(e),
+            StoreError::DataDir { source, .. } => Some(Fault::of_io(source)),
+            StoreError::SimulatedIo => Some(Fault::Io),
+            _ => None,
+        }
+    }
+}
+
+/// What a feed asks of the store.
+#[derive(Debug, Clone)]
+pub struct FeedQuery<'a> {
+    pub sections: &'a [Slug],
+    /// Keep only articles with one of these tags (any case); empty keeps all.
+    pub tags: &'a [String],
+    pub exclude_tags: &'a [String],
+    pub limit: usize,
+    pub now: DateTime<Utc>,
+}
+
+/// The sections writes touched since a reader last looked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedSections {
+    /// The change counter now; pass it to the next `changes_since`.
+    pub counter: i64,
+    /// The article sections touched, or `None` when the reader is so far behind that the
+    /// log no longer says: then every section counts as changed.
+    pub sections: Option<BTreeSet<String>>,
+}
+
+/// What a source remembers between polls: how far it has read, and the validators of its
+/// last answer for a conditional request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceState {
+    pub high_water: Option<String>,
+    /// The URL `etag` and `last_modified` were answered for.
+    pub fetched_url: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The persisted validators of one built feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedState {
+    pub hash: String,
+    pub last_modified: i64,
+}
+
+/// A published feed as the store keeps it: validators and bytes, saved together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedFeed {
+    /// The file name, e.g. `top-news.rss`.
+    pub name: String,
+    pub state: FeedState,
+    pub content_type: String,
+    pub browser_content_type: Option<String>,
+    pub identity: Bytes,
+    pub gzip: Bytes,
+    pub brotli: Bytes,
+}
+
+/// A handle to the store; cheap to clone, and every clone shares the backend and its
+/// health. Calls block, so async code runs them on a blocking thread.
+#[derive(Clone)]
+pub struct Store {
+    // A trait object rather than a type parameter: callers hold one `Store` type whatever
+    // the backend, and a virtual call is nothing beside a query.
+    backend: Arc<dyn Backend>,
+    health: StoreHealth,
+    /// See `simulate_io_error`.
+    io_error: Arc<AtomicBool>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite store in `data_dir`, migrating its schema.
+    /// Its items may be prepared by older rules: see `prepare_stale`.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Ok(Store::with_backend(Arc::new(sqlite::Sqlite::open(
+            data_dir,
+        )?)))
+    }
+
+    fn with_backend(backend: Arc<dyn Backend>) -> Store {
+        Store {
+            backend,
+            health: StoreHealth::default(),
+            io_error: Arc::default(),
+        }
+    }
+
+    /// Runs one backend call, noting a fault in `health`.
+    fn call<T>(
+        &self,
+        op: impl FnOnce(&dyn Backend) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let result = if self.io_error.load(Ordering::Relaxed) {
+            Err(StoreError::SimulatedIo)
+        } else {
+            op(&*self.backend)
+        };
+        if let Err(e) = &result {
+            self.health.note(e);
+        }
+        result
+    }
+
+    // Health.
+
+    /// Whether the store works, as every handle on it has found.
+    pub fn health(&self) -> StoreHealth {
+        self.health.clone()
+    }
+
+    /// Checks that the store works: a small write transaction lands, and there is room
+    /// beside the store for a few more. Clears `health` when it passes; the scheduler
+    /// calls it while the store is degraded.
+    pub fn probe(&self) -> Result<(), StoreError> {
+        self.call(|b| b.probe())?;
+        self.health.clear();
+        Ok(())
+    }
+
+    /// Test hook (tests/faults.rs): while on, every call on this store (and its clones)
+    /// fails as if the disk answered with an I/O error, the fault that cannot be caused
+    /// for real under an open connection. Nothing else calls it.
+    #[doc(hidden)]
+    pub fn simulate_io_error(&self, on: bool) {
+        self.io_error.store(on, Ordering::Relaxed);
+    }
+
+    /// Runs `f` with the backend's settings for bulk writes (a bigger cache, fewer and
+    /// larger checkpoints). Only for imports: a server's cache stays small and its commits
+    /// short.
+    pub fn with_bulk_settings<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.backend.bulk_writes(true);
+        let value = f();
+        self.backend.bulk_writes(false);
+        value
+    }
+
+    // Articles.
+
+    /// Inserts or replaces articles by id, all in one transaction. Always counts as a
+    /// write, even of nothing new.
+    pub fn upsert(&self, articles: &[PreparedArticle]) -> Result<(), StoreError> {
+        self.call(|b| b.upsert(articles, None)).map(|_| ())
+    }
+
+    /// Stores articles pulled from the source named `source`, which owns them from then on.
+    /// An article stored already exactly so (same JSON, same source) is not written again,
+    /// so a poll that finds nothing new changes no feed. Returns how many were written.
+    pub fn upsert_from_source(
+        &self,
+        source: &str,
+        articles: &[PreparedArticle],
+    ) -> Result<usize, StoreError> {
+        self.call(|b| b.upsert(articles, Some(source)))
+    }
+
+    /// Removes an article from the store and so from every feed. False if it was not there.
+    pub fn retract(&self, id: &ArticleId) -> Result<bool, StoreError> {
+        Ok(self.retract_all(std::slice::from_ref(id))? > 0)
+    }
+
+    /// Removes articles in one transaction; returns how many were there.
+    pub fn retract_all(&self, ids: &[ArticleId]) -> Result<usize, StoreError> {
+        self.call(|b| b.retract(ids))
+    }
+
+    pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
+        self.call(|b| b.get(id))
+    }
+
+    pub fn article_count(&self) -> Result<i64, StoreError> {
+        self.call(|b| b.article_count())
+    }
+
+    /// The newest live items of a feed: published, in one of `q.sections`, passing the
+    /// tag filters, `published_at <= now`; newest first, ties broken by id (descending) so
+    /// the order never flips between builds.
+    pub fn newest(&self, q: &FeedQuery<'_>) -> Result<Vec<FeedItem>, StoreError> {
+        if q.sections.is_empty() || q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.call(|b| b.newest(q))
+    }
+
+    /// The ids of the articles pulled from the source named `source`.
+    pub fn source_ids(&self, source: &str) -> Result<BTreeSet<String>, StoreError> {
+        self.call(|b| b.source_ids(source))
+    }
+
+    /// Unless the stored items were prepared by the rules numbered `version`, hands every
+    /// stored article to `prepare` and keeps the item it returns in place of the old one,
+    /// then records `version`: all in one transaction, so a crash leaves the old items and
+    /// the next open prepares them again. Returns how many articles were prepared again.
+    /// Writes nothing when the items are current, so a read-only store still opens.
+    pub fn prepare_stale(
+        &self,
+        version: i64,
+        prepare: &mut dyn FnMut(&Article) -> Option<StoredItem>,
+    ) -> Result<usize, StoreError> {
+        self.call(|b| b.prepare_stale(version, prepare))
+    }
+
+    // The change log and embargoes.
+
+    /// A number that changes whenever any process writes articles to the store.
+    pub fn change_counter(&self) -> Result<i64, StoreError> {
+        self.call(|b| b.change_counter())
+    }
+
+    /// The sections that writes since change counter `seen` touched. Cheap when nothing
+    /// changed.
+    pub fn changes_since(&self, seen: i64) -> Result<ChangedSections, StoreError> {
+        self.call(|b| b.changes_since(seen))
+    }
+
+    /// The earliest `published_at` after `now` of a published article: when the next
+    /// scheduled article must enter its feeds.
+    pub fn next_embargo(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.call(|b| b.next_embargo(now))
+    }
+
+    /// The sections of articles whose `published_at` falls in `(after, until]`: the feeds a
+    /// scheduled article enters when its time comes.
+    pub fn sections_published_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        self.call(|b| b.sections_published_between(after, until))
+    }
+
+    // Saved feeds.
+
+    /// The validators persisted for every feed built so far, and whether its bytes are
+    /// saved too (not for feeds last saved by a pressfeed that did not keep them).
+    pub fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError> {
+        self.call(|b| b.feed_states())
+    }
+
+    /// Every feed saved with its bytes, as the last run published it.
+    pub fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError> {
+        self.call(|b| b.saved_feeds())
+    }
+
+    /// Saves the validators and bytes of feeds whose bytes changed, all or none.
+    pub fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
+        if feeds.is_empty() {
+            return Ok(());
+        }
+        self.call(|b| b.save_feeds(feeds))
+    }
+
+    // Source state.
+
+    /// What the source named `name` remembered at its last poll (empty if it never polled).
+    pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
+        Ok(self.call(|b| b.source_state(name))?.unwrap_or_default())
+    }
+
+    pub fn save_source_state(&self, name: &str, state: &SourceState) -> Result<(), StoreError> {
+        self.call(|b| b.save_source_state(name, state))
+    }
+}
+
+/// What the tests of every concern start from.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    pub(crate) fn article(
+        id: &str,
+        sections: &[&str],
+        published: &str,
+        tags: &[&str],
+        status: &str,
+    ) -> Article {
+        Article::from_value(serde_json::json!({
+            "id": id, "url": format!("https://x.example/{id}"), "title": id,
+            "sections": sections, "published_at": published, "tags": tags, "status": status,
+        }))
+        .unwrap()
+    }
+
+    pub(crate) fn prepared(articles: impl IntoIterator<Item = Article>) -> Vec<PreparedArticle> {
+        articles.into_iter().map(PreparedArticle::new).collect()
+    }
+
+    pub(crate) fn now() -> DateTime<Utc> {
+        "2022-06-01T00:00:00Z".parse().unwrap()
+    }
+
+    pub(crate) fn ids(articles: &[FeedItem]) -> Vec<&str> {
+        articles.iter().map(|a| a.id.as_str()).collect()
+    }
+
+    pub(crate) fn slugs(names: &[&str]) -> Vec<Slug> {
+        names.iter().map(|s| Slug::parse(s).unwrap()).collect()
+    }
+
+    pub(crate) fn query<'a>(sections: &'a [Slug], limit: usize) -> FeedQuery<'a> {
+        FeedQuery {
+            sections,
+            tags: &[],
+            exclude_tags: &[],
+            limit,
+            now: now(),
+        }
+    }
+
+    pub(crate) fn seeded() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .upsert(&prepared([
+                article(
+                    "a",
+                    &["world"],
+                    "2022-05-01T00:00:00Z",
+                    &["Russia"],
+                    "published",
+                ),
+                article(
+                    "b",
+                    &["world", "top-news"],
+                    "2022-05-03T00:00:00Z",
+                    &["Ukraine"],
+                    "published",
+                ),
+                article("c", &["top-news"], "2022-05-02T00:00:00Z", &[], "published"),
+                article(
+                    "d",
+                    &["world"],
+                    "2022-05-02T00:00:00Z",
+                    &["russia"],
+                    "draft",
+                ),
+                article("e", &["world"], "2099-01-01T00:00:00Z", &[], "published"),
+                article("f", &["world"], "2022-05-03T00:00:00Z", &[], "published"),
+            ]))
+            .unwrap();
+        (dir, store)
+    }
+}

@@ -1,0 +1,110 @@
+//! Saved feeds in SQLite: the validators and bytes (in every coding) of each feed as last
+//! published, written in one transaction so they never disagree.
+
+use bytes::Bytes;
+use rusqlite::params;
+
+use super::Sqlite;
+use crate::store::backend::SavedFeeds;
+use crate::store::{FeedState, SavedFeed, StoreError};
+
+impl SavedFeeds for Sqlite {
+    fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT name, hash, last_modified, identity IS NOT NULL FROM feed_state",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    FeedState {
+                        hash: r.get(1)?,
+                        last_modified: r.get(2)?,
+                    },
+                    r.get(3)?,
+                ))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT name, hash, last_modified, content_type, browser_content_type,
+                        identity, gzip, brotli
+                 FROM feed_state WHERE identity IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(SavedFeed {
+                    name: r.get(0)?,
+                    state: FeedState {
+                        hash: r.get(1)?,
+                        last_modified: r.get(2)?,
+                    },
+                    content_type: r.get(3)?,
+                    browser_content_type: r.get(4)?,
+                    identity: Bytes::from(r.get::<_, Vec<u8>>(5)?),
+                    gzip: Bytes::from(r.get::<_, Vec<u8>>(6)?),
+                    brotli: Bytes::from(r.get::<_, Vec<u8>>(7)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let mut put = tx.prepare_cached(
+                "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, content_type,
+                    browser_content_type, identity, gzip, brotli)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for feed in feeds {
+                put.execute(params![
+                    feed.name,
+                    feed.state.hash,
+                    feed.state.last_modified,
+                    feed.content_type,
+                    feed.browser_content_type,
+                    &feed.identity[..],
+                    &feed.gzip[..],
+                    &feed.brotli[..],
+                ])?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::store::fixtures::seeded;
+
+    #[test]
+    fn saved_feeds_keep_validators_and_bytes_together() {
+        let (dir, store) = seeded();
+        let feed = SavedFeed {
+            name: "world.rss".into(),
+            state: FeedState {
+                hash: "abc".into(),
+                last_modified: 42,
+            },
+            content_type: "application/rss+xml; charset=utf-8".into(),
+            browser_content_type: Some("application/xml; charset=utf-8".into()),
+            identity: Bytes::from_static(b"<rss/>"),
+            gzip: Bytes::from_static(b"gz"),
+            brotli: Bytes::from_static(b"br"),
+        };
+        store.save_feeds(std::slice::from_ref(&feed)).unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.saved_feeds().unwrap(), std::slice::from_ref(&feed));
+        assert_eq!(
+            store.feed_states().unwrap(),
+            [("world.rss".to_owned(), feed.state, true)]
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! The SQLite schema: its migrations, in order, and running them. `PRAGMA user_version`
+//! says how many a file has had; a step is never edited once released, only a new one
+//! appended, so every store made by an older pressfeed opens.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::store::StoreError;
+
+/// Schema migrations, in order; `PRAGMA user_version` says how many a file has had.
+const MIGRATIONS: &[&str] = &[
+    r#"
+    CREATE TABLE articles (
+        id           TEXT PRIMARY KEY,
+        status       TEXT NOT NULL,
+        published_at INTEGER,            -- unix milliseconds
+        doc          TEXT NOT NULL       -- canonical JSON of the article
+    );
+    CREATE TABLE article_sections (
+        section      TEXT NOT NULL,
+        published_at INTEGER NOT NULL,
+        article_id   TEXT NOT NULL,
+        PRIMARY KEY (section, published_at, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_sections_by_article ON article_sections (article_id);
+    CREATE INDEX article_sections_by_time ON article_sections (published_at);
+    CREATE TABLE article_tags (
+        article_id   TEXT NOT NULL,
+        tag          TEXT NOT NULL,      -- lowercased
+        PRIMARY KEY (article_id, tag)
+    ) WITHOUT ROWID;
+    -- Bumped by every write, so a server notices writes made by other processes cheaply.
+    CREATE TABLE changes (id INTEGER PRIMARY KEY CHECK (id = 1), counter INTEGER NOT NULL);
+    INSERT INTO changes VALUES (1, 0);
+    -- Validators of the feeds last built, so a restart serves the same ETag and Last-Modified.
+    CREATE TABLE feed_state (
+        name          TEXT PRIMARY KEY,  -- e.g. top-news.rss
+        hash          TEXT NOT NULL,
+        last_modified INTEGER NOT NULL   -- unix seconds
+    );
+"#,
+    r#"
+    ALTER TABLE articles ADD COLUMN item TEXT;  -- the FeedItem JSON; NULL for drafts
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"#,
+    r#"
+    -- The sections each write touched (before and after), so a reader rebuilds only those.
+    CREATE TABLE section_changes (
+        counter INTEGER NOT NULL,
+        section TEXT NOT NULL,
+        PRIMARY KEY (counter, section)
+    ) WITHOUT ROWID;
+"#,
+    r#"
+    -- The item's HTML, outside its JSON: read back without unescaping, the biggest part
+    -- of decoding an item.
+    ALTER TABLE articles ADD COLUMN item_summary TEXT;
+    ALTER TABLE articles ADD COLUMN item_body TEXT;
+"#,
+    r#"
+    -- The bytes of each feed as last published, in every coding, saved in the transaction
+    -- of its validators: a restart serves them at once. NULL for rows saved before.
+    ALTER TABLE feed_state ADD COLUMN content_type TEXT;
+    ALTER TABLE feed_state ADD COLUMN browser_content_type TEXT;
+    ALTER TABLE feed_state ADD COLUMN identity BLOB;
+    ALTER TABLE feed_state ADD COLUMN gzip BLOB;
+    ALTER TABLE feed_state ADD COLUMN brotli BLOB;
+"#,
+    r#"
+    -- The `[[sources]]` entry an article was pulled from; NULL for articles pushed in. A
+    -- source's sweep retracts its articles that the source no longer has.
+    ALTER TABLE articles ADD COLUMN source TEXT;
+    CREATE INDEX articles_by_source ON articles (source) WHERE source IS NOT NULL;
+    -- What a source remembers between polls, across restarts.
+    CREATE TABLE source_state (
+        name          TEXT PRIMARY KEY,
+        high_water    TEXT,              -- e.g. the newest WordPress modified_gmt seen
+        fetched_url   TEXT,              -- the URL the validators below belong to
+        etag          TEXT,
+        last_modified TEXT
+    );
+"#,
+];
+
+/// Brings the store at `path` (for messages) up to the last migration.
+pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let version = |conn: &Connection| -> Result<usize, StoreError> {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        Ok(version)
+    };
+    // Read first without a write lock: an up-to-date store (the usual case) opens even
+    // when it is read-only.
+    if version(conn)? == MIGRATIONS.len() {
+        return Ok(());
+    }
+    loop {
+        // Read again inside the write transaction: another process opening a new store
+        // at the same moment may have run the step meanwhile.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done = version(&tx)?;
+        let Some(step) = MIGRATIONS.get(done) else {
+            return Ok(());
+        };
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (done + 1) as i64)?;
+        tx.commit()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::store::fixtures::seeded;
+    use crate::store::sqlite::{FILE_NAME, PAGE_SIZE};
+
+    #[test]
+    fn reopening_keeps_data_and_schema_version() {
+        let (dir, store) = seeded();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.article_count().unwrap(), 6);
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let page_size: i64 = conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap();
+        assert_eq!(page_size, PAGE_SIZE);
+    }
+
+    #[test]
+    fn processes_opening_a_new_store_at_once_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened: Vec<_> = (0..4)
+            .map(|_| {
+                let path = dir.path().to_owned();
+                std::thread::spawn(move || Store::open(&path).map(|_| ()))
+            })
+            .collect();
+        for open in opened {
+            open.join().unwrap().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        Connection::open(dir.path().join(FILE_NAME))
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::TooNew { .. })
+        ));
+    }
+}

@@ -1,0 +1,66 @@
+//! Source state in SQLite: what each `[[sources]]` entry remembers between polls, across
+//! restarts. Which articles a source owns is kept with the articles (`articles`).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Sqlite;
+use crate::store::backend::SourceStates;
+use crate::store::{SourceState, StoreError};
+
+impl SourceStates for Sqlite {
+    fn source_state(&self, name: &str) -> Result<Option<SourceState>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT high_water, fetched_url, etag, last_modified FROM source_state WHERE name = ?1",
+                    [name],
+                    |r| {
+                        Ok(SourceState {
+                            high_water: r.get(0)?,
+                            fetched_url: r.get(1)?,
+                            etag: r.get(2)?,
+                            last_modified: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+    }
+
+    fn save_source_state(&self, name: &str, state: &SourceState) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO source_state (name, high_water, fetched_url, etag, last_modified)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    name,
+                    state.high_water,
+                    state.fetched_url,
+                    state.etag,
+                    state.last_modified
+                ],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::fixtures::seeded;
+
+    #[test]
+    fn source_state_persists() {
+        let (_dir, store) = seeded();
+        assert_eq!(store.source_state("wire").unwrap(), SourceState::default());
+        let state = SourceState {
+            high_water: Some("2024-01-01T10:00:00Z".into()),
+            fetched_url: Some("http://127.0.0.1/a.ndjson".into()),
+            etag: Some("\"x\"".into()),
+            last_modified: None,
+        };
+        store.save_source_state("wire", &state).unwrap();
+        assert_eq!(store.source_state("wire").unwrap(), state);
+    }
+}

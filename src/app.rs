@@ -88,13 +88,13 @@ pub async fn run(
     // Read once: a listening server cannot change these without a restart.
     let limits = config.site.http.clone();
     let config = Arc::new(config);
-    let (publisher, websub) = websub::start(metrics.clone());
+    let (pinger, websub) = websub::start(metrics.clone());
     let scheduler = schedule::start(
         config.clone(),
         store.clone(),
         catalog.clone(),
         metrics.clone(),
-        publisher,
+        pinger,
     )?;
     let notifier = scheduler.notifier();
     let live = Arc::new(LiveConfig::new(config, move |config| {

@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::HeaderValue;
 
-use crate::zerocopy;
+use crate::sendfile;
 
 /// Extra seconds a cache may serve a feed while it revalidates, or while pressfeed is down.
 /// Feeds are news: a minute stale while revalidating is fine, an hour stale beats an error.
@@ -153,7 +153,7 @@ impl Feed {
     ) -> Feed {
         let mut bodies = bodies.into_iter();
         let variants = Coding::ALL.map(|coding| Variant {
-            body: zerocopy::sendable(bodies.next().expect("one body per coding")),
+            body: sendfile::sendable(bodies.next().expect("one body per coding")),
             etag: header(format!("\"{hash}{}\"", coding.etag_suffix())),
             content_encoding: (coding != Coding::Identity)
                 .then(|| HeaderValue::from_static(coding.token())),

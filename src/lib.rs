@@ -16,7 +16,7 @@
 //! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed); the
 //!   site's OPML list and the stylesheet of the browser view
 //! - `catalog`   the built feeds and their header values, swapped in whole
-//! - `zerocopy`  large feed bodies also kept in unnamed files, sent with `sendfile`
+//! - `sendfile`  large feed bodies also kept in unnamed files, sent with `sendfile`
 //! - `publish`   built bytes in, catalog `Feed`s out, kept in the store with their
 //!   validators and served from it after a restart
 //! - `schedule`  when to rebuild which section; rebuilds off the request path
@@ -51,8 +51,8 @@ pub mod metrics;
 pub mod publish;
 pub mod sanitize;
 pub mod schedule;
+pub mod sendfile;
 pub mod slug;
 pub mod source;
 pub mod store;
 pub mod websub;
-pub mod zerocopy;

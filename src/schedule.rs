@@ -95,7 +95,7 @@ pub fn start(
     store: Store,
     catalog: Catalog,
     metrics: Arc<Metrics>,
-    websub: websub::Publisher,
+    websub: websub::Pinger,
 ) -> Result<SchedulerHandle, StoreError> {
     let publisher = Publisher::load(&store)?;
     let seen = store.change_counter()?;
@@ -146,7 +146,7 @@ struct Scheduler {
     /// Turns built bytes into served files; holds every file's validators.
     publisher: Publisher,
     /// Told the file names of feeds whose bytes changed, after the snapshot is published.
-    websub: websub::Publisher,
+    websub: websub::Pinger,
     /// Sections to rebuild at the next opportunity.
     dirty: BTreeSet<Slug>,
     /// The store's change counter as last read.

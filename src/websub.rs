@@ -1,4 +1,4 @@
-//! The WebSub publisher: tells each hub of `site.websub_hubs` that a feed's bytes changed
+//! WebSub pings: tell each hub of `site.websub_hubs` that a feed's bytes changed
 //! (`hub.mode=publish`), off the scheduler's thread and off the request path. It does not
 //! decide what changed (the scheduler does) and it does not speak TLS: this build's client
 //! is plain `http`, so `https` hubs are skipped with a warning.
@@ -51,9 +51,9 @@ struct Ping {
 /// because pings are coalesced by topic on the other side, so the queue is bounded by the
 /// number of feeds times hubs).
 #[derive(Clone)]
-pub struct Publisher(mpsc::UnboundedSender<Ping>);
+pub struct Pinger(mpsc::UnboundedSender<Ping>);
 
-impl Publisher {
+impl Pinger {
     /// The feeds named `names` (file names, `world.rss`) have new bytes: queue a ping per
     /// hub and feed. Returns at once.
     pub fn feeds_changed(&self, site: &Site, names: &[String]) {
@@ -84,10 +84,10 @@ struct Queue {
 /// binary needs no system TLS library.
 type HubClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// Starts the publisher task on the current tokio runtime. It ends when every `Publisher`
+/// Starts the publisher task on the current tokio runtime. It ends when every `Pinger`
 /// is dropped or the handle is aborted; pings still waiting are then dropped (the next
 /// change pings again, and subscribers also poll).
-pub fn start(metrics: Arc<Metrics>) -> (Publisher, JoinHandle<()>) {
+pub fn start(metrics: Arc<Metrics>) -> (Pinger, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let queue = Arc::new(Queue {
         waiting: Mutex::new(HashSet::new()),
@@ -100,7 +100,7 @@ pub fn start(metrics: Arc<Metrics>) -> (Publisher, JoinHandle<()>) {
         ),
         metrics,
     });
-    (Publisher(tx), tokio::spawn(run(rx, queue)))
+    (Pinger(tx), tokio::spawn(run(rx, queue)))
 }
 
 async fn run(mut rx: mpsc::UnboundedReceiver<Ping>, queue: Arc<Queue>) {

@@ -642,7 +642,7 @@ fn responses(mut bytes: &[u8], heads: &[bool]) -> Vec<(u16, Vec<u8>)> {
         .collect()
 }
 
-/// Large bodies are sent from memory files with `sendfile` (`src/zerocopy.rs`): a client
+/// Large bodies are sent from memory files with `sendfile` (`src/sendfile.rs`): a client
 /// gets the same bytes however it asks and however slowly it reads.
 #[tokio::test]
 async fn large_feeds_arrive_whole_pipelined_to_slow_readers_and_over_http2() {

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::debug;
 
-use crate::zerocopy;
+use crate::sendfile;
 
 /// After the server closes, it reads and drops what a client still sends for this long, so
 /// the client finishes writing and reads the answer (413, 431, 503) instead of a reset.
@@ -101,7 +101,7 @@ impl AsyncWrite for Stream {
         data: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let tcp = self.tcp.as_ref().expect("present until drop");
-        let result = match zerocopy::poll_write_vectored(tcp, cx, data) {
+        let result = match sendfile::poll_write_vectored(tcp, cx, data) {
             Some(sent) => sent,
             None => self.tcp().poll_write_vectored(cx, data),
         };

@@ -6,7 +6,6 @@
 //! - `slug`, `link`  validated names and URLs shared by articles and sections
 //! - `site`      `feeds/site.toml` and `feeds/sections/*.toml`: `Config`, `Section`, `Schedule`
 //! - `import`    NDJSON in, batched upserts into the store
-//! - `corpus`    deterministic demo and benchmark articles
 //! - `item`      an article prepared for feeds once, at write time (`FeedItem`)
 //! - `store`     the SQLite article store and its one feed query
 //! - `markup`    size and nesting limits on article HTML, checked before any parser runs
@@ -35,7 +34,6 @@ pub mod app;
 pub mod article;
 pub mod build;
 pub mod catalog;
-pub mod corpus;
 pub mod export;
 pub mod fsutil;
 pub mod http;

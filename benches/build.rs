@@ -14,9 +14,9 @@ use std::path::Path;
 use criterion::{Criterion, criterion_group, criterion_main};
 use pressfeed::build::{self, FeedSource, Format};
 use pressfeed::config::Config;
-use pressfeed::corpus::{self, CorpusSpec};
 use pressfeed::publish;
 use pressfeed::store::{FeedQuery, Store};
+use pressfeed_corpus::{self as corpus, CorpusSpec};
 
 const BIG_ARTICLES: i64 = 100_000;
 const BIG_SECTIONS: usize = 20;
@@ -75,7 +75,7 @@ fn section_build(c: &mut Criterion) {
     }
 }
 
-/// A site of 20 sections over a 100,000-article corpus, as `pressfeed corpus` names them
+/// A site of 20 sections over a 100,000-article corpus, as `pressfeed-corpus` names them
 /// and as benches/serve-vs-nginx.sh configures them.
 fn big() -> (tempfile::TempDir, Config, Store) {
     let feeds = tempfile::tempdir().unwrap();

@@ -14,8 +14,10 @@ TOKEN=bench-token-0123456789abcdef0123
 if ! command -v wrk >/dev/null; then
   apt-get install -y --no-install-recommends wrk
 fi
-cargo build --release --quiet
+# pressfeed-corpus: the generator of the workspace (corpus/), a development tool.
+cargo build --release --quiet -p pressfeed -p pressfeed-corpus
 bin=$PWD/target/release/pressfeed
+corpus=$PWD/target/release/pressfeed-corpus
 
 work=$(mktemp -d)
 pids=()
@@ -36,7 +38,7 @@ setup_store() {
     rm -rf "$cache"
     mkdir -p "$cache"
     write_site "$cache/feeds" "$PORT"
-    "$bin" corpus --articles "$ARTICLES" --sections 20 |
+    "$corpus" --articles "$ARTICLES" --sections 20 |
       "$bin" --feeds "$cache/feeds" --data "$cache/data" import - >/dev/null
     touch "$cache/imported"
   fi

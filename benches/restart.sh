@@ -15,8 +15,10 @@ ARTICLES=${ARTICLES:-20000}
 ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18089}
 
-cargo build --release --quiet
+# pressfeed-corpus: the generator of the workspace (corpus/), a development tool.
+cargo build --release --quiet -p pressfeed -p pressfeed-corpus
 bin=$PWD/target/release/pressfeed
+corpus=$PWD/target/release/pressfeed-corpus
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -26,7 +28,7 @@ for i in $(seq -w 1 20); do
   printf 'slug = "section-%s"\ntitle = "Section %s"\nlink = "https://news.example/s%s/"\nschedule = "0 0 0 1 1 *"\n' \
     "$i" "$i" "$i" > "$work/feeds/sections/section-$i.toml"
 done
-"$bin" corpus --articles "$ARTICLES" --sections 20 > "$work/articles.ndjson"
+"$corpus" --articles "$ARTICLES" --sections 20 > "$work/articles.ndjson"
 "$bin" --feeds "$work/feeds" --data "$work/data" import "$work/articles.ndjson" > /dev/null 2>&1
 
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }

@@ -24,8 +24,10 @@ for tool in wrk nginx; do
     apt-get install -y --no-install-recommends "$([ "$tool" = nginx ] && echo nginx-light || echo wrk)"
   fi
 done
-cargo build --release --quiet
+# pressfeed-corpus: the generator of the workspace (corpus/), a development tool.
+cargo build --release --quiet -p pressfeed -p pressfeed-corpus
 bin=$PWD/target/release/pressfeed
+corpus=$PWD/target/release/pressfeed-corpus
 
 work=$(mktemp -d)
 # nginx's workers run as an unprivileged user: they must be able to read the export.
@@ -41,7 +43,7 @@ source benches/site.sh
 write_site "$work/feeds" "$PRESSFEED_PORT"
 
 echo "== corpus of $ARTICLES articles, import, export"
-"$bin" corpus --articles "$ARTICLES" --sections 20 > "$work/corpus.ndjson"
+"$corpus" --articles "$ARTICLES" --sections 20 > "$work/corpus.ndjson"
 "$bin" --feeds "$work/feeds" --data "$work/data" import "$work/corpus.ndjson" >/dev/null
 "$bin" --feeds "$work/feeds" --data "$work/data" build --out "$work/out" >/dev/null
 # The export holds the precompressed .gz files (pressfeed's own gzip bytes) that

@@ -1,6 +1,6 @@
 # The benchmark site of benches/*.sh (sourced, not run).
 
-# The site: 20 sections of 50 items, as `pressfeed corpus` names them.
+# The site: 20 sections of 50 items, as `pressfeed-corpus` names them.
 write_site() { # dir port
   mkdir -p "$1/sections"
   cat > "$1/site.toml" <<EOF

@@ -6,7 +6,6 @@
 //! - `slug`, `link`  validated names and URLs shared by articles and sections
 //! - `site`      `feeds/site.toml` and `feeds/sections/*.toml`: `Config`, `Section`, `Schedule`
 //! - `import`    NDJSON in, batched upserts into the store
-//! - `corpus`    deterministic demo and benchmark articles
 //! - `item`      an article prepared for feeds once, at write time (`FeedItem`)
 //! - `store`     the article store behind one `Store` handle: articles, the change log,
 //!   saved feeds, source state; SQLite today (`store/sqlite/`)
@@ -37,7 +36,6 @@ pub mod article;
 pub mod build;
 pub mod catalog;
 pub mod config;
-pub mod corpus;
 pub mod digest;
 pub mod export;
 pub mod fsutil;

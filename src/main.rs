@@ -84,20 +84,6 @@ enum Command {
         #[command(subcommand)]
         command: ArticlesCommand,
     },
-    /// Print generated articles as NDJSON: the demo set, or a corpus for benchmarks.
-    #[command(hide = true)]
-    Corpus {
-        /// The bundled demo set (feeds/demo/articles.ndjson) instead of a corpus.
-        #[arg(long)]
-        demo: bool,
-        #[arg(long, default_value_t = 1000)]
-        articles: usize,
-        /// Spread over this many sections, `section-01` ...
-        #[arg(long, default_value_t = 20)]
-        sections: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
 }
 
 #[derive(Subcommand)]
@@ -141,15 +127,6 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    if let Command::Corpus {
-        demo,
-        articles,
-        sections,
-        seed,
-    } = cli.command
-    {
-        return corpus(demo, articles, sections, seed);
-    }
     let config = match Config::load(&cli.feeds) {
         Ok(config) => config,
         Err(e) => {
@@ -197,7 +174,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command: ArticlesCommand::Show { id },
         } => show_article(&data_dir, &id),
         Command::Build { out } => build_out(&config, &data_dir, &out),
-        Command::Corpus { .. } => unreachable!("handled above"),
     }
 }
 
@@ -420,26 +396,5 @@ fn build_out(config: &Config, data_dir: &Path, out: &Path) -> Result<ExitCode> {
         "wrote {written} files, their .gz and .br variants and headers to {}",
         out.join("feeds").display()
     );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn corpus(demo: bool, articles: usize, sections: usize, seed: u64) -> Result<ExitCode> {
-    use pressfeed::corpus;
-    use std::io::Write;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let spec = corpus::CorpusSpec {
-        articles,
-        sections: (1..=sections).map(|i| format!("section-{i:02}")).collect(),
-        seed,
-    };
-    let lines: Box<dyn Iterator<Item = serde_json::Value>> = if demo {
-        Box::new(corpus::demo_articles().into_iter())
-    } else {
-        Box::new(corpus::generate(&spec))
-    };
-    for article in lines {
-        writeln!(out, "{}", corpus::to_ndjson_line(&article))?;
-    }
-    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

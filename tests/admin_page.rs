@@ -36,7 +36,7 @@ fn missing(e2e: &Path) -> Option<String> {
 
 /// The demo articles, all filed under `world`: headlines, lead images and a video.
 fn articles() -> Vec<pressfeed::article::Article> {
-    pressfeed::corpus::demo_articles()
+    pressfeed_corpus::demo_articles()
         .into_iter()
         .take(8)
         .map(|mut doc| {

@@ -272,17 +272,6 @@ fn serve_runs_the_demo_site_from_a_fresh_data_directory() {
 }
 
 #[test]
-fn the_bundled_demo_articles_are_the_generators_output() {
-    let out = pressfeed().args(["corpus", "--demo"]).output().unwrap();
-    assert!(out.status.success());
-    let committed = std::fs::read_to_string(demo_feeds().join("demo/articles.ndjson")).unwrap();
-    assert!(
-        text(&out.stdout) == committed,
-        "feeds/demo/articles.ndjson is stale: run `cargo run -- corpus --demo > feeds/demo/articles.ndjson`"
-    );
-}
-
-#[test]
 fn json_logs_are_one_object_per_line() {
     let feeds = site(&[("world", "")]);
     let data = tempfile::tempdir().unwrap();

@@ -329,9 +329,8 @@ async fn a_restart_keeps_etag_and_last_modified() {
 
 #[tokio::test]
 async fn the_seed_storys_video_is_a_player_with_a_thumbnail_in_every_format() {
-    let seed =
-        pressfeed::article::Article::from_value(pressfeed::corpus::demo_articles().remove(0))
-            .unwrap();
+    let seed = pressfeed::article::Article::from_value(pressfeed_corpus::demo_articles().remove(0))
+        .unwrap();
     let server = Server::start(site(&[("world", "")]), &[seed]).await;
     let player = "https://www.youtube.com/embed/SJ6vaRpQ0fc";
     let thumbnail = "https://i.ytimg.com/vi/SJ6vaRpQ0fc/hqdefault.jpg";

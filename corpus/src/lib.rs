@@ -1,8 +1,12 @@
 //! Deterministic demo and benchmark articles: the bundled demo site and large corpora.
+//! A development crate of the workspace: neither the pressfeed library nor its binary
+//! contains it; tests and benchmarks use it, and its binary (`main.rs`) prints its NDJSON.
 //!
 //! All randomness comes from a hand-written splitmix64 stream and all dates from integer
 //! calendar arithmetic, so the output is byte-identical across runs, machines and
 //! dependency upgrades (a `rand` or `chrono` release could otherwise change the corpus).
+
+#![forbid(unsafe_code)]
 
 use serde_json::{Value, json};
 use words::*;

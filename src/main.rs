@@ -346,7 +346,7 @@ fn list_sections(config: &Config) {
     for section in &config.sections {
         let urls: Vec<String> = build::Format::ALL
             .iter()
-            .map(|f| format!("{}{}", config.site.feed_base_url, f.file_name(section)))
+            .map(|f| config.site.feed_url(&f.file_name(section)))
             .collect();
         let state = if section.enabled {
             "enabled"

@@ -62,7 +62,7 @@ impl Pinger {
         }
         for hub in &site.websub_hubs {
             for name in names {
-                let topic = format!("{}{name}", site.feed_base_url);
+                let topic = site.feed_url(name);
                 let _ = self.0.send(Ping {
                     hub: hub.to_string(),
                     topic,

@@ -19,8 +19,7 @@ use super::error::{ApiError, json_response};
 use super::{Admin, Audit};
 use crate::build::Format;
 use crate::catalog::{Coding, Feed};
-use crate::config::{self, Section};
-use crate::config::{Change, Edit};
+use crate::config::{self, Change, Edit, Section, Site};
 use crate::digest::content_hash;
 use crate::fsutil;
 use crate::http::Body;
@@ -58,7 +57,7 @@ pub fn list(admin: &Admin) -> Result<Response<Body>, ApiError> {
             Entry {
                 etag: loaded.hashes.get(&section.slug).map(|h| etag(h)),
                 feeds: Format::ALL
-                    .map(|format| FeedLink::new(&loaded.config.site.feed_base_url, section, format))
+                    .map(|format| FeedLink::new(&loaded.config.site, section, format))
                     .into(),
                 items: json.and_then(|feed| item_count(feed)),
                 feed_modified: json.map(|feed| rfc3339(feed.last_modified)),
@@ -84,11 +83,11 @@ struct FeedLink {
 }
 
 impl FeedLink {
-    fn new(base: &impl std::fmt::Display, section: &Section, format: Format) -> FeedLink {
+    fn new(site: &Site, section: &Section, format: Format) -> FeedLink {
         let name = format.file_name(section);
         FeedLink {
             format: format.extension(),
-            url: format!("{base}{name}"),
+            url: site.feed_url(&name),
             path: format!("/feeds/{name}"),
         }
     }

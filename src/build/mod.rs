@@ -78,11 +78,7 @@ pub struct FeedSource<'a> {
 impl FeedSource<'_> {
     /// The public URL of this feed in `format`.
     fn self_url(&self, format: Format) -> String {
-        format!(
-            "{}{}",
-            self.site.feed_base_url.as_str(),
-            format.file_name(self.section)
-        )
+        self.site.feed_url(&format.file_name(self.section))
     }
 
     /// The feed's `updated`: the newest change among its items. Derived from content, not

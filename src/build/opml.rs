@@ -58,11 +58,7 @@ fn outline(w: &mut Writer<Vec<u8>>, site: &Site, section: &Section) -> std::io::
         .write_inner_content(|w| {
             for (format, label) in [(Format::Rss, "RSS"), (Format::Atom, "Atom")] {
                 let text = format!("{title} ({label})");
-                let xml_url = format!(
-                    "{}{}",
-                    site.feed_base_url.as_str(),
-                    format.file_name(section)
-                );
+                let xml_url = site.feed_url(&format.file_name(section));
                 // OPML 2.0 says `type="rss"` for every feed subscription, Atom included.
                 w.create_element("outline")
                     .with_attributes([

@@ -69,6 +69,12 @@ impl Site {
         }
     }
 
+    /// The public URL of the published feed file `file_name` (`top-news.rss`): the one
+    /// place a feed's URL is made, for self links, OPML, WebSub topics and listings.
+    pub fn feed_url(&self, file_name: &str) -> String {
+        format!("{}{file_name}", self.feed_base_url)
+    }
+
     /// Whether `other` makes the same feeds: the fields only the server reads (where it
     /// listens, its store, its seed, its HTTP limits, its sources) set aside. Any other
     /// field, including one added later, counts.

@@ -10,6 +10,7 @@ use tracing::info;
 
 use crate::admin::{self, Admin};
 use crate::catalog::Catalog;
+use crate::client::HttpClient;
 use crate::config::Config;
 use crate::config::{self, LiveConfig};
 use crate::http::Shared;
@@ -88,7 +89,9 @@ pub async fn run(
     // Read once: a listening server cannot change these without a restart.
     let limits = config.site.http.clone();
     let config = Arc::new(config);
-    let (pinger, websub) = websub::start(metrics.clone());
+    // One outbound client: its connection pool is shared by WebSub pings and sources.
+    let client = HttpClient::default();
+    let (pinger, websub) = websub::start(client.clone(), metrics.clone());
     let scheduler = schedule::start(
         config.clone(),
         store.clone(),
@@ -106,6 +109,7 @@ pub async fn run(
         live.clone(),
         store.clone(),
         scheduler.notifier(),
+        client,
         registry.clone(),
     );
     let tokens = admin.tokens.len();

@@ -35,6 +35,7 @@ pub mod app;
 pub mod article;
 pub mod build;
 pub mod catalog;
+pub mod client;
 pub mod config;
 pub mod digest;
 pub mod export;

@@ -1,44 +1,23 @@
 //! WebSub pings: tell each hub of `site.websub_hubs` that a feed's bytes changed
 //! (`hub.mode=publish`), off the scheduler's thread and off the request path. It does not
-//! decide what changed (the scheduler does) and it does not speak TLS: this build's client
-//! is plain `http`, so `https` hubs are skipped with a warning.
+//! decide what changed (the scheduler does); the requests are `client`'s, https or http.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::CONTENT_TYPE;
-use http::{Request, StatusCode};
-use http_body_util::Full;
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, warn};
 
+use crate::client::{Backoff, HttpClient};
 use crate::config::Site;
 use crate::metrics::Metrics;
 
-/// A hub that does not answer within this long is treated as failed for this attempt.
-const TIMEOUT: Duration = Duration::from_secs(5);
-/// Attempts per ping; waits of 1 s, 2 s, 4 s, 8 s between them.
+/// Attempts per ping; waits of about 1 s, 2 s, 4 s, 8 s between them: a hub restarting
+/// is back within that, and subscribers poll anyway.
 const TRIES: u32 = 5;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
-
-#[derive(Debug, thiserror::Error)]
-enum PingError {
-    #[error("hub answered {0}")]
-    Status(StatusCode),
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
-    #[error("request failed: {0}")]
-    Request(#[from] hyper_util::client::legacy::Error),
-    #[error("bad hub URL: {0}")]
-    Url(#[from] http::Error),
-}
 
 /// One notification: `topic` (a feed's public URL) changed, tell `hub`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -76,28 +55,18 @@ impl Pinger {
 struct Queue {
     // A std mutex: held for one set operation, never across an await.
     waiting: Mutex<HashSet<Ping>>,
-    client: HubClient,
+    client: HttpClient,
     metrics: Arc<Metrics>,
 }
-
-/// Hubs are https in practice (and http in tests): rustls with the Mozilla roots, so the
-/// binary needs no system TLS library.
-type HubClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// Starts the publisher task on the current tokio runtime. It ends when every `Pinger`
 /// is dropped or the handle is aborted; pings still waiting are then dropped (the next
 /// change pings again, and subscribers also poll).
-pub fn start(metrics: Arc<Metrics>) -> (Pinger, JoinHandle<()>) {
+pub fn start(client: HttpClient, metrics: Arc<Metrics>) -> (Pinger, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let queue = Arc::new(Queue {
         waiting: Mutex::new(HashSet::new()),
-        client: Client::builder(TokioExecutor::new()).build(
-            HttpsConnectorBuilder::new()
-                .with_webpki_roots()
-                .https_or_http()
-                .enable_http1()
-                .build(),
-        ),
+        client,
         metrics,
     });
     (Pinger(tx), tokio::spawn(run(rx, queue)))
@@ -136,52 +105,33 @@ impl Queue {
 }
 
 async fn deliver(ping: Ping, queue: Arc<Queue>) {
-    let mut backoff = FIRST_BACKOFF;
-    for attempt in 1..=TRIES {
+    let mut backoff = Backoff::new(FIRST_BACKOFF, TRIES);
+    let form = [("hub.mode", "publish"), ("hub.url", ping.topic.as_str())];
+    loop {
         // Leaves the queue as it is sent: a change from now on may be missed by a hub that
         // fetches quickly, so it needs a ping of its own.
         queue.sending(&ping);
-        match post(&queue.client, &ping).await {
+        // WebSub hubs accept with 2xx (usually 202 or 204).
+        let error = match queue.client.post_form(&ping.hub, &form).await {
             Ok(()) => {
                 queue.metrics.websub_ok.inc();
                 debug!(hub = %ping.hub, topic = %ping.topic, "WebSub hub notified");
                 return;
             }
-            Err(e) => {
-                queue.metrics.websub_error.inc();
-                warn!(hub = %ping.hub, topic = %ping.topic, attempt, error = %e, "WebSub ping failed");
-            }
-        }
-        if attempt == TRIES {
+            Err(e) => e,
+        };
+        queue.metrics.websub_error.inc();
+        warn!(hub = %ping.hub, topic = %ping.topic, error = %error, "WebSub ping failed");
+        let Some(wait) = backoff.after(&error) else {
             break;
-        }
+        };
         // Back in the queue for the retry, unless a newer change queued its own ping,
         // which then takes over.
         if queue.waiting(&ping) {
             return;
         }
-        tokio::time::sleep(backoff).await;
-        backoff *= 2;
+        tokio::time::sleep(wait).await;
     }
     queue.sending(&ping);
-    warn!(hub = %ping.hub, topic = %ping.topic, "WebSub ping given up after {TRIES} tries");
-}
-
-async fn post(client: &HubClient, ping: &Ping) -> Result<(), PingError> {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("hub.mode", "publish")
-        .append_pair("hub.url", &ping.topic)
-        .finish();
-    let req = Request::post(ping.hub.as_str())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from(body)))?;
-    let res = tokio::time::timeout(TIMEOUT, client.request(req))
-        .await
-        .map_err(|_| PingError::Timeout(TIMEOUT))??;
-    // WebSub hubs accept with 2xx (usually 202 or 204).
-    if res.status().is_success() {
-        Ok(())
-    } else {
-        Err(PingError::Status(res.status()))
-    }
+    warn!(hub = %ping.hub, topic = %ping.topic, "WebSub ping given up");
 }

@@ -11,11 +11,11 @@ use serde_json::Value;
 use tracing::warn;
 use url::Url;
 
-use super::client::{Fetched, Get, HttpClient, Validators};
 use super::intake::Intake;
 use super::status::Counts;
 use super::{Item, Source, SourceError};
 use crate::article::{Article, ArticleId};
+use crate::client::{Fetched, Get, HttpClient, Validators};
 
 /// What the `Accept` header asks for.
 const ACCEPT: &str = "application/x-ndjson, application/json;q=0.9, */*;q=0.1";

@@ -2,7 +2,6 @@
 //! site's REST API, a JSON document (URL or file), a folder of article files.
 //!
 //! - `run`        one task per source polling on its cron schedule, following reloads
-//! - `client`     the HTTP client: conditional GETs, timeouts, retries, size limit
 //! - `wordpress`, `json`, `directory`  reading each kind into items
 //! - `intake`     items into the store: upserts, skips with reasons, retractions
 //! - `status`     how each source is doing, for the admin API and `/metrics`
@@ -11,7 +10,6 @@
 //! tells the scheduler which sections to rebuild. A failing or slow source only fails
 //! itself: the feeds, the other sources and the admin API go on.
 
-mod client;
 mod directory;
 mod intake;
 mod json;
@@ -50,7 +48,7 @@ enum Item {
 #[derive(Debug, thiserror::Error)]
 enum SourceError {
     #[error(transparent)]
-    Fetch(#[from] client::FetchError),
+    Fetch(#[from] crate::client::FetchError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// A file, a folder or a document that cannot be read at all.

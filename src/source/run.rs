@@ -12,13 +12,13 @@ use chrono::Utc;
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tracing::{error, info, warn};
 
-use super::client::HttpClient;
 use super::directory::DirectorySource;
 use super::intake::Intake;
 use super::json::{self, JsonSource};
 use super::status::{Counts, Registry, Report};
 use super::wordpress::WordPressSource;
 use super::{Origin, Source, SourceError};
+use crate::client::HttpClient;
 use crate::config::{Config, LiveConfig};
 use crate::schedule::Notifier;
 use crate::store::Store;
@@ -44,15 +44,21 @@ pub fn start(
     live: Arc<LiveConfig>,
     store: Store,
     notifier: Notifier,
+    client: HttpClient,
     registry: Registry,
 ) -> Sources {
     Sources {
-        task: tokio::spawn(supervise(live, store, notifier, registry)),
+        task: tokio::spawn(supervise(live, store, notifier, client, registry)),
     }
 }
 
-async fn supervise(live: Arc<LiveConfig>, store: Store, notifier: Notifier, registry: Registry) {
-    let client = HttpClient::default();
+async fn supervise(
+    live: Arc<LiveConfig>,
+    store: Store,
+    notifier: Notifier,
+    client: HttpClient,
+    registry: Registry,
+) {
     // Owned here, so that aborting the supervisor aborts every source.
     let mut tasks = JoinSet::new();
     let mut running: HashMap<String, (Arc<Source>, AbortHandle)> = HashMap::new();

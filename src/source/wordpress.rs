@@ -22,11 +22,11 @@ use serde_json::{Value, json};
 use tracing::info;
 use url::Url;
 
-use super::client::{Answer, Fetched, Get, HttpClient};
 use super::intake::Intake;
 use super::status::Counts;
 use super::{Item, Source, SourceError};
 use crate::article::{Article, ArticleId};
+use crate::client::{Answer, Fetched, Get, HttpClient};
 use crate::link::HttpUrl;
 use crate::sanitize::plain_text;
 

@@ -1,17 +1,18 @@
-//! The HTTP client sources fetch with: GET only, a `User-Agent` naming pressfeed, conditional
-//! requests, timeouts, retries with backoff and jitter, a size limit, gzip, and a few
-//! redirects. It knows nothing of what the bytes mean.
+//! The one outbound HTTP client: sources fetch with it (conditional GETs, redirects, gzip,
+//! a size limit) and WebSub pings hubs with it (form POSTs). A `User-Agent` naming
+//! pressfeed, timeouts, and one retry policy (`Backoff`) for both. It knows nothing of what
+//! the bytes mean.
 
 use std::io::Read as _;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{
-    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, ETAG,
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG,
     IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER, USER_AGENT,
 };
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -22,12 +23,11 @@ use url::Url;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// ...and the whole answer, headers and body, in within this long, per attempt.
 const TIMEOUT: Duration = Duration::from_secs(30);
-/// Attempts per fetch when the source fails in a way that may pass (no answer, 5xx, 429).
-const TRIES: u32 = 3;
-/// The wait before the second attempt; doubled for each next, then jittered by ±50% so that
-/// sources failing together do not retry together.
-const FIRST_BACKOFF: Duration = Duration::from_millis(500);
-/// The longest `Retry-After` honoured; a source asking for more gets its next poll instead.
+/// Attempts per GET when the source fails in a way that may pass (no answer, 5xx, 429).
+const GET_TRIES: u32 = 3;
+/// The wait before a GET's second attempt; a source polls again on its schedule anyway.
+const GET_FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// The longest `Retry-After` honoured; a server asking for more gets its next turn instead.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// The largest body accepted (after decompression): a page of a hundred long posts is a few
 /// megabytes; much more is a misconfigured URL or a hostile server.
@@ -42,6 +42,8 @@ pub enum FetchError {
         status: StatusCode,
         /// The start of the body, which often says why (a WordPress error's message).
         detail: String,
+        /// How long the server asked us to wait (`Retry-After` in seconds), if it did.
+        retry_after: Option<Duration>,
     },
     #[error("{url}: no complete answer within {TIMEOUT:?}")]
     Timeout { url: String },
@@ -54,14 +56,21 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    /// Worth another attempt: the source may answer better in a moment.
-    fn transient(&self) -> bool {
+    /// Worth another attempt: the server may answer better in a moment.
+    pub fn transient(&self) -> bool {
         match self {
             FetchError::Status { status, .. } => {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
             FetchError::Timeout { .. } | FetchError::Transport { .. } => true,
             FetchError::TooLarge { .. } | FetchError::Redirects { .. } => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
@@ -123,10 +132,46 @@ pub struct Get<'a> {
     pub accept: &'static str,
 }
 
-/// Cheap to clone; one per server, shared by its sources.
+/// When to try again after a failure: waits that double from a first one, each jittered by
+/// ±50% so that requests failing together do not retry together, or the server's own
+/// `Retry-After` when it is short; none once the attempts are used up.
+#[derive(Debug)]
+pub struct Backoff {
+    next: Duration,
+    /// Attempts still allowed after the one in progress.
+    left: u32,
+}
+
+impl Backoff {
+    /// `tries` attempts in all, the second `first` after the first.
+    pub fn new(first: Duration, tries: u32) -> Backoff {
+        Backoff {
+            next: first,
+            left: tries.saturating_sub(1),
+        }
+    }
+
+    /// The wait before the next attempt after `error`, or `None` to give up.
+    pub fn after(&mut self, error: &FetchError) -> Option<Duration> {
+        if !error.transient() || self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let jittered = self.next.mul_f64(0.5 + fastrand::f64());
+        self.next *= 2;
+        Some(
+            error
+                .retry_after()
+                .filter(|w| *w <= MAX_RETRY_AFTER)
+                .unwrap_or(jittered),
+        )
+    }
+}
+
+/// Cheap to clone; one per server, shared by its sources and its WebSub pings.
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     user_agent: HeaderValue,
     /// Bytes; `MAX_BODY` but in tests.
     max_body: usize,
@@ -152,29 +197,49 @@ impl Default for HttpClient {
 }
 
 impl HttpClient {
-    /// GETs `get.url`, retrying what may pass with backoff and jitter.
+    /// GETs `get.url`, retrying what may pass.
     pub async fn get(&self, get: &Get<'_>) -> Result<Fetched, FetchError> {
-        let mut backoff = FIRST_BACKOFF;
-        let mut attempt = 1;
+        let mut backoff = Backoff::new(GET_FIRST_BACKOFF, GET_TRIES);
         loop {
             match self.follow(get).await {
                 Ok(fetched) => return Ok(fetched),
-                Err((e, _)) if !e.transient() || attempt == TRIES => return Err(e),
-                Err((e, retry_after)) => {
-                    let wait = retry_after
-                        .filter(|w| *w <= MAX_RETRY_AFTER)
-                        .unwrap_or_else(|| backoff.mul_f64(0.5 + fastrand::f64()));
-                    tracing::debug!(error = %e, attempt, ?wait, "source fetch failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    backoff *= 2;
-                    attempt += 1;
-                }
+                Err(e) => match backoff.after(&e) {
+                    None => return Err(e),
+                    Some(wait) => {
+                        tracing::debug!(error = %e, ?wait, "fetch failed; retrying");
+                        tokio::time::sleep(wait).await;
+                    }
+                },
             }
         }
     }
 
-    /// One attempt, following redirects. A failure comes with the `Retry-After` it asked for.
-    async fn follow(&self, get: &Get<'_>) -> Result<Fetched, (FetchError, Option<Duration>)> {
+    /// One POST of `form` (`application/x-www-form-urlencoded`) to `url`: success is a 2xx
+    /// answer. Not retried and not redirected: the caller knows whether a repeat is worth it
+    /// (`Backoff`), and a form is not sent on to wherever a redirect points.
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<(), FetchError> {
+        let parsed = Url::parse(url).map_err(|e| FetchError::Transport {
+            url: url.to_owned(),
+            message: format!("not a URL: {e}"),
+        })?;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = Request::post(url)
+            .header(USER_AGENT, self.user_agent.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| transport(&parsed, format!("cannot make the request: {e}")))?;
+        let (status, headers, body) = self.exchange(req, &parsed).await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(status_error(&parsed, status, &headers, &body))
+        }
+    }
+
+    /// One attempt, following redirects.
+    async fn follow(&self, get: &Get<'_>) -> Result<Fetched, FetchError> {
         let mut url = get.url.clone();
         for _ in 0..=MAX_REDIRECTS {
             let same_origin = url.origin() == get.url.origin();
@@ -194,23 +259,10 @@ impl HttpClient {
                     req = req.header(IF_MODIFIED_SINCE, date);
                 }
             }
-            let req = req.body(Empty::new()).map_err(|e| {
-                let message = format!("cannot make the request: {e}");
-                (transport(&url, message), None)
-            })?;
-            let answer = tokio::time::timeout(TIMEOUT, self.read(req, &url)).await;
-            let (status, headers, body) = match answer {
-                Err(_) => {
-                    return Err((
-                        FetchError::Timeout {
-                            url: url.to_string(),
-                        },
-                        None,
-                    ));
-                }
-                Ok(Err(e)) => return Err((e, None)),
-                Ok(Ok(answer)) => answer,
-            };
+            let req = req
+                .body(Full::default())
+                .map_err(|e| transport(&url, format!("cannot make the request: {e}")))?;
+            let (status, headers, body) = self.exchange(req, &url).await?;
             if status == StatusCode::NOT_MODIFIED {
                 return Ok(Fetched::NotModified);
             }
@@ -226,27 +278,12 @@ impl HttpClient {
                     }
                     None => {
                         let message = format!("answered {status} without a usable Location");
-                        return Err((transport(&url, message), None));
+                        return Err(transport(&url, message));
                     }
                 }
             }
             if !status.is_success() {
-                let retry_after = headers
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse().ok())
-                    .map(Duration::from_secs);
-                let detail = excerpt(&body);
-                let e = FetchError::Status {
-                    url: url.to_string(),
-                    status,
-                    detail: if detail.is_empty() {
-                        detail
-                    } else {
-                        format!(": {detail}")
-                    },
-                };
-                return Err((e, retry_after));
+                return Err(status_error(&url, status, &headers, &body));
             }
             return Ok(Fetched::Body(Box::new(Answer {
                 validators: Validators::of(&headers),
@@ -255,18 +292,28 @@ impl HttpClient {
                 body,
             })));
         }
-        Err((
-            FetchError::Redirects {
-                url: get.url.to_string(),
-            },
-            None,
-        ))
+        Err(FetchError::Redirects {
+            url: get.url.to_string(),
+        })
+    }
+
+    /// Sends `req` and reads the whole answer within `TIMEOUT`.
+    async fn exchange(
+        &self,
+        req: Request<Full<Bytes>>,
+        url: &Url,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), FetchError> {
+        tokio::time::timeout(TIMEOUT, self.read(req, url))
+            .await
+            .map_err(|_| FetchError::Timeout {
+                url: url.to_string(),
+            })?
     }
 
     /// Sends `req` and reads the whole answer, decompressed, within `max_body`.
     async fn read(
         &self,
-        req: Request<Empty<Bytes>>,
+        req: Request<Full<Bytes>>,
         url: &Url,
     ) -> Result<(StatusCode, HeaderMap, Bytes), FetchError> {
         let limit = self.max_body;
@@ -321,6 +368,26 @@ impl HttpClient {
     }
 }
 
+/// A non-success answer, with the start of its body and the wait it asked for.
+fn status_error(url: &Url, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> FetchError {
+    let retry_after = headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .map(Duration::from_secs);
+    let detail = excerpt(body);
+    FetchError::Status {
+        url: url.to_string(),
+        status,
+        detail: if detail.is_empty() {
+            detail
+        } else {
+            format!(": {detail}")
+        },
+        retry_after,
+    }
+}
+
 fn transport(url: &Url, message: String) -> FetchError {
     FetchError::Transport {
         url: url.to_string(),
@@ -361,6 +428,7 @@ mod tests {
             url: String::new(),
             status,
             detail: String::new(),
+            retry_after: None,
         };
         assert!(status(StatusCode::INTERNAL_SERVER_ERROR).transient());
         assert!(status(StatusCode::TOO_MANY_REQUESTS).transient());
@@ -372,6 +440,33 @@ mod tests {
             limit: 1,
         };
         assert!(!too_large.transient());
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_honours_retry_after_and_gives_up() {
+        let failure = |status, retry_after| FetchError::Status {
+            url: String::new(),
+            status,
+            detail: String::new(),
+            retry_after,
+        };
+        let unavailable = failure(StatusCode::SERVICE_UNAVAILABLE, None);
+        let mut backoff = Backoff::new(Duration::from_secs(1), 4);
+        let first = backoff.after(&unavailable).unwrap();
+        assert!((Duration::from_millis(500)..=Duration::from_millis(1500)).contains(&first));
+        let second = backoff.after(&unavailable).unwrap();
+        assert!((Duration::from_secs(1)..=Duration::from_secs(3)).contains(&second));
+        let asked = failure(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(7)));
+        assert_eq!(backoff.after(&asked), Some(Duration::from_secs(7)));
+        assert_eq!(backoff.after(&unavailable), None, "four attempts in all");
+
+        let mut backoff = Backoff::new(Duration::from_secs(1), 4);
+        assert_eq!(backoff.after(&failure(StatusCode::NOT_FOUND, None)), None);
+        let too_long = failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(Duration::from_secs(3600)),
+        );
+        assert!(backoff.after(&too_long).unwrap() <= Duration::from_millis(1500));
     }
 
     #[test]

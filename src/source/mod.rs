@@ -17,8 +17,8 @@ mod run;
 mod status;
 mod wordpress;
 
-pub use run::{Sources, start};
-pub use status::{Counts, Health, Registry, SourceStatus};
+pub use run::start;
+pub use status::{Registry, SourceStatus};
 
 use crate::article::{Article, ArticleId};
 use crate::config::{Credentials, Origin, Source};

@@ -1,57 +1,42 @@
 //! pressfeed: builds RSS 2.0, Atom 1.0 and JSON Feed 1.1 feeds of a news site's sections
 //! once per change and serves the bytes with correct HTTP caching.
 //!
-//! Layout, in the order an article travels:
-//! - `article`   the article JSON and its validation (`Article`, `ArticleId` ...)
-//! - `slug`, `link`  validated names and URLs shared by articles and sections
-//! - `site`      `feeds/site.toml` and `feeds/sections/*.toml`: `Config`, `Section`, `Schedule`
-//! - `import`    NDJSON in, batched upserts into the store
-//! - `item`      an article prepared for feeds once, at write time (`FeedItem`)
-//! - `store`     the article store behind one `Store` handle: articles, the change log,
-//!   saved feeds, source state; SQLite today (`store/sqlite/`)
-//! - `markup`    size and nesting limits on article HTML, checked before any parser runs
-//! - `media`     media referenced by an article
-//! - `sanitize`  article HTML made safe for feeds
-//! - `build`     a section and its items in, feed bytes out (RSS, Atom, JSON Feed); the
-//!   site's OPML list and the stylesheet of the browser view
-//! - `catalog`   the built feeds and their header values, swapped in whole
-//! - `sendfile`  large feed bodies also kept in unnamed files, sent with `sendfile`
-//! - `publish`   built bytes in, catalog `Feed`s out, kept in the store with their
-//!   validators and served from it after a restart
-//! - `schedule`  when to rebuild which section; rebuilds off the request path
-//! - `websub`    tells WebSub hubs when a feed's bytes change, off the scheduler's thread
-//! - `source`    pulls articles from WordPress, JSON documents and folders on a schedule
-//! - `metrics`   counters and gauges for `/metrics`
-//! - `http`      the hyper server: routing, caching, codings, shutdown, the admin page's files
-//! - `reload`    the configuration in force, reloaded on admin writes, SIGHUP and file changes
-//! - `admin`     the admin API: sections and articles over HTTP, bearer tokens, audit log
-//! - `export`    `pressfeed build --out`: the published files, their codings and headers on disk
-//! - `fsutil`    crash-safe file replacement
-//! - `app`       wires the above together for `pressfeed serve`
+//! The modules below are listed in the order an article travels, one line each on what it
+//! owns; each uses only modules listed above it (`tests/architecture.rs` checks). The
+//! article's path through them is drawn in `docs/architecture.md`.
 #![forbid(unsafe_code)]
 
-mod slug;
-mod link;
-pub mod markup;
-pub mod article;
-pub mod media;
-pub mod sanitize;
-pub mod item;
-pub mod digest;
-mod fsutil;
-pub mod config;
-pub mod store;
-pub mod import;
-pub mod build;
-mod sendfile;
-mod catalog;
-pub mod publish;
-mod metrics;
-mod client;
-mod websub;
-mod schedule;
-mod source;
-pub mod http;
-pub mod admin;
-pub mod export;
-pub mod app;
+// Words every later module speaks: validated names and URLs.
+mod slug; // `Slug`: a section or source name fit for a URL and a file name
+mod link; // `HttpUrl`: an absolute http(s) URL, the only link a feed may carry
+
+// An article arrives and is checked.
+pub mod markup; // size and nesting limits on article HTML, checked before any parser runs
+pub mod article; // the article JSON and its validation (`Article`, `ArticleId` ...)
+pub mod media; // media referenced by an article: lead image, explicit media, embeds
+pub mod sanitize; // article HTML made safe for feeds
+pub mod item; // an article prepared for feeds once, at write time (`FeedItem`)
+
+// What the site is, and where things are kept.
+pub mod digest; // the hash that names bytes (ETags)
+mod fsutil; // crash-safe file replacement
+pub mod config; // every configuration type and its loading; the configuration in force
+pub mod store; // the article store: articles, change log, saved feeds, source state
+pub mod import; // NDJSON in, batched upserts into the store
+
+// From items to served bytes.
+pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Feed, OPML)
+mod sendfile; // large feed bodies also kept in unnamed files, sent with `sendfile`
+mod catalog; // the built feeds and their header values, swapped in whole
+pub mod publish; // built bytes → catalog feeds with validators, saved in the store
+mod metrics; // counters and gauges for `/metrics`
+mod client; // the one outbound HTTP client (sources, WebSub)
+mod websub; // tells WebSub hubs when a feed's bytes change
+mod schedule; // when to rebuild which section; rebuilds off the request path
+mod source; // pulls articles from WordPress, JSON documents and folders on a schedule
+
+// The edges: HTTP in, files out, and the wiring.
+pub mod http; // the hyper server: routing, caching, codings, connections, shutdown
+pub mod admin; // the admin API: sections and articles over HTTP, bearer tokens, audit log
+pub mod export; // `pressfeed build --out`: the published files and their headers on disk
+pub mod app; // wires the above together for `pressfeed serve`

@@ -66,8 +66,8 @@ fn xml_forbidden(c: char) -> bool {
 }
 
 thread_local! {
-    // Building the allow-lists costs ~10 µs, a sixth of cleaning a 5 KB article, and only the
-    // base URL differs between calls; ammonia takes no per-call base, so each thread keeps one.
+    // Building the allow-lists is a real share of cleaning an article, and only the base
+    // URL differs between calls; ammonia takes no per-call base, so each thread keeps one.
     static BUILDER: RefCell<Builder<'static>> = RefCell::new(builder());
 }
 

@@ -1,7 +1,8 @@
 //! Feed bodies the kernel sends without copying them, as nginx sends a file.
 //!
-//! Writing a 250 KB feed from memory makes the kernel copy it into socket buffers: that
-//! copy was 42% of the server's CPU on uncompressed 200s. So each large body is also kept
+//! Writing a large feed from memory makes the kernel copy it into socket buffers, the
+//! largest share of the server's CPU on uncompressed 200s (BENCHMARKS.md, "What changed
+//! this round"). So each large body is also kept
 //! in a file of its own, and the connection sends a write of such a body with
 //! `sendfile(2)`, which hands the file's cached pages to the socket. hyper only ever sees
 //! ordinary bytes: the connection recognises a body by the address of the slice hyper
@@ -9,8 +10,8 @@
 //!
 //! The file is an unnamed one (`O_TMPFILE`) in the temporary directory: on a disk file
 //! system its page cache comes in large folios, which `sendfile` moves with less work per
-//! byte than a memory file's 4 KB pages (identity 200s: 26–32 against 34–39 µs of server
-//! CPU per request, on ext4). Where the directory cannot hold one, a sealed memory file
+//! byte than a memory file's 4 KB pages (measured in BENCHMARKS.md). Where the directory
+//! cannot hold one, a sealed memory file
 //! (`memfd`) is used, and where neither can be made the body is sent by copying.
 //!
 //! Both copies are written once, from the same bytes, and neither changes afterwards: the
@@ -33,8 +34,8 @@ use rustix::net::SendFlags;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-/// Smaller bodies are copied: a copy of a 19 KB gzip feed cost less server CPU per request
-/// than sending it with `sendfile` (11.8–12.3 µs against 12.4–12.9 µs).
+/// Smaller bodies are copied: for a gzip-sized feed a copy cost less server CPU per request
+/// than `sendfile` (BENCHMARKS.md).
 pub const MIN_LEN: usize = 64 << 10;
 
 /// The bodies alive, sorted by address. Read on every large write, changed only when a

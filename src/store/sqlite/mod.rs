@@ -79,9 +79,9 @@ impl Sqlite {
         // Takes effect on a new, empty file only. An article row (its JSON, the prepared
         // item and its HTML) is around 10 KB: with 32 KB pages a few rows share a page
         // instead of each spilling into a chain of overflow pages, so an import writes and
-        // checkpoints fewer, larger pages and a build reads fewer. On 100,000 articles, vs
-        // 4 KB: import 13.4 s → 12.6 s, full rebuild 25.1 → 22.5 ms (64 KB pages import
-        // in 10.7 s, but a rebuild copies a whole 64 KB page per row it reads: 30.3 ms).
+        // checkpoints fewer, larger pages and a build reads fewer. 64 KB pages import faster
+        // still but slow rebuilds (a whole page copied per row read); BENCHMARKS.md,
+        // "Import", has the figures.
         conn.pragma_update(None, "page_size", PAGE_SIZE)
             .map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")

@@ -2,6 +2,7 @@
 //! once per change and serves the bytes with correct HTTP caching.
 //!
 //! Layout, in the order an article travels:
+//! - `clock`     wall time from one seam: the system's in production, a manual one in tests
 //! - `article`   the article JSON and its validation (`Article`, `ArticleId` ...)
 //! - `slug`, `link`  validated names and URLs shared by articles and sections
 //! - `site`      `feeds/site.toml` and `feeds/sections/*.toml`: `Config`, `Section`, `Schedule`
@@ -36,6 +37,7 @@ pub mod app;
 pub mod article;
 pub mod build;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod corpus;
 pub mod digest;

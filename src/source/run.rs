@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tracing::{error, info, warn};
 
@@ -19,6 +18,7 @@ use super::json::{self, JsonSource};
 use super::status::{Counts, Registry, Report};
 use super::wordpress::WordPressSource;
 use super::{Origin, Source, SourceError};
+use crate::clock::Clock;
 use crate::config::{Config, LiveConfig};
 use crate::schedule::Notifier;
 use crate::store::Store;
@@ -39,19 +39,26 @@ impl Sources {
 }
 
 /// Starts the sources of the configuration in `live`, and follows its changes. `registry`
-/// hears how each is doing.
+/// hears how each is doing; `clock` says when each poll is due.
 pub fn start(
     live: Arc<LiveConfig>,
     store: Store,
     notifier: Notifier,
     registry: Registry,
+    clock: Clock,
 ) -> Sources {
     Sources {
-        task: tokio::spawn(supervise(live, store, notifier, registry)),
+        task: tokio::spawn(supervise(live, store, notifier, registry, clock)),
     }
 }
 
-async fn supervise(live: Arc<LiveConfig>, store: Store, notifier: Notifier, registry: Registry) {
+async fn supervise(
+    live: Arc<LiveConfig>,
+    store: Store,
+    notifier: Notifier,
+    registry: Registry,
+    clock: Clock,
+) {
     let client = HttpClient::default();
     // Owned here, so that aborting the supervisor aborts every source.
     let mut tasks = JoinSet::new();
@@ -71,7 +78,7 @@ async fn supervise(live: Arc<LiveConfig>, store: Store, notifier: Notifier, regi
                         .map(|(name, _)| name.clone());
                     if let Some(name) = name {
                         error!(source = %name, "the source's task panicked; restarting it");
-                        registry.failed(&name, &Counts::default(), "the source's task panicked".into());
+                        registry.failed(&name, &Counts::default(), "the source's task panicked".into(), clock.now());
                         running.remove(&name);
                         // Reconciled at the next tick, which starts it again.
                         applied = None;
@@ -110,7 +117,12 @@ async fn supervise(live: Arc<LiveConfig>, store: Store, notifier: Notifier, regi
             registry.register(&source);
             let intake = Intake::new(&name, store.clone(), notifier.clone());
             let puller = Puller::new(source.clone(), &config.dir, client.clone(), intake);
-            let handle = tasks.spawn(poll_forever(source.clone(), puller, registry.clone()));
+            let handle = tasks.spawn(poll_forever(
+                source.clone(),
+                puller,
+                registry.clone(),
+                clock.clone(),
+            ));
             info!(source = %name, kind = source.kind(), location = %source.location(), schedule = source.schedule.as_str(), "source started");
             running.insert(name, (source, handle));
         }
@@ -119,17 +131,17 @@ async fn supervise(live: Arc<LiveConfig>, store: Store, notifier: Notifier, regi
 }
 
 /// Polls `source` at once, then at every firing of its schedule.
-async fn poll_forever(source: Arc<Source>, mut puller: Puller, registry: Registry) {
+async fn poll_forever(source: Arc<Source>, mut puller: Puller, registry: Registry, clock: Clock) {
     let name = source.name.to_string();
-    let mut next = Some(Utc::now());
+    let mut next = Some(clock.now());
     loop {
         registry.next_poll(&name, next);
         let Some(at) = next else {
             // A schedule that never fires again (a past year): nothing more to do.
             return std::future::pending().await;
         };
-        tokio::time::sleep((at - Utc::now()).to_std().unwrap_or_default()).await;
-        registry.polling(&name, Utc::now());
+        clock.sleep_until(at).await;
+        registry.polling(&name, clock.now());
         let mut counts = Counts::default();
         match puller.poll(&mut counts).await {
             Ok(not_modified) => {
@@ -142,14 +154,15 @@ async fn poll_forever(source: Arc<Source>, mut puller: Puller, registry: Registr
                         counts,
                         not_modified,
                     },
+                    clock.now(),
                 );
             }
             Err(e) => {
                 warn!(source = %name, error = %e, "source poll failed; the next poll tries again");
-                registry.failed(&name, &counts, e.to_string());
+                registry.failed(&name, &counts, e.to_string(), clock.now());
             }
         }
-        next = source.schedule.next_after(Utc::now());
+        next = source.schedule.next_after(clock.now());
     }
 }
 

@@ -95,9 +95,16 @@ async fn main() {
         ..Settings::default()
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(pressfeed::app::run(listener, config, store, admin, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(pressfeed::app::run(
+        listener,
+        config,
+        store,
+        admin,
+        pressfeed::clock::Clock::system(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let etag = || async {
         let res = client

@@ -11,6 +11,7 @@ use tracing::info;
 use crate::admin::{self, Admin};
 use crate::catalog::Catalog;
 use crate::client::HttpClient;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::config::{self, LiveConfig};
 use crate::http::Shared;
@@ -76,12 +77,14 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
 
 /// Serves `config`'s feeds from `store` on `listener` until `shutdown` completes, with the
 /// admin API as `admin` sets it up (off without tokens). The configuration follows edits
-/// of its files (SIGHUP, polling) and admin writes.
+/// of its files (SIGHUP, polling) and admin writes. Every wall-time reading (schedules,
+/// embargoes, Last-Modified, source polls) comes from `clock`.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     store: Store,
     admin: admin::Settings,
+    clock: Clock,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AppError> {
     let catalog = Catalog::default();
@@ -98,9 +101,11 @@ pub async fn run(
         catalog.clone(),
         metrics.clone(),
         pinger,
+        clock.clone(),
     )?;
     let notifier = scheduler.notifier();
-    let live = Arc::new(LiveConfig::new(config, move |config| {
+    let load_failures = metrics.config_load_failures.clone();
+    let live = Arc::new(LiveConfig::new(config, load_failures, move |config| {
         notifier.reload(config)
     }));
     let watcher = config::watch(live.clone());
@@ -111,6 +116,7 @@ pub async fn run(
         scheduler.notifier(),
         client,
         registry.clone(),
+        clock.clone(),
     );
     let tokens = admin.tokens.len();
     let store_health = store.health();
@@ -121,6 +127,7 @@ pub async fn run(
         scheduler.notifier(),
         catalog.clone(),
         registry,
+        clock,
     )
     .map(|admin| admin.handler());
     match &admin {

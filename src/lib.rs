@@ -6,7 +6,8 @@
 //! article's path through them is drawn in `docs/architecture.md`.
 #![forbid(unsafe_code)]
 
-// Words every later module speaks: validated names and URLs.
+// Words every later module speaks: time, validated names and URLs.
+pub mod clock; // wall time from one seam: the system's in production, a manual one in tests
 mod slug; // `Slug`: a section or source name fit for a URL and a file name
 mod link; // `HttpUrl`: an absolute http(s) URL, the only link a feed may carry
 

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pressfeed::article::ArticleId;
+use pressfeed::clock::Clock;
 use pressfeed::config::Config;
 use pressfeed::store::Store;
 use pressfeed::{admin, app, build, export, import};
@@ -250,7 +251,7 @@ fn serve(
             out.write_all(banner.as_bytes())?;
             out.flush()?;
         }
-        app::run(listener, config, store, admin, shutdown_signal()).await?;
+        app::run(listener, config, store, admin, Clock::system(), shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -391,7 +392,7 @@ fn show_article(data_dir: &Path, id: &str) -> Result<ExitCode> {
 
 fn build_out(config: &Config, data_dir: &Path, out: &Path) -> Result<ExitCode> {
     let store = open_store(data_dir)?;
-    let written = export::export(config, &store, out, chrono::Utc::now())?;
+    let written = export::export(config, &store, out, Clock::system().now())?;
     println!(
         "wrote {written} files, their .gz and .br variants and headers to {}",
         out.join("feeds").display()

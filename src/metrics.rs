@@ -247,6 +247,8 @@ pub struct Metrics {
     pub websub_ok: Counter,
     pub websub_error: Counter,
     pub sources: SourceMetrics,
+    /// Reloads of the configuration that did not load (the last good one stayed served).
+    pub config_load_failures: Counter,
 }
 
 impl Default for Metrics {
@@ -303,6 +305,12 @@ impl Default for Metrics {
             .get_or_create(&ResultLabel { result: "error" })
             .clone();
         let sources = SourceMetrics::new(&mut registry);
+        let config_load_failures = Counter::default();
+        registry.register(
+            "config_load_failures",
+            "Reloads of the configuration that did not load; the last good one stays served",
+            config_load_failures.clone(),
+        );
         Metrics {
             registry,
             rebuilds,
@@ -316,6 +324,7 @@ impl Default for Metrics {
             websub_ok,
             websub_error,
             sources,
+            config_load_failures,
         }
     }
 }

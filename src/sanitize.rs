@@ -278,6 +278,24 @@ mod tests {
         assert!(clean(&html).trim_end_matches("</b>").ends_with('x'));
     }
 
+    /// The attribute names of every element of `html` as a browser parses it: what a
+    /// reader of the feed would run, whatever the text between the tags looks like.
+    fn attribute_names(html: &str) -> Vec<String> {
+        let doc = scraper::Html::parse_fragment(html);
+        doc.tree
+            .nodes()
+            .filter_map(|node| node.value().as_element())
+            .flat_map(|element| element.attrs().map(|(name, _)| name.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn attribute_names_sees_attributes_not_text() {
+        let mut names = attribute_names("<p style=\"x\" onclick=\"y\">onload=z style=w</p>");
+        names.sort();
+        assert_eq!(names, ["onclick", "style"]);
+    }
+
     proptest! {
         #[test]
         fn any_string_is_cleaned_to_xml_safe_html(s in any::<String>()) {
@@ -292,6 +310,12 @@ mod tests {
             let out = clean(&s);
             prop_assert!(!out.chars().any(xml_forbidden));
             prop_assert!(!out.contains("<script") && !out.to_ascii_lowercase().contains("javascript:"));
+            // No event handler and no inline style survive, on any element.
+            let names = attribute_names(&out);
+            prop_assert!(
+                !names.iter().any(|name| name.starts_with("on") || name == "style"),
+                "{names:?} in {out}"
+            );
         }
     }
 }

@@ -12,6 +12,10 @@
 //! A failed rebuild is logged and retried; the last good feeds stay served. Before its
 //! first build the scheduler serves the feeds the last run saved in the store. While the
 //! store is degraded (disk full, I/O errors), the scheduler probes it until writes land.
+//!
+//! Cron firings, embargoes and the change log's polls are times on the `Clock`: on a
+//! manual clock they come when a test moves it. The debounce, the retry and the probe are
+//! spans of real (monotonic) time: they pace work, they say nothing about the hour.
 
 use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
@@ -20,11 +24,12 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use tracing::{error, info, warn};
 
 use crate::build;
 use crate::catalog::{Catalog, Snapshot};
+use crate::clock::Clock;
 use crate::config::{Config, Section};
 use crate::metrics::{Metrics, SectionLabel};
 use crate::publish::{Changes, Publisher};
@@ -33,8 +38,9 @@ use crate::store::{Store, StoreError};
 use crate::websub;
 
 /// How often the store's change log is read: bounds how late a write by another process
-/// (an import, a replica) shows up. The read is one indexed query.
-const POLL: Duration = Duration::from_millis(100);
+/// (an import, a replica) shows up. The read is one indexed query. Clock time: a manual
+/// clock's move is a poll.
+const POLL: TimeDelta = TimeDelta::milliseconds(100);
 /// Quiet time after a notification before rebuilding, so a burst is one rebuild...
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// ...but a steady stream still gets rebuilds this often.
@@ -50,6 +56,8 @@ enum Message {
     Changed,
     /// The configuration changed: new sections, edits, removals.
     Reload(Arc<Config>),
+    /// A manual clock moved: cron firings, embargoes and the change log are looked at.
+    Tick,
     Stop,
 }
 
@@ -96,6 +104,7 @@ pub fn start(
     catalog: Catalog,
     metrics: Arc<Metrics>,
     websub: websub::Pinger,
+    clock: Clock,
 ) -> Result<SchedulerHandle, StoreError> {
     let publisher = Publisher::load(&store)?;
     let seen = store.change_counter()?;
@@ -118,12 +127,15 @@ pub fn start(
         seen,
         next_cron: HashMap::new(),
         republish: true,
-        embargo_checked: Utc::now(),
+        embargo_checked: clock.now(),
         next_embargo: None,
         retry_at: None,
         probed_at: None,
+        clock: clock.clone(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
+    let tick = tx.clone();
+    clock.on_advance(move || tick.send(Message::Tick).is_ok());
     let thread = std::thread::Builder::new()
         .name("scheduler".into())
         .spawn(move || scheduler.run(&rx))
@@ -162,20 +174,26 @@ struct Scheduler {
     retry_at: Option<Instant>,
     /// When the degraded store was last probed.
     probed_at: Option<Instant>,
+    clock: Clock,
 }
 
 impl Scheduler {
     fn run(&mut self, rx: &Receiver<Message>) {
-        self.next_embargo = self.store.next_embargo(Utc::now()).unwrap_or(None);
+        self.next_embargo = self.store.next_embargo(self.clock.now()).unwrap_or(None);
         loop {
-            let now = Utc::now();
+            let now = self.clock.now();
             self.collect_due(now);
             let waiting = self.retry_at.is_some_and(|at| Instant::now() < at);
             if (!self.dirty.is_empty() || self.republish) && !waiting {
                 self.rebuild_dirty(now);
             }
-            let wait = self.until_next_due(Utc::now());
-            match rx.recv_timeout(wait) {
+            let received = match self.wait() {
+                Some(wait) => rx.recv_timeout(wait),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match received {
+                // Not debounced: a move of the clock is no burst of writes.
+                Ok(Message::Tick) => {}
                 Ok(message) => {
                     if !self.handle(message) || !self.debounce(rx) {
                         return;
@@ -191,7 +209,7 @@ impl Scheduler {
     fn handle(&mut self, message: Message) -> bool {
         match message {
             // The store's change log says which sections; it is read in `collect_due`.
-            Message::Changed => {}
+            Message::Changed | Message::Tick => {}
             Message::Reload(config) => {
                 // Only the feeds an edit touched are rebuilt: one section's edit must not
                 // queue every other section's fresh articles behind a full rebuild. A site
@@ -302,16 +320,35 @@ impl Scheduler {
         }
     }
 
-    /// How long to sleep: until the next poll, cron firing or embargo, whichever is first.
-    fn until_next_due(&self, now: DateTime<Utc>) -> Duration {
+    /// How long to block: until the next poll, cron firing or embargo on the clock, or the
+    /// next retry or probe in real time, whichever is first. `None`: until a message or a
+    /// move of a manual clock.
+    fn wait(&self) -> Option<Duration> {
+        let now = self.clock.now();
         let next = self
             .next_cron
             .values()
             .flatten()
             .chain(self.next_embargo.iter())
+            .copied()
+            .chain([now + POLL])
             .min()
-            .map(|at| (*at - now).to_std().unwrap_or(Duration::ZERO));
-        next.map_or(POLL, |next| next.min(POLL))
+            .unwrap_or(now);
+        let since = |at: Option<Instant>| at.map_or(Duration::MAX, |at| at.elapsed());
+        let probe = self
+            .store
+            .health()
+            .outage()
+            .map(|_| PROBE_EVERY.saturating_sub(since(self.probed_at)));
+        let pending = !self.dirty.is_empty() || self.republish;
+        let retry = self
+            .retry_at
+            .filter(|_| pending)
+            .map(|at| at.saturating_duration_since(Instant::now()));
+        [self.clock.timeout_until(next), probe, retry]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn rebuild_dirty(&mut self, now: DateTime<Utc>) {
@@ -330,7 +367,7 @@ impl Scheduler {
                 self.metrics.rebuild_seconds.observe(elapsed.as_secs_f64());
                 self.metrics
                     .last_rebuild
-                    .set(Utc::now().timestamp_millis() as f64 / 1000.0);
+                    .set(self.clock.now().timestamp_millis() as f64 / 1000.0);
                 if let Ok(count) = self.store.article_count() {
                     self.metrics.articles.set(count);
                 }

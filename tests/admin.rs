@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::{Options, Reply, Server, article, parse_rss, site};
 use http::{Method, StatusCode};
 use pressfeed::config::Config;
@@ -515,11 +513,17 @@ async fn a_hand_broken_section_file_leaves_the_last_good_config_serving() {
     )
     .await;
     let before = server.get("/feeds/world.rss").await;
+    const FAILED: &str = "pressfeed_config_load_failures_total";
+    let failed = server.metric(FAILED).await;
     let file = server.feeds.path().join("sections/world.toml");
     std::fs::write(&file, "slug = \"world\"\ntitle = [broken").unwrap();
     hangup();
-    // Past a poll too, whichever trigger comes first.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The SIGHUP or the next poll of the files, whichever comes first, read the broken file.
+    server
+        .wait_until("the broken file read", |s| async move {
+            s.metric(FAILED).await > failed
+        })
+        .await;
     let during = server.get("/feeds/world.rss").await;
     assert_eq!(during.status, StatusCode::OK);
     assert_eq!(during.header("etag"), before.header("etag"));
@@ -642,13 +646,14 @@ async fn a_batch_with_one_bad_article_is_rejected_whole() {
     assert_eq!(server.store().article_count().unwrap(), 3);
 }
 
+/// How soon is measured by `benches/freshness.rs` and `benches/load.sh` (BENCHMARKS.md);
+/// here it must arrive, once.
 #[tokio::test]
-async fn a_posted_article_appears_in_its_feed_within_a_second() {
+async fn a_posted_article_appears_in_its_feed() {
     let server = start(&[("world", "")], &[]).await;
     assert!(rss_titles(&server, "/feeds/world.rss").await.is_empty());
     let body = json!({"id": "breaking", "url": "https://news.example/breaking/",
         "title": "Breaking news", "sections": ["world"], "published_at": "2022-05-14T09:30:00Z"});
-    let sent = Instant::now();
     let reply = call(
         &server,
         Method::POST,
@@ -659,16 +664,15 @@ async fn a_posted_article_appears_in_its_feed_within_a_second() {
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(json_of(&reply)["stored"], 1);
-    // A second is the promise; the deadline leaves room for a loaded CI machine.
-    let deadline = sent + Duration::from_secs(2);
-    while rss_titles(&server, "/feeds/world.rss").await != ["Breaking news"] {
-        assert!(
-            Instant::now() < deadline,
-            "not in the feed after {:?}",
-            sent.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    server
+        .wait_until("the posted article in its feed", |s| async {
+            !rss_titles(s, "/feeds/world.rss").await.is_empty()
+        })
+        .await;
+    assert_eq!(
+        rss_titles(&server, "/feeds/world.rss").await,
+        ["Breaking news"]
+    );
 }
 
 #[tokio::test]
@@ -929,7 +933,9 @@ async fn the_section_list_says_what_each_feed_serves_now() {
 
 #[tokio::test]
 async fn schedule_explains_a_cron_by_its_next_three_runs() {
-    let server = start(&[("world", "")], &[]).await;
+    let clock = common::manual_clock();
+    clock.set("2026-01-05T08:59:30Z".parse().unwrap());
+    let server = Server::start_with(site(&[("world", "")]), &[], admin().on(clock.clock())).await;
     let reply = call(
         &server,
         Method::GET,
@@ -939,16 +945,15 @@ async fn schedule_explains_a_cron_by_its_next_three_runs() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    let next: Vec<_> = json_of(&reply)["next"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| chrono::DateTime::parse_from_rfc3339(t.as_str().unwrap()).unwrap())
-        .collect();
-    assert_eq!(next.len(), 3);
-    assert!(next[0] > chrono::Utc::now() - chrono::Duration::seconds(1));
-    assert_eq!(next[1] - next[0], chrono::Duration::minutes(5));
-    assert_eq!(next[2] - next[1], chrono::Duration::minutes(5));
+    // The next three runs after the server's "now", whatever the machine's clock says.
+    assert_eq!(
+        json_of(&reply)["next"],
+        json!([
+            "2026-01-05T09:00:00Z",
+            "2026-01-05T09:05:00Z",
+            "2026-01-05T09:10:00Z"
+        ])
+    );
 
     for query in ["?cron=*%2F5+*+*+*+*", "?cron=every+day", "", "?cron="] {
         let reply = call(

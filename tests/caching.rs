@@ -4,20 +4,13 @@
 mod common;
 
 use std::io::Read;
-use std::time::Duration;
 
-use common::{Server, article, parse_rss, site};
+use chrono::TimeDelta;
+use common::{Options, Server, article, parse_rss, site};
 use http::{Method, StatusCode};
+use pressfeed::clock::ManualClock;
 use pressfeed::item::PreparedArticle;
 use serde_json::json;
-
-async fn metric(server: &Server, name: &str) -> f64 {
-    let text = server.get("/metrics").await.text().to_owned();
-    text.lines()
-        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -34,7 +27,16 @@ fn unbrotli(bytes: &[u8]) -> Vec<u8> {
 }
 
 async fn one_article_server(extra: &str) -> Server {
-    Server::start(
+    one_article_server_with(extra, Options::default()).await
+}
+
+/// `one_article_server` on `clock`.
+async fn one_article_server_on(extra: &str, clock: &ManualClock) -> Server {
+    one_article_server_with(extra, Options::default().on(clock.clock())).await
+}
+
+async fn one_article_server_with(extra: &str, options: Options) -> Server {
+    Server::start_with(
         site(&[("world", extra)]),
         &[article(
             "a",
@@ -42,6 +44,7 @@ async fn one_article_server(extra: &str) -> Server {
             "2022-05-14T09:30:00Z",
             json!({"body_html": "<p>long enough to compress well</p>".repeat(50)}),
         )],
+        options,
     )
     .await
 }
@@ -140,20 +143,23 @@ async fn a_304_answers_the_coding_the_client_holds() {
 
 #[tokio::test]
 async fn retracting_the_newest_article_moves_last_modified_forward() {
-    let server = Server::start(
+    let clock = common::manual_clock();
+    let server = Server::start_with(
         site(&[("world", "")]),
         &[
             article("old", &["world"], "2022-05-01T00:00:00Z", json!({})),
             article("new", &["world"], "2022-05-14T00:00:00Z", json!({})),
         ],
+        Options::default().on(clock.clock()),
     )
     .await;
     let before = server.get("/feeds/world.rss").await;
     let before_lm = httpdate::parse_http_date(before.header("last-modified")).unwrap();
-    // HTTP dates have one-second resolution.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let newest = pressfeed::article::ArticleId::parse("new").unwrap();
     assert!(server.store().retract(&newest).unwrap());
+    // A minute on (HTTP dates have one-second resolution); moving the clock is also what
+    // makes the server read the change log.
+    clock.advance(TimeDelta::minutes(1));
     server
         .wait_until("the retraction", |s| async {
             parse_rss(&s.get("/feeds/world.rss").await.body)
@@ -185,13 +191,20 @@ async fn retracting_the_newest_article_moves_last_modified_forward() {
 #[tokio::test]
 async fn an_identical_rebuild_changes_no_validator() {
     // Rebuilt every second by its schedule, with nothing changed.
-    let server = one_article_server("schedule = \"* * * * * *\"").await;
+    let clock = common::manual_clock();
+    let server = one_article_server_on("schedule = \"* * * * * *\"", &clock).await;
     let first = server.get("/feeds/world.rss").await;
-    let builds = metric(&server, "pressfeed_section_build_duration_seconds_count").await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(
-        metric(&server, "pressfeed_section_build_duration_seconds_count").await >= builds + 2.0
-    );
+    const BUILDS: &str = "pressfeed_section_build_duration_seconds_count";
+    let builds = server.metric(BUILDS).await;
+    // Two firings, each a second later: new bytes would get a new Last-Modified.
+    for firing in [1.0, 2.0] {
+        clock.advance(TimeDelta::seconds(1));
+        server
+            .wait_until("the schedule's rebuild", |s| async move {
+                s.metric(BUILDS).await >= builds + firing
+            })
+            .await;
+    }
     let again = server
         .request(
             Method::GET,
@@ -208,24 +221,36 @@ async fn an_identical_rebuild_changes_no_validator() {
 
 #[tokio::test]
 async fn a_burst_of_writes_causes_a_handful_of_rebuilds() {
-    let server = one_article_server("").await;
-    let rebuilds = metric(&server, "pressfeed_rebuilds_total").await;
-    let store = server.store();
-    tokio::task::spawn_blocking(move || {
-        for i in 0..1000 {
-            let published = format!("2022-06-01T00:{:02}:{:02}Z", i / 60, i % 60);
-            store
-                .upsert(&[PreparedArticle::new(article(
-                    &format!("burst-{i}"),
-                    &["world"],
-                    &published,
-                    json!({}),
-                ))])
-                .unwrap();
-        }
-    })
-    .await
-    .unwrap();
+    let clock = common::manual_clock();
+    let server = one_article_server_on("", &clock).await;
+    // `/readyz` turns ready just before the first rebuild is counted.
+    server
+        .wait_until("the first rebuild counted", |s| async {
+            s.metric("pressfeed_rebuilds_total").await >= 1.0
+        })
+        .await;
+    let rebuilds = server.metric("pressfeed_rebuilds_total").await;
+    // 1,000 single-article writes by another process, the clock moved on by one poll of
+    // the change log after every 100: ten reads of the log, however long the writes take.
+    for hundred in 0..10 {
+        let store = server.store();
+        tokio::task::spawn_blocking(move || {
+            for i in hundred * 100..(hundred + 1) * 100 {
+                let published = format!("2022-06-01T00:{:02}:{:02}Z", i / 60, i % 60);
+                store
+                    .upsert(&[PreparedArticle::new(article(
+                        &format!("burst-{i}"),
+                        &["world"],
+                        &published,
+                        json!({}),
+                    ))])
+                    .unwrap();
+            }
+        })
+        .await
+        .unwrap();
+        clock.advance(TimeDelta::milliseconds(100));
+    }
     server
         .wait_until("the burst in the feed", |s| async {
             s.get("/feeds/world.rss")
@@ -234,11 +259,18 @@ async fn a_burst_of_writes_causes_a_handful_of_rebuilds() {
                 .contains("Title of burst-999")
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let during = metric(&server, "pressfeed_rebuilds_total").await - rebuilds;
+    // A rebuild is counted just after its snapshot is served.
+    server
+        .wait_until("the burst's rebuilds counted", |s| async move {
+            s.metric("pressfeed_rebuilds_total").await > rebuilds
+        })
+        .await;
+    // Nothing else moves the clock or writes: a rebuild more would have to come from the
+    // writes themselves.
+    let during = server.metric("pressfeed_rebuilds_total").await - rebuilds;
     assert!(
-        (1.0..=40.0).contains(&during),
-        "1,000 writes caused {during} rebuilds"
+        (1.0..=10.0).contains(&during),
+        "1,000 writes seen in 10 reads of the change log caused {during} rebuilds"
     );
 }
 

@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{Server, article, parse_atom, parse_rss, site};
+use chrono::TimeDelta;
+use common::{Options, Server, article, parse_atom, parse_rss, site};
 use http::{Method, StatusCode};
 use pressfeed::item::PreparedArticle;
 use serde_json::json;
@@ -247,7 +248,7 @@ async fn head_unknown_feeds_and_other_methods() {
 }
 
 #[tokio::test]
-async fn a_write_by_another_process_shows_up_within_seconds() {
+async fn a_write_by_another_process_shows_up() {
     let server = Server::start(
         site(&[("world", "")]),
         &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
@@ -277,32 +278,53 @@ async fn a_write_by_another_process_shows_up_within_seconds() {
     assert_ne!(server.get("/feeds/world.rss").await.header("etag"), before);
 }
 
+/// The item titles of `/feeds/world.rss`, in feed order.
+async fn titles(server: &Server) -> Vec<String> {
+    titles_rss(&parse_rss(&server.get("/feeds/world.rss").await.body))
+}
+
 #[tokio::test]
 async fn a_scheduled_article_enters_its_feed_when_its_time_comes() {
-    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
-    let server = Server::start(
+    let clock = common::manual_clock();
+    let at = clock.now() + TimeDelta::hours(1);
+    let server = Server::start_with(
         site(&[("world", "")]),
         &[
             article("now", &["world"], "2022-05-14T09:30:00Z", json!({})),
             article("later", &["world"], &at.to_rfc3339(), json!({})),
         ],
+        Options::default().on(clock.clock()),
     )
     .await;
-    assert_eq!(
-        parse_rss(&server.get("/feeds/world.rss").await.body)
-            .items()
-            .len(),
-        1
-    );
+    assert_eq!(titles(&server).await, ["Title of now"]);
+    // A second before its time, a rebuild for another write still leaves it out.
     server
-        .wait_until("the scheduled article", |s| async {
-            parse_rss(&s.get("/feeds/world.rss").await.body)
-                .items()
-                .len()
-                == 2
+        .store()
+        .upsert(&[PreparedArticle::new(article(
+            "other",
+            &["world"],
+            "2022-05-15T09:30:00Z",
+            json!({}),
+        ))])
+        .unwrap();
+    clock.set(at - TimeDelta::seconds(1));
+    server
+        .wait_until("the other article", |s| async move {
+            titles(s).await.len() == 2
         })
         .await;
-    assert!(chrono::Utc::now() >= at);
+    assert_eq!(titles(&server).await, ["Title of other", "Title of now"]);
+    // Its time comes.
+    clock.set(at);
+    server
+        .wait_until("the scheduled article", |s| async move {
+            titles(s).await.len() == 3
+        })
+        .await;
+    assert_eq!(
+        titles(&server).await,
+        ["Title of later", "Title of other", "Title of now"]
+    );
 }
 
 #[tokio::test]
@@ -317,11 +339,14 @@ async fn a_restart_keeps_etag_and_last_modified() {
             json!({}),
         ))])
         .unwrap();
-    let server = Server::start_on(site(&[("world", "")]), data.path()).await;
+    let clock = common::manual_clock();
+    let on_clock = || Options::default().on(clock.clock());
+    let server = Server::start_on_with(site(&[("world", "")]), data.path(), on_clock()).await;
     let first = server.get("/feeds/world.atom").await;
     let feeds = server.stop().await;
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let server = Server::start_on(feeds, data.path()).await;
+    // A day later: feeds built anew would say so in their Last-Modified.
+    clock.advance(TimeDelta::days(1));
+    let server = Server::start_on_with(feeds, data.path(), on_clock()).await;
     let again = server.get("/feeds/world.atom").await;
     assert_eq!(again.header("etag"), first.header("etag"));
     assert_eq!(again.header("last-modified"), first.header("last-modified"));

@@ -2,6 +2,8 @@
 //! text, markup in titles, `]]>` in bodies, control characters, emoji, right-to-left text,
 //! huge tag lists, missing optional fields.
 
+mod common;
+
 use pressfeed::article::Article;
 use pressfeed::build::{FeedSource, Format, render};
 use pressfeed::config::{Section, Site};
@@ -111,8 +113,22 @@ fn non_empty(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
 }
 
+/// The checked-in seeds are read: the property below replays them before any new case.
+#[test]
+fn the_checked_in_failures_are_replayed() {
+    let config = common::proptest_config(1);
+    let persistence = config
+        .failure_persistence
+        .expect("failure persistence is on");
+    let seeds = persistence.load_persisted_failures2(Some(file!()));
+    assert!(
+        !seeds.is_empty(),
+        "no seed read from tests/valid_feeds.proptest-regressions"
+    );
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn every_accepted_article_makes_valid_feeds(doc in article_json(), n in 1usize..4) {

@@ -152,22 +152,37 @@ async fn a_changed_feed_pings_the_hub_once_per_topic() {
         ))])
         .unwrap();
     hub.wait_for(3).await;
-    // Room for a stray ping to show up before counting.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // No waiting for a stray ping: a later change is the marker. Its rebuild comes after
+    // the world change's, and its pings are sent after any that rebuild sent.
+    server
+        .store()
+        .upsert(&[PreparedArticle::new(article(
+            "s2",
+            &["sports"],
+            "2024-01-02T10:00:00Z",
+            Default::default(),
+        ))])
+        .unwrap();
+    hub.wait_for(6).await;
     let topics = hub.topics();
-    assert_eq!(topics.len(), 3, "{topics:?}");
+    assert_eq!(topics.len(), 6, "{topics:?}");
+    let (world, sports): (Vec<_>, Vec<_>) = topics.into_iter().partition(|t| t.contains("world"));
     assert_eq!(
-        topics.into_iter().collect::<BTreeSet<_>>(),
+        world.into_iter().collect::<BTreeSet<_>>(),
         set(&["world.rss", "world.atom", "world.json"])
+    );
+    assert_eq!(
+        sports.into_iter().collect::<BTreeSet<_>>(),
+        set(&["sports.rss", "sports.atom", "sports.json"])
     );
 
     // Counted once the hub's answer is in, just after it recorded the ping.
     server
-        .wait_until("9 pings counted", |s| async move {
+        .wait_until("12 pings counted", |s| async move {
             let metrics = s.get("/metrics").await;
             metrics
                 .text()
-                .contains("pressfeed_websub_pings_total{result=\"ok\"} 9\n")
+                .contains("pressfeed_websub_pings_total{result=\"ok\"} 12\n")
         })
         .await;
 }

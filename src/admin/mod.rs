@@ -24,6 +24,7 @@ pub use auth::{MIN_TOKEN_LEN, TokenError, Tokens};
 use error::ApiError;
 
 use crate::catalog::Catalog;
+use crate::clock::Clock;
 use crate::config::LiveConfig;
 use crate::http::{AdminHandler, Body};
 use crate::schedule::Notifier;
@@ -103,6 +104,8 @@ pub struct Admin {
     catalog: Catalog,
     /// How the sources are doing, read only.
     sources: Registry,
+    /// What "now" is for `/admin/api/schedule`.
+    clock: Clock,
 }
 
 impl Admin {
@@ -114,6 +117,7 @@ impl Admin {
         notifier: Notifier,
         catalog: Catalog,
         sources: Registry,
+        clock: Clock,
     ) -> Option<Admin> {
         (!settings.tokens.is_empty()).then(|| Admin {
             tokens: settings.tokens,
@@ -123,6 +127,7 @@ impl Admin {
             notifier,
             catalog,
             sources,
+            clock,
         })
     }
 }
@@ -249,7 +254,7 @@ where
             }
         }
         None if rest == "schedule" => match method {
-            Method::GET | Method::HEAD => schedule::next(parts.uri.query(), chrono::Utc::now()),
+            Method::GET | Method::HEAD => schedule::next(parts.uri.query(), admin.clock.now()),
             _ => Err(not_allowed("GET, HEAD")),
         },
         None if rest == "sources" => match method {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
@@ -135,14 +136,18 @@ pub struct LiveConfig {
     writes: Arc<Mutex<Fingerprint>>,
     /// Told of every configuration installed: the scheduler, which rebuilds what changed.
     on_reload: Box<dyn Fn(Arc<Config>) + Send + Sync>,
+    /// Loads that failed (`/metrics`): the one sign, beside the log, that a broken file
+    /// was seen and the last good configuration kept.
+    load_failures: Counter,
 }
 
 impl LiveConfig {
     /// Starts from the configuration the scheduler was started with. Reads the section
     /// files once to hash them. `on_reload` is called with every configuration installed
-    /// after that.
+    /// after that; `load_failures` counts the reloads that did not load.
     pub fn new(
         config: Arc<Config>,
+        load_failures: Counter,
         on_reload: impl Fn(Arc<Config>) + Send + Sync + 'static,
     ) -> LiveConfig {
         let dir = config.dir.clone();
@@ -152,6 +157,7 @@ impl LiveConfig {
             dir,
             writes: Arc::new(Mutex::new(seen)),
             on_reload: Box::new(on_reload),
+            load_failures,
         }
     }
 
@@ -240,7 +246,9 @@ impl Edit<'_> {
         // and is loaded at the next poll. Remembered even when the load fails, so a broken
         // file is reported once, not every poll.
         *self.seen = Fingerprint::of(&self.live.dir);
-        let loaded = Loaded::load(&self.live.dir)?;
+        let loaded = Loaded::load(&self.live.dir).inspect_err(|_| {
+            self.live.load_failures.inc();
+        })?;
         self.live.install(loaded);
         Ok(())
     }

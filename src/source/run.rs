@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tracing::{error, info, warn};
 
@@ -19,6 +18,7 @@ use super::status::{Counts, Registry, Report};
 use super::wordpress::WordPressSource;
 use super::{Origin, Source, SourceError};
 use crate::client::HttpClient;
+use crate::clock::Clock;
 use crate::config::{Config, LiveConfig};
 use crate::schedule::Notifier;
 use crate::store::Store;
@@ -39,16 +39,17 @@ impl Sources {
 }
 
 /// Starts the sources of the configuration in `live`, and follows its changes. `registry`
-/// hears how each is doing.
+/// hears how each is doing; `clock` says when each poll is due.
 pub fn start(
     live: Arc<LiveConfig>,
     store: Store,
     notifier: Notifier,
     client: HttpClient,
     registry: Registry,
+    clock: Clock,
 ) -> Sources {
     Sources {
-        task: tokio::spawn(supervise(live, store, notifier, client, registry)),
+        task: tokio::spawn(supervise(live, store, notifier, client, registry, clock)),
     }
 }
 
@@ -58,6 +59,7 @@ async fn supervise(
     notifier: Notifier,
     client: HttpClient,
     registry: Registry,
+    clock: Clock,
 ) {
     // Owned here, so that aborting the supervisor aborts every source.
     let mut tasks = JoinSet::new();
@@ -77,7 +79,7 @@ async fn supervise(
                         .map(|(name, _)| name.clone());
                     if let Some(name) = name {
                         error!(source = %name, "the source's task panicked; restarting it");
-                        registry.failed(&name, &Counts::default(), "the source's task panicked".into());
+                        registry.failed(&name, &Counts::default(), "the source's task panicked".into(), clock.now());
                         running.remove(&name);
                         // Reconciled at the next tick, which starts it again.
                         applied = None;
@@ -116,7 +118,12 @@ async fn supervise(
             registry.register(&source);
             let intake = Intake::new(&name, store.clone(), notifier.clone());
             let puller = Puller::new(source.clone(), &config.dir, client.clone(), intake);
-            let handle = tasks.spawn(poll_forever(source.clone(), puller, registry.clone()));
+            let handle = tasks.spawn(poll_forever(
+                source.clone(),
+                puller,
+                registry.clone(),
+                clock.clone(),
+            ));
             info!(source = %name, kind = source.kind(), location = %source.location(), schedule = source.schedule.as_str(), "source started");
             running.insert(name, (source, handle));
         }
@@ -125,17 +132,17 @@ async fn supervise(
 }
 
 /// Polls `source` at once, then at every firing of its schedule.
-async fn poll_forever(source: Arc<Source>, mut puller: Puller, registry: Registry) {
+async fn poll_forever(source: Arc<Source>, mut puller: Puller, registry: Registry, clock: Clock) {
     let name = source.name.to_string();
-    let mut next = Some(Utc::now());
+    let mut next = Some(clock.now());
     loop {
         registry.next_poll(&name, next);
         let Some(at) = next else {
             // A schedule that never fires again (a past year): nothing more to do.
             return std::future::pending().await;
         };
-        tokio::time::sleep((at - Utc::now()).to_std().unwrap_or_default()).await;
-        registry.polling(&name, Utc::now());
+        clock.sleep_until(at).await;
+        registry.polling(&name, clock.now());
         let mut counts = Counts::default();
         match puller.poll(&mut counts).await {
             Ok(not_modified) => {
@@ -148,14 +155,15 @@ async fn poll_forever(source: Arc<Source>, mut puller: Puller, registry: Registr
                         counts,
                         not_modified,
                     },
+                    clock.now(),
                 );
             }
             Err(e) => {
                 warn!(source = %name, error = %e, "source poll failed; the next poll tries again");
-                registry.failed(&name, &counts, e.to_string());
+                registry.failed(&name, &counts, e.to_string(), clock.now());
             }
         }
-        next = source.schedule.next_after(Utc::now());
+        next = source.schedule.next_after(clock.now());
     }
 }
 

@@ -174,8 +174,8 @@ impl Registry {
         self.update(name, |s| s.last_attempt = Some(at));
     }
 
-    pub(crate) fn succeeded(&self, name: &str, report: &Report) {
-        let now = Utc::now();
+    /// A poll that ended well `now`.
+    pub(crate) fn succeeded(&self, name: &str, report: &Report, now: DateTime<Utc>) {
         let result = if report.not_modified {
             "not_modified"
         } else {
@@ -196,9 +196,8 @@ impl Registry {
         });
     }
 
-    /// A poll failed after doing `counts` (pages stored before the failure stay).
-    pub(crate) fn failed(&self, name: &str, counts: &Counts, message: String) {
-        let now = Utc::now();
+    /// A poll failed `now` after doing `counts` (pages stored before the failure stay).
+    pub(crate) fn failed(&self, name: &str, counts: &Counts, message: String, now: DateTime<Utc>) {
         self.count(name, "error", counts);
         let m = &self.metrics.sources;
         m.last_error.get_or_create(&label(name)).set(unix(now));

@@ -53,6 +53,7 @@ pub(super) struct WordPressSource {
     /// the sweep does not fetch them again, and the re-read of the mark's second does not
     /// log them again. A change to one comes through `modified_after`.
     passed: HashMap<u64, Option<DateTime<FixedOffset>>>,
+    /// Monotonic time, not the `Clock`: it paces the sweep's cost, it is no hour of the day.
     next_sweep: Option<Instant>,
     /// The site took the credentials (see `check_credentials`).
     credentials_checked: bool,

@@ -1,7 +1,9 @@
-//! Test helpers: a real pressfeed server on 127.0.0.1:0 over a temp site and store, and a
-//! small HTTP client.
+//! Test helpers: a real pressfeed server on 127.0.0.1:0 over a temp site and store, on the
+//! system clock or a manual one; a small HTTP client; waiting for an event; and the one
+//! way a test that needs a missing real part skips or fails.
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use pressfeed::admin;
 use pressfeed::article::Article;
+use pressfeed::clock::{Clock, ManualClock};
 use pressfeed::config::Config;
 use pressfeed::item::PreparedArticle;
 use pressfeed::store::Store;
@@ -81,6 +84,18 @@ pub fn article(
     Article::from_value(doc).unwrap()
 }
 
+/// How long a test waits for an event before it calls it a hang. Not a timing assertion:
+/// what is promised in time is measured by the benchmarks (BENCHMARKS.md); this only
+/// keeps a broken build from waiting forever on a loaded machine.
+pub const HANG: Duration = Duration::from_secs(30);
+
+/// A manual clock at a fixed hour, later than every date the tests' articles carry
+/// (2022–2024), so those are live and an article dated after it is scheduled.
+pub fn manual_clock() -> ManualClock {
+    use chrono::TimeZone as _;
+    ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap())
+}
+
 /// How a test server is set up beyond its feeds and store. Passed to `app::run` directly:
 /// tests run in parallel threads of one process, so nothing comes from the environment.
 #[derive(Clone, Default)]
@@ -89,14 +104,24 @@ pub struct Options {
     pub admin_tokens: Option<String>,
     /// Overrides the admin body limit (bytes).
     pub max_body: Option<usize>,
+    /// The server's time; the system's by default. On a `ManualClock`'s, time passes only
+    /// when the test moves it, and so do the scheduler's reads of the change log: a write
+    /// through `Server::store` (another process, as far as the server knows) shows up
+    /// after the next `advance`, a write through the admin API at once.
+    pub clock: Clock,
 }
 
 impl Options {
     pub fn admin(tokens: &str) -> Options {
         Options {
             admin_tokens: Some(tokens.to_owned()),
-            max_body: None,
+            ..Options::default()
         }
+    }
+
+    /// The options, on `clock`.
+    pub fn on(self, clock: Clock) -> Options {
+        Options { clock, ..self }
     }
 
     fn settings(&self) -> admin::Settings {
@@ -176,6 +201,7 @@ impl Server {
     /// `start_on`, set up by `options`.
     pub async fn start_on_with(feeds: TempDir, data: &Path, options: Options) -> Server {
         let settings = options.settings();
+        let clock = options.clock.clone();
         let config = Config::load(feeds.path()).unwrap();
         let store = Store::open(data).unwrap();
         let served_store = store.clone();
@@ -183,7 +209,7 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
-            pressfeed::app::run(listener, config, store, settings, async {
+            pressfeed::app::run(listener, config, store, settings, clock, async {
                 let _ = rx.await;
             })
             .await
@@ -243,18 +269,70 @@ impl Server {
             .unwrap_or_else(|e| panic!("{url}: {e}"))
     }
 
-    /// Polls `check` until it holds, failing the test after 10 seconds.
+    /// Polls `check` until it holds, failing the test after `HANG`.
     pub async fn wait_until<'a, F, Fut>(&'a self, what: &str, check: F)
     where
         F: Fn(&'a Server) -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + HANG;
         while !check(self).await {
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            assert!(
+                Instant::now() < deadline,
+                "no {what} after {HANG:?}: a hang?"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// The sum of the `/metrics` series whose line starts with `name` (add labels to pick
+    /// one); 0 when there is none.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.get("/metrics").await.text().to_owned();
+        text.lines()
+            .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+/// proptest's settings for the property tests under `tests/`: `cases` per run, and every
+/// failure saved to `tests/<file>.proptest-regressions` and replayed first by every later
+/// run (check the file in). `WithSource` names the file: proptest's default,
+/// `SourceParallel`, looks for a `lib.rs` above the test file, which `tests/` has not.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence};
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    }
+}
+
+/// The variable that lets a test skip when a real part it needs is missing.
+pub const ALLOW_SKIP: &str = "PRESSFEED_ALLOW_SKIP";
+
+/// A real part `test` needs is missing: `what` is missing, `how` gets it. Fails the test
+/// unless `PRESSFEED_ALLOW_SKIP=1` allows skipping, which CI never does (with `CI` set the
+/// test fails anyway). When allowed, the test prints a `SKIPPED` line and the caller
+/// returns: written to the stderr handle itself, which the test harness does not capture
+/// (it captures `eprintln!`, and would show the line only for a failing test).
+#[track_caller]
+pub fn missing(test: &str, what: &str, how: &str) {
+    let allowed = std::env::var_os(ALLOW_SKIP).is_some_and(|v| v == "1");
+    let ci = std::env::var_os("CI").is_some();
+    if !allowed || ci {
+        let why = if ci {
+            "CI must run every test"
+        } else {
+            "set PRESSFEED_ALLOW_SKIP=1 to skip it instead"
+        };
+        panic!("{test} cannot run: {what} ({how}); {why}");
+    }
+    let line = format!("SKIPPED {test}: {what} ({how}); allowed by PRESSFEED_ALLOW_SKIP=1\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 impl Drop for Server {

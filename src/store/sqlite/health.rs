@@ -36,6 +36,7 @@ pub(in crate::store) fn fault_of(e: &rusqlite::Error) -> Option<Fault> {
 pub(super) fn probe(db: &Sqlite) -> Result<(), StoreError> {
     db.write(|tx| {
         tx.query_row("SELECT counter FROM changes", [], |_| Ok(()))?;
+        // The system's time, not the `Clock`: the value only makes a write, nobody reads it.
         tx.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?1)",
             [Utc::now().timestamp()],

@@ -50,7 +50,7 @@ fn articles() -> Vec<pressfeed::article::Article> {
 async fn an_editor_creates_edits_and_deletes_a_section_in_the_browser() {
     let e2e = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
     if let Some(what) = missing(&e2e) {
-        common::missing("tests/admin_page.rs", &what, ".ci/run sets both up");
+        common::missing("tests/admin_page.rs", &what, "bash tests/run sets both up");
         return;
     }
     let server = Server::start_with(

@@ -59,7 +59,7 @@ async fn a_feed_opened_in_a_browser_is_a_readable_page() {
         common::missing(
             "tests/browser.rs",
             &format!("{CHROMIUM} not found"),
-            "apt-get install chromium; .ci/run installs it",
+            "apt-get install chromium; bash tests/run installs it",
         );
         return;
     }

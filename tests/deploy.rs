@@ -23,7 +23,7 @@ fn nginx_available() -> bool {
     common::missing(
         "tests/deploy.rs",
         "nginx is not installed, so deploy/nginx.conf is untested",
-        "apt-get install nginx-light; .ci/run installs it",
+        "apt-get install nginx-light; bash tests/run installs it",
     );
     false
 }

@@ -7,8 +7,8 @@
 //! tests/data/wordpress/README.md lists the steps.
 //!
 //! Without `PRESSFEED_WP_ENV` it fails, naming how to start a site, unless
-//! `PRESSFEED_ALLOW_SKIP=1` lets it skip with a message (never under `CI`, where `.ci/run`
-//! starts the site).
+//! `PRESSFEED_ALLOW_SKIP=1` lets it skip with a message (never under `CI`); `tests/run`
+//! starts the site.
 
 mod common;
 
@@ -55,7 +55,7 @@ fn site_env() -> Option<HashMap<String, String>> {
             "tests/wordpress.rs",
             "no WordPress site (PRESSFEED_WP_ENV is not set)",
             "start one with `sudo bash tests/wordpress/setup.sh /tmp/wp.env` and run \
-             `PRESSFEED_WP_ENV=/tmp/wp.env cargo test --test wordpress`, as .ci/run does",
+             `PRESSFEED_WP_ENV=/tmp/wp.env cargo test --test wordpress`, as tests/run does",
         );
         return None;
     };

@@ -1,128 +1,130 @@
 //! Atom 1.0: feed metadata, entries, links, people, and the same Media RSS elements as RSS.
-//! Written with the `xml` writer; HTML (summary, content) as CDATA, which readers take
-//! exactly as escaped HTML.
+//! Written with quick-xml's `Writer` (see `xml`); HTML (summary, content) as CDATA, which
+//! readers take exactly as escaped HTML.
 
-use super::xml::Xml;
+use std::io;
+
+use quick_xml::Writer;
+
+use super::xml::{attr, cdata, element, feed_document, number_attr, text, texts};
 use super::{FeedSource, Format, media_rss};
 use crate::item::FeedItem;
 
 pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
+    let mut w = feed_document(source.size_hint()).expect("writing to a Vec cannot fail");
+    w.create_element("feed")
+        .with_attribute(("xmlns", "http://www.w3.org/2005/Atom"))
+        .with_attribute(("xmlns:media", media_rss::NAMESPACE))
+        .with_attribute(attr("xml:lang", &source.site.language))
+        .write_inner_content(|w| feed(w, source))
+        .expect("writing to a Vec cannot fail");
+    w.into_inner()
+}
+
+fn feed(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
     let site = source.site;
     let section = source.section;
     let id_prefix = site.id_prefix();
-    let mut xml = Xml::new(source.size_hint());
-    xml.start("feed")
-        .attr("xmlns", "http://www.w3.org/2005/Atom")
-        .attr("xmlns:media", media_rss::NAMESPACE)
-        .attr("xml:lang", &site.language)
-        .open();
-    xml.element("title", &section.title);
-    xml.start("id")
-        .open()
-        .text(&id_prefix)
-        .text("section:")
-        .text(section.slug.as_str())
-        .end("id");
-    xml.element("updated", &source.updated().to_rfc3339());
-    person(
-        &mut xml,
-        "author",
-        &site.default_author,
-        Some(site.url.as_str()),
-    );
+    element(w, "title", &section.title)?;
+    w.create_element("id")
+        .write_inner_content(|w| texts(w, &[&id_prefix, "section:", section.slug.as_str()]))?;
+    element(w, "updated", &source.updated().to_rfc3339())?;
+    person(w, "author", &site.default_author, Some(site.url.as_str()))?;
     link(
-        &mut xml,
+        w,
         &source.self_url(Format::Atom),
         "self",
         "application/atom+xml",
-    );
-    link(&mut xml, section.link.as_str(), "alternate", "text/html");
+    )?;
+    link(w, section.link.as_str(), "alternate", "text/html")?;
     for hub in &site.websub_hubs {
-        xml.start("link")
-            .attr("href", hub.as_str())
-            .attr("rel", "hub")
-            .empty();
+        w.create_element("link")
+            .with_attribute(attr("href", hub.as_str()))
+            .with_attribute(("rel", "hub"))
+            .write_empty()?;
     }
-    xml.start("generator")
-        .attr("version", env!("CARGO_PKG_VERSION"))
-        .open()
-        .text("pressfeed")
-        .end("generator");
+    w.create_element("generator")
+        .with_attribute(("version", env!("CARGO_PKG_VERSION")))
+        .write_text_content(text("pressfeed"))?;
     if let Some(icon) = &site.icon {
-        xml.element("icon", icon.as_str());
+        element(w, "icon", icon.as_str())?;
     }
     if let Some(logo) = &site.logo {
-        xml.element("logo", logo.as_str());
+        element(w, "logo", logo.as_str())?;
     }
     if let Some(copyright) = &site.copyright {
-        xml.element("rights", copyright);
+        element(w, "rights", copyright)?;
     }
     if !section.description.trim().is_empty() {
-        xml.element("subtitle", &section.description);
+        element(w, "subtitle", &section.description)?;
     }
     for item in source.items {
-        entry(&mut xml, source, &id_prefix, item);
+        w.create_element("entry")
+            .write_inner_content(|w| entry(w, source, &id_prefix, item))?;
     }
-    xml.end("feed");
-    xml.into_bytes()
+    Ok(())
 }
 
-fn entry(xml: &mut Xml, source: &FeedSource<'_>, id_prefix: &str, item: &FeedItem) {
-    xml.start("entry").open();
-    xml.element("title", &item.title);
-    xml.start("id")
-        .open()
-        .text(id_prefix)
-        .text(item.id.as_str())
-        .end("id");
-    xml.element("updated", &item.updated.to_rfc3339());
-    xml.element("published", &item.published.to_rfc3339());
+fn entry(
+    w: &mut Writer<Vec<u8>>,
+    source: &FeedSource<'_>,
+    id_prefix: &str,
+    item: &FeedItem,
+) -> io::Result<()> {
+    element(w, "title", &item.title)?;
+    w.create_element("id")
+        .write_inner_content(|w| texts(w, &[id_prefix, item.id.as_str()]))?;
+    element(w, "updated", &item.updated.to_rfc3339())?;
+    element(w, "published", &item.published.to_rfc3339())?;
     for (name, uri) in source.authors(item) {
-        person(xml, "author", name, uri);
+        person(w, "author", name, uri)?;
     }
     for tag in &item.tags {
-        xml.start("category").attr("term", tag).empty();
+        w.create_element("category")
+            .with_attribute(attr("term", tag))
+            .write_empty()?;
     }
-    link(xml, &item.url, "alternate", "text/html");
+    link(w, &item.url, "alternate", "text/html")?;
     if let Some((image, mime)) = item.lead_image() {
-        xml.start("link")
-            .attr("href", &image.page)
-            .attr("rel", "enclosure")
-            .attr("type", mime)
-            .attr_display("length", image.length)
-            .empty();
+        let mut enclosure = w
+            .create_element("link")
+            .with_attribute(attr("href", &image.page))
+            .with_attribute(("rel", "enclosure"))
+            .with_attribute(attr("type", mime));
+        if let Some(length) = image.length {
+            enclosure = enclosure.with_attribute(number_attr("length", length));
+        }
+        enclosure.write_empty()?;
     }
     if let Some(summary) = &item.summary_html {
-        xml.start("summary")
-            .attr("type", "html")
-            .open()
-            .cdata(summary)
-            .end("summary");
+        w.create_element("summary")
+            .with_attribute(("type", "html"))
+            .write_inner_content(|w| cdata(w, summary))?;
     }
     if let Some(body) = source.content(item) {
-        xml.start("content")
-            .attr("type", "html")
-            .open()
-            .cdata(body)
-            .end("content");
+        w.create_element("content")
+            .with_attribute(("type", "html"))
+            .write_inner_content(|w| cdata(w, body))?;
     }
-    media_rss::write(xml, &item.media);
-    xml.end("entry");
+    media_rss::write(w, &item.media)
 }
 
-fn link(xml: &mut Xml, href: &str, rel: &str, mime: &str) {
-    xml.start("link")
-        .attr("href", href)
-        .attr("rel", rel)
-        .attr("type", mime)
-        .empty();
+fn link(w: &mut Writer<Vec<u8>>, href: &str, rel: &str, mime: &str) -> io::Result<()> {
+    w.create_element("link")
+        .with_attribute(attr("href", href))
+        .with_attribute(attr("rel", rel))
+        .with_attribute(attr("type", mime))
+        .write_empty()?;
+    Ok(())
 }
 
-fn person(xml: &mut Xml, role: &str, name: &str, uri: Option<&str>) {
-    xml.start(role).open();
-    xml.element("name", name);
-    if let Some(uri) = uri {
-        xml.element("uri", uri);
-    }
-    xml.end(role);
+fn person(w: &mut Writer<Vec<u8>>, role: &str, name: &str, uri: Option<&str>) -> io::Result<()> {
+    w.create_element(role).write_inner_content(|w| {
+        element(w, "name", name)?;
+        if let Some(uri) = uri {
+            element(w, "uri", uri)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
 }

@@ -5,23 +5,31 @@
 //! Distinct media are sibling `media:content` elements; `media:group` is for several
 //! renditions of the same medium, which articles do not carry.
 
-use super::xml::Xml;
+use std::io;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesEnd, BytesStart, Event};
+
+use super::xml::{attr, element, number_attr, text};
 use crate::article::Medium;
 use crate::media::MediaItem;
 
 pub const NAMESPACE: &str = "http://search.yahoo.com/mrss/";
 
 /// Writes the Media RSS elements of an item with `media`.
-pub(super) fn write(xml: &mut Xml, media: &[MediaItem]) {
+pub(super) fn write(w: &mut Writer<Vec<u8>>, media: &[MediaItem]) -> io::Result<()> {
     for item in media {
-        content(xml, item);
+        content(w, item)?;
     }
     if let Some(preview) = media.iter().find_map(MediaItem::preview) {
-        xml.start("media:thumbnail").attr("url", preview).empty();
+        w.create_element("media:thumbnail")
+            .with_attribute(attr("url", preview))
+            .write_empty()?;
     }
+    Ok(())
 }
 
-fn content(xml: &mut Xml, item: &MediaItem) {
+fn content(w: &mut Writer<Vec<u8>>, item: &MediaItem) -> io::Result<()> {
     let medium = match item.medium {
         Medium::Image => "image",
         Medium::Video => "video",
@@ -29,46 +37,57 @@ fn content(xml: &mut Xml, item: &MediaItem) {
         Medium::Document => "document",
         Medium::Executable => "executable",
     };
-    xml.start("media:content")
-        .attr_opt("url", item.file.as_deref())
-        .attr_opt("type", item.mime.as_deref())
-        .attr("medium", medium)
-        .attr_display("width", item.width)
-        .attr_display("height", item.height)
-        .attr_display("duration", item.duration)
-        .attr_display("fileSize", item.length);
+    // Optional attributes: a start tag built attribute by attribute.
+    let mut start = BytesStart::new("media:content");
+    if let Some(file) = &item.file {
+        start.push_attribute(attr("url", file));
+    }
+    if let Some(mime) = &item.mime {
+        start.push_attribute(attr("type", mime));
+    }
+    start.push_attribute(("medium", medium));
+    let numbers = [
+        ("width", item.width.map(u64::from)),
+        ("height", item.height.map(u64::from)),
+        ("duration", item.duration.map(u64::from)),
+        ("fileSize", item.length),
+    ];
+    for (name, value) in numbers {
+        if let Some(value) = value {
+            start.push_attribute(number_attr(name, value));
+        }
+    }
     let has_children = item.player.is_some()
         || item.thumbnail.is_some()
         || item.title.is_some()
         || item.description.is_some()
         || item.credit.is_some();
     if !has_children {
-        xml.empty();
-        return;
+        return w.write_event(Event::Empty(start));
     }
-    xml.open();
+    w.write_event(Event::Start(start))?;
     if let Some(player) = &item.player {
-        xml.start("media:player").attr("url", player).empty();
+        w.create_element("media:player")
+            .with_attribute(attr("url", player))
+            .write_empty()?;
     }
     if let Some(thumbnail) = &item.thumbnail {
-        xml.start("media:thumbnail").attr("url", thumbnail).empty();
+        w.create_element("media:thumbnail")
+            .with_attribute(attr("url", thumbnail))
+            .write_empty()?;
     }
     if let Some(title) = &item.title {
-        xml.start("media:title")
-            .attr("type", "plain")
-            .open()
-            .text(title)
-            .end("media:title");
+        w.create_element("media:title")
+            .with_attribute(("type", "plain"))
+            .write_text_content(text(title))?;
     }
     if let Some(caption) = &item.description {
-        xml.start("media:description")
-            .attr("type", "plain")
-            .open()
-            .text(caption)
-            .end("media:description");
+        w.create_element("media:description")
+            .with_attribute(("type", "plain"))
+            .write_text_content(text(caption))?;
     }
     if let Some(credit) = &item.credit {
-        xml.element("media:credit", credit);
+        element(w, "media:credit", credit)?;
     }
-    xml.end("media:content");
+    w.write_event(Event::End(BytesEnd::new("media:content")))
 }

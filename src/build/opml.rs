@@ -1,12 +1,13 @@
 //! OPML 2.0 subscription list of the site's feeds (`index.opml`): every enabled section
-//! with its RSS and Atom feed, for readers that import a whole site at once.
+//! with its RSS and Atom feed, for readers that import a whole site at once. Written with
+//! quick-xml's `Writer`, like the feeds, but indented: people open this file.
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::events::{BytesDecl, Event};
 
 use super::Format;
+use super::xml::{attr, element, text};
 use crate::config::{Section, Site};
-use crate::sanitize::xml_safe;
 
 /// The list's file name, which is also its URL suffix: `/feeds/index.opml`.
 pub const FILE_NAME: &str = "index.opml";
@@ -30,13 +31,8 @@ fn write(w: &mut Writer<Vec<u8>>, site: &Site, sections: &[Section]) -> std::io:
         .write_inner_content(|w| {
             w.create_element("head").write_inner_content(|w| {
                 w.create_element("title")
-                    .write_text_content(BytesText::new(&format!(
-                        "{} feeds",
-                        xml_safe(&site.title)
-                    )))?;
-                w.create_element("docs")
-                    .write_text_content(BytesText::new("http://opml.org/spec2.opml"))?;
-                Ok(())
+                    .write_text_content(text(&format!("{} feeds", site.title)))?;
+                element(w, "docs", "http://opml.org/spec2.opml")
             })?;
             w.create_element("body").write_inner_content(|w| {
                 for section in sections.iter().filter(|s| s.enabled) {
@@ -51,23 +47,21 @@ fn write(w: &mut Writer<Vec<u8>>, site: &Site, sections: &[Section]) -> std::io:
 
 /// A section as a folder outline holding one subscription per feed format.
 fn outline(w: &mut Writer<Vec<u8>>, site: &Site, section: &Section) -> std::io::Result<()> {
-    let title = xml_safe(&section.title);
-    let title = title.as_ref();
+    let title = section.title.as_str();
     w.create_element("outline")
-        .with_attributes([("text", title), ("title", title)])
+        .with_attribute(attr("text", title))
+        .with_attribute(attr("title", title))
         .write_inner_content(|w| {
             for (format, label) in [(Format::Rss, "RSS"), (Format::Atom, "Atom")] {
                 let text = format!("{title} ({label})");
                 let xml_url = site.feed_url(&format.file_name(section));
                 // OPML 2.0 says `type="rss"` for every feed subscription, Atom included.
                 w.create_element("outline")
-                    .with_attributes([
-                        ("type", "rss"),
-                        ("text", text.as_str()),
-                        ("title", text.as_str()),
-                        ("xmlUrl", xml_url.as_str()),
-                        ("htmlUrl", section.link.as_str()),
-                    ])
+                    .with_attribute(("type", "rss"))
+                    .with_attribute(attr("text", &text))
+                    .with_attribute(attr("title", &text))
+                    .with_attribute(attr("xmlUrl", &xml_url))
+                    .with_attribute(attr("htmlUrl", section.link.as_str()))
                     .write_empty()?;
             }
             Ok(())

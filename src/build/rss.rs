@@ -1,7 +1,12 @@
 //! RSS 2.0: channel, items, Dublin Core creators, Atom self/hub links, and Media RSS.
-//! Written with the `xml` writer; HTML (description, content:encoded) as CDATA.
+//! Written with quick-xml's `Writer` (see `xml`); HTML (description, content:encoded) as
+//! CDATA.
 
-use super::xml::Xml;
+use std::io;
+
+use quick_xml::Writer;
+
+use super::xml::{attr, cdata, element, feed_document, number_attr, texts};
 use super::{FeedSource, Format, media_rss};
 use crate::item::FeedItem;
 
@@ -13,100 +18,106 @@ const NAMESPACES: [(&str, &str); 4] = [
 ];
 
 pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
+    let mut w = feed_document(source.size_hint()).expect("writing to a Vec cannot fail");
+    write(&mut w, source).expect("writing to a Vec cannot fail");
+    w.into_inner()
+}
+
+fn write(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
+    w.create_element("rss")
+        .with_attribute(("version", "2.0"))
+        .with_attributes(NAMESPACES)
+        .write_inner_content(|w| {
+            w.create_element("channel")
+                .write_inner_content(|w| channel(w, source))?;
+            Ok(())
+        })?;
+    Ok(())
+}
+
+fn channel(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
     let site = source.site;
     let section = source.section;
-    let mut xml = Xml::new(source.size_hint());
-    xml.start("rss").attr("version", "2.0");
-    for (name, uri) in NAMESPACES {
-        xml.attr(name, uri);
-    }
-    xml.open();
-    xml.start("channel").open();
-    xml.element("title", &section.title);
-    xml.element("link", section.link.as_str());
+    element(w, "title", &section.title)?;
+    element(w, "link", section.link.as_str())?;
     let description = if section.description.trim().is_empty() {
         &section.title
     } else {
         &section.description
     };
-    xml.element("description", description);
-    xml.element("language", &site.language);
+    element(w, "description", description)?;
+    element(w, "language", &site.language)?;
     if let Some(copyright) = &site.copyright {
-        xml.element("copyright", copyright);
+        element(w, "copyright", copyright)?;
     }
     if !source.items.is_empty() {
-        xml.element("lastBuildDate", &source.updated().to_rfc2822());
+        element(w, "lastBuildDate", &source.updated().to_rfc2822())?;
     }
-    xml.element("generator", super::GENERATOR);
-    xml.element("docs", "https://www.rssboard.org/rss-specification");
+    element(w, "generator", super::GENERATOR)?;
+    element(w, "docs", "https://www.rssboard.org/rss-specification")?;
     // ttl is in minutes; round up so readers never poll more often than caches allow.
-    xml.element_display("ttl", section.max_age.div_ceil(60).max(1));
+    element(w, "ttl", &section.max_age.div_ceil(60).max(1).to_string())?;
     if let Some(logo) = &site.logo {
-        xml.start("image").open();
-        xml.element("url", logo.as_str());
-        xml.element("title", &section.title);
-        xml.element("link", section.link.as_str());
-        xml.end("image");
+        w.create_element("image").write_inner_content(|w| {
+            element(w, "url", logo.as_str())?;
+            element(w, "title", &section.title)?;
+            element(w, "link", section.link.as_str())
+        })?;
     }
-    xml.start("atom:link")
-        .attr("href", &source.self_url(Format::Rss))
-        .attr("rel", "self")
-        .attr("type", "application/rss+xml")
-        .empty();
+    w.create_element("atom:link")
+        .with_attribute(attr("href", &source.self_url(Format::Rss)))
+        .with_attribute(("rel", "self"))
+        .with_attribute(("type", "application/rss+xml"))
+        .write_empty()?;
     for hub in &site.websub_hubs {
-        xml.start("atom:link")
-            .attr("href", hub.as_str())
-            .attr("rel", "hub")
-            .empty();
+        w.create_element("atom:link")
+            .with_attribute(attr("href", hub.as_str()))
+            .with_attribute(("rel", "hub"))
+            .write_empty()?;
     }
     let id_prefix = site.id_prefix();
     for item in source.items {
-        write_item(&mut xml, source, &id_prefix, item);
+        w.create_element("item")
+            .write_inner_content(|w| write_item(w, source, &id_prefix, item))?;
     }
-    xml.end("channel");
-    xml.end("rss");
-    xml.into_bytes()
+    Ok(())
 }
 
-fn write_item(xml: &mut Xml, source: &FeedSource<'_>, id_prefix: &str, item: &FeedItem) {
-    xml.start("item").open();
-    xml.element("title", &item.title);
-    xml.element("link", &item.url);
+fn write_item(
+    w: &mut Writer<Vec<u8>>,
+    source: &FeedSource<'_>,
+    id_prefix: &str,
+    item: &FeedItem,
+) -> io::Result<()> {
+    element(w, "title", &item.title)?;
+    element(w, "link", &item.url)?;
     if let Some(summary) = &item.summary_html {
-        xml.start("description")
-            .open()
-            .cdata(summary)
-            .end("description");
+        w.create_element("description")
+            .write_inner_content(|w| cdata(w, summary))?;
     }
     for tag in &item.tags {
-        xml.element("category", tag);
+        element(w, "category", tag)?;
     }
     // RSS requires a positive length; without one the image is still in Media RSS.
     if let Some((image, mime)) = item.lead_image()
         && let Some(length) = image.length.filter(|&l| l > 0)
     {
-        xml.start("enclosure")
-            .attr("url", &image.page)
-            .attr_display("length", Some(length))
-            .attr("type", mime)
-            .empty();
+        w.create_element("enclosure")
+            .with_attribute(attr("url", &image.page))
+            .with_attribute(number_attr("length", length))
+            .with_attribute(attr("type", mime))
+            .write_empty()?;
     }
-    xml.start("guid")
-        .attr("isPermaLink", "false")
-        .open()
-        .text(id_prefix)
-        .text(item.id.as_str())
-        .end("guid");
-    xml.element("pubDate", &item.published.to_rfc2822());
+    w.create_element("guid")
+        .with_attribute(("isPermaLink", "false"))
+        .write_inner_content(|w| texts(w, &[id_prefix, item.id.as_str()]))?;
+    element(w, "pubDate", &item.published.to_rfc2822())?;
     if let Some(body) = source.content(item) {
-        xml.start("content:encoded")
-            .open()
-            .cdata(body)
-            .end("content:encoded");
+        w.create_element("content:encoded")
+            .write_inner_content(|w| cdata(w, body))?;
     }
     for (name, _) in source.authors(item) {
-        xml.element("dc:creator", name);
+        element(w, "dc:creator", name)?;
     }
-    media_rss::write(xml, &item.media);
-    xml.end("item");
+    media_rss::write(w, &item.media)
 }

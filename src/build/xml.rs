@@ -1,193 +1,107 @@
-//! The XML writer under the RSS and Atom builders: elements written straight into the
-//! output bytes, text and attribute values escaped, HTML carried as CDATA. Not a general
-//! XML library: it writes what the two feed formats need and nothing is indented.
+//! What RSS, Atom and OPML share in writing XML with quick-xml's `Writer`: the feed
+//! document's start, text and attribute values with the characters XML 1.0 forbids
+//! dropped before quick-xml escapes them, and article HTML as CDATA. The element structure
+//! of each format stays in its own file.
 //!
-//! Why not the rss and atom_syndication crates' writers: they need an owned struct of
-//! every string, and quick-xml escapes every byte of an item's HTML; together that was
-//! three quarters of a build. The crates still read every feed back in the tests.
+//! Why HTML as CDATA: quick-xml's escaping looks at every byte, and an item's HTML is
+//! most of a feed; as CDATA it is copied whole, and readers take it exactly as escaped
+//! HTML. Text and attributes are short, so they go through quick-xml's escaping, which
+//! is most of what a render costs now (BENCHMARKS.md has the figures beside those of the
+//! hand-written writer this replaced).
 
-use std::fmt::Display;
-use std::io::Write;
+use std::borrow::Cow;
+use std::io;
 
-/// Bytes a text or attribute value may need changed: markup characters, and the start of
-/// characters XML 1.0 forbids (C0 controls but tab, LF and CR; U+FFFE and U+FFFF start
-/// with 0xEF), which are dropped. Everything else is copied as it is.
-const SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = !matches!(b, 0x09 | 0x0A | 0x0D);
-        b += 1;
-    }
-    table[b'&' as usize] = true;
-    table[b'<' as usize] = true;
-    table[b'>' as usize] = true;
-    table[b'"' as usize] = true;
-    table[0xEF] = true;
-    table
-};
+use quick_xml::Writer;
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesCData, BytesDecl, BytesText, Event};
 
-pub(super) struct Xml {
-    out: Vec<u8>,
+use crate::sanitize::xml_safe;
+
+/// A writer holding the XML declaration and the browser view's stylesheet instruction,
+/// for a feed of about `capacity` bytes. Nothing is indented: feeds are read by programs.
+pub(super) fn feed_document(capacity: usize) -> io::Result<Writer<Vec<u8>>> {
+    let mut w = Writer::new(Vec::with_capacity(capacity));
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+    w.write_event(Event::Text(BytesText::new("\n")))?;
+    // The instruction as xsl.rs spells it, whole: it is a constant, already markup.
+    w.get_mut().extend_from_slice(super::xsl::INSTRUCTION);
+    w.write_event(Event::Text(BytesText::new("\n")))?;
+    Ok(w)
 }
 
-impl Xml {
-    /// A document with its XML declaration and the browser view's stylesheet instruction.
-    pub fn new(capacity: usize) -> Xml {
-        let mut out = Vec::with_capacity(capacity);
-        out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
-        out.extend_from_slice(super::xsl::INSTRUCTION);
-        out.push(b'\n');
-        Xml { out }
-    }
-
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.out
-    }
-
-    /// `<name`: attributes may follow, then `open`'s `>` or `empty`'s `/>`.
-    pub fn start(&mut self, name: &str) -> &mut Xml {
-        self.out.push(b'<');
-        self.out.extend_from_slice(name.as_bytes());
-        self
-    }
-
-    pub fn attr(&mut self, name: &str, value: &str) -> &mut Xml {
-        self.out.push(b' ');
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b"=\"");
-        self.escaped(value);
-        self.out.push(b'"');
-        self
-    }
-
-    /// An attribute whose value is written with `Display` (numbers), when there is one.
-    pub fn attr_display(&mut self, name: &str, value: Option<impl Display>) -> &mut Xml {
-        if let Some(value) = value {
-            write!(self.out, " {name}=\"{value}\"").expect("writing to a Vec does not fail");
-        }
-        self
-    }
-
-    pub fn attr_opt(&mut self, name: &str, value: Option<&str>) -> &mut Xml {
-        if let Some(value) = value {
-            self.attr(name, value);
-        }
-        self
-    }
-
-    /// Ends a start tag: children follow, then `end`.
-    pub fn open(&mut self) -> &mut Xml {
-        self.out.push(b'>');
-        self
-    }
-
-    /// Ends a start tag as an empty element.
-    pub fn empty(&mut self) {
-        self.out.extend_from_slice(b"/>");
-    }
-
-    pub fn end(&mut self, name: &str) {
-        self.out.extend_from_slice(b"</");
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.push(b'>');
-    }
-
-    /// Escaped text inside the element opened last.
-    pub fn text(&mut self, text: &str) -> &mut Xml {
-        self.escaped(text);
-        self
-    }
-
-    /// `<name>text</name>`.
-    pub fn element(&mut self, name: &str, text: &str) {
-        self.start(name).open().text(text).end(name);
-    }
-
-    /// `<name>value</name>` for a value written with `Display` (numbers, dates).
-    pub fn element_display(&mut self, name: &str, value: impl Display) {
-        self.start(name).open();
-        write!(self.out, "{value}").expect("writing to a Vec does not fail");
-        self.end(name);
-    }
-
-    /// HTML as one or more CDATA sections: readers get the HTML back as text, as if it
-    /// were escaped, at the cost of a copy. A `]]>` inside is split across two sections.
-    /// The HTML must be free of the characters XML forbids (the sanitizer sees to it).
-    pub fn cdata(&mut self, html: &str) -> &mut Xml {
-        let mut rest = html.as_bytes();
-        self.out.extend_from_slice(b"<![CDATA[");
-        while let Some(at) = memchr::memmem::find(rest, b"]]>") {
-            self.out.extend_from_slice(&rest[..at + 2]);
-            self.out.extend_from_slice(b"]]><![CDATA[");
-            rest = &rest[at + 2..];
-        }
-        self.out.extend_from_slice(rest);
-        self.out.extend_from_slice(b"]]>");
-        self
-    }
-
-    fn escaped(&mut self, text: &str) {
-        let bytes = text.as_bytes();
-        let mut copied = 0;
-        let mut i = 0;
-        while let Some(found) = find_special(&bytes[i..]) {
-            i += found;
-            let (replacement, len): (&[u8], usize) = match bytes[i] {
-                b'&' => (b"&amp;", 1),
-                b'<' => (b"&lt;", 1),
-                b'>' => (b"&gt;", 1),
-                b'"' => (b"&quot;", 1),
-                b'\t' | b'\n' | b'\r' => (&bytes[i..i + 1], 1),
-                0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) => (b"", 3),
-                0xEF => (b"\xEF", 1),
-                _ => (b"", 1),
-            };
-            self.out.extend_from_slice(&bytes[copied..i]);
-            self.out.extend_from_slice(replacement);
-            i += len;
-            copied = i;
-        }
-        self.out.extend_from_slice(&bytes[copied..]);
+/// `text` as an escaped text event, without the characters XML 1.0 forbids. Prepared
+/// items are XML-safe already; the site's configuration and media captions may not be,
+/// and a single forbidden character makes the whole feed unreadable.
+pub(super) fn text(text: &str) -> BytesText<'_> {
+    match safe(text) {
+        Cow::Borrowed(safe) => BytesText::new(safe),
+        Cow::Owned(safe) => BytesText::new(&safe).into_owned(),
     }
 }
 
-/// The position of the first byte that `escaped` may have to change, eight bytes at a
-/// time: titles and URLs are mostly plain, and a byte-at-a-time scan of them was the
-/// writer's largest cost. Candidates it reports but leaves alone (tab, a lone 0xEF) are
-/// copied by `escaped`.
-fn find_special(bytes: &[u8]) -> Option<usize> {
-    /// `byte` in each of the eight lanes.
-    const fn splat(byte: u8) -> u64 {
-        u64::from_ne_bytes([byte; 8])
+/// An attribute with its value escaped, without the characters XML 1.0 forbids.
+pub(super) fn attr<'a>(name: &'a str, value: &'a str) -> Attribute<'a> {
+    match safe(value) {
+        Cow::Borrowed(safe) => Attribute::from((name, safe)),
+        Cow::Owned(safe) => Attribute::from((name, Cow::Owned(safe))),
     }
-    const ONES: u64 = splat(0x01);
-    const HIGH: u64 = splat(0x80);
-    /// High bit set in each byte of `v` that is zero. A borrow can also flag a byte above
-    /// a zero one, never below it, so the lowest flag is always right.
-    fn zero_bytes(v: u64) -> u64 {
-        v.wrapping_sub(ONES) & !v & HIGH
+}
+
+/// `text` without the characters XML 1.0 forbids, borrowed when it has none (nearly
+/// always). Every text and attribute value of a feed passes here, and `xml_safe`'s exact
+/// scan goes byte by byte, which showed in profiles of a render; so a quick look first.
+/// It has no early exit within a block of 16 bytes, which the compiler checks at once. It
+/// flags every C0 control (tab, LF and CR too) and 0xEF, the lead byte of U+FFFE and
+/// U+FFFF (and of other characters), and `xml_safe` decides about what it flags.
+fn safe(text: &str) -> Cow<'_, str> {
+    let suspect = text.as_bytes().chunks(16).any(|block| {
+        block
+            .iter()
+            .fold(false, |found, &b| found | (b < 0x20) | (b == 0xEF))
+    });
+    if suspect {
+        xml_safe(text)
+    } else {
+        Cow::Borrowed(text)
     }
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().expect("chunks of eight"));
-        // `<` and `>` differ in bit 0x02, `"` and `&` in bit 0x04: one test for each pair.
-        let found = zero_bytes((x | splat(0x02)) ^ splat(b'>'))
-            | zero_bytes((x | splat(0x04)) ^ splat(b'&'))
-            | zero_bytes(x ^ splat(0xEF))
-            // Bytes below 0x20: the C0 controls.
-            | (x.wrapping_sub(splat(0x20)) & !x & HIGH);
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
+}
+
+/// An attribute whose value is a number.
+pub(super) fn number_attr(name: &str, value: impl Into<u64>) -> Attribute<'_> {
+    Attribute::from((name, Cow::Owned(value.into().to_string())))
+}
+
+/// `<name>text</name>`.
+pub(super) fn element(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
+    w.create_element(name).write_text_content(text(value))?;
+    Ok(())
+}
+
+/// The concatenation of `parts` as text of the element being written, without joining
+/// them first.
+pub(super) fn texts(w: &mut Writer<Vec<u8>>, parts: &[&str]) -> io::Result<()> {
+    for part in parts {
+        w.write_event(Event::Text(text(part)))?;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| SPECIAL[b as usize])
-        .map(|p| at + p)
+    Ok(())
+}
+
+/// HTML as CDATA, in as many sections as it takes: a `]]>` inside would end a section,
+/// so quick-xml's `BytesCData::escaped` splits it between `]]` and `>` (`BytesCData::new`
+/// would write it as it is). Nearly all HTML has no `]]>` and goes whole into one
+/// section; one search of the whole HTML finds that out, where `escaped` stops at every
+/// `>`, and HTML is full of them. The HTML must be free of the characters XML forbids;
+/// the sanitizer sees to it when an item is prepared, and a second look at every byte
+/// here would cost what CDATA saves.
+pub(super) fn cdata(w: &mut Writer<Vec<u8>>, html: &str) -> io::Result<()> {
+    if memchr::memmem::find(html.as_bytes(), b"]]>").is_none() {
+        return w.write_event(Event::CData(BytesCData::new(html)));
+    }
+    for section in BytesCData::escaped(html) {
+        w.write_event(Event::CData(section))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -195,58 +109,104 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::sanitize::xml_safe;
 
-    fn body(xml: Xml) -> String {
-        let bytes = xml.into_bytes();
-        let text = String::from_utf8(bytes).unwrap();
-        text.split_once("?>\n")
-            .unwrap()
-            .1
-            .split_once("?>\n")
-            .unwrap()
-            .1
-            .to_owned()
+    fn written(write: impl FnOnce(&mut Writer<Vec<u8>>) -> io::Result<()>) -> String {
+        let mut w = Writer::new(Vec::new());
+        write(&mut w).unwrap();
+        String::from_utf8(w.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn a_feed_starts_with_the_declaration_and_the_stylesheet() {
+        let bytes = feed_document(0).unwrap().into_inner();
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+             <?xml-stylesheet type=\"text/xsl\" href=\"feed.xsl\"?>\n"
+        );
     }
 
     #[test]
     fn escapes_markup_and_drops_forbidden_characters() {
-        let mut xml = Xml::new(0);
-        xml.start("a")
-            .attr("href", "x?a=1&b=\"2\"")
-            .open()
-            .text("<b>\u{0}\u{1b}tab\tnl\n & \u{FFFE}\u{FFFF}\u{FFFD}é");
-        xml.end("a");
+        let xml = written(|w| {
+            w.create_element("a")
+                .with_attribute(attr("href", "x?a=1&b=\"2\"\u{1}"))
+                .with_attribute(number_attr("length", 12u32))
+                .write_text_content(text(
+                    "<b>\u{0}\u{1b}tab\tnl\n & 'q' \u{FFFE}\u{FFFF}\u{FFFD}é",
+                ))?;
+            Ok(())
+        });
         assert_eq!(
-            body(xml),
-            "<a href=\"x?a=1&amp;b=&quot;2&quot;\">&lt;b&gt;tab\tnl\n &amp; \u{FFFD}é</a>"
+            xml,
+            "<a href=\"x?a=1&amp;b=&quot;2&quot;\" length=\"12\">\
+             &lt;b&gt;tab\tnl\n &amp; &apos;q&apos; \u{FFFD}é</a>"
         );
     }
 
     #[test]
     fn cdata_splits_its_end_marker() {
-        let mut xml = Xml::new(0);
-        xml.start("d").open().cdata("a]]>b]]]>c");
-        xml.end("d");
+        let xml = written(|w| {
+            w.create_element("d")
+                .write_inner_content(|w| cdata(w, "a]]>b]]]>c"))?;
+            w.create_element("e")
+                .write_inner_content(|w| cdata(w, ""))?;
+            w.create_element("f")
+                .write_inner_content(|w| cdata(w, "]]>"))?;
+            Ok(())
+        });
         assert_eq!(
-            body(xml),
-            "<d><![CDATA[a]]]]><![CDATA[>b]]]]]><![CDATA[>c]]></d>"
+            xml,
+            "<d><![CDATA[a]]]]><![CDATA[>b]]]]]><![CDATA[>c]]></d>\
+             <e><![CDATA[]]></e><f><![CDATA[]]]]><![CDATA[>]]></f>"
         );
+    }
+
+    /// What a reader gets back as text, entities and CDATA resolved.
+    fn read_back(xml: &str) -> String {
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut back = String::new();
+        loop {
+            match reader.read_event().expect("well-formed") {
+                Event::Text(t) => back.push_str(&t.decode().unwrap()),
+                Event::CData(c) => back.push_str(&c.decode().unwrap()),
+                Event::GeneralRef(r) => {
+                    let name = r.decode().unwrap();
+                    back.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap());
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        back
     }
 
     proptest! {
         #[test]
-        fn escaping_is_the_plain_definition(
+        fn html_comes_back_whole_from_its_cdata(
+            html in "[]>a<&]{0,40}|(\\]\\]>|\\]|>|x){0,12}"
+        ) {
+            let xml = written(|w| w.create_element("d").write_inner_content(|w| cdata(w, &html)).map(drop));
+            prop_assert_eq!(read_back(&xml), html);
+        }
+
+        #[test]
+        fn text_and_attributes_are_escaped_less_forbidden_characters(
             s in prop_oneof![any::<String>(), "[<>&\"'\\x00-\\x1f\u{FFFE}\u{FFFF}\u{FFFD}\u{F000}\u{EFBF}a-z ]{0,40}"]
         ) {
-            let mut xml = Xml { out: Vec::new() };
-            xml.escaped(&s);
-            let expected = xml_safe(&s)
+            let xml = written(|w| {
+                w.create_element("t").with_attribute(attr("v", &s)).write_text_content(text(&s))?;
+                Ok(())
+            });
+            let safe = xml_safe(&s);
+            let escaped = safe
                 .replace('&', "&amp;")
                 .replace('<', "&lt;")
                 .replace('>', "&gt;")
-                .replace('"', "&quot;");
-            prop_assert_eq!(String::from_utf8(xml.out).unwrap(), expected);
+                .replace('"', "&quot;")
+                .replace('\'', "&apos;");
+            prop_assert_eq!(&xml, &format!("<t v=\"{escaped}\">{escaped}</t>"));
+            prop_assert_eq!(read_back(&xml), safe);
         }
     }
 }

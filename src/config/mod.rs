@@ -185,16 +185,8 @@ fn describe(text: &str, e: &toml::de::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::section::tests::SECTION;
     use super::*;
-
-    const SECTION: &str = r#"
-slug = "world"
-title = "World"
-description = "News from around the world"
-link = "https://asianlite.example/category/world/"
-schedule = "0 */5 * * * *"
-max_age = 120
-"#;
 
     #[test]
     fn loads_the_demo_site() {

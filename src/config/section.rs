@@ -177,10 +177,11 @@ pub fn parse_section(path: &Path, text: &str) -> Result<Section, Problem> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    const SECTION: &str = r#"
+    /// A valid section file, shared with the loading tests of `config`.
+    pub(in crate::config) const SECTION: &str = r#"
 slug = "world"
 title = "World"
 description = "News from around the world"

@@ -5,6 +5,10 @@
 //! The big store is made once (about half a minute) and kept under the target directory
 //! for later runs; delete `target/tmp/bench-store-100k` to make it again.
 
+// `criterion_group!` makes `benches` a `pub fn` and takes no doc comment for it; a bench
+// binary has no API to document.
+#![expect(missing_docs)]
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -23,17 +23,24 @@ use crate::source;
 use crate::store::{Store, StoreError};
 use crate::websub;
 
+/// Why seeding the store or serving failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// The store failed while seeding or while the scheduler started.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The site's `seed_articles` file could not be opened.
     #[error("seed articles {path}: {source}")]
     Seed {
+        /// The seed file, as resolved against the feeds directory.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// Reading the seed file, or storing its articles, failed.
     #[error("seed articles: {0}")]
     SeedImport(#[from] ImportError),
+    /// The threads that serve connections could not be started.
     #[error("starting the HTTP worker threads: {0}")]
     Workers(std::io::Error),
 }

@@ -18,10 +18,17 @@ const MAX_ID_LEN: usize = 200;
 /// Why an article was rejected, naming the field (a path such as `image.width` or `tags[3]`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArticleError {
+    /// Not JSON, or not one JSON object; serde_json's message without its position.
     #[error("not valid JSON: {0}")]
     Syntax(String),
+    /// A field is missing or breaks its rule.
     #[error("{field}: {reason}")]
-    Field { field: String, reason: String },
+    Field {
+        /// The field's path, such as `image.width` or `tags[3]`.
+        field: String,
+        /// What is wrong with it, in words for the editor (`required` when it is missing).
+        reason: String,
+    },
 }
 
 impl ArticleError {
@@ -48,6 +55,7 @@ impl ArticleError {
 pub struct ArticleId(String);
 
 impl ArticleId {
+    /// Checks `s` against the id rules; the error names the rule it breaks.
     pub fn parse(s: &str) -> Result<ArticleId, String> {
         if s.is_empty() || s.len() > MAX_ID_LEN {
             return Err(format!("must be 1 to {MAX_ID_LEN} characters"));
@@ -61,6 +69,7 @@ impl ArticleId {
         Ok(ArticleId(s.to_owned()))
     }
 
+    /// The id as the CMS sent it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -87,44 +96,45 @@ impl fmt::Display for ArticleId {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     #[default]
     Published,
     Draft,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Author {
-    pub name: String,
+pub(crate) struct Author {
+    pub(crate) name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<HttpUrl>,
+    pub(crate) url: Option<HttpUrl>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub(crate) email: Option<String>,
 }
 
 /// The lead image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
-    pub url: HttpUrl,
+    pub(crate) url: HttpUrl,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub mime: Option<String>,
+    pub(crate) mime: Option<String>,
+    /// Pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
+    pub(crate) height: Option<u32>,
     /// Size in bytes, for the RSS enclosure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub length: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caption: Option<String>,
+    pub(crate) caption: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credit: Option<String>,
+    pub(crate) credit: Option<String>,
 }
 
 /// The kinds of Media RSS `medium`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Medium {
+pub(crate) enum Medium {
     Image,
     Video,
     Audio,
@@ -134,57 +144,60 @@ pub enum Medium {
 
 /// A medium listed explicitly by the CMS, beyond the lead image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Media {
-    pub url: HttpUrl,
+pub(crate) struct Media {
+    pub(crate) url: HttpUrl,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub medium: Option<Medium>,
+    pub(crate) medium: Option<Medium>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub mime: Option<String>,
+    pub(crate) mime: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
+    pub(crate) width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
+    pub(crate) height: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<u64>,
+    pub(crate) length: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<HttpUrl>,
+    pub(crate) thumbnail: Option<HttpUrl>,
 }
 
 /// A validated article. Field-level rules are enforced by the field types while
 /// deserializing; the rules that relate fields to each other by `Article::check`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
-    pub id: ArticleId,
-    pub url: HttpUrl,
+    pub(crate) id: ArticleId,
+    pub(crate) url: HttpUrl,
+    /// The headline, trimmed; never empty.
     pub title: String,
     /// Section slugs; the first is the primary section.
     pub sections: Vec<Slug>,
     #[serde(default)]
-    pub status: Status,
+    pub(crate) status: Status,
     #[serde(default, with = "rfc3339", skip_serializing_if = "Option::is_none")]
-    pub published_at: Option<DateTime<FixedOffset>>,
+    pub(crate) published_at: Option<DateTime<FixedOffset>>,
     /// After validation, set whenever `published_at` is (it defaults to it).
     #[serde(default, with = "rfc3339", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<FixedOffset>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub authors: Vec<Author>,
+    pub(crate) authors: Vec<Author>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_html: Option<String>,
+    pub(crate) body_html: Option<String>,
+    /// Trimmed, blank ones dropped, and only the first of tags that differ in case kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The lead image: first among the feed item's media.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Image>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub media: Vec<Media>,
+    pub(crate) media: Vec<Media>,
 }
 
 impl Article {

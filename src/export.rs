@@ -18,13 +18,18 @@ use crate::store::{Store, StoreError};
 /// The sidecar's suffix: `world.rss.headers.json`.
 pub const SIDECAR_SUFFIX: &str = ".headers.json";
 
+/// Why `pressfeed build --out` stopped; files written before stay.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// Reading the articles, or saving the feeds' validators, failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A directory or file under `out/feeds/` could not be written.
     #[error("writing {}: {source}", path.display())]
     Write {
+        /// The directory or file.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
 }

@@ -19,19 +19,31 @@ const BATCH: usize = 1000;
 pub struct BadLine {
     /// 1-based.
     pub line: u64,
+    /// Why the article on it was refused.
     pub error: ArticleError,
 }
 
+/// What an import did.
 #[derive(Debug, Default)]
 pub struct ImportReport {
+    /// Articles written to the store: one per good line, a later line for an id winning.
     pub stored: u64,
+    /// The lines skipped, in input order.
     pub bad: Vec<BadLine>,
 }
 
+/// Why an import stopped. Batches written before stay in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// The input could not be read.
     #[error("reading line {line}: {source}")]
-    Read { line: u64, source: std::io::Error },
+    Read {
+        /// The line being read, counting from 1.
+        line: u64,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Writing a batch failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

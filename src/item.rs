@@ -14,18 +14,22 @@ use crate::sanitize::{clean_html, plain_text, xml_safe};
 /// article is then prepared again when pressfeed opens the store (`app::prepare_stale`).
 pub const PREPARATION: i64 = 3;
 
+/// A published article ready for the builders: text XML-safe, HTML sanitized, media collected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedItem {
+    /// The article's id, from which feeds derive the item's guid.
     pub id: ArticleId,
     /// Strings, not parsed URLs: items are only written out, and decode faster this way.
     pub url: String,
-    pub title: String,
+    pub(crate) title: String,
     /// Whole seconds: feeds carry no fractions, and equal input must give equal bytes.
     pub published: DateTime<FixedOffset>,
+    /// The article's `updated_at`, whole seconds too; the newest is the feed's `updated`.
     pub updated: DateTime<FixedOffset>,
     /// Empty when the article names none: the site's default author applies at render
     /// time, so a change of default reaches old articles too.
     pub authors: Vec<ItemAuthor>,
+    /// The article's tags, made XML-safe.
     pub tags: Vec<String>,
     /// Sanitized HTML. Not in the JSON form: the store keeps the HTML beside it.
     #[serde(skip)]
@@ -37,13 +41,15 @@ pub struct FeedItem {
     pub body_html: Option<String>,
     /// Lead image first when there is one.
     pub media: Vec<MediaItem>,
-    pub has_lead_image: bool,
+    pub(crate) has_lead_image: bool,
 }
 
+/// An author as feeds name them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemAuthor {
+    /// The article's author name, made XML-safe.
     pub name: String,
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
 }
 
 impl FeedItem {
@@ -103,6 +109,7 @@ pub struct PreparedArticle {
 }
 
 impl PreparedArticle {
+    /// Does the expensive part of a write (sanitizing, collecting media) for `article`.
     pub fn new(article: Article) -> PreparedArticle {
         PreparedArticle {
             doc: article.to_json(),

@@ -216,7 +216,7 @@ fn serve(
         writeln!(
             banner,
             "  http://{addr}/feeds/{}",
-            build::opml::FILE_NAME
+            build::OPML_FILE_NAME
         )?;
         for source in &config.site.sources {
             writeln!(

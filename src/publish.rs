@@ -27,6 +27,8 @@ use crate::store::{FeedQuery, FeedState, SavedFeed, Store, StoreError};
 /// together.
 pub type Changes = Vec<(String, Arc<Feed>)>;
 
+/// Turns built files into served `Feed`s, keeping each file's validators: Last-Modified
+/// moves only when the bytes change, across restarts too.
 pub struct Publisher {
     /// Validators of every file built so far, by file name; mirrors the store's copy.
     validators: HashMap<String, FeedState>,
@@ -35,6 +37,7 @@ pub struct Publisher {
 }
 
 impl Publisher {
+    /// A publisher that knows the validators and saved files the store holds.
     pub fn load(store: &Store) -> Result<Publisher, StoreError> {
         let mut validators = HashMap::new();
         let mut saved = HashSet::new();

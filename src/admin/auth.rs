@@ -34,17 +34,25 @@ impl fmt::Debug for Tokens {
     }
 }
 
+/// Why the admin tokens could not be set up. Never quotes a token.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// A line's label or token breaks a rule on length or characters.
     #[error("{origin} line {line}: {reason}")]
     Bad {
+        /// Where the line came from: `PRESSFEED_ADMIN_TOKEN` or the token file's path.
         origin: String,
+        /// The line's number, counting from 1.
         line: usize,
+        /// The rule the line breaks.
         reason: String,
     },
+    /// The token file could not be read.
     #[error("reading the admin token file {path}: {source}")]
     Read {
+        /// The token file.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
 }
@@ -87,10 +95,12 @@ impl fmt::Display for Caller {
 }
 
 impl Tokens {
+    /// True when no token is configured: the admin API is off.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// How many tokens are configured (the old and the new one while clients rotate).
     pub fn len(&self) -> usize {
         self.entries.len()
     }

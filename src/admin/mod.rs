@@ -42,6 +42,7 @@ const PREFIX: &str = "/admin/api/";
 /// How the admin API is set up. No tokens: the API is off and `/admin/api/` answers 404.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Who may call the API; none turns it off.
     pub tokens: Tokens,
     /// Bytes.
     pub max_body: usize,
@@ -56,10 +57,13 @@ impl Default for Settings {
     }
 }
 
+/// Why the admin API's settings were refused (`Settings::from_values`).
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
+    /// A token, or the token file, is not usable.
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// `PRESSFEED_ADMIN_MAX_BODY` is not a byte count above 0; holds the value given.
     #[error("PRESSFEED_ADMIN_MAX_BODY must be a number of bytes above 0, not {0:?}")]
     MaxBody(String),
 }

@@ -5,10 +5,13 @@
 mod atom;
 mod json;
 mod media_rss;
-pub mod opml;
+pub(crate) mod opml;
 mod rss;
 mod xml;
-pub mod xsl;
+pub(crate) mod xsl;
+
+// The binary prints the list's URL; the rest of `opml` is the crate's business.
+pub use opml::FILE_NAME as OPML_FILE_NAME;
 
 use chrono::{DateTime, FixedOffset};
 
@@ -21,12 +24,16 @@ const GENERATOR: &str = concat!("pressfeed ", env!("CARGO_PKG_VERSION"));
 /// The formats every section is published in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// RSS 2.0, `<slug>.rss`.
     Rss,
+    /// Atom 1.0 (RFC 4287), `<slug>.atom`.
     Atom,
+    /// JSON Feed 1.1, `<slug>.json`.
     Json,
 }
 
 impl Format {
+    /// Every format, in the order a section's feeds are built and listed.
     pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
 
     /// The format of a feed file name such as `world.rss`; `None` for other files.
@@ -44,7 +51,7 @@ impl Format {
         }
     }
 
-    pub fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::Rss => "application/rss+xml; charset=utf-8",
             Format::Atom => "application/atom+xml; charset=utf-8",
@@ -69,7 +76,9 @@ impl Format {
 
 /// Everything one feed is made of.
 pub struct FeedSource<'a> {
+    /// The site: its title, feed base URL and default author.
     pub site: &'a Site,
+    /// The section the feed is of.
     pub section: &'a Section,
     /// Newest first, already limited: the builders render what they are given.
     pub items: &'a [FeedItem],
@@ -138,9 +147,10 @@ pub fn render(format: Format, source: &FeedSource<'_>) -> Vec<u8> {
 pub struct BuiltFeed {
     /// The file name, e.g. `top-news.rss`.
     pub name: String,
-    pub content_type: &'static str,
+    pub(crate) content_type: &'static str,
     /// See `Format::browser_content_type`.
     pub browser_content_type: Option<&'static str>,
+    /// The file as served without compression.
     pub bytes: Vec<u8>,
 }
 

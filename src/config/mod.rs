@@ -21,7 +21,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use http::Limits;
-pub use live::{Change, Edit, LiveConfig, Loaded, watch};
+pub(crate) use live::{Change, Edit, LiveConfig, watch};
 pub use schedule::Schedule;
 pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, load_section, parse_section};
 pub use site::Site;
@@ -30,10 +30,10 @@ pub use source::{Credentials, Origin, Source};
 /// One thing wrong with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The field, when the problem is one field's.
     pub field: Option<String>,
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Problem {
@@ -53,7 +53,9 @@ pub struct ConfigError(pub Vec<Problem>);
 /// The whole configuration of a site, as loaded from a feeds directory.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The feeds directory it was loaded from, which holds `site.toml` and `sections/`.
     pub dir: PathBuf,
+    /// `site.toml`.
     pub site: Site,
     /// Sorted by slug, so builds and listings are deterministic.
     pub sections: Vec<Section>,
@@ -107,6 +109,7 @@ impl Config {
             .unwrap_or_else(|| self.dir.join(&self.site.data_dir))
     }
 
+    /// The section named `slug`, enabled or not.
     pub fn section(&self, slug: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.slug.as_str() == slug)
     }

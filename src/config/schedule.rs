@@ -15,7 +15,7 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub fn parse(text: &str) -> Result<Schedule, String> {
+    pub(crate) fn parse(text: &str) -> Result<Schedule, String> {
         let fields = text.split_whitespace().count();
         if fields == 5 {
             return Err(format!(
@@ -30,6 +30,7 @@ impl Schedule {
         })
     }
 
+    /// The expression as written in the file.
     pub fn as_str(&self) -> &str {
         &self.text
     }

@@ -34,10 +34,12 @@ pub enum ContentMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    /// The section's name in its file name and its feeds' URLs: `/feeds/<slug>.rss`.
     pub slug: Slug,
+    /// The feed's title.
     pub title: String,
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
     /// The section's page on the site.
     pub link: HttpUrl,
     /// Article sections that feed this one; empty means just its own slug.
@@ -49,15 +51,18 @@ pub struct Section {
     /// Articles with any of these tags are left out.
     #[serde(default)]
     pub exclude_tags: Vec<String>,
+    /// The most items in a feed, newest first: 1 to 500, 50 when not set.
     #[serde(default = "default_limit")]
     pub limit: usize,
     #[serde(default)]
-    pub content: ContentMode,
+    pub(crate) content: ContentMode,
+    /// When the feeds are rebuilt even if no article changed; every five minutes when not set.
     #[serde(default)]
     pub schedule: Schedule,
     /// Seconds a cache may serve the feed without asking again.
     #[serde(default = "default_max_age")]
     pub max_age: u32,
+    /// A disabled section is neither built nor served, nor listed in `index.opml`.
     #[serde(default = "default_enabled")]
     pub enabled: bool,
 }

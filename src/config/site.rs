@@ -13,19 +13,19 @@ use crate::link::HttpUrl;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
-    pub title: String,
+    pub(crate) title: String,
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// The publisher's home page.
     pub url: HttpUrl,
     /// Where the feeds are published; `<feed_base_url><slug>.rss` is a feed's self link.
     pub feed_base_url: HttpUrl,
     #[serde(default = "default_language")]
-    pub language: String,
+    pub(crate) language: String,
     /// Author of articles that name none.
     pub default_author: String,
     #[serde(default)]
-    pub copyright: Option<String>,
+    pub(crate) copyright: Option<String>,
     /// A square logo (JSON Feed icon, Atom logo, RSS image), ideally 512×512.
     #[serde(default)]
     pub logo: Option<HttpUrl>,
@@ -35,6 +35,8 @@ pub struct Site {
     /// WebSub hubs announced in every feed.
     #[serde(default)]
     pub websub_hubs: Vec<HttpUrl>,
+    /// The address `pressfeed serve` listens on unless `--listen` gives another;
+    /// `127.0.0.1:8080` when not set.
     #[serde(default = "default_listen")]
     pub listen: String,
     /// The store's directory; relative paths are relative to the feeds directory.

@@ -21,7 +21,9 @@ pub struct Source {
     /// Unique among the sources; part of the ids of WordPress articles, so it must not change
     /// once feeds are public.
     pub name: Slug,
-    pub origin: Origin,
+    pub(crate) origin: Origin,
+    /// When the source is pulled: when not set, every five seconds for a file or folder,
+    /// every five minutes over HTTP.
     pub schedule: Schedule,
     /// HTTP basic auth (a WordPress application password), read from the environment.
     pub credentials: Option<Credentials>,
@@ -46,11 +48,12 @@ pub enum Origin {
 /// The names of the environment variables holding the user name and password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
-    pub username_env: String,
-    pub password_env: String,
+    pub(crate) username_env: String,
+    pub(crate) password_env: String,
 }
 
 impl Source {
+    /// The `kind` of the entry: `wordpress`, `json` (a URL or a file) or `directory`.
     pub fn kind(&self) -> &'static str {
         match self.origin {
             Origin::WordPress(_) => "wordpress",

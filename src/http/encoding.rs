@@ -18,6 +18,7 @@ use crate::catalog::Coding;
 /// Preference when weights tie: smallest first.
 const BY_SIZE: [Coding; 3] = [Coding::Brotli, Coding::Gzip, Coding::Identity];
 
+/// The coding a request with these headers gets, by the rules above.
 pub fn negotiate(headers: &HeaderMap) -> Option<Coding> {
     let mut fields = headers.get_all(ACCEPT_ENCODING).iter().peekable();
     if fields.peek().is_none() {

@@ -26,8 +26,8 @@ use crate::store::StoreHealth;
 /// What every request handler can read.
 #[derive(Clone)]
 pub struct Shared {
-    pub catalog: Catalog,
-    pub metrics: Arc<Metrics>,
+    pub(crate) catalog: Catalog,
+    pub(crate) metrics: Arc<Metrics>,
     /// Whether the store takes writes, for `/readyz`.
     pub store: StoreHealth,
 }

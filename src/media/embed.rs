@@ -6,27 +6,31 @@ use scraper::{ElementRef, Html, Node};
 use url::Url;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EmbedKind {
+pub(crate) enum EmbedKind {
     Image,
     Video,
     Audio,
 }
 
+/// A YouTube or Vimeo video: played by the provider's embeddable player, not from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Player {
-    pub player_url: Url,
+    pub(crate) player_url: Url,
+    /// The video's canonical page, whatever form of URL it was found by: it identifies the
+    /// video, so one video linked two ways is one medium.
     pub page_url: Url,
-    pub thumbnail: Option<Url>,
+    pub(crate) thumbnail: Option<Url>,
 }
 
+/// One medium found in an article's HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Embed {
-    pub kind: EmbedKind,
+    pub(crate) kind: EmbedKind,
     /// The media file's URL; for a player, its page URL (e.g. https://www.youtube.com/watch?v=ID).
     pub url: Url,
-    pub mime: Option<String>,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
+    pub(crate) mime: Option<String>,
+    pub(crate) width: Option<u32>,
+    pub(crate) height: Option<u32>,
     /// alt text of an image, or the title attribute of a video/iframe.
     pub title: Option<String>,
     /// Set for embedded players (YouTube, Vimeo).

@@ -14,24 +14,24 @@ use embed::{EmbedKind, player_for};
 /// only ever written out, and stored items decode faster without parsing them again.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MediaItem {
-    pub medium: Medium,
+    pub(crate) medium: Medium,
     /// The media file itself; `None` for a player (a YouTube or Vimeo video).
     pub file: Option<String>,
     /// What identifies the medium: its file, or the player's page.
     pub page: String,
-    pub player: Option<String>,
-    pub thumbnail: Option<String>,
-    pub mime: Option<String>,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
+    pub(crate) player: Option<String>,
+    pub(crate) thumbnail: Option<String>,
+    pub(crate) mime: Option<String>,
+    pub(crate) width: Option<u32>,
+    pub(crate) height: Option<u32>,
     /// Seconds.
     pub duration: Option<u32>,
     /// Bytes.
     pub length: Option<u64>,
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// The caption.
     pub description: Option<String>,
-    pub credit: Option<String>,
+    pub(crate) credit: Option<String>,
 }
 
 impl MediaItem {

@@ -44,7 +44,7 @@ impl std::fmt::Display for Fault {
 /// A fault in force and the error that showed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outage {
-    pub fault: Fault,
+    pub(crate) fault: Fault,
     /// The underlying error, e.g. `database or disk is full`.
     pub detail: String,
 }

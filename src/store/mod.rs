@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
-pub use health::{Fault, Outage, StoreHealth};
+pub(crate) use health::Fault;
+pub use health::{Outage, StoreHealth};
 pub use sqlite::FILE_NAME;
 
 use crate::article::{Article, ArticleError, ArticleId};
@@ -29,30 +30,54 @@ use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::slug::Slug;
 use backend::Backend;
 
+/// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The store's file could not be opened or set up.
     #[error("store {path}: {source}")]
     Open {
+        /// The store's file.
         path: String,
+        /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The data directory could not be created, or a probe could not write in it.
     #[error("data directory {path}: {source}")]
     DataDir {
+        /// The data directory.
         path: String,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// A newer pressfeed wrote the store; this one refuses to touch it.
     #[error("store {path} has schema version {found}, newer than this pressfeed knows ({known})")]
     TooNew {
+        /// The store's file.
         path: String,
+        /// The store's schema version.
         found: usize,
+        /// The newest schema version this pressfeed knows.
         known: usize,
     },
+    /// A query failed.
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A stored article no longer passes validation.
     #[error("store: article {id} is unreadable: {source}")]
-    Corrupt { id: String, source: ArticleError },
+    Corrupt {
+        /// The article's id as stored.
+        id: String,
+        /// The rule it breaks.
+        source: ArticleError,
+    },
+    /// A stored feed item does not decode.
     #[error("store: the feed item of article {id} is unreadable: {message}")]
-    CorruptItem { id: String, message: String },
+    CorruptItem {
+        /// The article's id as stored.
+        id: String,
+        /// What the decoder said.
+        message: String,
+    },
     /// See `Store::simulate_io_error`.
     #[error("store: disk I/O error (simulated by Store::simulate_io_error)")]
     SimulatedIo,
@@ -61,7 +86,7 @@ pub enum StoreError {
 impl StoreError {
     /// The fault of the disk or the file behind this error, if that is what it is (rather
     /// than a bug or bad data): the store may work again once the fault ends.
-    pub fn fault(&self) -> Option<Fault> {
+    pub(crate) fn fault(&self) -> Option<Fault> {
         match self {
             StoreError::Sql(e) | StoreError::Open { source: e, .. } => sqlite::fault_of(e),
             StoreError::DataDir { source, .. } => Some(Fault::of_io(source)),
@@ -74,11 +99,15 @@ impl StoreError {
 /// What a feed asks of the store.
 #[derive(Debug, Clone)]
 pub struct FeedQuery<'a> {
+    /// The article sections to collect: the feed's section and those it includes.
     pub sections: &'a [Slug],
     /// Keep only articles with one of these tags (any case); empty keeps all.
     pub tags: &'a [String],
+    /// Leave out articles with any of these tags (any case).
     pub exclude_tags: &'a [String],
+    /// The most items to return.
     pub limit: usize,
+    /// Articles published later are not live yet (embargoed).
     pub now: DateTime<Utc>,
 }
 
@@ -96,17 +125,19 @@ pub struct ChangedSections {
 /// last answer for a conditional request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceState {
-    pub high_water: Option<String>,
+    pub(crate) high_water: Option<String>,
     /// The URL `etag` and `last_modified` were answered for.
     pub fetched_url: Option<String>,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
+    pub(crate) etag: Option<String>,
+    pub(crate) last_modified: Option<String>,
 }
 
 /// The persisted validators of one built feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedState {
+    /// `content_hash` of the feed's bytes, from which its ETags are made.
     pub hash: String,
+    /// When the bytes last changed, in Unix seconds: the Last-Modified.
     pub last_modified: i64,
 }
 
@@ -115,12 +146,14 @@ pub struct FeedState {
 pub struct SavedFeed {
     /// The file name, e.g. `top-news.rss`.
     pub name: String,
+    /// Its validators, saved with its bytes so they never disagree.
     pub state: FeedState,
-    pub content_type: String,
-    pub browser_content_type: Option<String>,
+    pub(crate) content_type: String,
+    pub(crate) browser_content_type: Option<String>,
+    /// The bytes without compression.
     pub identity: Bytes,
-    pub gzip: Bytes,
-    pub brotli: Bytes,
+    pub(crate) gzip: Bytes,
+    pub(crate) brotli: Bytes,
 }
 
 /// A handle to the store; cheap to clone, and every clone shares the backend and its
@@ -231,10 +264,12 @@ impl Store {
         self.call(|b| b.retract(ids))
     }
 
+    /// The article `id` as last written, draft or not; `None` when there is none.
     pub fn get(&self, id: &ArticleId) -> Result<Option<Article>, StoreError> {
         self.call(|b| b.get(id))
     }
 
+    /// How many articles the store holds, drafts included.
     pub fn article_count(&self) -> Result<i64, StoreError> {
         self.call(|b| b.article_count())
     }
@@ -324,7 +359,11 @@ impl Store {
         Ok(self.call(|b| b.source_state(name))?.unwrap_or_default())
     }
 
-    pub fn save_source_state(&self, name: &str, state: &SourceState) -> Result<(), StoreError> {
+    pub(crate) fn save_source_state(
+        &self,
+        name: &str,
+        state: &SourceState,
+    ) -> Result<(), StoreError> {
         self.call(|b| b.save_source_state(name, state))
     }
 }

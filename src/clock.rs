@@ -27,6 +27,7 @@ impl Clock {
         Clock(Source::System)
     }
 
+    /// The time now, as this clock reads it.
     pub fn now(&self) -> DateTime<Utc> {
         match &self.0 {
             Source::System => Utc::now(),
@@ -117,6 +118,7 @@ impl ManualClock {
         Clock(Source::Manual(self.0.clone()))
     }
 
+    /// The time the clock was last set or moved to.
     pub fn now(&self) -> DateTime<Utc> {
         *self.0.now.borrow()
     }

@@ -51,6 +51,10 @@ pub enum FetchError {
     TooLarge { url: String, limit: usize },
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
+    /// The request could not be made at all (not a URL, a header that cannot be sent):
+    /// no attempt reached the server, and none ever will.
+    #[error("{url}: {message}")]
+    Request { url: String, message: String },
     #[error("{url}: more than {MAX_REDIRECTS} redirects")]
     Redirects { url: String },
 }
@@ -63,7 +67,9 @@ impl FetchError {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
             FetchError::Timeout { .. } | FetchError::Transport { .. } => true,
-            FetchError::TooLarge { .. } | FetchError::Redirects { .. } => false,
+            FetchError::TooLarge { .. }
+            | FetchError::Redirects { .. }
+            | FetchError::Request { .. } => false,
         }
     }
 
@@ -218,18 +224,18 @@ impl HttpClient {
     /// answer. Not retried and not redirected: the caller knows whether a repeat is worth it
     /// (`Backoff`), and a form is not sent on to wherever a redirect points.
     pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Result<(), FetchError> {
-        let parsed = Url::parse(url).map_err(|e| FetchError::Transport {
+        let parsed = Url::parse(url).map_err(|e| FetchError::Request {
             url: url.to_owned(),
             message: format!("not a URL: {e}"),
         })?;
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        let req = Request::post(url)
+        let req = Request::post(parsed.as_str())
             .header(USER_AGENT, self.user_agent.clone())
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| transport(&parsed, format!("cannot make the request: {e}")))?;
+            .map_err(|e| unmakeable(&parsed, &e))?;
         let (status, headers, body) = self.exchange(req, &parsed).await?;
         if status.is_success() {
             Ok(())
@@ -261,7 +267,7 @@ impl HttpClient {
             }
             let req = req
                 .body(Full::default())
-                .map_err(|e| transport(&url, format!("cannot make the request: {e}")))?;
+                .map_err(|e| unmakeable(&url, &e))?;
             let (status, headers, body) = self.exchange(req, &url).await?;
             if status == StatusCode::NOT_MODIFIED {
                 return Ok(Fetched::NotModified);
@@ -388,6 +394,13 @@ fn status_error(url: &Url, status: StatusCode, headers: &HeaderMap, body: &[u8])
     }
 }
 
+fn unmakeable(url: &Url, e: &http::Error) -> FetchError {
+    FetchError::Request {
+        url: url.to_string(),
+        message: format!("cannot make the request: {e}"),
+    }
+}
+
 fn transport(url: &Url, message: String) -> FetchError {
     FetchError::Transport {
         url: url.to_string(),
@@ -440,6 +453,11 @@ mod tests {
             limit: 1,
         };
         assert!(!too_large.transient());
+        let unmakeable = FetchError::Request {
+            url: String::new(),
+            message: String::new(),
+        };
+        assert!(!unmakeable.transient());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! `FeedItem`: a published article prepared for feeds once, when it is written, not on every
 //! build: HTML sanitized, summary as text, media collected, text made XML-safe. Builders
 //! only serialize items; the store keeps them beside the articles. Preparing is the
-//! writer's job (`PreparedArticle`), done before a store call: the store only stores.
+//! writer's job (`PreparedArticle`), done before a store call: the store only stores (and,
+//! when the rules change, runs the preparer it is handed over what it keeps). Media
+//! captions and credits are made XML-safe by the writer in `build`, which drops what XML
+//! forbids from every text it writes.
 
 use chrono::{DateTime, FixedOffset, SubsecRound};
 use serde::{Deserialize, Serialize};

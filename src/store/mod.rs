@@ -2,8 +2,9 @@
 //! articles, the change log, the feeds last published and what sources remember; its
 //! records and its error. How a backend keeps them is behind `backend::Backend` (SQLite
 //! today, in `sqlite/`). The store stores: articles arrive prepared for feeds
-//! (`item::PreparedArticle`), and re-preparing them when the rules change is the caller's
-//! job (`app::prepare_stale`), the store only hands them out and takes the new items.
+//! (`item::PreparedArticle`). When the rules of preparing change, the caller
+//! (`app::prepare_stale`) says how to prepare again; the store runs that over its articles
+//! inside one transaction, so no write slips between an article's read and its new item.
 //!
 //! The store keeps its own `StoreHealth` too: a call that fails because of the disk or the
 //! file (full, read-only, I/O error, locked, damaged) marks it degraded until a `probe`

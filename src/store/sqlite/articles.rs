@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
+use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::changes::{bump_changes, sections_of};
 use super::{Sqlite, placeholders};
@@ -213,10 +213,8 @@ impl Articles for Sqlite {
         }
         // One transaction for all and the version: nothing is half done after a crash, and
         // no other process writes an article between its read and its new item.
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut prepared = 0;
-        {
+        self.write(|tx| {
+            let mut prepared = 0;
             let mut all = tx.prepare("SELECT id, doc FROM articles")?;
             let mut put = tx.prepare(
                 "UPDATE articles SET item = ?2, item_summary = ?3, item_body = ?4 WHERE id = ?1",
@@ -230,13 +228,12 @@ impl Articles for Sqlite {
                 put.execute(params![id, json, summary, body])?;
                 prepared += 1;
             }
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('preparation', ?1)",
-            [version],
-        )?;
-        tx.commit()?;
-        Ok(prepared)
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('preparation', ?1)",
+                [version],
+            )?;
+            Ok(prepared)
+        })
     }
 }
 

@@ -61,9 +61,11 @@ enum Message {
     Stop,
 }
 
-/// Tells the scheduler about changes made in this process. Cheap to clone.
+/// Tells the scheduler about changes made in this process. Cheap to clone. The thread ends
+/// when the last `Notifier` is gone: a manual clock's waker holds only a `Weak` of it, so a
+/// clock that outlives the server keeps no scheduler thread alive.
 #[derive(Clone)]
-pub struct Notifier(Sender<Message>);
+pub struct Notifier(Arc<Sender<Message>>);
 
 impl Notifier {
     /// Articles were upserted or retracted: rebuild the affected feeds now.
@@ -134,8 +136,12 @@ pub fn start(
         clock: clock.clone(),
     };
     let (tx, rx) = std::sync::mpsc::channel();
-    let tick = tx.clone();
-    clock.on_advance(move || tick.send(Message::Tick).is_ok());
+    let tx = Arc::new(tx);
+    let tick = Arc::downgrade(&tx);
+    clock.on_advance(move || {
+        tick.upgrade()
+            .is_some_and(|tx| tx.send(Message::Tick).is_ok())
+    });
     let thread = std::thread::Builder::new()
         .name("scheduler".into())
         .spawn(move || scheduler.run(&rx))

@@ -46,31 +46,59 @@ fn files_of(name: &str) -> Vec<PathBuf> {
     files
 }
 
-/// The modules `text` names as `crate::<module>`, outside comments and outside its unit
-/// tests (which may reach anywhere: they are not part of the shipped graph).
+/// The modules `text` names as `crate::<module>` or in a `crate::{a, b::C}` group,
+/// outside comments and outside its unit tests (which may reach anywhere: they are not part
+/// of the shipped graph).
 fn used_modules(text: &str) -> Vec<String> {
-    let code = match text.find("#[cfg(test)]\nmod tests") {
-        Some(tests) => &text[..tests],
-        None => text,
+    let lines: Vec<&str> = text.lines().collect();
+    // The unit tests: a `#[cfg(test)]` line over a `mod tests` (any visibility), to the end.
+    let end = (0..lines.len())
+        .find(|&i| {
+            lines[i].trim() == "#[cfg(test)]"
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|next| next.trim_end().ends_with("mod tests {"))
+        })
+        .unwrap_or(lines.len());
+    let code: String = lines[..end]
+        .iter()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let name = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect()
     };
     let mut used = Vec::new();
-    for line in code.lines() {
-        let line = line.trim_start();
-        if line.starts_with("//") {
-            continue;
-        }
-        let mut rest = line;
-        while let Some(at) = rest.find("crate::") {
-            rest = &rest[at + "crate::".len()..];
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                used.push(name);
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // Top-level entries of the group, up to its closing brace.
+            let mut depth = 0;
+            let mut entry_start = 0;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        used.push(name(&group[entry_start..i]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        used.push(name(&group[entry_start..i]));
+                        entry_start = i + 1;
+                    }
+                    _ => {}
+                }
             }
+        } else {
+            used.push(name(rest));
         }
     }
+    used.retain(|n| !n.is_empty());
     used
 }
 
@@ -128,6 +156,6 @@ fn every_module_file_is_listed() {
 
 #[test]
 fn the_check_sees_a_backward_use() {
-    let text = "use crate::store::Store;\n// crate::http in a comment\n#[cfg(test)]\nmod tests {\n    use crate::app;\n}\n";
-    assert_eq!(used_modules(text), ["store"]);
+    let text = "use crate::store::Store;\n// crate::http in a comment\nuse crate::{config::{Site, Section}, digest};\n#[cfg(test)]\npub(super) mod tests {\n    use crate::app;\n}\n";
+    assert_eq!(used_modules(text), ["store", "config", "digest"]);
 }

@@ -121,7 +121,7 @@ impl Tmpfs {
         common::missing(
             "tests/faults.rs (the full-disk test)",
             "cannot mount a tmpfs here",
-            "run the tests as root, as tests/run does under CI",
+            "run the tests as root, as tests/run does",
         );
         None
     }

@@ -290,7 +290,12 @@ impl Scheduler {
                     self.embargo_checked = now;
                     self.next_embargo = self.store.next_embargo(now).unwrap_or(None);
                 }
-                Err(e) => warn!(error = %e, "cannot read scheduled articles"),
+                Err(e) => {
+                    warn!(error = %e, "cannot read scheduled articles");
+                    // Looked at again at the next poll, not at once: a store that keeps
+                    // failing must not spin this thread.
+                    self.next_embargo = Some(now + POLL);
+                }
             }
         }
     }

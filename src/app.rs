@@ -12,8 +12,7 @@ use crate::admin::{self, Admin};
 use crate::catalog::Catalog;
 use crate::client::HttpClient;
 use crate::clock::Clock;
-use crate::config::Config;
-use crate::config::{self, LiveConfig};
+use crate::config::{self, Config, LiveConfig};
 use crate::http::Shared;
 use crate::import::{self, ImportError};
 use crate::item::{self, StoredItem};
@@ -117,14 +116,14 @@ pub async fn run(
     }));
     let watcher = config::watch(live.clone());
     let registry = source::Registry::new(metrics.clone());
-    let sources = source::start(
+    let sources = tokio::spawn(source::supervise(
         live.clone(),
         store.clone(),
         scheduler.notifier(),
         client,
         registry.clone(),
         clock.clone(),
-    );
+    ));
     let tokens = admin.tokens.len();
     let store_health = store.health();
     let admin = Admin::new(

@@ -157,6 +157,19 @@ impl StoredItem {
             body_html,
         })
     }
+
+    /// The `FeedItem` a store kept as these three parts (what `new` made): its JSON and
+    /// its HTML put back.
+    pub(crate) fn decode(
+        json: &str,
+        summary_html: Option<String>,
+        body_html: Option<String>,
+    ) -> Result<FeedItem, serde_json::Error> {
+        let mut item: FeedItem = serde_json::from_str(json)?;
+        item.summary_html = summary_html;
+        item.body_html = body_html;
+        Ok(item)
+    }
 }
 
 #[cfg(test)]

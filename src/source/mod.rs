@@ -17,7 +17,7 @@ mod run;
 mod status;
 mod wordpress;
 
-pub use run::start;
+pub use run::supervise;
 pub use status::{Registry, SourceStatus};
 
 use crate::article::{Article, ArticleId};

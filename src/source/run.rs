@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::{AbortHandle, JoinHandle, JoinSet};
+use tokio::task::{AbortHandle, JoinSet};
 use tracing::{error, info, warn};
 
 use super::directory::DirectorySource;
@@ -26,34 +26,11 @@ use crate::store::Store;
 /// How often the supervisor looks for a new configuration: a pointer comparison.
 const RELOAD_POLL: Duration = Duration::from_secs(1);
 
-/// The running sources. Aborting stops every source at once; a write in progress finishes
-/// on its blocking thread (each is one transaction), so nothing is half-written.
-pub struct Sources {
-    task: JoinHandle<()>,
-}
-
-impl Sources {
-    pub fn abort(&self) {
-        self.task.abort();
-    }
-}
-
-/// Starts the sources of the configuration in `live`, and follows its changes. `registry`
-/// hears how each is doing; `clock` says when each poll is due.
-pub fn start(
-    live: Arc<LiveConfig>,
-    store: Store,
-    notifier: Notifier,
-    client: HttpClient,
-    registry: Registry,
-    clock: Clock,
-) -> Sources {
-    Sources {
-        task: tokio::spawn(supervise(live, store, notifier, client, registry, clock)),
-    }
-}
-
-async fn supervise(
+/// Runs the sources of the configuration in `live`, and follows its changes: spawn it and
+/// abort the task to stop every source at once (a write in progress finishes on its
+/// blocking thread, each is one transaction, so nothing is half-written). `registry` hears
+/// how each is doing; `clock` says when each poll is due.
+pub async fn supervise(
     live: Arc<LiveConfig>,
     store: Store,
     notifier: Notifier,

@@ -173,9 +173,11 @@ impl Articles for Sqlite {
                 if !seen.insert(id.clone()) {
                     continue;
                 }
-                let mut item = decode_item(&id, &row.get::<_, String>(1)?)?;
-                item.summary_html = row.get(2)?;
-                item.body_html = row.get(3)?;
+                let item = StoredItem::decode(&row.get::<_, String>(1)?, row.get(2)?, row.get(3)?)
+                    .map_err(|e| StoreError::CorruptItem {
+                        id: id.clone(),
+                        message: e.to_string(),
+                    })?;
                 articles.push(item);
                 if articles.len() == q.limit {
                     break;
@@ -235,13 +237,6 @@ impl Articles for Sqlite {
             Ok(prepared)
         })
     }
-}
-
-fn decode_item(id: &str, json: &str) -> Result<FeedItem, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::CorruptItem {
-        id: id.to_owned(),
-        message: e.to_string(),
-    })
 }
 
 fn decode(id: &str, doc: &str) -> Result<Article, StoreError> {

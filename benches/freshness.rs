@@ -30,7 +30,9 @@ default_author = "Desk""#;
 const TOKEN: &str = "freshness-bench-token-0123456789";
 
 fn article(i: usize) -> Article {
-    Article::from_value(article_json(i)).expect("a valid article")
+    Article::from_value(article_json(i))
+        .expect("a valid article")
+        .article
 }
 
 /// `article(i)` prepared for the store, as a writer prepares it before its store call.

@@ -6,9 +6,10 @@ use std::io::BufReader;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::admin::{self, Admin};
+use crate::article::Article;
 use crate::catalog::Catalog;
 use crate::client::HttpClient;
 use crate::clock::Clock;
@@ -48,9 +49,20 @@ pub enum AppError {
 /// (`item::PREPARATION`) or the store predates prepared items, so old articles render like
 /// new ones. Every command that opens the store runs it first; the store hands out the
 /// stale articles and keeps the new items in one transaction, and writes nothing when all
-/// are current. Returns how many were prepared again.
+/// are current. An article stored by an older pressfeed that the current rules refuse (a
+/// title with nothing visible) keeps its document but leaves the feeds, with a warning
+/// naming it, until it is sent again. Returns how many were prepared again.
 pub fn prepare_stale(store: &Store) -> Result<usize, StoreError> {
-    let prepared = store.prepare_stale(item::PREPARATION, &mut StoredItem::new)?;
+    let prepared = store.prepare_stale(
+        item::PREPARATION,
+        &mut |id, doc| match Article::from_json(doc) {
+            Ok(accepted) => StoredItem::new(&accepted.article),
+            Err(error) => {
+                warn!(id, %error, "a stored article the current rules refuse leaves the feeds");
+                None
+            }
+        },
+    )?;
     if prepared > 0 {
         info!(
             articles = prepared,
@@ -75,8 +87,11 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
         source,
     })?;
     let report = import::ndjson(BufReader::new(file), store, |bad| {
-        tracing::warn!(line = bad.line, error = %bad.error, "bad seed article skipped");
+        warn!(line = bad.line, error = %bad.error, "bad seed article skipped");
     })?;
+    for warned in &report.warnings {
+        warn!(line = warned.line, warning = %warned.warning, "seed article stored without a field");
+    }
     info!(articles = report.stored, path = %path.display(), "store seeded");
     Ok(report.stored)
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::link::HttpUrl;
 use crate::markup;
 use crate::slug::Slug;
+use crate::text;
 
 /// Longest article id accepted.
 const MAX_ID_LEN: usize = 200;
@@ -173,7 +174,7 @@ pub(crate) struct Media {
 pub struct Article {
     pub(crate) id: ArticleId,
     pub(crate) url: HttpUrl,
-    /// The headline, trimmed; never empty.
+    /// The headline, cleaned (`text::clean`); never without a visible character.
     pub title: String,
     /// Section slugs; the first is the primary section.
     pub sections: Vec<Slug>,
@@ -190,7 +191,8 @@ pub struct Article {
     pub(crate) summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) body_html: Option<String>,
-    /// Trimmed, blank ones dropped, and only the first of tags that differ in case kept.
+    /// Cleaned, those with nothing visible dropped, and only the first of tags that
+    /// differ in case kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The lead image: first among the feed item's media.
@@ -202,7 +204,7 @@ pub struct Article {
 
 impl Article {
     /// Parses and validates one article from JSON text (one NDJSON line, one API body).
-    pub fn from_json(text: &str) -> Result<Article, ArticleError> {
+    pub fn from_json(text: &str) -> Result<Accepted, ArticleError> {
         // serde would also take a struct written as an array; an article is an object.
         if !text.trim_start().starts_with('{') {
             return Err(not_an_object());
@@ -215,7 +217,7 @@ impl Article {
     }
 
     /// Validates an article that arrived as part of a larger JSON document (an API array).
-    pub fn from_value(value: serde_json::Value) -> Result<Article, ArticleError> {
+    pub fn from_value(value: serde_json::Value) -> Result<Accepted, ArticleError> {
         if !value.is_object() {
             return Err(not_an_object());
         }
@@ -233,11 +235,14 @@ impl Article {
         self.status == Status::Published && self.published_at.is_some_and(|p| p <= now)
     }
 
-    /// Cross-field rules, and normalisation that keeps feeds clean (trimmed, de-duplicated).
-    fn check(mut self) -> Result<Article, ArticleError> {
-        self.title = self.title.trim().to_owned();
+    /// Cross-field rules, and normalisation that keeps feeds clean: every plain-text field
+    /// cleaned by `text::clean`, optional ones that are left with nothing visible dropped
+    /// (and named in the warnings), tags and sections de-duplicated.
+    fn check(mut self) -> Result<Accepted, ArticleError> {
+        let mut warnings = Vec::new();
+        self.title = text::clean(&self.title);
         if self.title.is_empty() {
-            return Err(ArticleError::field("title", "must not be empty"));
+            return Err(ArticleError::field("title", NOTHING_VISIBLE));
         }
         if self.sections.is_empty() {
             return Err(ArticleError::field(
@@ -247,22 +252,43 @@ impl Article {
         }
         dedup_by_key(&mut self.sections, |s| s.as_str().to_owned());
 
-        for (i, author) in self.authors.iter_mut().enumerate() {
-            author.name = author.name.trim().to_owned();
-            if author.name.is_empty() {
-                return Err(ArticleError::field(
-                    &format!("authors[{i}].name"),
-                    "must not be empty",
-                ));
+        let mut i = 0;
+        self.authors.retain_mut(|author| {
+            author.name = text::clean(&author.name);
+            let kept = !author.name.is_empty();
+            if !kept {
+                warnings.push(Warning::left_out(format!("authors[{i}].name"), "author"));
             }
-        }
-        self.tags = self
-            .tags
-            .iter()
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .collect();
+            i += 1;
+            kept
+        });
+        let mut i = 0;
+        self.tags.retain_mut(|tag| {
+            *tag = text::clean(tag);
+            let kept = !tag.is_empty();
+            if !kept {
+                warnings.push(Warning::left_out(format!("tags[{i}]"), "tag"));
+            }
+            i += 1;
+            kept
+        });
         dedup_by_key(&mut self.tags, |t| t.to_lowercase());
+        if let Some(image) = &mut self.image {
+            clean_optional(&mut image.caption, "image.caption", &mut warnings);
+            clean_optional(&mut image.credit, "image.credit", &mut warnings);
+        }
+        for (i, media) in self.media.iter_mut().enumerate() {
+            clean_optional(
+                &mut media.title,
+                &format!("media[{i}].title"),
+                &mut warnings,
+            );
+            clean_optional(
+                &mut media.description,
+                &format!("media[{i}].description"),
+                &mut warnings,
+            );
+        }
         if let Some(mime) = self.image.as_ref().and_then(|i| i.mime.as_deref()) {
             check_mime("image.type", mime)?;
         }
@@ -298,7 +324,53 @@ impl Article {
             },
             (Status::Draft, None) => {}
         }
-        Ok(self)
+        Ok(Accepted {
+            article: self,
+            warnings,
+        })
+    }
+}
+
+/// What a field with no visible character is told.
+const NOTHING_VISIBLE: &str = "has no visible characters";
+
+/// An article that passed validation, and what was left out of it on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// The article, cleaned.
+    pub article: Article,
+    /// The optional fields dropped because nothing visible was left of them, in field order.
+    pub warnings: Vec<Warning>,
+}
+
+/// An optional field that was left out of an accepted article: the article is stored
+/// without it rather than rejected for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct Warning {
+    /// The field's path, such as `tags[3]` or `authors[0].name`.
+    pub field: String,
+    /// What happened to it, in words for the editor.
+    pub reason: String,
+}
+
+impl Warning {
+    fn left_out(field: String, what: &str) -> Warning {
+        Warning {
+            field,
+            reason: format!("{NOTHING_VISIBLE}; the {what} was left out"),
+        }
+    }
+}
+
+/// Cleans an optional text field, dropping it (with a warning) when nothing visible is left.
+fn clean_optional(value: &mut Option<String>, field: &str, warnings: &mut Vec<Warning>) {
+    if let Some(text) = value {
+        *text = text::clean(text);
+        if text.is_empty() {
+            *value = None;
+            warnings.push(Warning::left_out(field.to_owned(), "field"));
+        }
     }
 }
 
@@ -436,7 +508,7 @@ mod tests {
 
     #[test]
     fn parses_the_spec_example_and_fills_defaults() {
-        let a = Article::from_json(SEED).unwrap();
+        let a = Article::from_json(SEED).unwrap().article;
         assert_eq!(a.id.as_str(), "austin-shoigu-call-2022-05-14");
         assert_eq!(
             a.updated_at, a.published_at,
@@ -453,8 +525,8 @@ mod tests {
 
     #[test]
     fn round_trips_through_canonical_json() {
-        let a = Article::from_json(SEED).unwrap();
-        assert_eq!(Article::from_json(&a.to_json()).unwrap(), a);
+        let a = Article::from_json(SEED).unwrap().article;
+        assert_eq!(Article::from_json(&a.to_json()).unwrap().article, a);
         assert!(
             a.to_json()
                 .contains("\"published_at\":\"2022-05-14T09:30:00Z\"")
@@ -487,7 +559,7 @@ mod tests {
                 "image.type",
             ),
             ("image", json!({"width": 3}), "image.url"),
-            ("authors", json!([{"name": ""}]), "authors[0].name"),
+            ("title", json!("\u{200B}\u{7}\u{202E}"), "title"),
             ("tags", json!(["ok", 3]), "tags[1]"),
             (
                 "media",
@@ -511,6 +583,40 @@ mod tests {
     }
 
     #[test]
+    fn junk_in_optional_text_is_left_out_with_a_warning_not_a_rejection() {
+        use serde_json::json;
+        let mut doc: serde_json::Value = serde_json::from_str(SEED).unwrap();
+        doc["title"] = json!(" \u{200F}Austin\u{1}  speaks\n");
+        doc["authors"] = json!([{"name": "\u{7}"}, {"name": " Asian\u{200B} Lite "}]);
+        doc["tags"] = json!(["\u{200B}", "Russia", "\u{FEFF} \u{202A}"]);
+        doc["image"]["caption"] = json!("\u{2066}\u{2069}");
+        doc["media"][0]["title"] = json!(" Briefing\t");
+        let Accepted { article, warnings } = Article::from_value(doc).unwrap();
+        assert_eq!(article.title, "\u{200F}Austin speaks");
+        assert_eq!(article.authors.len(), 1);
+        assert_eq!(article.authors[0].name, "Asian\u{200B} Lite");
+        assert_eq!(article.tags, ["Russia"]);
+        assert_eq!(article.image.unwrap().caption, None);
+        assert_eq!(article.media[0].title.as_deref(), Some("Briefing"));
+        let fields: Vec<_> = warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["authors[0].name", "tags[0]", "tags[2]", "image.caption"]
+        );
+        assert_eq!(
+            warnings[0].to_string(),
+            "authors[0].name: has no visible characters; the author was left out"
+        );
+    }
+
+    #[test]
+    fn a_title_with_nothing_visible_is_refused_in_words() {
+        let err =
+            Article::from_json(&with("title", serde_json::json!("\u{200B} \u{1}"))).unwrap_err();
+        assert_eq!(err.to_string(), "title: has no visible characters");
+    }
+
+    #[test]
     fn html_that_would_stall_the_parser_is_refused_by_field() {
         use serde_json::json;
         let deep = "<div>".repeat(markup::MAX_NESTING + 1);
@@ -529,7 +635,8 @@ mod tests {
         let a = Article::from_json(
             r#"{"id":"d1","url":"https://x.example/d","title":"T","sections":["world"],"status":"draft"}"#,
         )
-        .unwrap();
+        .unwrap()
+        .article;
         assert_eq!(a.status, Status::Draft);
         assert!(!a.is_live_at(chrono::Utc::now()));
     }

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender};
 
-use crate::article::{Article, ArticleError};
+use crate::article::{Accepted, Article, ArticleError, Warning};
 use crate::item::PreparedArticle;
 use crate::store::{Store, StoreError};
 
@@ -23,6 +23,15 @@ pub struct BadLine {
     pub error: ArticleError,
 }
 
+/// An optional field left out of the article on one line, which was imported without it.
+#[derive(Debug)]
+pub struct WarnedLine {
+    /// 1-based.
+    pub line: u64,
+    /// The field and why.
+    pub warning: Warning,
+}
+
 /// What an import did.
 #[derive(Debug, Default)]
 pub struct ImportReport {
@@ -30,6 +39,8 @@ pub struct ImportReport {
     pub stored: u64,
     /// The lines skipped, in input order.
     pub bad: Vec<BadLine>,
+    /// The fields left out of imported articles, in input order.
+    pub warnings: Vec<WarnedLine>,
 }
 
 /// Why an import stopped. Batches written before stay in the store.
@@ -111,6 +122,7 @@ pub fn ndjson_with_progress(
                 on_bad(&bad);
                 report.bad.push(bad);
             }
+            report.warnings.extend(prepared.warned);
             good += prepared.articles.len() as u64;
             if prepared.articles.is_empty() {
                 return true;
@@ -163,6 +175,7 @@ struct Chunk {
 struct PreparedChunk {
     articles: Vec<PreparedArticle>,
     bad: Vec<BadLine>,
+    warned: Vec<WarnedLine>,
 }
 
 impl Chunk {
@@ -193,6 +206,7 @@ impl Chunk {
         let mut prepared = PreparedChunk {
             articles: Vec::with_capacity(self.lines.len()),
             bad: Vec::new(),
+            warned: Vec::new(),
         };
         for (line, raw) in self.lines {
             let parsed = match std::str::from_utf8(&raw) {
@@ -200,7 +214,13 @@ impl Chunk {
                 Err(e) => Err(ArticleError::Syntax(format!("not UTF-8 ({e})"))),
             };
             match parsed {
-                Ok(article) => prepared.articles.push(PreparedArticle::new(article)),
+                Ok(Accepted { article, warnings }) => {
+                    prepared.articles.push(PreparedArticle::new(article));
+                    let warned = warnings
+                        .into_iter()
+                        .map(|warning| WarnedLine { line, warning });
+                    prepared.warned.extend(warned);
+                }
                 Err(error) => prepared.bad.push(BadLine { line, error }),
             }
         }
@@ -232,6 +252,25 @@ mod tests {
         assert_eq!(report.bad[0].error.field_name(), Some("url"));
         assert_eq!(report.bad[1].line, 4);
         assert_eq!(store.article_count().unwrap(), 2);
+        assert!(report.warnings.is_empty());
+    }
+
+    #[test]
+    fn junk_in_an_optional_field_is_a_warning_and_the_article_lands() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let input = concat!(
+            r#"{"id":"a","url":"https://x.example/a","title":"A","sections":["world"],"published_at":"2022-05-01T00:00:00Z","authors":[{"name":"\u0007"}],"tags":["\u200b","ok"]}"#,
+            "\n",
+        );
+        let report = ndjson(input.as_bytes(), &store, |_| {}).unwrap();
+        assert_eq!((report.stored, report.bad.len()), (1, 0));
+        let noted: Vec<_> = report
+            .warnings
+            .iter()
+            .map(|w| (w.line, w.warning.field.as_str()))
+            .collect();
+        assert_eq!(noted, [(1, "authors[0].name"), (1, "tags[0]")]);
     }
 
     #[test]

@@ -1,23 +1,27 @@
 //! `FeedItem`: a published article prepared for feeds once, when it is written, not on every
-//! build: HTML sanitized, summary as text, media collected, text made XML-safe. Builders
-//! only serialize items; the store keeps them beside the articles. Preparing is the
-//! writer's job (`PreparedArticle`), done before a store call: the store only stores (and,
-//! when the rules change, runs the preparer it is handed over what it keeps). Media
-//! captions and credits are made XML-safe by the writer in `build`, which drops what XML
-//! forbids from every text it writes.
+//! build: HTML sanitized, a description found, media collected. Its plain-text fields were
+//! cleaned when the article was accepted (`article`). Builders only serialize items; the
+//! store keeps them beside the articles. Preparing is the writer's job
+//! (`PreparedArticle`), done before a store call: the store only stores (and, when the
+//! rules change, runs the preparer it is handed over what it keeps).
 
 use chrono::{DateTime, FixedOffset, SubsecRound};
 use serde::{Deserialize, Serialize};
 
 use crate::article::{Article, ArticleId};
 use crate::media::{self, MediaItem};
-use crate::sanitize::{clean_html, plain_text, xml_safe};
+use crate::sanitize::{clean_html, escape, excerpt, expand_bare_players, plain_text};
+use crate::text;
 
 /// Bump when preparation changes (sanitizer rules, media extraction): every stored
 /// article is then prepared again when pressfeed opens the store (`app::prepare_stale`).
-pub const PREPARATION: i64 = 3;
+pub const PREPARATION: i64 = 4;
 
-/// A published article ready for the builders: text XML-safe, HTML sanitized, media collected.
+/// Words of a description made from the body: what feed readers' list views show under a
+/// headline, about the length of a news summary.
+const DESCRIPTION_WORDS: usize = 55;
+
+/// A published article ready for the builders: text clean, HTML sanitized, media collected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedItem {
     /// The article's id, from which feeds derive the item's guid.
@@ -32,14 +36,17 @@ pub struct FeedItem {
     /// Empty when the article names none: the site's default author applies at render
     /// time, so a change of default reaches old articles too.
     pub authors: Vec<ItemAuthor>,
-    /// The article's tags, made XML-safe.
+    /// The article's tags, cleaned.
     pub tags: Vec<String>,
-    /// Sanitized HTML. Not in the JSON form: the store keeps the HTML beside it.
+    /// Sanitized HTML: the article's summary, or, when it has none with text, the start of
+    /// its body as text; `None` only when neither has text. Not in the JSON form: the
+    /// store keeps the HTML beside it.
     #[serde(skip)]
     pub summary_html: Option<String>,
-    /// The summary as plain text, for formats that want text.
+    /// The same description as plain text, for formats that want text.
     pub summary_text: Option<String>,
-    /// The sanitized body. Not in the JSON form, like `summary_html`.
+    /// The sanitized body, bare video links made previews; `None` when it shows nothing.
+    /// Not in the JSON form, like `summary_html`.
     #[serde(skip)]
     pub body_html: Option<String>,
     /// Lead image first when there is one.
@@ -50,7 +57,7 @@ pub struct FeedItem {
 /// An author as feeds name them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemAuthor {
-    /// The article's author name, made XML-safe.
+    /// The article's author name, cleaned.
     pub name: String,
     pub(crate) url: Option<String>,
 }
@@ -64,30 +71,53 @@ impl FeedItem {
         }
         let published = article.published_at?.trunc_subsecs(0);
         let base = article.url.as_url();
-        let summary_html = article.summary.as_deref().map(|s| clean_html(s, base));
+        let media = media::collect(article);
+        let video_title = |player: &media::embed::Player| {
+            let listed = media.iter().find(|m| m.page == player.page_url.as_str());
+            listed
+                .and_then(|m| m.title.clone())
+                .unwrap_or_else(|| article.title.clone())
+        };
+        let body_html = article
+            .body_html
+            .as_deref()
+            .map(|b| clean_html(b, base))
+            .filter(|html| shows_something(html))
+            .map(|html| expand_bare_players(&html, video_title).unwrap_or(html));
+        let summary = article.summary.as_deref().and_then(|s| {
+            let html = clean_html(s, base);
+            let text = plain_text(&html);
+            (!text.is_empty()).then_some((html, text))
+        });
+        let (summary_html, summary_text) = match summary {
+            Some((html, text)) => (Some(html), Some(text)),
+            None => match body_html
+                .as_deref()
+                .and_then(|b| excerpt(b, DESCRIPTION_WORDS))
+            {
+                Some(text) => (Some(escape(&text).into_owned()), Some(text)),
+                None => (None, None),
+            },
+        };
         Some(FeedItem {
             id: article.id.clone(),
             url: article.url.to_string(),
-            title: xml_safe(&article.title).into_owned(),
+            title: article.title.clone(),
             published,
             updated: article.updated_at.unwrap_or(published).trunc_subsecs(0),
             authors: article
                 .authors
                 .iter()
                 .map(|a| ItemAuthor {
-                    name: xml_safe(&a.name).into_owned(),
+                    name: a.name.clone(),
                     url: a.url.as_ref().map(ToString::to_string),
                 })
                 .collect(),
-            tags: article
-                .tags
-                .iter()
-                .map(|t| xml_safe(t).into_owned())
-                .collect(),
-            summary_text: summary_html.as_deref().map(plain_text),
+            tags: article.tags.clone(),
+            summary_text,
             summary_html,
-            body_html: article.body_html.as_deref().map(|b| clean_html(b, base)),
-            media: media::collect(article),
+            body_html,
+            media,
             has_lead_image: article.image.is_some(),
         })
     }
@@ -97,6 +127,27 @@ impl FeedItem {
         let image = self.media.first().filter(|_| self.has_lead_image)?;
         Some((image, image.mime.as_deref().unwrap_or("image/jpeg")))
     }
+}
+
+/// True when sanitized HTML shows a reader anything: text, or an embedded medium.
+fn shows_something(html: &str) -> bool {
+    // Nearly every body has a visible character outside its first tag: found in a few
+    // bytes, without a parse. An entity (`&nbsp;`) is left to the parse.
+    let (mut in_tag, mut in_entity) = (false, false);
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            '&' => in_entity = true,
+            ';' => in_entity = false,
+            c if !in_tag && !in_entity && text::visible(c) => return true,
+            _ => {}
+        }
+    }
+    ["<img", "<video", "<audio", "<iframe"]
+        .iter()
+        .any(|tag| html.contains(tag))
+        || !plain_text(html).is_empty()
 }
 
 /// An article ready to store: its canonical JSON and its feed item, made before the store
@@ -186,7 +237,7 @@ mod tests {
         for (k, v) in extra.as_object().unwrap() {
             doc[k] = v.clone();
         }
-        Article::from_value(doc).unwrap()
+        Article::from_value(doc).unwrap().article
     }
 
     #[test]
@@ -220,6 +271,63 @@ mod tests {
         assert!(!stored.json.contains("<p>"), "{}", stored.json);
         let draft = PreparedArticle::new(article(serde_json::json!({"status": "draft"})));
         assert!(draft.item().is_none());
+    }
+
+    #[test]
+    fn an_article_without_a_summary_is_described_by_its_body() {
+        let body = format!("<p>Fish &amp; chips, {}</p>", "word ".repeat(100));
+        let item = FeedItem::prepare(&article(serde_json::json!({
+            "summary": "<p>\u{200B}</p>", "body_html": body,
+        })))
+        .unwrap();
+        let text = item.summary_text.as_deref().unwrap();
+        assert!(
+            text.starts_with("Fish & chips, word") && text.ends_with("word…"),
+            "{text}"
+        );
+        assert_eq!(text.split(' ').count(), DESCRIPTION_WORDS);
+        assert_eq!(
+            item.summary_html.as_deref().unwrap(),
+            text.replace('&', "&amp;"),
+            "the same words, as HTML"
+        );
+
+        let bare = FeedItem::prepare(&article(serde_json::json!({
+            "summary": " ", "body_html": "<p> </p><script>x()</script>",
+        })))
+        .unwrap();
+        assert_eq!(
+            (bare.summary_html, bare.summary_text, bare.body_html),
+            (None, None, None)
+        );
+        let pictured = FeedItem::prepare(&article(serde_json::json!({
+            "summary": null, "body_html": "<p><img src=\"/a.jpg\"></p>",
+        })))
+        .unwrap();
+        assert!(pictured.body_html.is_some() && pictured.summary_html.is_none());
+    }
+
+    #[test]
+    fn a_bare_video_link_is_previewed_under_its_listed_title_or_the_headline() {
+        let body = "<p>Text</p><p>https://www.youtube.com/watch?v=SJ6vaRpQ0fc</p>";
+        let listed = FeedItem::prepare(&article(serde_json::json!({
+            "body_html": body,
+            "media": [{"url": "https://youtu.be/SJ6vaRpQ0fc", "title": "Briefing"}],
+        })))
+        .unwrap();
+        let html = listed.body_html.unwrap();
+        assert!(
+            html.contains(">Watch on YouTube: Briefing</a></figcaption>"),
+            "{html}"
+        );
+        assert_eq!(listed.media.len(), 1, "the medium itself stays as it was");
+        let unlisted = FeedItem::prepare(&article(serde_json::json!({"body_html": body}))).unwrap();
+        let html = unlisted.body_html.unwrap();
+        assert!(html.contains(">Watch on YouTube: Bell rings</a>"), "{html}");
+        assert_eq!(
+            unlisted.media[0].page,
+            "https://www.youtube.com/watch?v=SJ6vaRpQ0fc"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod link; // `HttpUrl`: an absolute http(s) URL, the only link a feed may carry
 
 // An article arrives and is checked.
 pub mod markup; // size and nesting limits on article HTML, checked before any parser runs
+mod text; // the one cleaning rule for plain-text fields: the text as a reader sees it
 pub mod article; // the article JSON and its validation (`Article`, `ArticleId` ...)
 pub mod media; // media referenced by an article: lead image, explicit media, embeds
 pub mod sanitize; // article HTML made safe for feeds

@@ -313,10 +313,14 @@ fn import_file(data_dir: &Path, file: &Path) -> Result<ExitCode> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    for warned in &report.warnings {
+        eprintln!("line {}: warning: {}", warned.line, warned.warning);
+    }
     println!(
-        "imported {} articles, {} bad lines",
+        "imported {} articles, {} bad lines, {} warnings",
         report.stored,
-        report.bad.len()
+        report.bad.len(),
+        report.warnings.len()
     );
     Ok(if report.bad.is_empty() {
         ExitCode::SUCCESS

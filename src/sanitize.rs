@@ -6,10 +6,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use ammonia::{Builder, UrlRelative};
+use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 use url::Url;
 
-use crate::media::embed::player_for;
+use crate::media::embed::{Player, player_for};
+use crate::text;
 
 /// `html` sanitized with ammonia: allowed tags/attributes of article content, relative URLs resolved
 /// against `base`, iframes kept only when their src is a YouTube or Vimeo player (via embed::player_for), and
@@ -51,14 +53,198 @@ pub fn xml_safe(text: &str) -> Cow<'_, str> {
     Cow::Owned(safe)
 }
 
-/// The text of an HTML fragment, whitespace collapsed: for fields that want plain text.
+/// The text of an HTML fragment as a reader sees it, for fields that want plain text: the
+/// words of different blocks kept apart, code and fallback markup left out, and cleaned by
+/// the rule of every text field (`text::clean`).
 pub fn plain_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
-        return html.split_whitespace().collect::<Vec<_>>().join(" ");
+        return text::clean(html);
     }
     let doc = Html::parse_fragment(html);
-    let text: String = doc.root_element().text().collect();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut text = String::with_capacity(html.len() / 2);
+    // Depth inside elements whose text is left out. `traverse` walks without recursion, so
+    // deeply nested input cannot overflow the stack.
+    let mut left_out = 0usize;
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(el) if NOT_PROSE.contains(&el.name()) => left_out += 1,
+                Node::Element(el) if BLOCKS.contains(&el.name()) => text.push(' '),
+                Node::Text(t) if left_out == 0 => text.push_str(t),
+                _ => {}
+            },
+            Edge::Close(node) => match node.value() {
+                Node::Element(el) if NOT_PROSE.contains(&el.name()) => left_out -= 1,
+                Node::Element(el) if BLOCKS.contains(&el.name()) => text.push(' '),
+                _ => {}
+            },
+        }
+    }
+    text::clean(&text)
+}
+
+/// Elements whose text a reader is not shown.
+const NOT_PROSE: &[&str] = &[
+    "script", "style", "template", "noscript", "textarea", "iframe",
+];
+
+/// Elements that end a run of words: text on either side of them is not one word.
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "hr",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "figure",
+    "table",
+    "caption",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "aside",
+];
+
+/// At most `words` words of `plain_text(html)`, cut at a word boundary and ended with an
+/// ellipsis when there is more: a description for an article that has no summary.
+/// `None` when the HTML has no text.
+pub fn excerpt(html: &str, words: usize) -> Option<String> {
+    let text = plain_text(html);
+    if text.is_empty() {
+        return None;
+    }
+    Some(match text.match_indices(' ').nth(words.saturating_sub(1)) {
+        // A comma or colon before the ellipsis reads as a typo.
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end_matches([',', ';', ':', '-'])),
+        None => text,
+    })
+}
+
+/// Sanitized HTML (`clean_html`'s output) with every paragraph that holds nothing but a
+/// link to a YouTube or Vimeo video made into something every reader shows, also those
+/// that drop iframes: YouTube's thumbnail of the video linked to it, over a caption
+/// "Watch on YouTube: <title>"; for Vimeo, whose thumbnails need a request to find, the
+/// linked caption alone. `title` names the video. `None` when there is no such paragraph.
+///
+/// It reads the serializer's output, not arbitrary HTML: there a paragraph is `<p>` (or
+/// `<p` with attributes) up to the next `</p>`, text is escaped and attributes are quoted,
+/// so a paragraph it misreads only fails to match and is left as it is.
+pub fn expand_bare_players(html: &str, title: impl Fn(&Player) -> String) -> Option<String> {
+    // Almost no article links a video this way; most bodies are passed over by one search.
+    if !(html.contains("youtu") || html.contains("vimeo")) {
+        return None;
+    }
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    let mut expanded = false;
+    while let Some(open) = rest.find("<p") {
+        let after_name = &rest[open + 2..];
+        let Some(body_start) = after_name
+            .starts_with(['>', ' '])
+            .then(|| after_name.find('>'))
+            .flatten()
+            .map(|end| open + 2 + end + 1)
+        else {
+            out.push_str(&rest[..open + 2]);
+            rest = after_name;
+            continue;
+        };
+        let Some(body_len) = rest[body_start..].find("</p>") else {
+            break;
+        };
+        let body = &rest[body_start..body_start + body_len];
+        match bare_player(body) {
+            Some(player) => {
+                out.push_str(&rest[..open]);
+                linked_preview(&mut out, &player, &title(&player));
+                rest = &rest[body_start + body_len + "</p>".len()..];
+                expanded = true;
+            }
+            None => {
+                out.push_str(&rest[..body_start]);
+                rest = &rest[body_start..];
+            }
+        }
+    }
+    out.push_str(rest);
+    expanded.then_some(out)
+}
+
+/// The video a paragraph's content links and nothing else: the URL as text, or a link
+/// whose text is a URL of the same video.
+fn bare_player(body: &str) -> Option<Player> {
+    let body = body.trim();
+    let from_text = |text: &str| {
+        let text = text.trim();
+        if text.contains(['<', ' ']) {
+            return None;
+        }
+        // The serializer escapes `&` in text and attributes; no other escape fits a URL.
+        player_for(&Url::parse(&text.replace("&amp;", "&")).ok()?)
+    };
+    let Some(link) = body.strip_prefix("<a ") else {
+        return from_text(body);
+    };
+    let (attributes, text) = link.strip_suffix("</a>")?.split_once('>')?;
+    let href = attributes.split_once("href=\"")?.1.split_once('"')?.0;
+    let player = from_text(text)?;
+    (from_text(href)?.page_url == player.page_url).then_some(player)
+}
+
+/// `player`'s preview as HTML, captioned with `title`.
+fn linked_preview(out: &mut String, player: &Player, title: &str) {
+    let page = escape(player.page_url.as_str());
+    let caption = format!("Watch on {}: {title}", player.provider());
+    let caption = escape(&caption);
+    match &player.thumbnail {
+        Some(thumbnail) => {
+            // YouTube's hqdefault thumbnail is 480×360.
+            out.push_str(&format!(
+                "<figure><a href=\"{page}\" rel=\"noopener\"><img src=\"{}\" alt=\"{caption}\" \
+                 width=\"480\" height=\"360\"></a><figcaption><a href=\"{page}\" \
+                 rel=\"noopener\">{caption}</a></figcaption></figure>",
+                escape(thumbnail.as_str())
+            ));
+        }
+        None => out.push_str(&format!(
+            "<figure><figcaption><a href=\"{page}\" rel=\"noopener\">{caption}</a>\
+             </figcaption></figure>"
+        )),
+    }
+}
+
+/// `text` escaped for HTML text and double-quoted attribute values.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"']) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 fn xml_forbidden(c: char) -> bool {
@@ -188,6 +374,75 @@ mod tests {
             "Fish & chips today"
         );
         assert_eq!(plain_text("  just   words "), "just words");
+        assert_eq!(
+            plain_text("<p>One</p><p>two<br>three</p><ul><li>four</li></ul>"),
+            "One two three four",
+            "blocks are not one word"
+        );
+        assert_eq!(
+            plain_text(
+                "<figure><img src=x><figcaption>AP</figcaption></figure><p>Text \u{200B} here</p>"
+            ),
+            "AP Text here",
+            "the text rule applies"
+        );
+        assert_eq!(plain_text("<p>\u{200B}</p><p> \u{1} </p>"), "");
+    }
+
+    #[test]
+    fn an_excerpt_is_cut_at_a_word_with_an_ellipsis() {
+        let words: Vec<String> = (1..=80).map(|i| format!("w{i}")).collect();
+        let html = format!("<p>{}</p>", words.join(" "));
+        assert_eq!(
+            excerpt(&html, 55).unwrap(),
+            format!("{}…", words[..55].join(" "))
+        );
+        assert_eq!(
+            excerpt("<p>Short, and done.</p>", 55).unwrap(),
+            "Short, and done."
+        );
+        assert_eq!(excerpt("<p>one, two, three</p>", 2).unwrap(), "one, two…");
+        assert_eq!(excerpt("<p> </p><img src=x>", 55), None);
+    }
+
+    #[test]
+    fn a_paragraph_of_only_a_video_link_becomes_a_preview() {
+        let title = |_: &Player| "Austin & Shoigu <talk>".to_owned();
+        let html = clean(
+            "<p>Text</p><p>https://www.youtube.com/watch?v=SJ6vaRpQ0fc&amp;t=5</p>\
+             <p lang=\"en\"><a href=\"https://youtu.be/SJ6vaRpQ0fc\">https://youtu.be/SJ6vaRpQ0fc</a></p>\
+             <p>https://vimeo.com/76979871</p><pre>https://youtu.be/SJ6vaRpQ0fc</pre>",
+        );
+        let out = expand_bare_players(&html, title).unwrap();
+        let page = "https://www.youtube.com/watch?v=SJ6vaRpQ0fc";
+        let caption = "Watch on YouTube: Austin &amp; Shoigu &lt;talk&gt;";
+        let youtube = format!(
+            "<figure><a href=\"{page}\" rel=\"noopener\"><img \
+             src=\"https://i.ytimg.com/vi/SJ6vaRpQ0fc/hqdefault.jpg\" alt=\"{caption}\" \
+             width=\"480\" height=\"360\"></a><figcaption><a href=\"{page}\" \
+             rel=\"noopener\">{caption}</a></figcaption></figure>"
+        );
+        let vimeo = "<figure><figcaption><a href=\"https://vimeo.com/76979871\" rel=\"noopener\">\
+             Watch on Vimeo: Austin &amp; Shoigu &lt;talk&gt;</a></figcaption></figure>";
+        assert_eq!(
+            out,
+            format!("<p>Text</p>{youtube}{youtube}{vimeo}<pre>https://youtu.be/SJ6vaRpQ0fc</pre>")
+        );
+        // The preview is itself sanitized HTML, unchanged by cleaning again.
+        assert_eq!(clean(&out), out);
+    }
+
+    #[test]
+    fn links_in_prose_stay_links() {
+        let title = |_: &Player| "T".to_owned();
+        for html in [
+            "<p>See https://www.youtube.com/watch?v=SJ6vaRpQ0fc today</p>",
+            "<p><a href=\"https://youtu.be/SJ6vaRpQ0fc\">the briefing</a></p>",
+            "<p><a href=\"https://youtu.be/SJ6vaRpQ0fc\">https://vimeo.com/76979871</a></p>",
+            "<p>https://www.youtube.com/channel/UCx</p><p>about youtube</p>",
+        ] {
+            assert_eq!(expand_bare_players(&clean(html), title), None, "{html}");
+        }
     }
 
     #[test]

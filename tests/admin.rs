@@ -632,7 +632,12 @@ async fn a_batch_with_one_bad_article_is_rejected_whole() {
     );
     assert_eq!(server.store().article_count().unwrap(), 1);
 
-    let batch = json!([good("b0"), good("b1")]);
+    // A byline or tag of nothing visible costs the story nothing: it is left out, and
+    // named in the answer; the title alone must be visible.
+    let mut junk = good("b1");
+    junk["authors"] = json!([{"name": "\u{7}"}, {"name": "Desk"}]);
+    junk["tags"] = json!(["Tennis", "\u{200b}\u{202e}"]);
+    let batch = json!([good("b0"), junk]);
     let reply = call(
         &server,
         Method::POST,
@@ -642,8 +647,39 @@ async fn a_batch_with_one_bad_article_is_rejected_whole() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(json_of(&reply), json!({"stored": 2, "ids": ["b0", "b1"]}));
+    let left_out = "has no visible characters; the";
+    assert_eq!(
+        json_of(&reply),
+        json!({"stored": 2, "ids": ["b0", "b1"], "warnings": [
+            {"field": "[1].authors[0].name", "reason": format!("{left_out} author was left out")},
+            {"field": "[1].tags[1]", "reason": format!("{left_out} tag was left out")},
+        ]})
+    );
     assert_eq!(server.store().article_count().unwrap(), 3);
+    let stored = call(&server, Method::GET, "/admin/api/articles/b1", None, &[]).await;
+    assert_eq!(json_of(&stored)["tags"], json!(["Tennis"]));
+
+    let mut invisible = good("b5");
+    invisible["title"] = json!("\u{200b} \u{1}");
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/articles",
+        Some(invisible),
+        &[],
+    )
+    .await;
+    assert_error(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("title"),
+    );
+    assert!(
+        reply.text().contains("has no visible characters"),
+        "{}",
+        reply.text()
+    );
 }
 
 /// How soon is measured by `benches/freshness.rs` and `benches/load.sh` (BENCHMARKS.md);
@@ -700,9 +736,13 @@ async fn articles_are_read_replaced_and_retracted_by_id() {
 
     doc.as_object_mut().unwrap().remove("id");
     doc["title"] = json!("Title, corrected");
+    doc["tags"] = json!(["\u{feff}"]);
     let reply = call(&server, Method::PUT, path, Some(doc), &[]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(json_of(&reply)["id"], "a", "the id comes from the URL");
+    let stored = json_of(&reply);
+    assert_eq!(stored["id"], "a", "the id comes from the URL");
+    assert_eq!(stored["warnings"][0]["field"], "tags[0]", "{stored}");
+    assert!(stored.get("tags").is_none(), "{stored}");
     server
         .wait_until("the corrected title", |s| async move {
             rss_titles(s, "/feeds/world.rss").await == ["Title, corrected"]

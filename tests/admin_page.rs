@@ -41,7 +41,9 @@ fn articles() -> Vec<pressfeed::article::Article> {
         .take(8)
         .map(|mut doc| {
             doc["sections"] = serde_json::json!(["world"]);
-            pressfeed::article::Article::from_value(doc).unwrap()
+            pressfeed::article::Article::from_value(doc)
+                .unwrap()
+                .article
         })
         .collect()
 }

@@ -191,7 +191,9 @@ async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Pa
     doc["published_at"] = json!("2024-03-02T00:00:00Z");
     store
         .upsert(&[PreparedArticle::new(
-            pressfeed::article::Article::from_value(doc).unwrap(),
+            pressfeed::article::Article::from_value(doc)
+                .unwrap()
+                .article,
         )])
         .unwrap();
     drop(store);

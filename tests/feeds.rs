@@ -355,7 +355,8 @@ async fn a_restart_keeps_etag_and_last_modified() {
 #[tokio::test]
 async fn the_seed_storys_video_is_a_player_with_a_thumbnail_in_every_format() {
     let seed = pressfeed::article::Article::from_value(pressfeed_corpus::demo_articles().remove(0))
-        .unwrap();
+        .unwrap()
+        .article;
     let server = Server::start(site(&[("world", "")]), &[seed]).await;
     let player = "https://www.youtube.com/embed/SJ6vaRpQ0fc";
     let thumbnail = "https://i.ytimg.com/vi/SJ6vaRpQ0fc/hqdefault.jpg";
@@ -376,6 +377,18 @@ async fn the_seed_storys_video_is_a_player_with_a_thumbnail_in_every_format() {
     assert_eq!(
         contents[0].children()["credit"][0].value(),
         Some("Pentagon")
+    );
+    // In the HTML, the bare link reads as the video's thumbnail, linked, and a caption,
+    // which readers that drop iframes show too.
+    let body = channel.items()[0].content().unwrap();
+    let page = "https://www.youtube.com/watch?v=SJ6vaRpQ0fc";
+    assert!(!body.contains(&format!("<p>{page}</p>")), "{body}");
+    assert!(
+        body.contains(&format!(
+            "<a href=\"{page}\" rel=\"noopener\"><img src=\"{thumbnail}\""
+        )) && body.contains("<figcaption>")
+            && body.contains(">Watch on YouTube: "),
+        "{body}"
     );
 
     let feed = parse_atom(&server.get("/feeds/world.atom").await.body);
@@ -433,6 +446,69 @@ fn opml_feed_urls(body: &[u8]) -> Vec<String> {
     assert!(saw_title, "OPML 2.0 has a head with a title");
     urls.sort();
     urls
+}
+
+#[tokio::test]
+async fn the_hostile_set_is_all_accepted_and_no_element_of_any_format_is_blank() {
+    let text = include_str!("data/hostile.ndjson");
+    let articles: Vec<_> = text
+        .lines()
+        .enumerate()
+        .map(
+            |(i, line)| match pressfeed::article::Article::from_json(line) {
+                Ok(accepted) => accepted.article,
+                Err(e) => panic!("line {}: refused, though its title is visible: {e}", i + 1),
+            },
+        )
+        .collect();
+    let server = Server::start(site(&[("world", "limit = 500")]), &articles).await;
+
+    let rss = server.get("/feeds/world.rss").await.body;
+    assert_eq!(common::blanks(&rss), Vec::<String>::new());
+    let channel = parse_rss(&rss);
+    assert_eq!(channel.items().len(), articles.len());
+    // Only the articles with no text in a summary or a body go without a description.
+    let mut undescribed: Vec<&str> = channel
+        .items()
+        .iter()
+        .filter(|item| item.description().is_none())
+        .map(|item| {
+            item.link()
+                .unwrap()
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    undescribed.sort();
+    assert_eq!(undescribed, ["10", "12", "16", "17", "19", "7", "8"]);
+
+    let atom = server.get("/feeds/world.atom").await.body;
+    assert_eq!(common::blanks(&atom), Vec::<String>::new());
+    assert_eq!(parse_atom(&atom).entries().len(), articles.len());
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&server.get("/feeds/world.json").await.body).unwrap();
+    for item in json["items"].as_array().unwrap() {
+        for (key, value) in item.as_object().unwrap() {
+            if let Some(text) = value.as_str() {
+                assert!(!text.trim().is_empty(), "{key} is blank in {item}");
+            }
+        }
+        let names = item["authors"].as_array().unwrap();
+        assert!(
+            names
+                .iter()
+                .all(|a| !a["name"].as_str().unwrap().trim().is_empty())
+        );
+        let tags = item
+            .get("tags")
+            .and_then(|t| t.as_array())
+            .cloned()
+            .unwrap_or_default();
+        assert!(tags.iter().all(|t| !t.as_str().unwrap().trim().is_empty()));
+    }
 }
 
 #[tokio::test]

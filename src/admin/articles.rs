@@ -10,18 +10,19 @@ use serde_json::Value;
 
 use super::error::{ApiError, json_response};
 use super::{Admin, Audit, MAX_BATCH};
-use crate::article::{Article, ArticleError, ArticleId};
+use crate::article::{Accepted, Article, ArticleError, ArticleId, Warning};
 use crate::http::Body;
 use crate::item::PreparedArticle;
 
 /// `POST /admin/api/articles`: one article object or an array of at most `MAX_BATCH`,
-/// upserted by id. A bad article rejects the request, naming it: `[3].published_at`.
+/// upserted by id. A bad article rejects the request, naming it: `[3].published_at`;
+/// optional fields left out for junk are named in the answer's `warnings`, the same way.
 pub async fn upsert(
     admin: &Arc<Admin>,
     value: Value,
     audit: &mut Audit,
 ) -> Result<Response<Body>, ApiError> {
-    let articles = match value {
+    let accepted = match value {
         Value::Array(values) => {
             if values.len() > MAX_BATCH {
                 return Err(ApiError::BatchTooLarge {
@@ -33,11 +34,19 @@ pub async fn upsert(
                 .into_iter()
                 .enumerate()
                 .map(|(i, value)| {
-                    Article::from_value(value).map_err(|e| invalid(e, &format!("[{i}]")))
+                    let prefix = format!("[{i}]");
+                    Article::from_value(value)
+                        .map(|accepted| (accepted, prefix.clone()))
+                        .map_err(|e| invalid(e, &prefix))
                 })
                 .collect::<Result<Vec<_>, _>>()?
         }
-        value @ Value::Object(_) => vec![Article::from_value(value).map_err(|e| invalid(e, ""))?],
+        value @ Value::Object(_) => {
+            vec![(
+                Article::from_value(value).map_err(|e| invalid(e, ""))?,
+                String::new(),
+            )]
+        }
         _ => {
             return Err(ApiError::Invalid {
                 field: None,
@@ -45,6 +54,22 @@ pub async fn upsert(
             });
         }
     };
+    let mut warnings = Vec::new();
+    let mut articles = Vec::with_capacity(accepted.len());
+    for (
+        Accepted {
+            article,
+            warnings: left_out,
+        },
+        prefix,
+    ) in accepted
+    {
+        warnings.extend(left_out.into_iter().map(|w| Warning {
+            field: batch_field(&prefix, &w.field),
+            ..w
+        }));
+        articles.push(article);
+    }
     audit.ids = articles.iter().map(|a| a.id.to_string()).collect();
     audit.count = Some(articles.len());
 
@@ -52,10 +77,12 @@ pub async fn upsert(
     struct Stored {
         stored: usize,
         ids: Vec<String>,
+        warnings: Vec<Warning>,
     }
     let reply = Stored {
         stored: articles.len(),
         ids: audit.ids.clone(),
+        warnings,
     };
     if !articles.is_empty() {
         store(admin, articles).await?;
@@ -74,9 +101,9 @@ pub async fn get(admin: &Arc<Admin>, id: &str) -> Result<Response<Body>, ApiErro
     Ok(json_response(StatusCode::OK, &article))
 }
 
-/// `PUT /admin/api/articles/{id}`: stores the article under `id`. The body's `id` may be
-/// left out; if given it must be the same (changing an id would duplicate the article in
-/// every reader).
+/// `PUT /admin/api/articles/{id}`: stores the article under `id` and answers it as stored,
+/// with `warnings` when optional fields were left out. The body's `id` may be left out; if
+/// given it must be the same (changing an id would duplicate the article in every reader).
 pub async fn replace(
     admin: &Arc<Admin>,
     mut value: Value,
@@ -104,9 +131,21 @@ pub async fn replace(
             ));
         }
     }
-    let article = Article::from_value(value).map_err(|e| invalid(e, ""))?;
+    let Accepted { article, warnings } = Article::from_value(value).map_err(|e| invalid(e, ""))?;
     store(admin, vec![article.clone()]).await?;
-    Ok(json_response(StatusCode::OK, &article))
+
+    /// The article as stored, and the fields left out of it when there were any.
+    #[derive(Serialize)]
+    struct Replaced {
+        #[serde(flatten)]
+        article: Article,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        warnings: Vec<Warning>,
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &Replaced { article, warnings },
+    ))
 }
 
 /// `DELETE /admin/api/articles/{id}`: retracts the article from every feed.
@@ -162,12 +201,18 @@ fn not_found(id: &ArticleId) -> ApiError {
 }
 
 /// An article error as a 422 naming the field, under `prefix` (`[3]`) in a batch.
+/// `field` of the article at `prefix`: `[3]` in a batch, empty for a lone article.
+fn batch_field(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{prefix}.{field}")
+    }
+}
+
 fn invalid(e: ArticleError, prefix: &str) -> ApiError {
     let field = match e.field_name() {
-        Some(field) => Some(format!(
-            "{prefix}{}{field}",
-            if prefix.is_empty() { "" } else { "." }
-        )),
+        Some(field) => Some(batch_field(prefix, field)),
         None => (!prefix.is_empty()).then(|| prefix.to_owned()),
     };
     let message = match &e {

@@ -218,6 +218,16 @@ pub fn player_for(url: &Url) -> Option<Player> {
     }
 }
 
+impl Player {
+    /// The video service by the name its viewers know.
+    pub(crate) fn provider(&self) -> &'static str {
+        match self.page_url.host_str() {
+            Some("vimeo.com") => "Vimeo",
+            _ => "YouTube",
+        }
+    }
+}
+
 fn youtube_player(id: &str) -> Option<Player> {
     let valid = id.len() == 11
         && id

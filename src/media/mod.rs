@@ -172,7 +172,7 @@ mod tests {
         for (k, v) in extra.as_object().unwrap() {
             doc[k] = v.clone();
         }
-        Article::from_value(doc).unwrap()
+        Article::from_value(doc).unwrap().article
     }
 
     #[test]

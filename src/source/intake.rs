@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use super::status::Counts;
 use super::{Item, Source, SourceError};
-use crate::article::{Article, ArticleId};
+use crate::article::{Accepted, Article, ArticleId};
 use crate::item::PreparedArticle;
 use crate::schedule::Notifier;
 use crate::store::{SourceState, Store};
@@ -41,6 +41,15 @@ impl Intake {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The article of an item that passed validation; the optional fields left out of it
+    /// are logged, as bad items are, for the people who keep the source.
+    pub fn accepted(source: &Source, label: &str, accepted: Accepted) -> Article {
+        for warning in &accepted.warnings {
+            warn!(source = %source.name, item = %label, %warning, "field left out of an item");
+        }
+        accepted.article
     }
 
     /// Sorts an article of a JSON or directory source: its `sections` are the source's

@@ -163,7 +163,10 @@ pub(super) fn item(source: &Source, value: Value, label: String) -> Item {
         .and_then(Value::as_str)
         .and_then(|id| ArticleId::parse(id).ok());
     match Article::from_value(value) {
-        Ok(article) => Intake::route(source, article, label),
+        Ok(accepted) => {
+            let article = Intake::accepted(source, &label, accepted);
+            Intake::route(source, article, label)
+        }
         Err(e) => Item::Bad {
             id,
             label,

@@ -558,7 +558,7 @@ fn post_item(source: &Source, post: Post) -> Item {
         doc["image"] = image;
     }
     match Article::from_value(doc) {
-        Ok(article) => Item::Article(Box::new(article)),
+        Ok(accepted) => Item::Article(Box::new(Intake::accepted(source, &label, accepted))),
         Err(e) => Item::Bad {
             id: Some(id),
             label,

@@ -58,7 +58,7 @@ pub(crate) trait Articles {
     fn prepare_stale(
         &self,
         version: i64,
-        prepare: &mut dyn FnMut(&Article) -> Option<StoredItem>,
+        prepare: &mut dyn FnMut(&str, &str) -> Option<StoredItem>,
     ) -> Result<usize, StoreError>;
 }
 

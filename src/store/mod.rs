@@ -291,14 +291,15 @@ impl Store {
     }
 
     /// Unless the stored items were prepared by the rules numbered `version`, hands every
-    /// stored article to `prepare` and keeps the item it returns in place of the old one,
+    /// stored article (its id and canonical JSON, which the current rules may refuse) to
+    /// `prepare` and keeps the item it returns in place of the old one,
     /// then records `version`: all in one transaction, so a crash leaves the old items and
     /// the next open prepares them again. Returns how many articles were prepared again.
     /// Writes nothing when the items are current, so a read-only store still opens.
     pub fn prepare_stale(
         &self,
         version: i64,
-        prepare: &mut dyn FnMut(&Article) -> Option<StoredItem>,
+        prepare: &mut dyn FnMut(&str, &str) -> Option<StoredItem>,
     ) -> Result<usize, StoreError> {
         self.call(|b| b.prepare_stale(version, prepare))
     }
@@ -386,6 +387,7 @@ pub(crate) mod fixtures {
             "sections": sections, "published_at": published, "tags": tags, "status": status,
         }))
         .unwrap()
+        .article
     }
 
     pub(crate) fn prepared(articles: impl IntoIterator<Item = Article>) -> Vec<PreparedArticle> {

@@ -81,7 +81,7 @@ pub fn article(
             doc[k] = v;
         }
     }
-    Article::from_value(doc).unwrap()
+    Article::from_value(doc).unwrap().article
 }
 
 /// How long a test waits for an event before it calls it a hang. Not a timing assertion:
@@ -353,6 +353,69 @@ pub fn parse_rss(body: &[u8]) -> rss::Channel {
 
 pub fn parse_atom(body: &[u8]) -> atom_syndication::Feed {
     atom_syndication::Feed::read_from(body).expect("well-formed Atom")
+}
+
+/// The blank elements (no text, no children, no attributes) and blank attribute values of
+/// an XML feed, read back with quick-xml: the W3C Feed Validator warns of each.
+pub fn blanks(xml: &[u8]) -> Vec<String> {
+    use quick_xml::events::{BytesStart, Event};
+    fn blank_attributes(e: &BytesStart<'_>, blanks: &mut Vec<String>) -> bool {
+        let mut any = false;
+        for attr in e.attributes() {
+            let attr = attr.expect("well-formed attributes");
+            any = true;
+            if attr.value.trim_ascii().is_empty() {
+                let (key, name) = (attr.key.as_ref(), e.name());
+                blanks.push(format!(
+                    "{}= on <{}>",
+                    String::from_utf8_lossy(key),
+                    String::from_utf8_lossy(name.as_ref())
+                ));
+            }
+        }
+        any
+    }
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut blanks = Vec::new();
+    // Per open element: its name, and whether it has shown anything yet.
+    let mut open: Vec<(Vec<u8>, bool)> = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).expect("well-formed XML") {
+            Event::Start(e) => {
+                if let Some(parent) = open.last_mut() {
+                    parent.1 = true;
+                }
+                let attributes = blank_attributes(&e, &mut blanks);
+                open.push((e.name().as_ref().to_vec(), attributes));
+            }
+            Event::Empty(e) => {
+                if let Some(parent) = open.last_mut() {
+                    parent.1 = true;
+                }
+                if !blank_attributes(&e, &mut blanks) {
+                    blanks.push(format!("<{}/>", String::from_utf8_lossy(e.name().as_ref())));
+                }
+            }
+            Event::Text(t) if !t.trim_ascii().is_empty() => {
+                open.last_mut().expect("text inside the root").1 = true;
+            }
+            Event::CData(t) if !t.trim_ascii().is_empty() => {
+                open.last_mut().expect("CDATA inside the root").1 = true;
+            }
+            Event::GeneralRef(_) => open.last_mut().expect("a reference inside the root").1 = true,
+            Event::End(_) => {
+                let (name, shown) = open.pop().expect("balanced");
+                if !shown {
+                    blanks.push(format!("<{}></{0}>", String::from_utf8_lossy(&name)));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    blanks
 }
 
 /// An HTTP/1 client: every test's requests go through `exchange`.

@@ -1,6 +1,9 @@
 """Checks built feed files with independent parsers.
 
-RSS and Atom: python feedparser must parse each with bozo 0 as rss20 / atom10.
+RSS and Atom: python feedparser must parse each with bozo 0 as rss20 / atom10; read
+again with the standard library's XML parser, no element is blank (no text, children or
+attributes) and no attribute value is blank (the W3C Feed Validator warns of both), and
+every RSS item has a title or a description (RSS 2.0 requires one of them).
 JSON Feed: released feedparser (6.0) has no JSON Feed support, so each .json file is
 checked against the JSON Feed 1.1 schema beside this script with jsonschema (formats
 such as uri and date-time checked too).
@@ -10,6 +13,7 @@ Usage: feedcheck.py DIR [DIR ...]   (every *.rss, *.atom and *.json file below e
 import json
 import pathlib
 import sys
+import xml.etree.ElementTree as ET
 
 import feedparser
 import jsonschema
@@ -35,6 +39,18 @@ def problems_of(path):
         problems.append(f"bozo: {parsed.bozo_exception!r}")
     if parsed.version != EXPECTED[path.suffix]:
         problems.append(f"version {parsed.version!r}, expected {EXPECTED[path.suffix]}")
+    return problems + blanks_of(ET.fromstring(data))
+
+
+def blanks_of(root):
+    problems = []
+    for el in root.iter():
+        if not len(el) and not (el.text or "").strip() and not el.attrib:
+            problems.append(f"blank element {el.tag}")
+        problems += [f"blank {name}= on {el.tag}" for name, v in el.attrib.items() if not v.strip()]
+    for item in root.iter("item"):
+        if item.find("title") is None and item.find("description") is None:
+            problems.append(f"an item with neither title nor description: {ET.tostring(item)[:80]!r}")
     return problems
 
 

@@ -198,7 +198,7 @@ impl Articles for Sqlite {
     fn prepare_stale(
         &self,
         version: i64,
-        prepare: &mut dyn FnMut(&Article) -> Option<StoredItem>,
+        prepare: &mut dyn FnMut(&str, &str) -> Option<StoredItem>,
     ) -> Result<usize, StoreError> {
         // `meta` has no row for a store that predates prepared items: all are stale.
         let done: Option<i64> = self.read(|conn| {
@@ -224,8 +224,7 @@ impl Articles for Sqlite {
             let mut rows = all.query([])?;
             while let Some(row) = rows.next()? {
                 let id: String = row.get(0)?;
-                let article = decode(&id, &row.get::<_, String>(1)?)?;
-                let item = prepare(&article);
+                let item = prepare(&id, &row.get::<_, String>(1)?);
                 let (json, summary, body) = item_columns(item.as_ref());
                 put.execute(params![id, json, summary, body])?;
                 prepared += 1;
@@ -240,10 +239,12 @@ impl Articles for Sqlite {
 }
 
 fn decode(id: &str, doc: &str) -> Result<Article, StoreError> {
-    Article::from_json(doc).map_err(|source| StoreError::Corrupt {
-        id: id.to_owned(),
-        source,
-    })
+    Article::from_json(doc)
+        .map(|accepted| accepted.article)
+        .map_err(|source| StoreError::Corrupt {
+            id: id.to_owned(),
+            source,
+        })
 }
 
 #[cfg(test)]
@@ -333,9 +334,9 @@ mod tests {
         let before = store.change_counter().unwrap();
         let mut seen = Vec::new();
         let prepared_again = store
-            .prepare_stale(item::PREPARATION, &mut |article| {
-                seen.push(article.id.as_str().to_owned());
-                StoredItem::new(article)
+            .prepare_stale(item::PREPARATION, &mut |id, doc| {
+                seen.push(id.to_owned());
+                StoredItem::new(&Article::from_json(doc).unwrap().article)
             })
             .unwrap();
         assert_eq!(prepared_again, 6, "drafts too: {seen:?}");
@@ -344,7 +345,7 @@ mod tests {
             ["f", "b", "a"]
         );
         assert_eq!(store.change_counter().unwrap(), before, "not a change");
-        let mut again = |_: &Article| -> Option<StoredItem> {
+        let mut again = |_: &str, _: &str| -> Option<StoredItem> {
             panic!("nothing is stale once the version is recorded")
         };
         assert_eq!(
@@ -353,7 +354,9 @@ mod tests {
         );
         assert_eq!(
             store
-                .prepare_stale(item::PREPARATION + 1, &mut StoredItem::new)
+                .prepare_stale(item::PREPARATION + 1, &mut |_, doc| {
+                    StoredItem::new(&Article::from_json(doc).unwrap().article)
+                })
                 .unwrap(),
             6,
             "new rules make every item stale"

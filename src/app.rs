@@ -128,7 +128,7 @@ pub async fn run(
     let store_health = store.health();
     let admin = Admin::new(
         admin,
-        live,
+        live.clone(),
         store,
         scheduler.notifier(),
         catalog.clone(),
@@ -144,6 +144,7 @@ pub async fn run(
     }
     let shared = Shared {
         catalog,
+        config: live,
         metrics,
         store: store_health,
     };

@@ -143,7 +143,7 @@ pub async fn run(
     let store_health = store.health();
     let admin = Admin::new(
         admin,
-        live,
+        live.clone(),
         store,
         scheduler.notifier(),
         catalog.clone(),
@@ -159,6 +159,7 @@ pub async fn run(
     }
     let shared = Shared {
         catalog,
+        config: live,
         metrics,
         store: store_health,
     };

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 
 use crate::sendfile;
+use crate::store::FeedState;
 
 /// Extra seconds a cache may serve a feed while it revalidates, or while pressfeed is down.
 /// Feeds are news: a minute stale while revalidating is fine, an hour stale beats an error.
@@ -92,8 +93,8 @@ pub struct Variant {
 /// One feed as served: bytes in every coding and every header value computed at build time.
 #[derive(Debug)]
 pub struct Feed {
-    /// `content_hash` of the identity bytes.
-    pub hash: String,
+    /// The validators: `content_hash` of the identity bytes, and Last-Modified.
+    pub state: FeedState,
     variants: [Variant; 3],
     pub content_type: HeaderValue,
     /// What a browser opening the file is sent instead of `content_type`, so that it runs
@@ -104,21 +105,15 @@ pub struct Feed {
     /// Seconds, as in `cache_control`.
     pub max_age: u32,
     pub cache_control: HeaderValue,
-    /// Whole seconds, as HTTP dates carry them.
+    /// `state.last_modified`, as HTTP dates carry it (whole seconds).
     pub last_modified: SystemTime,
     pub last_modified_header: HeaderValue,
 }
 
 impl Feed {
-    /// Wraps built bytes: compresses them and computes every header. `hash` is
-    /// `content_hash(&body)`, `last_modified` unix seconds.
-    pub fn new(
-        body: Bytes,
-        hash: &str,
-        content_type: &'static str,
-        max_age: u32,
-        last_modified: i64,
-    ) -> Feed {
+    /// Wraps built bytes: compresses them and computes every header. `state.hash` is
+    /// `content_hash(&body)`.
+    pub fn new(body: Bytes, state: FeedState, content_type: &'static str, max_age: u32) -> Feed {
         // Compressing is most of a rebuild's CPU. gzip on a second thread finishes sooner on
         // an idle machine and gets its own share of a busy one, where serving threads would
         // otherwise hold up publishing; brotli stays on this one, as each brotli run holds
@@ -132,41 +127,33 @@ impl Feed {
         // In `Coding::ALL` order.
         let bodies = [body, gzip, brotli];
         Feed::restore(
-            hash,
+            state,
             bodies,
             HeaderValue::from_static(content_type),
             None,
             max_age,
-            last_modified,
         )
     }
 
     /// A feed from bytes already in every coding (`bodies` in `Coding::ALL` order), as
     /// saved by an earlier run: nothing is compressed again.
     pub fn restore(
-        hash: &str,
+        state: FeedState,
         bodies: [Bytes; 3],
         content_type: HeaderValue,
         browser_content_type: Option<HeaderValue>,
         max_age: u32,
-        last_modified: i64,
     ) -> Feed {
         let mut bodies = bodies.into_iter();
         let variants = Coding::ALL.map(|coding| Variant {
             body: sendfile::sendable(bodies.next().expect("one body per coding")),
-            etag: header(format!("\"{hash}{}\"", coding.etag_suffix())),
+            etag: header(format!("\"{}{}\"", state.hash, coding.etag_suffix())),
             content_encoding: (coding != Coding::Identity)
                 .then(|| HeaderValue::from_static(coding.token())),
         });
         Feed {
             browser_content_type,
-            ..Feed::with_variants(
-                hash.to_owned(),
-                variants,
-                content_type,
-                max_age,
-                last_modified,
-            )
+            ..Feed::with_variants(state, variants, content_type, max_age)
         }
     }
 
@@ -185,30 +172,28 @@ impl Feed {
     }
 
     /// The same bytes with other headers: no compression again when only `max_age` or
-    /// `last_modified` changed.
-    pub fn with_headers(&self, max_age: u32, last_modified: i64) -> Feed {
+    /// Last-Modified changed. `state.hash` is this feed's.
+    pub fn with_headers(&self, state: FeedState, max_age: u32) -> Feed {
         Feed {
             browser_content_type: self.browser_content_type.clone(),
             ..Feed::with_variants(
-                self.hash.clone(),
+                state,
                 self.variants.clone(),
                 self.content_type.clone(),
                 max_age,
-                last_modified,
             )
         }
     }
 
     fn with_variants(
-        hash: String,
+        state: FeedState,
         variants: [Variant; 3],
         content_type: HeaderValue,
         max_age: u32,
-        last_modified: i64,
     ) -> Feed {
-        let last_modified = UNIX_EPOCH + Duration::from_secs(last_modified.max(0) as u64);
+        let last_modified = UNIX_EPOCH + Duration::from_secs(state.last_modified.max(0) as u64);
         Feed {
-            hash,
+            state,
             variants,
             content_type,
             browser_content_type: None,
@@ -225,11 +210,15 @@ impl Feed {
         &self.variants[coding as usize]
     }
 
-    /// The unix second of `last_modified`.
-    pub fn last_modified_secs(&self) -> i64 {
-        self.last_modified
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
+    /// The Last-Modified an `If-Modified-Since` may be compared with: `None` while it is
+    /// ambiguous, as then its second does not name these bytes alone (RFC 9110 §8.8.2.2
+    /// deems a date a strong validator only when the origin server "reliably knows that
+    /// the associated representation did not change twice during the second covered").
+    pub fn unambiguous_last_modified(&self) -> Option<SystemTime> {
+        match self.state.ambiguous_until {
+            None => Some(self.last_modified),
+            Some(_) => None,
+        }
     }
 }
 
@@ -273,14 +262,20 @@ mod tests {
     use crate::digest::content_hash;
     use std::io::Read;
 
+    fn state(body: &[u8], last_modified: i64) -> FeedState {
+        FeedState {
+            hash: content_hash(body),
+            last_modified,
+            ambiguous_until: None,
+        }
+    }
+
     fn feed(body: &'static [u8], max_age: u32, last_modified: i64) -> Feed {
-        let hash = content_hash(body);
         Feed::new(
             Bytes::from_static(body),
-            &hash,
+            state(body, last_modified),
             "application/rss+xml",
             max_age,
-            last_modified,
         )
     }
 
@@ -295,7 +290,7 @@ mod tests {
         assert_eq!(etag(&a, Coding::Identity).len(), 34);
         assert_eq!(
             etag(&a, Coding::Gzip).to_str().unwrap(),
-            format!("\"{}-gz\"", a.hash)
+            format!("\"{}-gz\"", a.state.hash)
         );
         assert_ne!(etag(&a, Coding::Brotli), etag(&a, Coding::Gzip));
     }
@@ -303,13 +298,11 @@ mod tests {
     #[test]
     fn compressed_variants_decode_to_the_same_bytes() {
         let body = "<item>news</item>".repeat(1000);
-        let hash = content_hash(body.as_bytes());
         let f = Feed::new(
             Bytes::from(body.clone()),
-            &hash,
+            state(body.as_bytes(), 0),
             "application/rss+xml",
             60,
-            0,
         );
         let gz = &f.variant(Coding::Gzip).body;
         assert!(gz.len() < body.len() / 10);
@@ -335,7 +328,7 @@ mod tests {
             f.cache_control,
             "public, max-age=120, stale-while-revalidate=60, stale-if-error=3600"
         );
-        let g = f.with_headers(300, 1_652_520_601);
+        let g = f.with_headers(state(b"", 1_652_520_601), 300);
         assert_eq!(
             g.cache_control,
             "public, max-age=300, stale-while-revalidate=60, stale-if-error=3600"
@@ -343,11 +336,19 @@ mod tests {
         assert_eq!(g.content_type, "application/rss+xml");
         assert_eq!(g.vary(), "Accept-Encoding");
         let h = f
-            .with_headers(1, 2)
+            .with_headers(state(b"", 2), 1)
             .for_browsers("application/xml")
-            .with_headers(3, 4);
+            .with_headers(state(b"", 4), 3);
         assert_eq!(h.browser_content_type.as_ref().unwrap(), "application/xml");
         assert_eq!(h.vary(), "Accept, Accept-Encoding");
         assert_eq!(g.variant(Coding::Gzip).body, f.variant(Coding::Gzip).body);
+        assert_eq!(g.unambiguous_last_modified(), Some(g.last_modified));
+        let ambiguous = FeedState {
+            ambiguous_until: Some(1_652_520_601),
+            ..state(b"", 1_652_520_601)
+        };
+        let a = f.with_headers(ambiguous, 300);
+        assert_eq!(a.last_modified_header, "Sat, 14 May 2022 09:30:01 GMT");
+        assert_eq!(a.unambiguous_last_modified(), None);
     }
 }

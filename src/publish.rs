@@ -1,7 +1,8 @@
 //! Built bytes in, catalog `Feed`s out: Last-Modified from validators kept in the store
-//! (it moves only when the bytes change), compressed variants reused when the bytes did
-//! not change. The scheduler and `pressfeed build --out` both publish through here, so an
-//! export carries exactly the bytes and headers the server serves. Nothing about when.
+//! (it moves only when the bytes change, see `stamp`), compressed variants reused when the
+//! bytes did not change. The scheduler and `pressfeed build --out` both publish through
+//! here, so an export carries exactly the bytes and headers the server serves. Nothing
+//! about when.
 //!
 //! A feed's bytes, in every coding, are saved in the store in the transaction of its
 //! validators, so they never disagree, and `restore` serves them after a restart before
@@ -82,8 +83,7 @@ impl Publisher {
             .collect()
     }
 
-    /// One built file as served: its Last-Modified is the previous one while the bytes are
-    /// the same, else `now` (never backwards, even if the clock is).
+    /// One built file as served, its validators stamped at `now` (see `stamp`).
     fn wrap(
         &self,
         built: BuiltFeed,
@@ -92,35 +92,20 @@ impl Publisher {
         old: &Snapshot,
         changed: &mut Changes,
     ) -> (String, Arc<Feed>) {
-        let hash = content_hash(&built.bytes);
         let previous = self.validators.get(&built.name);
-        let last_modified = match previous {
-            Some(state) if state.hash == hash => state.last_modified,
-            Some(state) => now.timestamp().max(state.last_modified),
-            None => now.timestamp(),
-        };
-        let state = FeedState {
-            hash,
-            last_modified,
-        };
+        let state = stamp(previous, content_hash(&built.bytes), now.timestamp());
         let unsaved = previous != Some(&state) || !self.saved.contains(&built.name);
         let feed = match old.feeds.get(&built.name) {
             // Same bytes: reuse the compressed variants.
-            Some(feed) if feed.hash == state.hash => {
-                if feed.max_age == max_age && feed.last_modified_secs() == last_modified {
+            Some(feed) if feed.state.hash == state.hash => {
+                if feed.max_age == max_age && feed.state == state {
                     feed.clone()
                 } else {
-                    Arc::new(feed.with_headers(max_age, last_modified))
+                    Arc::new(feed.with_headers(state, max_age))
                 }
             }
             _ => {
-                let feed = Feed::new(
-                    Bytes::from(built.bytes),
-                    &state.hash,
-                    built.content_type,
-                    max_age,
-                    last_modified,
-                );
+                let feed = Feed::new(Bytes::from(built.bytes), state, built.content_type, max_age);
                 Arc::new(match built.browser_content_type {
                     Some(content_type) => feed.for_browsers(content_type),
                     None => feed,
@@ -140,10 +125,7 @@ impl Publisher {
             .into_iter()
             .map(|(name, feed)| SavedFeed {
                 name,
-                state: FeedState {
-                    hash: feed.hash.clone(),
-                    last_modified: feed.last_modified_secs(),
-                },
+                state: feed.state.clone(),
                 content_type: header_text(&feed.content_type),
                 browser_content_type: feed.browser_content_type.as_ref().map(header_text),
                 identity: feed.variant(Coding::Identity).body.clone(),
@@ -171,6 +153,41 @@ impl Publisher {
     }
 }
 
+/// The validators of a file whose bytes hash to `hash` at the unix second `now`, after
+/// `previous`. Last-Modified moves only when the bytes change, and then to `now`: never
+/// later than the clock, as RFC 9110 §8.8.2.1 requires ("An origin server with a clock
+/// ... MUST NOT generate a Last-Modified date that is later than the server's time of
+/// message origination"). A stamp the clock has not reached (it was set back) is replaced
+/// by `now` too, even for the same bytes.
+///
+/// HTTP dates have whole seconds: when a change is stamped with a second that earlier
+/// bytes of the file already carried (two changes in one second), or an earlier one (a
+/// clock set back), a client's `If-Modified-Since` cannot say which bytes it holds.
+/// `ambiguous_until` keeps the newest second stamped so far until a change is stamped
+/// after it; meanwhile only `If-None-Match` gets a 304.
+fn stamp(previous: Option<&FeedState>, hash: String, now: i64) -> FeedState {
+    let Some(previous) = previous else {
+        return FeedState {
+            hash,
+            last_modified: now,
+            ambiguous_until: None,
+        };
+    };
+    if previous.hash == hash && previous.last_modified <= now {
+        return previous.clone();
+    }
+    let newest = previous
+        .ambiguous_until
+        .map_or(previous.last_modified, |until| {
+            until.max(previous.last_modified)
+        });
+    FeedState {
+        hash,
+        last_modified: now,
+        ambiguous_until: (now <= newest).then_some(newest),
+    }
+}
+
 /// The items of `section`'s feed at `now`: its newest live articles, as the section's
 /// included sections, tag filters and limit select them.
 pub fn section_items(
@@ -194,6 +211,20 @@ fn section_slug(name: &str) -> Option<&str> {
     name.rsplit_once('.').map(|(slug, _)| slug)
 }
 
+/// The `max_age` of the file `name` if `config` publishes it (a feed of an enabled section,
+/// or a site file); `None` for any other name. Whether it is built yet does not matter.
+pub fn max_age_of(config: &Config, name: &str) -> Option<u32> {
+    match section_slug(name) {
+        Some(slug) => config
+            .section(slug)
+            .filter(|section| section.enabled)
+            .map(|section| section.max_age),
+        None => [build::opml::FILE_NAME, build::xsl::FILE_NAME]
+            .contains(&name)
+            .then_some(crate::config::DEFAULT_MAX_AGE),
+    }
+}
+
 fn header_text(value: &HeaderValue) -> String {
     String::from_utf8_lossy(value.as_bytes()).into_owned()
 }
@@ -205,14 +236,7 @@ fn header_text(value: &HeaderValue) -> String {
 pub fn restore(store: &Store, config: &Config) -> Result<HashMap<String, Arc<Feed>>, StoreError> {
     let mut feeds = HashMap::new();
     for saved in store.saved_feeds()? {
-        let max_age = if let Some(slug) = section_slug(&saved.name) {
-            match config.section(slug) {
-                Some(section) if section.enabled => section.max_age,
-                _ => continue,
-            }
-        } else if [build::opml::FILE_NAME, build::xsl::FILE_NAME].contains(&saved.name.as_str()) {
-            crate::config::DEFAULT_MAX_AGE
-        } else {
+        let Some(max_age) = max_age_of(config, &saved.name) else {
             continue;
         };
         let content_type = HeaderValue::from_str(&saved.content_type);
@@ -226,12 +250,11 @@ pub fn restore(store: &Store, config: &Config) -> Result<HashMap<String, Arc<Fee
             continue;
         };
         let feed = Feed::restore(
-            &saved.state.hash,
+            saved.state,
             [saved.identity, saved.gzip, saved.brotli],
             content_type,
             browser,
             max_age,
-            saved.state.last_modified,
         );
         feeds.insert(saved.name, Arc::new(feed));
     }
@@ -261,7 +284,159 @@ pub fn everything(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::fixtures::{article, prepared};
+    use proptest::prelude::*;
     use std::path::Path;
+
+    fn state(hash: &str, last_modified: i64, ambiguous_until: Option<i64>) -> FeedState {
+        FeedState {
+            hash: hash.to_owned(),
+            last_modified,
+            ambiguous_until,
+        }
+    }
+
+    #[test]
+    fn a_stamp_follows_the_clock_and_remembers_an_ambiguous_second() {
+        type Case<'a> = (Option<FeedState>, &'a str, i64, FeedState, &'a str);
+        let cases: &[Case] = &[
+            (None, "a", 100, state("a", 100, None), "first build"),
+            (
+                Some(state("a", 100, None)),
+                "a",
+                105,
+                state("a", 100, None),
+                "the same bytes keep their stamp",
+            ),
+            (
+                Some(state("a", 100, None)),
+                "b",
+                105,
+                state("b", 105, None),
+                "a change in a later second",
+            ),
+            (
+                Some(state("a", 100, None)),
+                "b",
+                100,
+                state("b", 100, Some(100)),
+                "a second change within the second",
+            ),
+            (
+                Some(state("b", 100, Some(100))),
+                "b",
+                101,
+                state("b", 100, Some(100)),
+                "the same bytes keep the ambiguity",
+            ),
+            (
+                Some(state("b", 100, Some(100))),
+                "c",
+                101,
+                state("c", 101, None),
+                "a change in a later second clears it",
+            ),
+            (
+                Some(state("a", 100, None)),
+                "b",
+                90,
+                state("b", 90, Some(100)),
+                "clock set back: stamped by it, ambiguous",
+            ),
+            (
+                Some(state("b", 90, Some(100))),
+                "c",
+                100,
+                state("c", 100, Some(100)),
+                "not yet past the newest second stamped",
+            ),
+            (
+                Some(state("b", 90, Some(100))),
+                "c",
+                101,
+                state("c", 101, None),
+                "past it",
+            ),
+            (
+                Some(state("a", 100, None)),
+                "a",
+                90,
+                state("a", 90, Some(100)),
+                "a stamp the clock has not reached is replaced",
+            ),
+        ];
+        for (previous, hash, now, expected, why) in cases {
+            let got = stamp(previous.as_ref(), (*hash).to_owned(), *now);
+            assert_eq!(&got, expected, "{why}");
+        }
+    }
+
+    proptest! {
+        /// Whatever the clock does and however often the bytes change, Last-Modified is
+        /// never later than the clock, and a client holding any earlier bytes never gets a
+        /// 304 for other bytes by sending the Last-Modified it was given.
+        #[test]
+        fn if_modified_since_never_hides_new_bytes(
+            steps in proptest::collection::vec((-3i64..=3, 0u8..3), 1..30)
+        ) {
+            let mut now = 1_000;
+            let mut served: Vec<FeedState> = Vec::new();
+            for (moved, bytes) in steps {
+                now += moved;
+                let current = stamp(served.last(), bytes.to_string(), now);
+                prop_assert!(current.last_modified <= now);
+                for earlier in served.iter().filter(|e| e.hash != current.hash) {
+                    let not_modified = current.ambiguous_until.is_none()
+                        && current.last_modified <= earlier.last_modified;
+                    prop_assert!(!not_modified, "{earlier:?} then {current:?}");
+                }
+                served.push(current);
+            }
+        }
+    }
+
+    #[test]
+    fn an_ambiguous_second_is_saved_with_the_feed_and_cleared_by_a_later_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds")).unwrap();
+        let second: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let world = |store: &Store| {
+            store
+                .feed_states()
+                .unwrap()
+                .into_iter()
+                .find(|(name, ..)| name == "world.rss")
+                .map(|(_, state, _)| state)
+                .unwrap()
+        };
+        let add = |id: &str| {
+            let published = "2025-12-01T00:00:00Z";
+            let new = article(id, &["world"], published, &[], "published");
+            store.upsert(&prepared([new])).unwrap();
+        };
+
+        add("first");
+        everything(&store, &config, second).unwrap();
+        assert_eq!(world(&store).ambiguous_until, None);
+        // New bytes in the same second, each build by a publisher loaded from the store.
+        add("second");
+        let half = second + chrono::TimeDelta::milliseconds(500);
+        everything(&store, &config, half).unwrap();
+        let saved = world(&store);
+        assert_eq!(saved.last_modified, second.timestamp());
+        assert_eq!(saved.ambiguous_until, Some(second.timestamp()));
+        let restored = restore(&store, &config).unwrap();
+        assert_eq!(restored["world.rss"].unambiguous_last_modified(), None);
+
+        add("third");
+        let later = second + chrono::TimeDelta::seconds(1);
+        everything(&store, &config, later).unwrap();
+        let cleared = world(&store);
+        assert_ne!(cleared.hash, saved.hash);
+        assert_eq!(cleared.last_modified, later.timestamp());
+        assert_eq!(cleared.ambiguous_until, None);
+    }
 
     #[test]
     fn restore_gives_back_what_was_published_as_the_configuration_now_says() {

@@ -448,7 +448,8 @@ impl Scheduler {
                     .site_files(&self.config, now, &old, &mut changed),
             ),
         }
-        // A feed's validators change exactly when its bytes do.
+        // A feed's validators change when its bytes do (and when a clock set back restamps
+        // them: the hubs are then told once for nothing).
         let new_bytes: Vec<String> = changed
             .iter()
             .map(|(name, _)| name.clone())

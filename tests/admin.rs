@@ -506,6 +506,65 @@ async fn a_deleted_sections_feeds_answer_410_and_a_disabled_ones_404() {
 }
 
 #[tokio::test]
+async fn a_section_added_live_is_503_until_its_first_build() {
+    let server = start(&[("world", ""), ("business", "")], &[]).await;
+    let reply = call(
+        &server,
+        Method::DELETE,
+        "/admin/api/sections/business",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
+    wait_for_status(&server, "/feeds/business.rss", StatusCode::GONE).await;
+
+    // The new section's first build cannot be published while another process holds the
+    // store's write lock.
+    let lock = common::hold_write_lock(&server.data);
+    let reply = call(
+        &server,
+        Method::POST,
+        "/admin/api/sections",
+        Some(new_section("sports")),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    for format in ["rss", "atom", "json"] {
+        let reply = server.get(&format!("/feeds/sports.{format}")).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sports.{format}"
+        );
+        assert_eq!(reply.header("retry-after"), "1");
+        assert_eq!(reply.header("cache-control"), "no-store");
+    }
+    assert_eq!(
+        server.get("/feeds/business.rss").await.status,
+        StatusCode::GONE
+    );
+    assert_eq!(
+        server.get("/feeds/nowhere.rss").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(server.get("/feeds/world.rss").await.status, StatusCode::OK);
+
+    drop(lock);
+    server
+        .wait_until("sports' first build", |s| async move {
+            let status = s.get("/feeds/sports.rss").await.status;
+            assert!(
+                [StatusCode::SERVICE_UNAVAILABLE, StatusCode::OK].contains(&status),
+                "sports.rss answered {status}"
+            );
+            status == StatusCode::OK
+        })
+        .await;
+}
+
+#[tokio::test]
 async fn a_hand_broken_section_file_leaves_the_last_good_config_serving() {
     let server = start(
         &[("world", "")],

@@ -3,13 +3,16 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::io::Read;
+use std::time::{Instant, SystemTime};
 
 use chrono::TimeDelta;
-use common::{Options, Server, article, parse_rss, site};
+use common::{Options, Reply, Server, article, parse_rss, site};
 use http::{Method, StatusCode};
 use pressfeed::clock::ManualClock;
 use pressfeed::item::PreparedArticle;
+use pressfeed::store::Store;
 use serde_json::json;
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
@@ -283,4 +286,168 @@ async fn cache_control_and_ttl_follow_max_age() {
         "public, max-age=600, stale-while-revalidate=60, stale-if-error=3600"
     );
     assert_eq!(parse_rss(&reply.body).ttl(), Some("10"));
+}
+
+/// Checks a "not built yet" answer: 503, to be retried in a second, kept by no cache.
+fn assert_not_built_yet(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{what}");
+    assert_eq!(reply.header("retry-after"), "1", "{what}");
+    assert_eq!(reply.header("cache-control"), "no-store", "{what}");
+}
+
+#[tokio::test]
+async fn a_feed_not_built_yet_is_503_from_the_first_request_never_404() {
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open(data.path()).unwrap();
+    let first = article("a", &["world"], "2022-05-14T09:30:00Z", json!({}));
+    store.upsert(&[PreparedArticle::new(first)]).unwrap();
+    drop(store);
+    // Held from before the start: nothing the first build makes is published until the
+    // lock goes, however fast the machine.
+    let lock = common::hold_write_lock(data.path());
+    let feeds = site(&[("world", ""), ("off", "enabled = false")]);
+    let server = Server::launch_on_with(feeds, data.path(), Options::default()).await;
+
+    let configured = [
+        "/feeds/world.rss",
+        "/feeds/world.atom",
+        "/feeds/world.json",
+        "/feeds/index.opml",
+    ];
+    for path in configured {
+        let head = server.request(Method::HEAD, path, &[]).await;
+        assert_not_built_yet(&head, &format!("HEAD {path}"));
+        assert!(head.body.is_empty());
+    }
+    let post = server.request(Method::POST, "/feeds/world.rss", &[]).await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    for path in ["/feeds/nowhere.rss", "/feeds/off.rss", "/feeds/world.txt"] {
+        let reply = server.get(path).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{path} is not configured"
+        );
+    }
+
+    // A reader polling every feed as fast as it is answered: 503 while the build is held,
+    // then 200 for good once it lands, and nothing else.
+    let mut lock = Some(lock);
+    let mut built = HashSet::new();
+    let mut unavailable = 0;
+    let deadline = Instant::now() + common::HANG;
+    while built.len() < configured.len() {
+        for path in configured {
+            let reply = server.get(path).await;
+            match reply.status {
+                StatusCode::OK => {
+                    built.insert(path);
+                }
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    assert!(built.is_empty(), "{path} is 503 after a feed was served");
+                    assert_not_built_yet(&reply, path);
+                    unavailable += 1;
+                }
+                other => panic!("{path} answered {other}: only 503 or 200 may come first"),
+            }
+        }
+        // Every feed was seen unavailable while held: let the build land.
+        if lock.take().is_some() {
+            assert_eq!(unavailable, configured.len());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no first build after {:?}: a hang?",
+            common::HANG
+        );
+    }
+    assert_eq!(server.get("/readyz").await.status, StatusCode::OK);
+    assert_eq!(
+        server.get("/feeds/nowhere.rss").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// Writes `id` into `world` as another process would, moves `clock` by `by` (which makes
+/// the server read the change log and rebuild at the new time), and waits for the feed to
+/// show it.
+async fn publish_at(server: &Server, clock: &ManualClock, id: &str, by: TimeDelta) -> Reply {
+    let new = article(id, &["world"], "2023-01-01T00:00:00Z", json!({}));
+    server.store().upsert(&[PreparedArticle::new(new)]).unwrap();
+    clock.advance(by);
+    let title = format!("Title of {id}");
+    server
+        .wait_until(&format!("{id} in the feed"), |s| {
+            let title = title.clone();
+            async move { s.get("/feeds/world.rss").await.text().contains(&title) }
+        })
+        .await;
+    server.get("/feeds/world.rss").await
+}
+
+fn last_modified(reply: &Reply) -> SystemTime {
+    httpdate::parse_http_date(reply.header("last-modified")).unwrap()
+}
+
+#[tokio::test]
+async fn if_modified_since_never_hides_bytes_changed_within_its_second() {
+    let clock = common::manual_clock();
+    let server = one_article_server_on("", &clock).await;
+    let first = server.get("/feeds/world.rss").await;
+    let since = |reply: &Reply| {
+        let date = reply.header("last-modified").to_owned();
+        let server = &server;
+        async move {
+            server
+                .request(
+                    Method::GET,
+                    "/feeds/world.rss",
+                    &[("if-modified-since", &date)],
+                )
+                .await
+        }
+    };
+    assert_eq!(since(&first).await.status, StatusCode::NOT_MODIFIED);
+
+    // New bytes within the same second: the same Last-Modified, which no longer proves
+    // the client holds them.
+    let second = publish_at(&server, &clock, "second", TimeDelta::milliseconds(100)).await;
+    assert_eq!(last_modified(&second), last_modified(&first));
+    let polled = since(&first).await;
+    assert_eq!(polled.status, StatusCode::OK, "a 304 would hide new bytes");
+    assert_eq!(polled.body, second.body);
+    assert_eq!(since(&second).await.status, StatusCode::OK);
+    // The ETag still tells them apart.
+    let tagged = server
+        .request(
+            Method::GET,
+            "/feeds/world.rss",
+            &[("if-none-match", second.header("etag"))],
+        )
+        .await;
+    assert_eq!(tagged.status, StatusCode::NOT_MODIFIED);
+
+    // A change in a later second names its bytes alone again.
+    let third = publish_at(&server, &clock, "third", TimeDelta::seconds(1)).await;
+    assert!(last_modified(&third) > last_modified(&second));
+    assert_eq!(since(&third).await.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(since(&second).await.status, StatusCode::OK);
+
+    // The clock is set back a minute: the next change is stamped by it, never later than
+    // the clock or the response's Date, and no client's date hides it.
+    clock.set(clock.now() - TimeDelta::minutes(1));
+    let fourth = publish_at(&server, &clock, "fourth", TimeDelta::zero()).await;
+    let stamped = last_modified(&fourth);
+    assert!(stamped <= SystemTime::from(clock.now()));
+    assert!(stamped <= httpdate::parse_http_date(fourth.header("date")).unwrap());
+    for held in [&first, &second, &third, &fourth] {
+        let reply = since(held).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "IMS {}",
+            held.header("last-modified")
+        );
+        assert_eq!(reply.body, fourth.body);
+    }
 }

@@ -198,8 +198,7 @@ async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Pa
         .unwrap();
     drop(store);
 
-    let lock = rusqlite::Connection::open(data.join(pressfeed::store::FILE_NAME)).unwrap();
-    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let lock = common::hold_write_lock(data);
     let server = Pressfeed::start(feeds, data);
     for feed in &saved {
         let reply = http

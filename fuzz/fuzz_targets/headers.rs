@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         };
         headers.append(name, value);
     }
-    let last_modified = UNIX_EPOCH + Duration::from_secs(1_652_520_600);
+    let last_modified = Some(UNIX_EPOCH + Duration::from_secs(1_652_520_600));
     not_modified(&headers, ETAG, last_modified);
     if headers.contains_key(IF_NONE_MATCH) {
         // Our own tag as one more field line can only make it match.

@@ -5,7 +5,9 @@
 //!    list matches when any entity tag equals ours by weak comparison (`W/` ignored).
 //! 2. Otherwise, if `If-Modified-Since` holds a valid HTTP date (any of the three formats),
 //!    the feed is unmodified when its Last-Modified is not later than that date. An
-//!    invalid date is ignored.
+//!    invalid date is ignored, and so is every date while the feed's Last-Modified is
+//!    ambiguous (its second was also stamped on earlier bytes): a date cannot tell the
+//!    client's bytes from ours then, and a 304 might hide bytes it never saw.
 //! 3. Otherwise the request is unconditional.
 //!
 //! For writes (the admin API), `If-Match` (§13.1.1) holds when it is absent, or when the
@@ -16,12 +18,16 @@ use std::time::SystemTime;
 use http::HeaderMap;
 use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 
-/// True when a `304 Not Modified` answers the request.
-pub fn not_modified(headers: &HeaderMap, etag: &[u8], last_modified: SystemTime) -> bool {
+/// True when a `304 Not Modified` answers the request. `last_modified` is `None` while the
+/// feed's Last-Modified is ambiguous.
+pub fn not_modified(headers: &HeaderMap, etag: &[u8], last_modified: Option<SystemTime>) -> bool {
     let mut if_none_match = headers.get_all(IF_NONE_MATCH).iter().peekable();
     if if_none_match.peek().is_some() {
         return if_none_match.any(|value| etag_list_matches(value.as_bytes(), etag, false));
     }
+    let Some(last_modified) = last_modified else {
+        return false;
+    };
     headers
         .get(IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
@@ -90,7 +96,7 @@ mod tests {
     /// Sat, 14 May 2022 09:30:00 GMT
     const LAST_MODIFIED: u64 = 1_652_520_600;
 
-    fn check(headers: &[(&str, &str)]) -> bool {
+    fn headers(headers: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.append(
@@ -98,7 +104,12 @@ mod tests {
                 HeaderValue::from_str(value).unwrap(),
             );
         }
-        not_modified(&map, ETAG, UNIX_EPOCH + Duration::from_secs(LAST_MODIFIED))
+        map
+    }
+
+    fn check(list: &[(&str, &str)]) -> bool {
+        let last_modified = UNIX_EPOCH + Duration::from_secs(LAST_MODIFIED);
+        not_modified(&headers(list), ETAG, Some(last_modified))
     }
 
     #[test]
@@ -155,6 +166,20 @@ mod tests {
         for (headers, expected, why) in cases {
             assert_eq!(check(headers), *expected, "{why}: {headers:?}");
         }
+    }
+
+    #[test]
+    fn an_ambiguous_last_modified_leaves_only_if_none_match() {
+        let check = |list: &[(&str, &str)]| not_modified(&headers(list), ETAG, None);
+        let same_second = ("if-modified-since", "Sat, 14 May 2022 09:30:00 GMT");
+        let later = ("if-modified-since", "Sun, 15 May 2022 00:00:00 GMT");
+        assert!(
+            !check(&[same_second]),
+            "the second names more than one version"
+        );
+        assert!(!check(&[later]), "nor does any later date");
+        assert!(check(&[("if-none-match", "\"abc123\""), same_second]));
+        assert!(!check(&[("if-none-match", "\"old\""), later]));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub use body::{AdminHandler, Body};
 pub use server::run;
 
 use crate::catalog::Catalog;
+use crate::config::LiveConfig;
 use crate::metrics::Metrics;
 use crate::store::StoreHealth;
 
@@ -27,6 +28,9 @@ use crate::store::StoreHealth;
 #[derive(Clone)]
 pub struct Shared {
     pub(crate) catalog: Catalog,
+    /// The configuration in force: which feeds exist, built or not. Swapped before the
+    /// scheduler hears of it, so a section added live is known at once.
+    pub(crate) config: Arc<LiveConfig>,
     pub(crate) metrics: Arc<Metrics>,
     /// Whether the store takes writes, for `/readyz`.
     pub store: StoreHealth,

@@ -4,12 +4,13 @@
 use bytes::Bytes;
 use http::header::{
     ACCEPT, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED,
-    VARY,
+    RETRY_AFTER, VARY,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 
 use super::{Body, Shared, cache, encoding};
-use crate::catalog::{Feed, Variant};
+use crate::catalog::{Feed, Snapshot, Variant};
+use crate::publish;
 
 const FEEDS_PREFIX: &str = "/feeds/";
 
@@ -29,13 +30,7 @@ pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
 fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     let snapshot = shared.catalog.snapshot();
     let Some(feed) = snapshot.feeds.get(name) else {
-        if snapshot.gone.contains(name) {
-            return text(
-                StatusCode::GONE,
-                "gone: this feed's section was removed; please unsubscribe\n",
-            );
-        }
-        return not_found();
+        return not_served(req, shared, &snapshot, name);
     };
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return get_or_head_only();
@@ -46,7 +41,8 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
         return response;
     };
     let variant = feed.variant(coding);
-    if cache::not_modified(req.headers(), variant.etag.as_bytes(), feed.last_modified) {
+    let last_modified = feed.unambiguous_last_modified();
+    if cache::not_modified(req.headers(), variant.etag.as_bytes(), last_modified) {
         let response = Response::new(Body::default());
         return with_validators(response, feed, variant, StatusCode::NOT_MODIFIED);
     }
@@ -62,6 +58,41 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
         headers.insert(CONTENT_ENCODING, coding.clone());
     }
     response
+}
+
+/// A feed the catalog does not hold. One the configuration in force publishes is not built
+/// yet (the first build after a start or after its section was added is running): 503, as
+/// a reader takes 404 for a feed that does not exist and may drop it. That comes first, so
+/// a section deleted and made again is not 410. A feed that was served once and whose
+/// section was deleted is 410; anything else 404.
+fn not_served<B>(
+    req: &Request<B>,
+    shared: &Shared,
+    snapshot: &Snapshot,
+    name: &str,
+) -> Response<Body> {
+    if publish::max_age_of(&shared.config.current().config, name).is_some() {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return get_or_head_only();
+        }
+        let mut response = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not built yet: this feed is being built; retry in a second\n",
+        );
+        let headers = response.headers_mut();
+        // A first build is quick, so asking again soon costs little. `no-store` keeps a
+        // cache in front from answering with this in place of the feed once it is built.
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return response;
+    }
+    if snapshot.gone.contains(name) {
+        return text(
+            StatusCode::GONE,
+            "gone: this feed's section was removed; please unsubscribe\n",
+        );
+    }
+    not_found()
 }
 
 /// The headers a 200 and a 304 share (RFC 9110 §15.4.5).

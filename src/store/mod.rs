@@ -140,6 +140,11 @@ pub struct FeedState {
     pub hash: String,
     /// When the bytes last changed, in Unix seconds: the Last-Modified.
     pub last_modified: i64,
+    /// Set while `last_modified` does not name these bytes alone: earlier bytes of the feed
+    /// were stamped with this second, which is not before `last_modified` (two changes in
+    /// one second, or a clock set back). Cleared by a change stamped after it. `None` also
+    /// for rows saved before the store kept it.
+    pub ambiguous_until: Option<i64>,
 }
 
 /// A published feed as the store keeps it: validators and bytes, saved together.

@@ -200,6 +200,18 @@ impl Server {
 
     /// `start_on`, set up by `options`.
     pub async fn start_on_with(feeds: TempDir, data: &Path, options: Options) -> Server {
+        let server = Server::launch_on_with(feeds, data, options).await;
+        server
+            .wait_until("the first build", |s| async move {
+                s.get("/readyz").await.status == StatusCode::OK
+            })
+            .await;
+        server
+    }
+
+    /// `start_on_with` without waiting for the first build: the port takes requests as
+    /// soon as this returns, as `serve`'s does once it prints its address.
+    pub async fn launch_on_with(feeds: TempDir, data: &Path, options: Options) -> Server {
         let settings = options.settings();
         let clock = options.clock.clone();
         let config = Config::load(feeds.path()).unwrap();
@@ -215,7 +227,7 @@ impl Server {
             .await
             .unwrap();
         });
-        let server = Server {
+        Server {
             addr,
             feeds,
             data: data.to_owned(),
@@ -224,13 +236,7 @@ impl Server {
             shutdown: Some(tx),
             task: Some(task),
             http: Http::new(),
-        };
-        server
-            .wait_until("the first build", |s| async move {
-                s.get("/readyz").await.status == StatusCode::OK
-            })
-            .await;
-        server
+        }
     }
 
     /// Stops the server and waits until it has shut down; returns its feeds directory.
@@ -294,6 +300,15 @@ impl Server {
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
     }
+}
+
+/// Takes the store's write lock in `data` as another process would (an import, say) and
+/// holds it until the connection is dropped. A build renders its feeds meanwhile but cannot
+/// save them, and a build is published only once saved: the feeds stay as they were.
+pub fn hold_write_lock(data: &Path) -> rusqlite::Connection {
+    let lock = rusqlite::Connection::open(data.join(pressfeed::store::FILE_NAME)).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    lock
 }
 
 /// proptest's settings for the property tests under `tests/`: `cases` per run, and every

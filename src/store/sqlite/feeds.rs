@@ -12,7 +12,8 @@ impl SavedFeeds for Sqlite {
     fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT name, hash, last_modified, identity IS NOT NULL FROM feed_state",
+                "SELECT name, hash, last_modified, ambiguous_until, identity IS NOT NULL
+                 FROM feed_state",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
@@ -20,8 +21,9 @@ impl SavedFeeds for Sqlite {
                     FeedState {
                         hash: r.get(1)?,
                         last_modified: r.get(2)?,
+                        ambiguous_until: r.get(3)?,
                     },
-                    r.get(3)?,
+                    r.get(4)?,
                 ))
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -31,8 +33,8 @@ impl SavedFeeds for Sqlite {
     fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT name, hash, last_modified, content_type, browser_content_type,
-                        identity, gzip, brotli
+                "SELECT name, hash, last_modified, ambiguous_until, content_type,
+                        browser_content_type, identity, gzip, brotli
                  FROM feed_state WHERE identity IS NOT NULL",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -41,12 +43,13 @@ impl SavedFeeds for Sqlite {
                     state: FeedState {
                         hash: r.get(1)?,
                         last_modified: r.get(2)?,
+                        ambiguous_until: r.get(3)?,
                     },
-                    content_type: r.get(3)?,
-                    browser_content_type: r.get(4)?,
-                    identity: Bytes::from(r.get::<_, Vec<u8>>(5)?),
-                    gzip: Bytes::from(r.get::<_, Vec<u8>>(6)?),
-                    brotli: Bytes::from(r.get::<_, Vec<u8>>(7)?),
+                    content_type: r.get(4)?,
+                    browser_content_type: r.get(5)?,
+                    identity: Bytes::from(r.get::<_, Vec<u8>>(6)?),
+                    gzip: Bytes::from(r.get::<_, Vec<u8>>(7)?),
+                    brotli: Bytes::from(r.get::<_, Vec<u8>>(8)?),
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -56,15 +59,16 @@ impl SavedFeeds for Sqlite {
     fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
         self.write(|tx| {
             let mut put = tx.prepare_cached(
-                "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, content_type,
-                    browser_content_type, identity, gzip, brotli)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, ambiguous_until,
+                    content_type, browser_content_type, identity, gzip, brotli)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for feed in feeds {
                 put.execute(params![
                     feed.name,
                     feed.state.hash,
                     feed.state.last_modified,
+                    feed.state.ambiguous_until,
                     feed.content_type,
                     feed.browser_content_type,
                     &feed.identity[..],
@@ -91,6 +95,7 @@ mod tests {
             state: FeedState {
                 hash: "abc".into(),
                 last_modified: 42,
+                ambiguous_until: Some(43),
             },
             content_type: "application/rss+xml; charset=utf-8".into(),
             browser_content_type: Some("application/xml; charset=utf-8".into()),

@@ -79,6 +79,11 @@ const MIGRATIONS: &[&str] = &[
         last_modified TEXT
     );
 "#,
+    r#"
+    -- Set while a feed's Last-Modified second was also stamped on earlier bytes of it, so
+    -- If-Modified-Since cannot tell them apart (see FeedState); NULL when it can.
+    ALTER TABLE feed_state ADD COLUMN ambiguous_until INTEGER;  -- unix seconds
+"#,
 ];
 
 /// Brings the store at `path` (for messages) up to the last migration.
@@ -154,6 +159,35 @@ mod tests {
         for open in opened {
             open.join().unwrap().unwrap();
         }
+    }
+
+    #[test]
+    fn feed_state_saved_before_ambiguous_seconds_were_kept_opens_unambiguous() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        let before = MIGRATIONS.len() - 1;
+        for step in &MIGRATIONS[..before] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
+        conn.execute(
+            "INSERT INTO feed_state (name, hash, last_modified) VALUES ('world.rss', 'abc', 42)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(dir.path()).unwrap();
+        let (name, state, has_bytes) = store.feed_states().unwrap().remove(0);
+        assert_eq!((name.as_str(), has_bytes), ("world.rss", false));
+        assert_eq!(
+            (
+                state.hash.as_str(),
+                state.last_modified,
+                state.ambiguous_until
+            ),
+            ("abc", 42, None)
+        );
     }
 
     #[test]

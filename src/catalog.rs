@@ -210,15 +210,13 @@ impl Feed {
         &self.variants[coding as usize]
     }
 
-    /// The Last-Modified an `If-Modified-Since` may be compared with: `None` while it is
-    /// ambiguous, as then its second does not name these bytes alone (RFC 9110 §8.8.2.2
+    /// While Last-Modified is ambiguous, the newest second stamped on earlier bytes: an
+    /// `If-Modified-Since` up to it does not name these bytes alone (RFC 9110 §8.8.2.2
     /// deems a date a strong validator only when the origin server "reliably knows that
     /// the associated representation did not change twice during the second covered").
-    pub fn unambiguous_last_modified(&self) -> Option<SystemTime> {
-        match self.state.ambiguous_until {
-            None => Some(self.last_modified),
-            Some(_) => None,
-        }
+    pub fn ambiguous_until(&self) -> Option<SystemTime> {
+        let until = self.state.ambiguous_until?;
+        Some(UNIX_EPOCH + Duration::from_secs(until.max(0) as u64))
     }
 }
 
@@ -342,13 +340,13 @@ mod tests {
         assert_eq!(h.browser_content_type.as_ref().unwrap(), "application/xml");
         assert_eq!(h.vary(), "Accept, Accept-Encoding");
         assert_eq!(g.variant(Coding::Gzip).body, f.variant(Coding::Gzip).body);
-        assert_eq!(g.unambiguous_last_modified(), Some(g.last_modified));
+        assert_eq!(g.ambiguous_until(), None);
         let ambiguous = FeedState {
             ambiguous_until: Some(1_652_520_601),
             ..state(b"", 1_652_520_601)
         };
         let a = f.with_headers(ambiguous, 300);
         assert_eq!(a.last_modified_header, "Sat, 14 May 2022 09:30:01 GMT");
-        assert_eq!(a.unambiguous_last_modified(), None);
+        assert_eq!(a.ambiguous_until(), Some(a.last_modified));
     }
 }

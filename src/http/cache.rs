@@ -5,9 +5,10 @@
 //!    list matches when any entity tag equals ours by weak comparison (`W/` ignored).
 //! 2. Otherwise, if `If-Modified-Since` holds a valid HTTP date (any of the three formats),
 //!    the feed is unmodified when its Last-Modified is not later than that date. An
-//!    invalid date is ignored, and so is every date while the feed's Last-Modified is
-//!    ambiguous (its second was also stamped on earlier bytes): a date cannot tell the
-//!    client's bytes from ours then, and a 304 might hide bytes it never saw.
+//!    invalid date is ignored. While the feed's Last-Modified is ambiguous (its second, or
+//!    a later one the clock was set back from, was also stamped on earlier bytes), a date
+//!    up to the newest such second cannot tell the client's bytes from ours, so it gets
+//!    the bytes: a 304 might hide bytes it never saw.
 //! 3. Otherwise the request is unconditional.
 //!
 //! For writes (the admin API), `If-Match` (§13.1.1) holds when it is absent, or when the
@@ -18,21 +19,25 @@ use std::time::SystemTime;
 use http::HeaderMap;
 use http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 
-/// True when a `304 Not Modified` answers the request. `last_modified` is `None` while the
-/// feed's Last-Modified is ambiguous.
-pub fn not_modified(headers: &HeaderMap, etag: &[u8], last_modified: Option<SystemTime>) -> bool {
+/// True when a `304 Not Modified` answers the request. `ambiguous_until` is the newest
+/// second stamped on earlier bytes while Last-Modified is ambiguous.
+pub fn not_modified(
+    headers: &HeaderMap,
+    etag: &[u8],
+    last_modified: SystemTime,
+    ambiguous_until: Option<SystemTime>,
+) -> bool {
     let mut if_none_match = headers.get_all(IF_NONE_MATCH).iter().peekable();
     if if_none_match.peek().is_some() {
         return if_none_match.any(|value| etag_list_matches(value.as_bytes(), etag, false));
     }
-    let Some(last_modified) = last_modified else {
-        return false;
-    };
     headers
         .get(IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v).ok())
-        .is_some_and(|since| last_modified <= since)
+        .is_some_and(|since| {
+            last_modified <= since && ambiguous_until.is_none_or(|until| until < since)
+        })
 }
 
 /// True when a write may proceed: no `If-Match`, or `current` (the resource's quoted
@@ -109,7 +114,7 @@ mod tests {
 
     fn check(list: &[(&str, &str)]) -> bool {
         let last_modified = UNIX_EPOCH + Duration::from_secs(LAST_MODIFIED);
-        not_modified(&headers(list), ETAG, Some(last_modified))
+        not_modified(&headers(list), ETAG, last_modified, None)
     }
 
     #[test]
@@ -169,17 +174,22 @@ mod tests {
     }
 
     #[test]
-    fn an_ambiguous_last_modified_leaves_only_if_none_match() {
-        let check = |list: &[(&str, &str)]| not_modified(&headers(list), ETAG, None);
+    fn an_ambiguous_second_is_never_taken_for_our_bytes() {
+        // Stamped 09:30:00 after bytes stamped up to 09:30:05 (the clock was set back).
+        let at = UNIX_EPOCH + Duration::from_secs(LAST_MODIFIED);
+        let until = at + Duration::from_secs(5);
+        let check = |list: &[(&str, &str)]| not_modified(&headers(list), ETAG, at, Some(until));
         let same_second = ("if-modified-since", "Sat, 14 May 2022 09:30:00 GMT");
-        let later = ("if-modified-since", "Sun, 15 May 2022 00:00:00 GMT");
+        let newest_earlier = ("if-modified-since", "Sat, 14 May 2022 09:30:05 GMT");
+        let after = ("if-modified-since", "Sat, 14 May 2022 09:30:06 GMT");
         assert!(
             !check(&[same_second]),
             "the second names more than one version"
         );
-        assert!(!check(&[later]), "nor does any later date");
+        assert!(!check(&[newest_earlier]), "nor does one earlier bytes had");
+        assert!(check(&[after]), "a date after every stamp names ours");
         assert!(check(&[("if-none-match", "\"abc123\""), same_second]));
-        assert!(!check(&[("if-none-match", "\"old\""), later]));
+        assert!(!check(&[("if-none-match", "\"old\""), after]));
     }
 
     #[test]

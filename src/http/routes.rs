@@ -41,8 +41,13 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
         return response;
     };
     let variant = feed.variant(coding);
-    let last_modified = feed.unambiguous_last_modified();
-    if cache::not_modified(req.headers(), variant.etag.as_bytes(), last_modified) {
+    let etag = variant.etag.as_bytes();
+    if cache::not_modified(
+        req.headers(),
+        etag,
+        feed.last_modified,
+        feed.ambiguous_until(),
+    ) {
         let response = Response::new(Body::default());
         return with_validators(response, feed, variant, StatusCode::NOT_MODIFIED);
     }

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use pressfeed::article::Article;
 use pressfeed::build::{FeedSource, Format, render};
 use pressfeed::config::{Section, Site};
@@ -14,6 +16,7 @@ use serde_json::{Value, json};
 
 fn site() -> Site {
     pressfeed::config::parse_toml(
+        Path::new("site.toml"),
         r#"title = "T"
 url = "https://news.example/"
 feed_base_url = "https://news.example/feeds/"
@@ -26,6 +29,7 @@ logo = "https://news.example/logo.png""#,
 
 fn section() -> Section {
     pressfeed::config::parse_toml(
+        Path::new("sections/world.toml"),
         r#"slug = "world"
 title = "World & <Friends>"
 link = "https://news.example/world/""#,

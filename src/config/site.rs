@@ -1,13 +1,19 @@
 //! `feeds/site.toml`: the site's title, links, authorship, where feeds are published and
 //! the server-only tables (`[http]`, `[[sources]]`, listen address, data directory).
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::file::TomlFile;
 use super::http::Limits;
-use super::source::Source;
+use super::source::{self, Source};
+use super::{ConfigError, read_text};
 use crate::link::HttpUrl;
+
+/// The fields without a default, all told when missing: serde names only the first.
+const REQUIRED: [&str; 4] = ["title", "url", "feed_base_url", "default_author"];
 
 /// `feeds/site.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -93,6 +99,58 @@ impl Site {
     }
 }
 
+/// Reads `site.toml`, telling every problem in it.
+pub(super) fn load_site(path: &Path) -> Result<Site, ConfigError> {
+    let text = read_text(path)?;
+    let mut file = TomlFile::parse(path, &text)?;
+    file.require(&REQUIRED);
+    let (missing, duplicates) = sources_as_written(&file);
+    // Told before serde runs, which then leaves them untold, as `require`'s are.
+    for (field, span, message) in missing {
+        file.report(field, span, message);
+    }
+    let site = file.deserialize::<Site>();
+    // Told after: a rule between an entry's fields still counts when its name is taken.
+    for (field, span, message) in duplicates {
+        file.report(field, span, message);
+    }
+    file.finish(site)
+}
+
+/// A problem found in the text: (field, where, message).
+type Found = (String, std::ops::Range<usize>, String);
+
+/// The `[[sources]]` entries as written, so that these are told whatever else is wrong:
+/// the required fields each entry lacks (serde names only the first), and the names used
+/// twice (two sources with one name would mix their articles and state).
+fn sources_as_written(file: &TomlFile<'_>) -> (Vec<Found>, Vec<Found>) {
+    let entries = file.get("sources").and_then(|s| s.get_ref().as_array());
+    let mut names = HashSet::new();
+    let (mut missing, mut duplicates) = (Vec::new(), Vec::new());
+    for (i, entry) in entries.into_iter().flatten().enumerate() {
+        for field in source::REQUIRED {
+            if entry.get_ref().get(field).is_none() {
+                missing.push((
+                    format!("sources[{i}].{field}"),
+                    entry.span(),
+                    "required".into(),
+                ));
+            }
+        }
+        if let Some(name) = entry.get_ref().get("name")
+            && let Some(text) = name.get_ref().as_str()
+            && !names.insert(text)
+        {
+            duplicates.push((
+                format!("sources[{i}].name"),
+                name.span(),
+                format!("{text:?}: another source has this name; names must be unique"),
+            ));
+        }
+    }
+    (missing, duplicates)
+}
+
 fn default_language() -> String {
     "en".into()
 }
@@ -107,7 +165,89 @@ fn default_data_dir() -> PathBuf {
 mod tests {
     use std::path::Path;
 
-    use crate::config::Config;
+    use super::load_site;
+    use crate::config::{Config, ConfigError};
+
+    #[test]
+    fn every_mistake_of_the_site_and_its_sources_is_told_in_one_run() {
+        let text = r#"title = "Asianlite"
+url = "https://asianlite.example/"
+feed_base_url = "feeds/"
+colour = "red"
+[http]
+idle_timeout = 0
+
+[[sources]]
+name = "Newsroom"
+kind = "wordpress"
+url = "https://user:secret@wp.example/"
+schedule = "*/5 * * * *"
+username_env = "WP-USER"
+tags = ["x"]
+[sources.categories]
+world = "World News"
+
+[[sources]]
+name = "wire"
+kind = "json"
+username_env = "WIRE_USER"
+
+[[sources]]
+name = "wire"
+kind = "directory"
+path = "incoming"
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, text).unwrap();
+        let ConfigError(problems) = load_site(&path).unwrap_err();
+        let told: Vec<_> = problems
+            .iter()
+            .map(|p| (p.field.as_deref().unwrap(), p.line))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                ("default_author", None),
+                ("feed_base_url", Some(3)),
+                ("colour", Some(4)),
+                ("http.idle_timeout", Some(6)),
+                ("sources[0].name", Some(9)),
+                ("sources[0].url", Some(11)),
+                ("sources[0].schedule", Some(12)),
+                ("sources[0].username_env", Some(13)),
+                ("sources[0].tags", Some(14)),
+                ("sources[0].categories.world", Some(16)),
+                ("sources[1]", Some(18)),
+                ("sources[2].name", Some(24)),
+            ],
+            "{problems:#?}"
+        );
+        // Both rules between the second entry's fields that it breaks.
+        assert_eq!(
+            problems[10].message,
+            "url: a json source needs a url or a path; password_env: required with username_env"
+        );
+    }
+
+    #[test]
+    fn an_entry_is_told_every_required_field_it_lacks() {
+        let text = "title = \"T\"\nurl = \"https://x.example/\"\n\
+                    feed_base_url = \"https://x.example/f/\"\ndefault_author = \"D\"\n\
+                    [[sources]]\npath = \"a\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, text).unwrap();
+        let ConfigError(problems) = load_site(&path).unwrap_err();
+        let told: Vec<_> = problems
+            .iter()
+            .map(|p| (p.field.as_deref().unwrap(), p.line))
+            .collect();
+        assert_eq!(
+            told,
+            [("sources[0].name", Some(5)), ("sources[0].kind", Some(5))]
+        );
+    }
 
     #[test]
     fn only_fields_that_feeds_show_change_the_feeds() {

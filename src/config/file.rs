@@ -64,8 +64,15 @@ impl<'a> TomlFile<'a> {
             let error = error.into_inner();
             let message = error.message();
             // serde names a missing field at its table.
-            let (at, take_out, message) = match quoted(message, "missing field `") {
-                Some(key) => (child(&path, key), path, "required"),
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            let (at, take_out, message) = match missing {
+                Some(key) => {
+                    let key = Segment::Map { key: key.into() };
+                    let at = path.iter().cloned().chain([key]).collect();
+                    (at, path, "required")
+                }
                 None => (path.clone(), path, message),
             };
             let field = field_name(&self.root, &working, &at);
@@ -81,12 +88,7 @@ impl<'a> TomlFile<'a> {
                         .or(error.span())
                         .map(|span| line(self.text, span.start))
                 };
-                self.problems.push(Problem {
-                    file: self.path.to_owned(),
-                    field: (!field.is_empty()).then_some(field),
-                    line,
-                    message: message.to_owned(),
-                });
+                self.tell((!field.is_empty()).then_some(field), line, message.into());
             }
             if !take(&mut working, &take_out) {
                 return None;
@@ -100,12 +102,7 @@ impl<'a> TomlFile<'a> {
     pub(crate) fn require(&mut self, fields: &[&str]) {
         for field in fields {
             if self.get(field).is_none() {
-                self.problems.push(Problem {
-                    file: self.path.to_owned(),
-                    field: Some((*field).to_owned()),
-                    line: None,
-                    message: "required".into(),
-                });
+                self.tell(Some((*field).into()), None, "required".into());
             }
         }
     }
@@ -117,10 +114,15 @@ impl<'a> TomlFile<'a> {
 
     /// Tells a problem with `field`, whose value is at `span` of the text.
     pub(crate) fn report(&mut self, field: String, span: Range<usize>, message: String) {
+        let line = line(self.text, span.start);
+        self.tell(Some(field), Some(line), message);
+    }
+
+    fn tell(&mut self, field: Option<String>, line: Option<usize>, message: String) {
         self.problems.push(Problem {
             file: self.path.to_owned(),
-            field: Some(field),
-            line: Some(line(self.text, span.start)),
+            field,
+            line,
             message,
         });
     }
@@ -162,18 +164,6 @@ fn line(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
-}
-
-/// The name between backticks after `prefix`, as serde writes a field's.
-fn quoted<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
-    message.strip_prefix(prefix)?.split('`').next()
-}
-
-fn child(path: &[Segment], key: &str) -> Vec<Segment> {
-    let key = Segment::Map {
-        key: key.to_owned(),
-    };
-    path.iter().cloned().chain([key]).collect()
 }
 
 fn find<'v, 'i>(

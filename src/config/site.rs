@@ -2,9 +2,12 @@
 //! the server-only tables (`[http]`, `[[sources]]`, listen address, data directory).
 
 use std::collections::HashSet;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
+use toml::de::DeValue;
 
 use super::file::TomlFile;
 use super::http::Limits;
@@ -104,51 +107,63 @@ pub(super) fn load_site(path: &Path) -> Result<Site, ConfigError> {
     let text = read_text(path)?;
     let mut file = TomlFile::parse(path, &text)?;
     file.require(&REQUIRED);
-    let (missing, duplicates) = sources_as_written(&file);
-    // Told before serde runs, which then leaves them untold, as `require`'s are.
-    for (field, span, message) in missing {
+    for (field, span, message) in missing_in_sources(&file) {
         file.report(field, span, message);
     }
     let site = file.deserialize::<Site>();
-    // Told after: a rule between an entry's fields still counts when its name is taken.
-    for (field, span, message) in duplicates {
+    // Told after `deserialize`, which leaves the rules of an entry untold when something in
+    // it was told before: a name used twice says nothing about them.
+    for (field, span, message) in duplicate_sources(&file) {
         file.report(field, span, message);
     }
     file.finish(site)
 }
 
 /// A problem found in the text: (field, where, message).
-type Found = (String, std::ops::Range<usize>, String);
+type Found = (String, Range<usize>, String);
 
-/// The `[[sources]]` entries as written, so that these are told whatever else is wrong:
-/// the required fields each entry lacks (serde names only the first), and the names used
-/// twice (two sources with one name would mix their articles and state).
-fn sources_as_written(file: &TomlFile<'_>) -> (Vec<Found>, Vec<Found>) {
+/// The `[[sources]]` entries as written, with their index.
+fn entries<'f, 'a>(
+    file: &'f TomlFile<'a>,
+) -> impl Iterator<Item = (usize, &'f Spanned<DeValue<'a>>)> {
     let entries = file.get("sources").and_then(|s| s.get_ref().as_array());
-    let mut names = HashSet::new();
-    let (mut missing, mut duplicates) = (Vec::new(), Vec::new());
-    for (i, entry) in entries.into_iter().flatten().enumerate() {
-        for field in source::REQUIRED {
-            if entry.get_ref().get(field).is_none() {
-                missing.push((
+    entries.into_iter().flatten().enumerate()
+}
+
+/// The required fields each entry lacks: serde names only the first, then takes the entry
+/// out whole.
+fn missing_in_sources(file: &TomlFile<'_>) -> Vec<Found> {
+    entries(file)
+        .flat_map(|(i, entry)| {
+            let lacks = source::REQUIRED
+                .into_iter()
+                .filter(|field| entry.get_ref().get(*field).is_none());
+            lacks.map(move |field| {
+                (
                     format!("sources[{i}].{field}"),
                     entry.span(),
                     "required".into(),
-                ));
-            }
-        }
-        if let Some(name) = entry.get_ref().get("name")
-            && let Some(text) = name.get_ref().as_str()
-            && !names.insert(text)
-        {
-            duplicates.push((
-                format!("sources[{i}].name"),
-                name.span(),
-                format!("{text:?}: another source has this name; names must be unique"),
-            ));
-        }
-    }
-    (missing, duplicates)
+                )
+            })
+        })
+        .collect()
+}
+
+/// Names used twice, as written whatever else is wrong: two sources with one name would mix
+/// their articles and state.
+fn duplicate_sources(file: &TomlFile<'_>) -> Vec<Found> {
+    let mut names = HashSet::new();
+    entries(file)
+        .filter_map(|(i, entry)| {
+            let name = entry.get_ref().get("name")?;
+            let text = name.get_ref().as_str()?;
+            (!names.insert(text)).then(|| {
+                let message =
+                    format!("{text:?}: another source has this name; names must be unique");
+                (format!("sources[{i}].name"), name.span(), message)
+            })
+        })
+        .collect()
 }
 
 fn default_language() -> String {
@@ -165,7 +180,7 @@ fn default_data_dir() -> PathBuf {
 mod tests {
     use std::path::Path;
 
-    use super::load_site;
+    use super::{REQUIRED, Site, load_site};
     use crate::config::{Config, ConfigError};
 
     #[test]
@@ -228,6 +243,19 @@ path = "incoming"
             problems[10].message,
             "url: a json source needs a url or a path; password_env: required with username_env"
         );
+    }
+
+    #[test]
+    fn the_required_fields_are_those_without_a_default() {
+        let only = "title = \"T\"\nurl = \"https://x.example/\"\n\
+                    feed_base_url = \"https://x.example/f/\"\ndefault_author = \"D\"\n";
+        let parse = |text: &str| crate::config::parse_toml::<Site>(Path::new("site.toml"), text);
+        assert!(parse(only).is_ok());
+        for (line, field) in only.lines().zip(REQUIRED) {
+            let ConfigError(problems) = parse(&only.replace(line, "")).unwrap_err();
+            assert_eq!(problems[0].field.as_deref(), Some(field), "{problems:?}");
+            assert_eq!(problems[0].message, "required");
+        }
     }
 
     #[test]

@@ -73,7 +73,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Validate the configuration; one line per problem, non-zero exit if any.
+    /// Validate the configuration: every problem of every file, one line each; exit 2 if any.
     Check,
     /// The site's sections.
     Sections {

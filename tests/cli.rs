@@ -86,9 +86,9 @@ fn check_reports_every_problem_and_fails() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     for expected in [
-        "world.toml: schedule:",
-        "sports.toml: limit: must be between 1 and 500",
-        "bad-name.toml: slug:",
+        "world.toml: line 5: schedule:",
+        "sports.toml: line 6: limit: must be 1 to 500 items, not 0",
+        "bad-name.toml: line 1: slug:",
     ] {
         assert!(
             stderr.contains(expected),
@@ -96,6 +96,65 @@ fn check_reports_every_problem_and_fails() {
         );
     }
     assert!(!stderr.contains("ok.toml"));
+}
+
+#[test]
+fn check_tells_every_problem_of_every_file_in_one_run() {
+    let feeds = site(&[("ok", "")]);
+    std::fs::write(
+        feeds.path().join("site.toml"),
+        r#"title = "Test Times"
+url = "https://news.example/"
+feed_base_url = "feeds/"
+colour = "red"
+
+[[sources]]
+name = "Wire"
+kind = "json"
+schedule = "*/5 * * * *"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        feeds.path().join("sections/world.toml"),
+        r#"slug = "World"
+title = 3
+link = "https://news.example/world/"
+limit = 0
+schedule = "every minute"
+sort = "newest"
+"#,
+    )
+    .unwrap();
+    let out = pressfeed()
+        .arg("--feeds")
+        .arg(feeds.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    let expected = [
+        "site.toml: default_author: required",
+        "site.toml: line 3: feed_base_url: ",
+        "site.toml: line 4: colour: unknown field `colour`",
+        "site.toml: line 7: sources[0].name: ",
+        "site.toml: line 9: sources[0].schedule: ",
+        "world.toml: line 1: slug: ",
+        "world.toml: line 2: title: invalid type",
+        "world.toml: line 4: limit: must be 1 to 500 items, not 0",
+        "world.toml: line 5: schedule: \"every minute\" is not a cron expression",
+        "world.toml: line 6: sort: unknown field `sort`",
+    ];
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(".toml: ")).collect();
+    assert_eq!(lines.len(), expected.len(), "{stderr}");
+    for (line, expected) in lines.iter().zip(expected) {
+        assert!(
+            line.contains(expected),
+            "{expected:?} is not in {line:?}:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("ok.toml"), "{stderr}");
 }
 
 #[test]

@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use pressfeed::article::Article;
 use pressfeed::build::{FeedSource, Format, render};
 use pressfeed::config::{Section, Site};
@@ -16,6 +18,7 @@ use serde_json::{Value, json};
 
 fn site() -> Site {
     pressfeed::config::parse_toml(
+        Path::new("site.toml"),
         r#"title = "T"
 url = "https://news.example/"
 feed_base_url = "https://news.example/feeds/"
@@ -28,6 +31,7 @@ logo = "https://news.example/logo.png""#,
 
 fn section() -> Section {
     pressfeed::config::parse_toml(
+        Path::new("sections/world.toml"),
         r#"slug = "world"
 title = "World & <Friends>"
 link = "https://news.example/world/""#,

@@ -19,7 +19,7 @@ use super::error::{ApiError, json_response};
 use super::{Admin, Audit};
 use crate::build::Format;
 use crate::catalog::{Coding, Feed};
-use crate::config::{self, Change, Edit, Section, Site};
+use crate::config::{self, Change, ConfigError, Edit, Section, Site};
 use crate::digest::content_hash;
 use crate::fsutil;
 use crate::http::Body;
@@ -198,9 +198,9 @@ pub async fn patch(
             let current = existing(&path, &slug, &headers)?;
             let text = String::from_utf8_lossy(&current);
             // The file may have been broken by hand; a patch needs something to apply to.
-            let current = config::parse_section(&path, &text).map_err(|problem| {
+            let current = config::parse_section(&path, &text).map_err(|problems| {
                 ApiError::Conflict(format!(
-                    "the file of section {:?} does not load ({problem}); replace it with PUT",
+                    "the file of section {:?} does not load ({problems}); replace it with PUT",
                     slug.as_str()
                 ))
             })?;
@@ -275,9 +275,13 @@ fn checked_toml(path: &Path, section: &Section) -> Result<String, ApiError> {
     let text = section
         .to_toml()
         .map_err(|e| ApiError::Internal(format!("section {} as TOML: {e}", section.slug)))?;
-    config::parse_section(path, &text).map_err(|problem| ApiError::Invalid {
-        field: problem.field,
-        message: problem.message,
+    // The error body names one field: the first problem's.
+    config::parse_section(path, &text).map_err(|ConfigError(problems)| {
+        let first = problems.into_iter().next();
+        ApiError::Invalid {
+            field: first.as_ref().and_then(|p| p.field.clone()),
+            message: first.map(|p| p.message).unwrap_or_default(),
+        }
     })?;
     Ok(text)
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use super::in_range;
+
 /// The `[http]` table of `site.toml`. Every key is optional.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -56,22 +58,6 @@ impl Default for Limits {
     }
 }
 
-fn in_range<'de, D: Deserializer<'de>>(
-    d: D,
-    min: u64,
-    max: u64,
-    unit: &str,
-) -> Result<u64, D::Error> {
-    let n = u64::deserialize(d)?;
-    if (min..=max).contains(&n) {
-        Ok(n)
-    } else {
-        Err(serde::de::Error::custom(format!(
-            "must be {min} to {max} {unit}, not {n}"
-        )))
-    }
-}
-
 fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     in_range(d, 1, MAX_SECONDS, "seconds").map(Duration::from_secs)
 }
@@ -86,8 +72,10 @@ fn header_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
-    use crate::config::parse_toml;
+    use crate::config::{ConfigError, parse_toml};
 
     #[derive(Debug, Deserialize)]
     struct Site {
@@ -95,11 +83,15 @@ mod tests {
         http: Limits,
     }
 
+    fn parse(text: &str) -> Result<Site, ConfigError> {
+        parse_toml(Path::new("site.toml"), text)
+    }
+
     #[test]
     fn every_key_is_optional() {
-        let site: Site = parse_toml("").unwrap();
+        let site = parse("").unwrap();
         assert_eq!(site.http, Limits::default());
-        let site: Site = parse_toml("[http]\nidle_timeout = 3\n").unwrap();
+        let site = parse("[http]\nidle_timeout = 3\n").unwrap();
         assert_eq!(site.http.idle_timeout, Duration::from_secs(3));
         assert_eq!(site.http.max_connections, DEFAULT_MAX_CONNECTIONS);
     }
@@ -115,11 +107,15 @@ mod tests {
             ("[http]\nmax_connections = 0\n", "http.max_connections"),
             ("[http]\nidle_timeout = -1\n", "http.idle_timeout"),
         ] {
-            let (got, message) = parse_toml::<Site>(text).unwrap_err();
-            assert_eq!(got.as_deref(), Some(field), "{text}: {message}");
-            assert!(message.starts_with("line 2"), "{message}");
+            let ConfigError(problems) = parse(text).unwrap_err();
+            assert_eq!(
+                problems[0].field.as_deref(),
+                Some(field),
+                "{text}: {problems:?}"
+            );
+            assert_eq!(problems[0].line, Some(2), "{problems:?}");
         }
-        let (_, message) = parse_toml::<Site>("[http]\nmax_conns = 5\n").unwrap_err();
-        assert!(message.contains("max_conns"), "{message}");
+        let ConfigError(problems) = parse("[http]\nmax_conns = 5\n").unwrap_err();
+        assert_eq!(problems[0].field.as_deref(), Some("http.max_conns"));
     }
 }

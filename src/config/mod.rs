@@ -1,8 +1,9 @@
 //! Every configuration pressfeed reads, and its loading: the site (`site.toml`), its
 //! sections (`sections/*.toml`), cron schedules, pull sources (`[[sources]]`), the HTTP
 //! limits (`[http]`), and the configuration in force while the server runs (`live`).
-//! Every problem is reported with its file and field; nothing here touches the store.
+//! Every problem is reported with its file, field and line; nothing here touches the store.
 //!
+//! - `file`      one TOML file read whole, every problem in it told
 //! - `site`      `Site`, the `site.toml` table
 //! - `section`   `Section`: one section file, its defaults and rules
 //! - `schedule`  `Schedule`: a cron expression, seconds first
@@ -10,6 +11,7 @@
 //! - `http`      `Limits`: what one client may cost the server
 //! - `live`      the configuration in force, reloaded on admin writes, SIGHUP and file changes
 
+mod file;
 mod http;
 mod live;
 mod schedule;
@@ -20,11 +22,15 @@ mod source;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Deserializer};
+
+pub use file::parse_toml;
 pub use http::Limits;
 pub(crate) use live::{Change, Edit, LiveConfig, watch};
 pub use schedule::Schedule;
 pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, load_section, parse_section};
 pub use site::Site;
+use site::load_site;
 pub use source::{Credentials, Origin, Source};
 
 /// One thing wrong with the configuration.
@@ -33,20 +39,27 @@ pub struct Problem {
     pub(crate) file: PathBuf,
     /// The field, when the problem is one field's.
     pub field: Option<String>,
+    /// The line of the file, counted from 1, when the problem has a place in it.
+    pub(crate) line: Option<usize>,
     pub(crate) message: String,
 }
 
+/// `feeds/sections/world.toml: line 6: schedule: "*/5 * * * *" has 5 fields ...`
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "{}: {field}: {}", self.file.display(), self.message),
-            None => write!(f, "{}: {}", self.file.display(), self.message),
+        write!(f, "{}: ", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
         }
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.message)
     }
 }
 
 /// Everything wrong with a configuration, one problem per line.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct ConfigError(pub Vec<Problem>);
 
@@ -62,16 +75,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loads and validates `dir/site.toml` and `dir/sections/*.toml`, reporting every problem.
+    /// Loads and validates `dir/site.toml` and `dir/sections/*.toml`, reporting every problem
+    /// of every file, file by file.
     pub fn load(dir: &Path) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        let site_path = dir.join("site.toml");
-        let site = read_toml::<Site>(&site_path)
-            .map_err(|p| problems.push(p))
+        let site = load_site(&dir.join("site.toml"))
+            .map_err(|ConfigError(found)| problems.extend(found))
             .ok();
-        if let Some(site) = &site {
-            problems.extend(duplicate_sources(&site_path, &site.sources));
-        }
 
         let sections_dir = dir.join("sections");
         let mut sections: Vec<Section> = Vec::new();
@@ -80,13 +90,14 @@ impl Config {
                 for path in files {
                     match load_section(&path) {
                         Ok(section) => sections.push(section),
-                        Err(p) => problems.push(p),
+                        Err(ConfigError(found)) => problems.extend(found),
                     }
                 }
             }
             Err(e) => problems.push(Problem {
                 file: sections_dir.clone(),
                 field: None,
+                line: None,
                 message: format!("cannot list sections: {e}"),
             }),
         }
@@ -115,24 +126,6 @@ impl Config {
     }
 }
 
-/// A source name used twice would mix two sources' articles and state.
-fn duplicate_sources(path: &Path, sources: &[Source]) -> Vec<Problem> {
-    let mut seen = std::collections::HashSet::new();
-    sources
-        .iter()
-        .enumerate()
-        .filter(|(_, source)| !seen.insert(&source.name))
-        .map(|(i, source)| Problem {
-            file: path.to_owned(),
-            field: Some(format!("sources[{i}].name")),
-            message: format!(
-                "source {:?}: name: another source has this name; names must be unique",
-                source.name.as_str()
-            ),
-        })
-        .collect()
-}
-
 /// The `*.toml` files of the sections directory, sorted.
 fn section_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
@@ -146,43 +139,31 @@ fn section_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn read_text(path: &Path) -> Result<String, Problem> {
-    std::fs::read_to_string(path).map_err(|e| Problem {
-        file: path.to_owned(),
-        field: None,
-        message: format!("cannot read: {e}"),
+fn read_text(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        ConfigError(vec![Problem {
+            file: path.to_owned(),
+            field: None,
+            line: None,
+            message: format!("cannot read: {e}"),
+        }])
     })
 }
 
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Problem> {
-    let text = read_text(path)?;
-    parse_toml(&text).map_err(|(field, message)| Problem {
-        file: path.to_owned(),
-        field,
-        message,
-    })
-}
-
-/// Parses TOML into `T`, naming the field (a dotted path) and line of what is wrong.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(
-    text: &str,
-) -> Result<T, (Option<String>, String)> {
-    let de = toml::de::Deserializer::parse(text).map_err(|e| (None, describe(text, &e)))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let message = describe(text, e.inner());
-        let field = (path != ".").then_some(path);
-        (field, message)
-    })
-}
-
-fn describe(text: &str, e: &toml::de::Error) -> String {
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            format!("line {line}: {}", e.message())
-        }
-        None => e.message().to_owned(),
+/// A whole number from `min` to `max` (`unit` names what it counts), for `deserialize_with`.
+fn in_range<'de, D: Deserializer<'de>>(
+    d: D,
+    min: u64,
+    max: u64,
+    unit: &str,
+) -> Result<u64, D::Error> {
+    let n = u64::deserialize(d)?;
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "must be {min} to {max} {unit}, not {n}"
+        )))
     }
 }
 
@@ -200,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn reports_every_problem_with_its_file() {
+    fn reports_every_problem_of_every_file_file_by_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sections")).unwrap();
         std::fs::write(dir.path().join("site.toml"), "title = 3").unwrap();
@@ -211,12 +192,25 @@ mod tests {
         )
         .unwrap();
         let ConfigError(problems) = Config::load(dir.path()).unwrap_err();
-        assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems.iter().any(|p| p.file.ends_with("site.toml")));
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.field.as_deref() == Some("schedule"))
+        let told: Vec<_> = problems
+            .iter()
+            .map(|p| {
+                let file = p.file.file_name().unwrap().to_str().unwrap();
+                (file, p.field.as_deref().unwrap(), p.line)
+            })
+            .collect();
+        assert_eq!(
+            told,
+            [
+                ("site.toml", "url", None),
+                ("site.toml", "feed_base_url", None),
+                ("site.toml", "default_author", None),
+                ("site.toml", "title", Some(1)),
+                ("a.toml", "title", None),
+                ("a.toml", "link", None),
+                ("a.toml", "slug", Some(1)),
+                ("world.toml", "schedule", Some(6)),
+            ]
         );
     }
 }

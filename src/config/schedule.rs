@@ -22,8 +22,13 @@ impl Schedule {
                 "{text:?} has 5 fields; pressfeed's cron has seconds first, e.g. \"0 {text}\""
             ));
         }
-        let parsed = cron::Schedule::from_str(text)
-            .map_err(|e| format!("{text:?} is not a cron expression ({e})"))?;
+        let parsed = cron::Schedule::from_str(text).map_err(|e| {
+            // cron's message echoes the expression and a caret under the fault on lines of
+            // their own; its last line says what is wrong, and a problem is one line.
+            let e = e.to_string();
+            let reason = e.lines().last().unwrap_or_default();
+            format!("{text:?} is not a cron expression ({reason})")
+        })?;
         Ok(Schedule {
             text: text.to_owned(),
             parsed,

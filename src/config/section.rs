@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
+use super::file::TomlFile;
 use super::schedule::Schedule;
-use super::{Problem, parse_toml, read_text};
+use super::{ConfigError, in_range, read_text};
 use crate::link::HttpUrl;
 use crate::slug::Slug;
 
@@ -18,6 +19,8 @@ const MAX_LIMIT: usize = 500;
 pub const DEFAULT_MAX_AGE: u32 = 300;
 /// A week: longer than that and readers would miss news for days after an outage.
 const MAX_MAX_AGE: u32 = 7 * 24 * 3600;
+/// The fields without a default, all told when missing: serde names only the first.
+const REQUIRED: [&str; 3] = ["slug", "title", "link"];
 
 /// How much of the article a section's feed carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -37,6 +40,7 @@ pub struct Section {
     /// The section's name in its file name and its feeds' URLs: `/feeds/<slug>.rss`.
     pub slug: Slug,
     /// The feed's title.
+    #[serde(deserialize_with = "title")]
     pub title: String,
     #[serde(default)]
     pub(crate) description: String,
@@ -52,7 +56,7 @@ pub struct Section {
     #[serde(default)]
     pub exclude_tags: Vec<String>,
     /// The most items in a feed, newest first: 1 to 500, 50 when not set.
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_limit", deserialize_with = "limit")]
     pub limit: usize,
     #[serde(default)]
     pub(crate) content: ContentMode,
@@ -60,7 +64,7 @@ pub struct Section {
     #[serde(default)]
     pub schedule: Schedule,
     /// Seconds a cache may serve the feed without asking again.
-    #[serde(default = "default_max_age")]
+    #[serde(default = "default_max_age", deserialize_with = "max_age")]
     pub max_age: u32,
     /// A disabled section is neither built nor served, nor listed in `index.opml`.
     #[serde(default = "default_enabled")]
@@ -75,6 +79,22 @@ fn default_max_age() -> u32 {
 }
 fn default_enabled() -> bool {
     true
+}
+
+// Each field's rules are kept where serde reads it, so that a file and an admin request's
+// JSON are held to them alike and every field's problem is told on its own.
+fn title<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let title = String::deserialize(d)?;
+    if title.trim().is_empty() {
+        return Err(serde::de::Error::custom("must not be empty"));
+    }
+    Ok(title)
+}
+fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    in_range(d, 1, MAX_LIMIT as u64, "items").map(|n| n as usize)
+}
+fn max_age<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    in_range(d, 0, MAX_MAX_AGE.into(), "seconds").map(|n| n as u32)
 }
 
 impl Section {
@@ -97,7 +117,7 @@ impl Section {
                 "a section is a JSON object with the fields of a section file".into(),
             ));
         }
-        let section: Section = serde_path_to_error::deserialize(value).map_err(|e| {
+        serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let message = e.into_inner().to_string();
             // serde names a missing field at its parent; name the field itself.
@@ -111,11 +131,7 @@ impl Section {
                 return (Some(name.to_owned()), message);
             }
             ((path != ".").then_some(path), message)
-        })?;
-        section
-            .check()
-            .map_err(|(field, message)| (Some(field.to_owned()), message))?;
-        Ok(section)
+        })
     }
 
     /// The section file's text, every field spelled out so an admin reading the file sees
@@ -127,58 +143,40 @@ impl Section {
              # this directory on SIGHUP and when a file changes.\n{body}"
         ))
     }
-
-    /// Rules serde cannot express, as (field, reason).
-    fn check(&self) -> Result<(), (&'static str, String)> {
-        if self.title.trim().is_empty() {
-            return Err(("title", "must not be empty".into()));
-        }
-        if !(1..=MAX_LIMIT).contains(&self.limit) {
-            return Err(("limit", format!("must be between 1 and {MAX_LIMIT}")));
-        }
-        if self.max_age > MAX_MAX_AGE {
-            return Err(("max_age", format!("must be at most {MAX_MAX_AGE} seconds")));
-        }
-        Ok(())
-    }
 }
 
 /// Reads one section file; its slug must match its file name so URLs and files agree.
-pub fn load_section(path: &Path) -> Result<Section, Problem> {
+pub fn load_section(path: &Path) -> Result<Section, ConfigError> {
     let text = read_text(path)?;
     parse_section(path, &text)
 }
 
 /// Checks the text of the section file at `path` as `load_section` does, without reading it:
 /// what the admin API is about to write must pass the very rules `pressfeed check` applies.
-pub fn parse_section(path: &Path, text: &str) -> Result<Section, Problem> {
-    let section: Section = parse_toml(text).map_err(|(field, message)| Problem {
-        file: path.to_owned(),
-        field,
-        message,
-    })?;
-    let problem = |field: &str, message: String| Problem {
-        file: path.to_owned(),
-        field: Some(field.to_owned()),
-        message,
-    };
+pub fn parse_section(path: &Path, text: &str) -> Result<Section, ConfigError> {
+    let mut file = TomlFile::parse(path, text)?;
+    file.require(&REQUIRED);
+    let section = file.deserialize::<Section>();
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
-    if section.slug.as_str() != stem {
-        return Err(problem(
-            "slug",
-            format!(
-                "{:?} does not match the file name {stem:?}",
-                section.slug.as_str()
-            ),
-        ));
+    // The slug as written, so that a mismatch is told with whatever else is wrong; a slug
+    // that is no slug at all was told already.
+    let mismatch = file
+        .get("slug")
+        .and_then(|slug| Some((slug.span(), slug.get_ref().as_str()?)))
+        .filter(|(_, slug)| *slug != stem && Slug::parse(slug).is_ok())
+        .map(|(span, slug)| {
+            (
+                span,
+                format!("{slug:?} does not match the file name {stem:?}"),
+            )
+        });
+    if let Some((span, message)) = mismatch {
+        file.report("slug".into(), span, message);
     }
-    section
-        .check()
-        .map_err(|(field, message)| problem(field, message))?;
-    Ok(section)
+    file.finish(section)
 }
 
 #[cfg(test)]
@@ -195,9 +193,17 @@ schedule = "0 */5 * * * *"
 max_age = 120
 "#;
 
-    fn section(extra: &str) -> Result<Section, (Option<String>, String)> {
-        parse_toml::<Section>(&format!("{SECTION}{extra}"))
-            .and_then(|s| s.check().map(|()| s).map_err(|(f, m)| (Some(f.into()), m)))
+    fn section(extra: &str) -> Result<Section, ConfigError> {
+        parse_section(
+            Path::new("sections/world.toml"),
+            &format!("{SECTION}{extra}"),
+        )
+    }
+
+    /// Each problem's (field, line), in the order told.
+    fn told(text: &str, file: &str) -> Vec<(Option<String>, Option<usize>)> {
+        let ConfigError(problems) = parse_section(Path::new(file), text).unwrap_err();
+        problems.into_iter().map(|p| (p.field, p.line)).collect()
     }
 
     #[test]
@@ -220,14 +226,90 @@ max_age = 120
             ("enabled = \"yes\"", "enabled"),
         ];
         for (extra, field) in cases {
-            let (got, message) = section(&format!("\n{extra}")).unwrap_err();
-            assert_eq!(got.as_deref().unwrap_or("."), field, "{extra}: {message}");
+            let ConfigError(problems) = section(&format!("\n{extra}")).unwrap_err();
+            assert_eq!(problems.len(), 1, "{extra}: {problems:?}");
+            assert_eq!(problems[0].field.as_deref(), Some(field), "{extra}");
+            assert_eq!(problems[0].line, Some(9), "{extra}");
         }
     }
 
     #[test]
     fn unknown_keys_are_reported_by_name() {
-        let (_, message) = section("\ncolour = \"red\"").unwrap_err();
-        assert!(message.contains("colour"), "{message}");
+        let ConfigError(problems) = section("\ncolour = \"red\"").unwrap_err();
+        assert!(problems[0].message.contains("colour"), "{problems:?}");
+    }
+
+    #[test]
+    fn every_mistake_of_a_file_is_told_in_one_run_in_file_order() {
+        let text = r#"slug = "World News"
+title = 3
+link = "ftp://asianlite.example/world/"
+include = ["world", "Top News"]
+limit = 0
+schedule = "*/5 * * * *"
+colour = "red"
+enabled = "yes"
+"#;
+        let fields = [
+            "slug",
+            "title",
+            "link",
+            "include[1]",
+            "limit",
+            "schedule",
+            "colour",
+            "enabled",
+        ];
+        let expected: Vec<_> = (1..)
+            .zip(fields)
+            .map(|(line, field)| (Some(field.to_owned()), Some(line)))
+            .collect();
+        // Required fields whose values were wrong are not told again as missing.
+        assert_eq!(told(text, "sections/world.toml"), expected);
+    }
+
+    #[test]
+    fn missing_fields_and_the_file_name_are_told_with_the_rest() {
+        let text = "slug = \"world\"\nlimit = 0\n";
+        assert_eq!(
+            told(text, "sections/sport.toml"),
+            [
+                (Some("title".to_owned()), None),
+                (Some("link".to_owned()), None),
+                (Some("slug".to_owned()), Some(1)),
+                (Some("limit".to_owned()), Some(2)),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_required_fields_are_those_without_a_default() {
+        let only = r#"slug = "world"
+title = "World"
+link = "https://asianlite.example/world/"
+"#;
+        assert!(section_only(only).is_ok());
+        for (line, field) in only.lines().zip(REQUIRED) {
+            let ConfigError(problems) = section_only(&only.replace(line, "")).unwrap_err();
+            assert_eq!(problems[0].field.as_deref(), Some(field), "{problems:?}");
+            assert_eq!(problems[0].message, "required");
+        }
+    }
+
+    /// Without `parse_section`'s own check of `REQUIRED`: what serde requires.
+    fn section_only(text: &str) -> Result<Section, ConfigError> {
+        super::super::parse_toml(Path::new("world.toml"), text)
+    }
+
+    #[test]
+    fn a_syntax_error_is_the_one_problem_of_its_file() {
+        let ConfigError(problems) =
+            parse_section(Path::new("world.toml"), "slug = \"world\"\ntitle = \n").unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, Some(2));
+        assert!(
+            problems[0].message.contains("once this is mended"),
+            "{problems:?}"
+        );
     }
 }

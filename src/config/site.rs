@@ -1,13 +1,22 @@
 //! `feeds/site.toml`: the site's title, links, authorship, where feeds are published and
 //! the server-only tables (`[http]`, `[[sources]]`, listen address, data directory).
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
+use toml::de::DeValue;
 
+use super::file::TomlFile;
 use super::http::Limits;
-use super::source::Source;
+use super::source::{self, Source};
+use super::{ConfigError, read_text};
 use crate::link::HttpUrl;
+
+/// The fields without a default, all told when missing: serde names only the first.
+const REQUIRED: [&str; 4] = ["title", "url", "feed_base_url", "default_author"];
 
 /// `feeds/site.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -93,6 +102,70 @@ impl Site {
     }
 }
 
+/// Reads `site.toml`, telling every problem in it.
+pub(super) fn load_site(path: &Path) -> Result<Site, ConfigError> {
+    let text = read_text(path)?;
+    let mut file = TomlFile::parse(path, &text)?;
+    file.require(&REQUIRED);
+    for (field, span, message) in missing_in_sources(&file) {
+        file.report(field, span, message);
+    }
+    let site = file.deserialize::<Site>();
+    // Told after `deserialize`, which leaves the rules of an entry untold when something in
+    // it was told before: a name used twice says nothing about them.
+    for (field, span, message) in duplicate_sources(&file) {
+        file.report(field, span, message);
+    }
+    file.finish(site)
+}
+
+/// A problem found in the text: (field, where, message).
+type Found = (String, Range<usize>, String);
+
+/// The `[[sources]]` entries as written, with their index.
+fn entries<'f, 'a>(
+    file: &'f TomlFile<'a>,
+) -> impl Iterator<Item = (usize, &'f Spanned<DeValue<'a>>)> {
+    let entries = file.get("sources").and_then(|s| s.get_ref().as_array());
+    entries.into_iter().flatten().enumerate()
+}
+
+/// The required fields each entry lacks: serde names only the first, then takes the entry
+/// out whole.
+fn missing_in_sources(file: &TomlFile<'_>) -> Vec<Found> {
+    entries(file)
+        .flat_map(|(i, entry)| {
+            let lacks = source::REQUIRED
+                .into_iter()
+                .filter(|field| entry.get_ref().get(*field).is_none());
+            lacks.map(move |field| {
+                (
+                    format!("sources[{i}].{field}"),
+                    entry.span(),
+                    "required".into(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Names used twice, as written whatever else is wrong: two sources with one name would mix
+/// their articles and state.
+fn duplicate_sources(file: &TomlFile<'_>) -> Vec<Found> {
+    let mut names = HashSet::new();
+    entries(file)
+        .filter_map(|(i, entry)| {
+            let name = entry.get_ref().get("name")?;
+            let text = name.get_ref().as_str()?;
+            (!names.insert(text)).then(|| {
+                let message =
+                    format!("{text:?}: another source has this name; names must be unique");
+                (format!("sources[{i}].name"), name.span(), message)
+            })
+        })
+        .collect()
+}
+
 fn default_language() -> String {
     "en".into()
 }
@@ -107,7 +180,102 @@ fn default_data_dir() -> PathBuf {
 mod tests {
     use std::path::Path;
 
-    use crate::config::Config;
+    use super::{REQUIRED, Site, load_site};
+    use crate::config::{Config, ConfigError};
+
+    #[test]
+    fn every_mistake_of_the_site_and_its_sources_is_told_in_one_run() {
+        let text = r#"title = "Asianlite"
+url = "https://asianlite.example/"
+feed_base_url = "feeds/"
+colour = "red"
+[http]
+idle_timeout = 0
+
+[[sources]]
+name = "Newsroom"
+kind = "wordpress"
+url = "https://user:secret@wp.example/"
+schedule = "*/5 * * * *"
+username_env = "WP-USER"
+tags = ["x"]
+[sources.categories]
+world = "World News"
+
+[[sources]]
+name = "wire"
+kind = "json"
+username_env = "WIRE_USER"
+
+[[sources]]
+name = "wire"
+kind = "directory"
+path = "incoming"
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, text).unwrap();
+        let ConfigError(problems) = load_site(&path).unwrap_err();
+        let told: Vec<_> = problems
+            .iter()
+            .map(|p| (p.field.as_deref().unwrap(), p.line))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                ("default_author", None),
+                ("feed_base_url", Some(3)),
+                ("colour", Some(4)),
+                ("http.idle_timeout", Some(6)),
+                ("sources[0].name", Some(9)),
+                ("sources[0].url", Some(11)),
+                ("sources[0].schedule", Some(12)),
+                ("sources[0].username_env", Some(13)),
+                ("sources[0].tags", Some(14)),
+                ("sources[0].categories.world", Some(16)),
+                ("sources[1]", Some(18)),
+                ("sources[2].name", Some(24)),
+            ],
+            "{problems:#?}"
+        );
+        // Both rules between the second entry's fields that it breaks.
+        assert_eq!(
+            problems[10].message,
+            "url: a json source needs a url or a path; password_env: required with username_env"
+        );
+    }
+
+    #[test]
+    fn the_required_fields_are_those_without_a_default() {
+        let only = "title = \"T\"\nurl = \"https://x.example/\"\n\
+                    feed_base_url = \"https://x.example/f/\"\ndefault_author = \"D\"\n";
+        let parse = |text: &str| crate::config::parse_toml::<Site>(Path::new("site.toml"), text);
+        assert!(parse(only).is_ok());
+        for (line, field) in only.lines().zip(REQUIRED) {
+            let ConfigError(problems) = parse(&only.replace(line, "")).unwrap_err();
+            assert_eq!(problems[0].field.as_deref(), Some(field), "{problems:?}");
+            assert_eq!(problems[0].message, "required");
+        }
+    }
+
+    #[test]
+    fn an_entry_is_told_every_required_field_it_lacks() {
+        let text = "title = \"T\"\nurl = \"https://x.example/\"\n\
+                    feed_base_url = \"https://x.example/f/\"\ndefault_author = \"D\"\n\
+                    [[sources]]\npath = \"a\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, text).unwrap();
+        let ConfigError(problems) = load_site(&path).unwrap_err();
+        let told: Vec<_> = problems
+            .iter()
+            .map(|p| (p.field.as_deref().unwrap(), p.line))
+            .collect();
+        assert_eq!(
+            told,
+            [("sources[0].name", Some(5)), ("sources[0].kind", Some(5))]
+        );
+    }
 
     #[test]
     fn only_fields_that_feeds_show_change_the_feeds() {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, de};
 
 use super::Schedule;
 use crate::link::HttpUrl;
@@ -106,86 +106,48 @@ impl Source {
     }
 }
 
-/// A `[[sources]]` table as written; `Source::try_from` checks it. Loose types, so that every
-/// rule's message can name the source.
+/// The fields of an entry without a default, all told when missing: serde names only the
+/// first.
+pub(super) const REQUIRED: [&str; 2] = ["name", "kind"];
+
+/// A `[[sources]]` table as written, each field checked on its own; `Source::try_from`
+/// checks the rules between them.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
-    name: String,
+    name: Slug,
     kind: String,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "url")]
+    url: Option<HttpUrl>,
+    #[serde(default, deserialize_with = "path")]
     path: Option<PathBuf>,
     #[serde(default)]
-    schedule: Option<String>,
-    #[serde(default)]
+    schedule: Option<Schedule>,
+    #[serde(default, deserialize_with = "env_name")]
     username_env: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "env_name")]
     password_env: Option<String>,
-    #[serde(default)]
-    categories: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "categories")]
+    categories: Option<BTreeMap<String, Slug>>,
 }
 
 impl TryFrom<RawSource> for Source {
-    /// `source "newsroom": url: required for kind "wordpress"`.
+    /// Every rule between the fields that the entry breaks, each naming its field:
+    /// `url: required for kind "wordpress"; password_env: required with username_env`.
     type Error = String;
 
     fn try_from(raw: RawSource) -> Result<Source, String> {
-        let fail =
-            |field: &str, reason: String| format!("source {:?}: {field}: {reason}", raw.name);
-        let name = Slug::parse(&raw.name).map_err(|e| fail("name", e))?;
-        let url = raw
-            .url
-            .as_deref()
-            .map(HttpUrl::parse)
-            .transpose()
-            .map_err(|e| fail("url", e))?;
-        if let Some(url) = &url
-            && (!url.as_url().username().is_empty() || url.as_url().password().is_some())
-        {
-            return Err(fail(
-                "url",
-                "credentials do not belong in the file: name environment variables in \
-                 username_env and password_env"
-                    .into(),
-            ));
-        }
-        let required = |field: &str| fail(field, format!("required for kind {:?}", raw.kind));
-        let not_for = |field: &str| fail(field, format!("not used by kind {:?}", raw.kind));
-        let origin = match (raw.kind.as_str(), url, raw.path.clone()) {
-            ("wordpress", None, _) => return Err(required("url")),
-            ("wordpress", Some(_), Some(_)) => return Err(not_for("path")),
-            ("wordpress", Some(url), None) => {
-                Origin::WordPress(site_root(url).map_err(|e| fail("url", e))?)
-            }
-            ("json", Some(_), Some(_)) => {
-                return Err(fail("path", "give either url or path, not both".into()));
-            }
-            ("json", None, None) => {
-                return Err(fail("url", "a json source needs a url or a path".into()));
-            }
-            ("json", Some(url), None) => Origin::JsonUrl(url),
-            ("json", None, Some(path)) => Origin::JsonFile(path),
-            ("directory", Some(_), _) => return Err(not_for("url")),
-            ("directory", None, None) => return Err(required("path")),
-            ("directory", None, Some(path)) => Origin::Directory(path),
-            (kind, ..) => {
-                return Err(fail(
-                    "kind",
-                    format!(
-                        "{kind:?} is not a kind of source; use \"wordpress\", \"json\" or \"directory\""
-                    ),
-                ));
+        let origin = raw.origin();
+        let credentials = raw.credentials(origin.as_ref().ok());
+        let (origin, credentials) = match (origin, credentials) {
+            (Ok(origin), Ok(credentials)) => (origin, credentials),
+            (origin, credentials) => {
+                let broken = [origin.err(), credentials.err()];
+                return Err(broken.into_iter().flatten().collect::<Vec<_>>().join("; "));
             }
         };
-        if let Origin::JsonFile(path) | Origin::Directory(path) = &origin
-            && path.as_os_str().is_empty()
-        {
-            return Err(fail("path", "must not be empty".into()));
-        }
-        let schedule = match raw.schedule.as_deref() {
-            Some(text) => Schedule::parse(text).map_err(|e| fail("schedule", e))?,
+        let schedule = match raw.schedule {
+            Some(schedule) => schedule,
             // Local files cost a stat to look at: watched closely. Remote ones every five
             // minutes, as sections are rebuilt.
             None if matches!(origin, Origin::JsonFile(_) | Origin::Directory(_)) => {
@@ -193,66 +155,113 @@ impl TryFrom<RawSource> for Source {
             }
             None => Schedule::default(),
         };
-        let credentials = match (raw.username_env, raw.password_env) {
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(fail("password_env", "required with username_env".into()));
-            }
-            (None, Some(_)) => {
-                return Err(fail("username_env", "required with password_env".into()));
-            }
-            (Some(username_env), Some(password_env)) => {
-                if matches!(origin, Origin::JsonFile(_) | Origin::Directory(_)) {
-                    return Err(not_for("username_env"));
-                }
-                for (field, var) in [
-                    ("username_env", &username_env),
-                    ("password_env", &password_env),
-                ] {
-                    env_name(var).map_err(|e| fail(field, e))?;
-                }
-                Some(Credentials {
-                    username_env,
-                    password_env,
-                })
-            }
-        };
-        let categories = match raw.categories {
-            None => None,
-            Some(table) if table.is_empty() => {
-                return Err(fail(
-                    "categories",
-                    "an empty table maps nothing; leave it out to use the categories as section slugs".into(),
-                ));
-            }
-            Some(table) => Some(
-                table
-                    .into_iter()
-                    .map(|(category, section)| {
-                        Slug::parse(&section)
-                            .map(|slug| (category.clone(), slug))
-                            .map_err(|e| {
-                                fail(
-                                    &format!("categories.{category}"),
-                                    format!("{section:?}: {e}"),
-                                )
-                            })
-                    })
-                    .collect::<Result<_, _>>()?,
-            ),
-        };
         Ok(Source {
-            name,
+            name: raw.name,
             origin,
             schedule,
             credentials,
-            categories,
+            categories: raw.categories,
         })
     }
 }
 
+impl RawSource {
+    /// Where the articles are: the kind and its location agree.
+    fn origin(&self) -> Result<Origin, String> {
+        let kind = &self.kind;
+        let required = |field: &str| format!("{field}: required for kind {kind:?}");
+        let not_for = |field: &str| format!("{field}: not used by kind {kind:?}");
+        Ok(match (kind.as_str(), &self.url, &self.path) {
+            ("wordpress", None, _) => return Err(required("url")),
+            ("wordpress", Some(_), Some(_)) => return Err(not_for("path")),
+            ("wordpress", Some(url), None) => {
+                Origin::WordPress(site_root(url).map_err(|e| format!("url: {e}"))?)
+            }
+            ("json", Some(_), Some(_)) => {
+                return Err("path: give either url or path, not both".into());
+            }
+            ("json", None, None) => return Err("url: a json source needs a url or a path".into()),
+            ("json", Some(url), None) => Origin::JsonUrl(url.clone()),
+            ("json", None, Some(path)) => Origin::JsonFile(path.clone()),
+            ("directory", Some(_), _) => return Err(not_for("url")),
+            ("directory", None, None) => return Err(required("path")),
+            ("directory", None, Some(path)) => Origin::Directory(path.clone()),
+            (kind, ..) => {
+                return Err(format!(
+                    "kind: {kind:?} is not a kind of source; use \"wordpress\", \"json\" or \"directory\""
+                ));
+            }
+        })
+    }
+
+    /// The credentials, given in pairs, and only for a source over HTTP (not known when the
+    /// origin is not).
+    fn credentials(&self, origin: Option<&Origin>) -> Result<Option<Credentials>, String> {
+        match (&self.username_env, &self.password_env) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err("password_env: required with username_env".into()),
+            (None, Some(_)) => Err("username_env: required with password_env".into()),
+            (Some(_), Some(_))
+                if matches!(origin, Some(Origin::JsonFile(_) | Origin::Directory(_))) =>
+            {
+                Err(format!("username_env: not used by kind {:?}", self.kind))
+            }
+            (Some(username_env), Some(password_env)) => Ok(Some(Credentials {
+                username_env: username_env.clone(),
+                password_env: password_env.clone(),
+            })),
+        }
+    }
+}
+
+// Each field's own rules, kept where serde reads it so that every field's problem is told.
+fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HttpUrl>, D::Error> {
+    let url = HttpUrl::deserialize(d)?;
+    if !url.as_url().username().is_empty() || url.as_url().password().is_some() {
+        return Err(de::Error::custom(
+            "credentials do not belong in the file: name environment variables in \
+             username_env and password_env",
+        ));
+    }
+    Ok(Some(url))
+}
+
+fn path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    let path = PathBuf::deserialize(d)?;
+    if path.as_os_str().is_empty() {
+        return Err(de::Error::custom("must not be empty"));
+    }
+    Ok(Some(path))
+}
+
+/// A portable environment variable name.
+fn env_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(d)?;
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(de::Error::custom(format!(
+            "{name:?} is not an environment variable name (letters, digits, _)"
+        )));
+    }
+    Ok(Some(name))
+}
+
+fn categories<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, Slug>>, D::Error> {
+    let table = BTreeMap::deserialize(d)?;
+    if table.is_empty() {
+        return Err(de::Error::custom(
+            "an empty table maps nothing; leave it out to use the categories as section slugs",
+        ));
+    }
+    Ok(Some(table))
+}
+
 /// A WordPress site's root URL, ending in `/` so the API's path joins below it.
-fn site_root(url: HttpUrl) -> Result<HttpUrl, String> {
+fn site_root(url: &HttpUrl) -> Result<HttpUrl, String> {
     let mut url = url.as_url().clone();
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
@@ -267,28 +276,15 @@ fn site_root(url: HttpUrl) -> Result<HttpUrl, String> {
     HttpUrl::try_from(url)
 }
 
-/// A portable environment variable name.
-fn env_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "{name:?} is not an environment variable name (letters, digits, _)"
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::path::Path;
 
-    fn parse(text: &str) -> Result<Source, String> {
-        crate::config::parse_toml::<Source>(text).map_err(|(_, message)| message)
+    use super::*;
+    use crate::config::ConfigError;
+
+    fn parse(text: &str) -> Result<Source, ConfigError> {
+        crate::config::parse_toml(Path::new("site.toml"), text)
     }
 
     const WORDPRESS: &str = r#"
@@ -330,7 +326,7 @@ economy = "business"
     }
 
     #[test]
-    fn every_message_names_the_source_and_the_field() {
+    fn every_problem_names_its_field() {
         let cases = [
             ("kind = \"wordpress\"", "url"),
             ("kind = \"rss\"\nurl = \"https://x.example/\"", "kind"),
@@ -368,14 +364,16 @@ economy = "business"
             ),
         ];
         for (rest, field) in cases {
-            let message = parse(&format!("name = \"wire\"\n{rest}")).unwrap_err();
+            let message = parse(&format!("name = \"wire\"\n{rest}"))
+                .unwrap_err()
+                .to_string();
             assert!(
-                message.contains(&format!("source \"wire\": {field}: ")),
+                message.contains(&format!(" {field}: ")),
                 "{rest}: {message}"
             );
         }
         let message = parse("name = \"Wire\"\nkind = \"directory\"\npath = \"a\"").unwrap_err();
-        assert!(message.contains("source \"Wire\": name: "), "{message}");
+        assert!(message.to_string().contains(" name: "), "{message}");
     }
 
     #[test]

@@ -180,9 +180,10 @@ mod tests {
     use super::*;
 
     fn source(categories: &str) -> Source {
-        crate::config::parse_toml(&format!(
-            "name = \"wire\"\nkind = \"json\"\npath = \"a.ndjson\"\n{categories}"
-        ))
+        crate::config::parse_toml(
+            std::path::Path::new("site.toml"),
+            &format!("name = \"wire\"\nkind = \"json\"\npath = \"a.ndjson\"\n{categories}"),
+        )
         .unwrap()
     }
 

@@ -620,7 +620,9 @@ mod tests {
     }
 
     fn source(categories: &str) -> Source {
-        crate::config::parse_toml(&format!(
+        crate::config::parse_toml(
+            std::path::Path::new("site.toml"),
+            &format!(
             "name = \"newsroom\"\nkind = \"wordpress\"\nurl = \"http://127.0.0.1:8081/\"\n{categories}"
         ))
         .unwrap()

@@ -39,11 +39,12 @@ pub struct FeedItem {
     /// The article's tags, cleaned.
     pub tags: Vec<String>,
     /// Sanitized HTML: the article's summary, or, when it has none with text, the start of
-    /// its body as text; `None` only when neither has text. Not in the JSON form: the
-    /// store keeps the HTML beside it.
+    /// its body as text (the body itself when it shows only media); `None` only when the
+    /// article shows nothing but its title. Not in the JSON form: the store keeps the HTML
+    /// beside it.
     #[serde(skip)]
     pub summary_html: Option<String>,
-    /// The same description as plain text, for formats that want text.
+    /// The description as plain text, for formats that want text; `None` when it has none.
     pub summary_text: Option<String>,
     /// The sanitized body, bare video links made previews; `None` when it shows nothing.
     /// Not in the JSON form, like `summary_html`.
@@ -89,15 +90,16 @@ impl FeedItem {
             let text = plain_text(&html);
             (!text.is_empty()).then_some((html, text))
         });
-        let (summary_html, summary_text) = match summary {
-            Some((html, text)) => (Some(html), Some(text)),
-            None => match body_html
-                .as_deref()
-                .and_then(|b| excerpt(b, DESCRIPTION_WORDS))
-            {
+        // A body that shows only media describes itself: an RSS reader picks up the
+        // description when it skips `content:encoded`, and the W3C Feed Validator asks for
+        // one before it.
+        let (summary_html, summary_text) = match (summary, body_html.as_deref()) {
+            (Some((html, text)), _) => (Some(html), Some(text)),
+            (None, Some(body)) => match excerpt(body, DESCRIPTION_WORDS) {
                 Some(text) => (Some(escape(&text).into_owned()), Some(text)),
-                None => (None, None),
+                None => (Some(body.to_owned()), None),
             },
+            (None, None) => (None, None),
         };
         Some(FeedItem {
             id: article.id.clone(),
@@ -304,7 +306,11 @@ mod tests {
             "summary": null, "body_html": "<p><img src=\"/a.jpg\"></p>",
         })))
         .unwrap();
-        assert!(pictured.body_html.is_some() && pictured.summary_html.is_none());
+        assert_eq!(
+            pictured.summary_html, pictured.body_html,
+            "it describes itself"
+        );
+        assert!(pictured.body_html.is_some() && pictured.summary_text.is_none());
     }
 
     #[test]

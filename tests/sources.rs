@@ -738,8 +738,7 @@ fn check_names_the_bad_source_and_its_field() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("site.toml: sources[0]")
-            && stderr.contains("source \"newsroom\": url: required"),
+        stderr.contains("site.toml: line 8: sources[0]: url: required for kind \"wordpress\""),
         "{stderr}"
     );
 
@@ -751,7 +750,7 @@ fn check_names_the_bad_source_and_its_field() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("sources[1].name: source \"wire\": name: another source has this name"),
+        stderr.contains("sources[1].name: \"wire\": another source has this name"),
         "{stderr}"
     );
 

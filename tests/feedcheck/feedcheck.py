@@ -3,7 +3,8 @@
 RSS and Atom: python feedparser must parse each with bozo 0 as rss20 / atom10; read
 again with the standard library's XML parser, no element is blank (no text, children or
 attributes) and no attribute value is blank (the W3C Feed Validator warns of both), and
-every RSS item has a title or a description (RSS 2.0 requires one of them).
+every RSS item has a title or a description (RSS 2.0 requires one of them) and a
+description before any content:encoded (the validator's NeedDescriptionBeforeContent).
 JSON Feed: released feedparser (6.0) has no JSON Feed support, so each .json file is
 checked against the JSON Feed 1.1 schema beside this script with jsonschema (formats
 such as uri and date-time checked too).
@@ -49,8 +50,12 @@ def blanks_of(root):
             problems.append(f"blank element {el.tag}")
         problems += [f"blank {name}= on {el.tag}" for name, v in el.attrib.items() if not v.strip()]
     for item in root.iter("item"):
-        if item.find("title") is None and item.find("description") is None:
+        tags = [child.tag for child in item]
+        if "title" not in tags and "description" not in tags:
             problems.append(f"an item with neither title nor description: {ET.tostring(item)[:80]!r}")
+        content = "{http://purl.org/rss/1.0/modules/content/}encoded"
+        if content in tags and ("description" not in tags or tags.index("description") > tags.index(content)):
+            problems.append(f"content:encoded without a description before it: {ET.tostring(item)[:80]!r}")
     return problems
 
 

@@ -79,6 +79,15 @@ const MIGRATIONS: &[&str] = &[
         last_modified TEXT
     );
 "#,
+    r#"
+    -- What a source last saw of the labels its articles carry (a WordPress source: the
+    -- names and slugs of its tags, categories and users, as JSON), so that a rename made
+    -- while pressfeed was down is noticed too.
+    CREATE TABLE source_labels (
+        name   TEXT PRIMARY KEY,         -- the source
+        labels TEXT NOT NULL
+    );
+"#,
 ];
 
 /// Brings the store at `path` (for messages) up to the last migration.

@@ -1,7 +1,8 @@
 //! Running the sources: one tokio task per `[[sources]]` entry, polling at start, then on
 //! its cron schedule and whenever asked to poll now (`Registry::poll_now`), one poll at a
 //! time (a poll longer than the interval skips the firings it overran; requests to poll
-//! now made during a poll add up to one more). A supervisor follows the configuration in
+//! now made during a poll add up to one more). A poll that had to leave work for later
+//! (a WordPress sweep not yet due) is followed by another when that work is due. A supervisor follows the configuration in
 //! force: a source added, changed or removed in `site.toml` is started, restarted or
 //! stopped without a restart of the server.
 
@@ -131,13 +132,23 @@ async fn poll_forever(
     let mut next = Some(clock.now());
     loop {
         registry.next_poll(&name, next);
-        match next {
-            Some(at) => tokio::select! {
-                () = clock.sleep_until(at) => {}
-                () = poll_now.notified() => info!(source = %name, "polling now, as asked"),
-            },
-            // A schedule that never fires again (a past year): only asking polls it.
-            None => poll_now.notified().await,
+        let scheduled = async {
+            match next {
+                Some(at) => clock.sleep_until(at).await,
+                // A schedule that never fires again (a past year): only asking polls it.
+                None => std::future::pending().await,
+            }
+        };
+        let owed = async {
+            match puller.owed() {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = scheduled => {}
+            () = owed => {}
+            () = poll_now.notified() => info!(source = %name, "polling now, as asked"),
         }
         registry.polling(&name, clock.now());
         let mut report = Report::default();
@@ -192,6 +203,15 @@ impl Puller {
                 let dir = feeds_dir.join(path);
                 Puller::Directory(DirectorySource::new(source, dir, intake))
             }
+        }
+    }
+
+    /// When a poll is owed before the next scheduled one: the last one, asked for out of
+    /// schedule, left out work whose pacing had not allowed it yet.
+    fn owed(&self) -> Option<std::time::Instant> {
+        match self {
+            Puller::WordPress(wp) => wp.owed_sweep(),
+            Puller::Json(_) | Puller::Directory(_) => None,
         }
     }
 

@@ -69,6 +69,8 @@ pub(super) struct WordPressSource {
     passed: HashMap<u64, Option<DateTime<FixedOffset>>>,
     /// Monotonic time, not the `Clock`: it paces the sweep's cost, it is no hour of the day.
     next_sweep: Option<Instant>,
+    /// The last poll came before the sweep was due and left it out (see `owed_sweep`).
+    sweep_owed: bool,
     /// When the terms and users are read again; `None`: at the next poll.
     next_refresh: Option<DateTime<Utc>>,
     /// The labels of the terms and users the posts carry, as last seen; loaded from the
@@ -96,6 +98,7 @@ impl WordPressSource {
             query_routes: false,
             passed: HashMap::new(),
             next_sweep: None,
+            sweep_owed: false,
             next_refresh: None,
             labels: None,
             credentials_checked: false,
@@ -108,6 +111,9 @@ impl WordPressSource {
         &mut self,
         counts: &mut Counts,
     ) -> Result<Option<DateTime<Utc>>, SourceError> {
+        // Owed only by a poll that got as far as leaving the sweep out: a failing one is
+        // tried again on the schedule, not at once.
+        self.sweep_owed = false;
         self.check_credentials().await?;
         if self.labels.is_none() {
             self.labels = Some(self.saved_labels().await?);
@@ -115,7 +121,8 @@ impl WordPressSource {
         self.changes(counts).await?;
         let now = self.clock.now();
         let refresh = self.next_refresh.is_none_or(|at| now >= at);
-        if !refresh && self.next_sweep.is_some_and(|at| Instant::now() < at) {
+        self.sweep_owed = !refresh && self.next_sweep.is_some_and(|at| Instant::now() < at);
+        if self.sweep_owed {
             return Ok(None);
         }
         let (pages, published) = self.sweep(counts).await?;
@@ -126,6 +133,13 @@ impl WordPressSource {
         self.refresh(&published, counts).await?;
         self.next_refresh = Some(now + self.terms_refresh);
         Ok(Some(now))
+    }
+
+    /// When the sweep the last poll left out is due: a poll asked for out of schedule (a
+    /// post trashed, or published by WP-Cron, which only the sweep notices) must not wait
+    /// for the next scheduled one to be swept.
+    pub fn owed_sweep(&self) -> Option<Instant> {
+        self.next_sweep.filter(|_| self.sweep_owed)
     }
 
     /// Every published post modified since the high-water mark, a page at a time, the mark

@@ -15,9 +15,10 @@ use crate::slug::Slug;
 /// How often a file or folder is looked at when its source sets no schedule.
 const LOCAL_SCHEDULE: &str = "*/5 * * * * *";
 /// How often a WordPress source reads its terms and users again when it sets no
-/// `terms_refresh`: a rename is rare, and each look costs a request per hundred of them.
+/// `terms_refresh`: a rename is rare, and each look costs a request per page of them.
 const TERMS_REFRESH: Duration = Duration::from_secs(60 * 60);
-/// The longest `terms_refresh`: a renamed tag should not wait longer than a day.
+/// The longest `terms_refresh` accepted: longer, a renamed tag would linger in the feeds
+/// for days.
 const MAX_TERMS_REFRESH: u64 = 24 * 60 * 60;
 
 /// One source, checked: the kind and its location agree, names and slugs are valid.

@@ -1,9 +1,9 @@
 //! The admin API under `/admin/api/`: authentication, routing and the audit log of writes.
 //! Sections (`sections`), articles (`articles`) and the pulled sources (`sources`: their
-//! state, and asking one to poll now) have a file each; cron previews (`schedule`), bodies (`body`), tokens (`auth`) and error
-//! answers (`error`) too. Feeds are
-//! served elsewhere, sync and without this module: only `/admin/api/` requests come here
-//! (the admin page's static files are `crate::http`'s).
+//! state, and asking one to poll now) have a file each; cron previews (`schedule`), bodies
+//! (`body`), tokens (`auth`) and error answers (`error`) too. Feeds are served elsewhere,
+//! sync and without this module: only `/admin/api/` requests come here (the admin page's
+//! static files are `crate::http`'s).
 
 mod articles;
 mod auth;

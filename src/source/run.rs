@@ -2,9 +2,9 @@
 //! its cron schedule and whenever asked to poll now (`Registry::poll_now`), one poll at a
 //! time (a poll longer than the interval skips the firings it overran; requests to poll
 //! now made during a poll add up to one more). A poll that had to leave work for later
-//! (a WordPress sweep not yet due) is followed by another when that work is due. A supervisor follows the configuration in
-//! force: a source added, changed or removed in `site.toml` is started, restarted or
-//! stopped without a restart of the server.
+//! (a WordPress sweep not yet due) is followed by another when that work is due. A
+//! supervisor follows the configuration in force: a source added, changed or removed in
+//! `site.toml` is started, restarted or stopped without a restart of the server.
 
 use std::collections::HashMap;
 use std::path::Path;

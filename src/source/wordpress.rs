@@ -59,7 +59,7 @@ pub(super) struct WordPressSource {
     terms_refresh: Duration,
     client: HttpClient,
     intake: Intake,
-    /// When the terms and users are due to be read again.
+    /// The time that says when the terms and users are due to be read again.
     clock: Clock,
     /// The site answers at `?rest_route=` only (pretty permalinks off).
     query_routes: bool,

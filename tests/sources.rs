@@ -36,7 +36,8 @@ enum Answer {
     Hang,
     /// A WordPress site without pretty permalinks, from the recorded responses: `/wp-json/`
     /// is a 404, `?rest_route=/wp/v2/posts` answers. The published ids are `ids`; a listing
-    /// without `modified_after` has every recorded post, one with it has `changed`.
+    /// without `modified_after` has every recorded post, one with it has `changed`. The
+    /// tags, categories and users routes list those the recorded posts embed.
     /// `users/me` answers 200 to the `Authorization` value `me`, else 401, and the posts
     /// are public, as on a real site.
     WordPress {
@@ -178,30 +179,71 @@ fn wordpress(
             .body(Full::new(Bytes::from_static(body.as_bytes())))
             .unwrap();
     }
-    if query.get("rest_route").map(String::as_str) != Some("/wp/v2/posts") {
-        return Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .body(Full::new(Bytes::from_static(b"<html>Not Found</html>")))
-            .unwrap();
-    }
     let included = |id: &Value| {
         let id = id.to_string();
         query
             .get("include")
             .is_none_or(|include| include.split(',').any(|i| i == id))
     };
-    let posts: Vec<Value> = if query.get("_fields").map(String::as_str) == Some("id") {
-        ids.iter()
-            .map(|id| json!({ "id": id }))
-            .filter(|p| included(&p["id"]))
+    let all = || {
+        ["posts-embed-page1", "posts-embed-page2"]
+            .iter()
+            .flat_map(|name| recorded(name))
+            .collect::<Vec<Value>>()
+    };
+    let route = query.get("rest_route").map(String::as_str);
+    let embedded = match route {
+        Some("/wp/v2/tags" | "/wp/v2/categories") => Some("/_embedded/wp:term"),
+        Some("/wp/v2/users") => Some("/_embedded/author"),
+        _ => None,
+    };
+    if let Some(pointer) = embedded {
+        let taxonomy = match route {
+            Some("/wp/v2/tags") => Some("post_tag"),
+            Some("/wp/v2/categories") => Some("category"),
+            _ => None,
+        };
+        let mut listed: Vec<Value> = Vec::new();
+        for post in all() {
+            let found = post.pointer(pointer).cloned().unwrap_or_default();
+            let found: Vec<Value> = match taxonomy {
+                Some(_) => found
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|terms| terms.as_array().cloned().unwrap_or_default())
+                    .collect(),
+                None => found.as_array().cloned().unwrap_or_default(),
+            };
+            for thing in found {
+                let fits = taxonomy.is_none_or(|t| thing["taxonomy"] == t);
+                if fits && included(&thing["id"]) && !listed.iter().any(|l| l["id"] == thing["id"])
+                {
+                    listed.push(
+                        json!({"id": thing["id"], "name": thing["name"], "slug": thing["slug"]}),
+                    );
+                }
+            }
+        }
+        return Response::builder()
+            .header("content-type", "application/json; charset=UTF-8")
+            .body(Full::new(Bytes::from(serde_json::to_vec(&listed).unwrap())))
+            .unwrap();
+    }
+    if route != Some("/wp/v2/posts") {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Full::new(Bytes::from_static(b"<html>Not Found</html>")))
+            .unwrap();
+    }
+    let posts: Vec<Value> = if query.get("_fields").is_some_and(|f| f.starts_with("id")) {
+        // The sweep's list: ids, and what each post carries.
+        all()
+            .into_iter()
+            .filter(|p| ids.contains(&p["id"].as_u64().unwrap()) && included(&p["id"]))
+            .map(|p| json!({"id": p["id"], "author": p["author"], "categories": p["categories"], "tags": p["tags"]}))
             .collect()
     } else {
-        let all = || {
-            ["posts-embed-page1", "posts-embed-page2"]
-                .iter()
-                .flat_map(|name| recorded(name))
-                .collect::<Vec<Value>>()
-        };
         let listed = match (
             query.contains_key("include"),
             query.contains_key("modified_after"),
@@ -729,6 +771,99 @@ async fn the_sources_list_needs_the_admin_token() {
     );
     let message = status["last_error"]["message"].as_str().unwrap();
     assert!(message.contains("missing-folder"), "{message}");
+}
+
+#[tokio::test]
+async fn asking_a_source_to_poll_polls_it_now() {
+    // Polled at start, then not until next new year: only asking brings a new file in.
+    let feeds = site_with_sources(
+        "[[sources]]\nname = \"desk\"\nkind = \"directory\"\npath = \"incoming\"\n\
+         schedule = \"0 0 0 1 1 *\"\n[sources.categories]\nnews = \"world\"\n",
+    );
+    let incoming = feeds.path().join("incoming");
+    std::fs::create_dir(&incoming).unwrap();
+    let server = start(feeds).await;
+    eventually(10, "the poll at start", || async {
+        source_status(&server, "desk").await["polls"]["ok"] == 1
+    })
+    .await;
+    let auth = format!("Bearer {TOKEN}");
+    let ask = |name: &'static str| {
+        let auth = auth.clone();
+        let server = &server;
+        async move {
+            let path = format!("/admin/api/sources/{name}/poll");
+            server
+                .request(http::Method::POST, &path, &[("authorization", &auth)])
+                .await
+        }
+    };
+
+    write(
+        &incoming.join("a.json"),
+        &line("desk-a", "news", "Asked for"),
+    );
+    let reply = ask("desk").await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    let body: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(body["source"], "desk", "{body}");
+    server
+        .wait_until("the file's article, polled on request", |s| async move {
+            titles(s, "world").await == ["Asked for"]
+        })
+        .await;
+
+    // What a CMS's fire-and-forget call does: the request, and the connection closed
+    // without waiting for the answer. The poll happens all the same.
+    write(
+        &incoming.join("b.json"),
+        &line("desk-b", "news", "Asked and gone"),
+    );
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let request = format!(
+        "POST /admin/api/sources/desk/poll HTTP/1.1\r\nHost: pressfeed\r\n\
+         Authorization: {auth}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut tcp, request.as_bytes())
+        .await
+        .unwrap();
+    drop(tcp);
+    server
+        .wait_until("the second file's article", |s| async move {
+            titles(s, "world")
+                .await
+                .contains(&"Asked and gone".to_owned())
+        })
+        .await;
+
+    let reply = ask("nosuch").await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let body: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nosuch")
+    );
+    let reply = server
+        .request(
+            http::Method::GET,
+            "/admin/api/sources/desk/poll",
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.header("allow"), "POST");
+    let reply = server
+        .request(http::Method::POST, "/admin/api/sources/desk/poll", &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        source_status(&server, "desk").await["polls"]["ok"],
+        3,
+        "one poll at start, one per request"
+    );
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! pressfeed pulling from a real WordPress: the site `tests/wordpress/setup.sh` starts
-//! (Debian's package over MariaDB), named by `PRESSFEED_WP_ENV`. The test writes to the site
-//! through its REST API as an editor would, runs the pressfeed binary with a `wordpress`
-//! source, and watches the section feeds follow: new posts with their lead image and
+//! (Debian's package over MariaDB), named by `PRESSFEED_WP_ENV`. The tests write to the site
+//! through its REST API as an editor would, run the pressfeed binary with a `wordpress`
+//! source, and watch the section feeds follow: new posts with their lead image and
 //! YouTube video, edits, moves between sections, posts trashed, unpublished, deleted and
-//! published by WP-Cron, and an edit made while pressfeed was down.
+//! published by WP-Cron, an edit made while pressfeed was down; tags, categories and
+//! authors renamed, which leaves the posts' modified times alone; and posts brought at once
+//! by asking pressfeed to poll, directly and through deploy/wordpress/pressfeed-poll.php.
 //! tests/data/wordpress/README.md lists the steps.
 //!
 //! Without `PRESSFEED_WP_ENV` it fails, naming how to start a site, unless
@@ -14,7 +16,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -66,13 +68,23 @@ fn site_env() -> Option<HashMap<String, String>> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    for key in ["WP_URL", "WP_USER", "WP_APP_PASSWORD", "WP_AUTHOR_ID"] {
+    let keys = [
+        "WP_URL",
+        "WP_USER",
+        "WP_APP_PASSWORD",
+        "WP_AUTHOR_ID",
+        "WP_ADMIN_USER",
+        "WP_ADMIN_APP_PASSWORD",
+        "WP_STATE",
+    ];
+    for key in keys {
         assert!(env.contains_key(key), "{key} missing from {text:?}");
     }
     Some(env)
 }
 
-/// The WordPress site, written to through its REST API as the newsdesk editor.
+/// The WordPress site, written to through its REST API as the newsdesk editor (or as the
+/// administrator, who alone may make and rename users).
 struct WordPress {
     http: Http,
     url: String,
@@ -82,7 +94,17 @@ struct WordPress {
 
 impl WordPress {
     fn new(env: &HashMap<String, String>) -> WordPress {
-        let pair = format!("{}:{}", env["WP_USER"], env["WP_APP_PASSWORD"]);
+        WordPress::signed_in(env, "WP_USER", "WP_APP_PASSWORD")
+    }
+
+    fn admin(env: &HashMap<String, String>) -> WordPress {
+        WordPress::signed_in(env, "WP_ADMIN_USER", "WP_ADMIN_APP_PASSWORD")
+    }
+
+    /// Signed in as the user and application password in the env file's `user` and
+    /// `password`.
+    fn signed_in(env: &HashMap<String, String>, user: &str, password: &str) -> WordPress {
+        let pair = format!("{}:{}", env[user], env[password]);
         WordPress {
             http: Http::new(),
             url: env["WP_URL"].trim_end_matches('/').to_owned(),
@@ -248,28 +270,60 @@ struct Dirs {
 
 impl Dirs {
     /// Sections world and business; the WordPress source `newsroom`, and `stale-login`,
-    /// the same site with a wrong application password.
+    /// the same site with a wrong application password, both polled every second.
     fn new(wp: &HashMap<String, String>) -> Dirs {
+        let every_second = "schedule = \"* * * * * *\"";
+        Dirs::with_sources(
+            &(source(wp, "newsroom", "WP_APP_PASSWORD", every_second, "")
+                + &source(wp, "stale-login", STALE_ENV, every_second, "")),
+        )
+    }
+
+    /// Sections world and business, and `sources` (TOML) in `site.toml`.
+    fn with_sources(sources: &str) -> Dirs {
         let feeds = common::site(&[("world", ""), ("business", "")]);
-        let source = |name: &str, password_env: &str| {
-            format!(
-                "\n[[sources]]\nname = \"{name}\"\nkind = \"wordpress\"\nurl = \"{}\"\n\
-                 schedule = \"* * * * * *\"\nusername_env = \"WP_USER\"\n\
-                 password_env = \"{password_env}\"\n[sources.categories]\n\
-                 world = \"world\"\nbusiness = \"business\"\n",
-                wp["WP_URL"]
-            )
-        };
-        let source = source("newsroom", "WP_APP_PASSWORD") + &source("stale-login", STALE_ENV);
         let site_toml = feeds.path().join("site.toml");
         let mut text = std::fs::read_to_string(&site_toml).unwrap();
-        text.push_str(&source);
+        text.push_str(sources);
         std::fs::write(&site_toml, text).unwrap();
         Dirs {
             feeds,
             data: tempfile::tempdir().unwrap(),
         }
     }
+}
+
+/// A `wordpress` source on the site, named `name`, signing in as `WP_USER` with the password
+/// in `password_env`; `settings` are further keys (its `schedule`), `categories` further
+/// lines of its categories table, which maps world and business to themselves.
+fn source(
+    wp: &HashMap<String, String>,
+    name: &str,
+    password_env: &str,
+    settings: &str,
+    categories: &str,
+) -> String {
+    format!(
+        "\n[[sources]]\nname = \"{name}\"\nkind = \"wordpress\"\nurl = \"{}\"\n{settings}\n\
+         username_env = \"WP_USER\"\npassword_env = \"{password_env}\"\n[sources.categories]\n\
+         world = \"world\"\nbusiness = \"business\"\n{categories}\n",
+        wp["WP_URL"]
+    )
+}
+
+/// A mark unique to a test run: a site reused across runs keeps what earlier ones made.
+fn run_mark() -> String {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .to_string()
+}
+
+/// Says `line` in the test's output, also when the test passes: written to the stderr
+/// handle itself, which the test harness does not capture.
+fn say(line: &str) {
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
 /// The pressfeed binary serving a site dir; killed when dropped.
@@ -362,6 +416,31 @@ impl Pressfeed {
         let reply = self.get(&format!("/feeds/{slug}.rss"), &[]).await;
         assert_eq!(reply.status, StatusCode::OK, "{slug}.rss: {}", reply.text());
         parse_rss(&reply.body)
+    }
+
+    /// `POST /admin/api/sources/{name}/poll`.
+    async fn ask_to_poll(&self, name: &str) -> Reply {
+        let url = format!("{}/admin/api/sources/{name}/poll", self.base);
+        let bearer = format!("Bearer {ADMIN_TOKEN}");
+        self.http
+            .exchange(
+                Method::POST,
+                &url,
+                &[("authorization", &bearer)],
+                Bytes::new(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
+    }
+
+    /// The source `name` in `GET /admin/api/sources`.
+    async fn source(&self, name: &str) -> Value {
+        let sources = self.sources().await;
+        sources["sources"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} source in {sources:#}"))
     }
 
     async fn sources(&self) -> Value {
@@ -458,11 +537,7 @@ async fn feeds_follow_a_real_wordpress_site() {
     let Some(env) = site_env() else { return };
     let wp = WordPress::new(&env);
     // Titles unique to this run: a site reused across runs keeps older posts.
-    let run = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        .to_string();
+    let run = run_mark();
 
     // More published posts than one page of the REST API (100), older than this run's: the
     // first sync and the sweep both read past page 1 to find the posts below.
@@ -825,5 +900,250 @@ async fn feeds_follow_a_real_wordpress_site() {
                 Ok(())
             },
         )
+        .await;
+}
+
+/// The dc:creator names of an RSS item.
+fn creators(item: &rss::Item) -> Vec<&str> {
+    item.dublin_core_ext()
+        .map(|dc| dc.creators().iter().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The categories (tags) of an RSS item.
+fn tags(item: &rss::Item) -> Vec<&str> {
+    item.categories().iter().map(|c| c.name()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renamed_tags_categories_and_authors_reach_every_item() {
+    let Some(env) = site_env() else { return };
+    let wp = WordPress::new(&env);
+    let admin = WordPress::admin(&env);
+    let run = run_mark();
+    let world = wp.term("categories", "world", "World").await;
+    let tag = wp
+        .term("tags", &format!("tennis-{run}"), &format!("Tennis {run}"))
+        .await;
+    // Mapped to no section until its slug is the table's `padel-RUN`.
+    let category = wp
+        .term(
+            "categories",
+            &format!("tennis-{run}"),
+            &format!("Tennis {run}"),
+        )
+        .await;
+    let byline = admin
+        .json(
+            Method::POST,
+            "users",
+            json!({
+                "username": format!("byline-{run}"),
+                "email": format!("byline-{run}@example.test"),
+                "password": format!("not-for-signing-in-{run}"),
+                "name": format!("Court Reporter {run}"),
+                "roles": ["author"],
+            }),
+        )
+        .await["id"]
+        .as_u64()
+        .unwrap();
+    let mut posts = Vec::new();
+    for i in 1..=3 {
+        let post = wp
+            .json(
+                Method::POST,
+                "posts",
+                json!({
+                    "title": format!("Rally {i} {run}"),
+                    "content": "<p>Match report.</p>",
+                    "status": "publish",
+                    "author": byline,
+                    "categories": [world, category],
+                    "tags": [tag],
+                }),
+            )
+            .await;
+        posts.push(post);
+    }
+    let titles: Vec<String> = (1..=3).map(|i| format!("Rally {i} {run}")).collect();
+
+    // The terms and users are read again at every poll here; the default is hourly.
+    let sources = source(
+        &env,
+        "renames",
+        "WP_APP_PASSWORD",
+        "schedule = \"* * * * * *\"\nterms_refresh = 1",
+        &format!("\"padel-{run}\" = \"business\""),
+    );
+    let pressfeed = Pressfeed::start(&env, Dirs::with_sources(&sources)).await;
+    let (old_tag, old_name) = (format!("Tennis {run}"), format!("Court Reporter {run}"));
+    pressfeed
+        .until(
+            "the posts with their tag and byline, in world only",
+            || async {
+                let w = pressfeed.rss("world").await;
+                for title in &titles {
+                    let it = item(&w, title)?;
+                    if tags(it) != [old_tag.as_str()] || creators(it) != [old_name.as_str()] {
+                        return Err(format!("{title}: {:?} by {:?}", tags(it), creators(it)));
+                    }
+                    absent(&pressfeed.rss("business").await, title)?;
+                }
+                Ok(())
+            },
+        )
+        .await;
+
+    let (new_tag, new_name) = (
+        format!("Tennis and Padel {run}"),
+        format!("Court Correspondent {run}"),
+    );
+    wp.json(
+        Method::POST,
+        &format!("tags/{tag}"),
+        json!({"name": new_tag}),
+    )
+    .await;
+    wp.json(
+        Method::POST,
+        &format!("categories/{category}"),
+        json!({"name": new_tag, "slug": format!("padel-{run}")}),
+    )
+    .await;
+    admin
+        .json(
+            Method::POST,
+            &format!("users/{byline}"),
+            json!({"name": new_name}),
+        )
+        .await;
+    // Why `modified_after` alone never saw these: the posts' modified times stay.
+    for post in &posts {
+        let id = post["id"].as_u64().unwrap();
+        let now = wp
+            .call(Method::GET, &format!("posts/{id}"), &[], Bytes::new())
+            .await;
+        assert_eq!(now["modified_gmt"], post["modified_gmt"], "post {id}");
+    }
+    pressfeed
+        .until(
+            "every post with the new tag and byline, and in business by its category's new slug",
+            || async {
+                let w = pressfeed.rss("world").await;
+                let b = pressfeed.rss("business").await;
+                for title in &titles {
+                    for it in [item(&w, title)?, item(&b, title)?] {
+                        if tags(it) != [new_tag.as_str()] || creators(it) != [new_name.as_str()] {
+                            return Err(format!("{title}: {:?} by {:?}", tags(it), creators(it)));
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+        .await;
+    let status = pressfeed.source("renames").await;
+    assert!(status["terms_refreshed"].is_string(), "{status:#}");
+    assert_eq!(status["health"], "ok", "{status:#}");
+}
+
+/// The settings of the site's must-use plugin (deploy/wordpress/pressfeed-poll.php), which
+/// setup.sh has the site read at every request; removed when dropped, and the plugin is
+/// idle again.
+struct PluginSettings(std::path::PathBuf);
+
+impl PluginSettings {
+    fn write(env: &HashMap<String, String>, url: &str, source: &str) -> PluginSettings {
+        let path = Path::new(&env["WP_STATE"]).join("pressfeed-poll.json");
+        let text = json!({"url": url, "source": source, "token": ADMIN_TOKEN}).to_string();
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        PluginSettings(path)
+    }
+}
+
+impl Drop for PluginSettings {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_to_poll_and_the_plugin_bring_a_post_at_once() {
+    let Some(env) = site_env() else { return };
+    let wp = WordPress::new(&env);
+    let run = run_mark();
+    let world = wp.term("categories", "world", "World").await;
+    // Polled at start, then not before next new year: only asking brings a post sooner.
+    let sources = source(
+        &env,
+        "webhook",
+        "WP_APP_PASSWORD",
+        "schedule = \"0 0 0 1 1 *\"",
+        "",
+    );
+    let pressfeed = Pressfeed::start(&env, Dirs::with_sources(&sources)).await;
+    pressfeed
+        .until("the poll at start", || async {
+            match pressfeed.source("webhook").await["polls"]["ok"].as_u64() {
+                Some(1..) => Ok(()),
+                _ => Err("not polled yet".into()),
+            }
+        })
+        .await;
+
+    // As a CMS's webhook would: publish, then ask.
+    let asked = format!("Asked for {run}");
+    wp.publish(json!({"title": asked, "content": "<p>Now.</p>", "categories": [world]}))
+        .await;
+    absent(&pressfeed.rss("world").await, &asked).unwrap();
+    let started = Instant::now();
+    let reply = pressfeed.ask_to_poll("webhook").await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text());
+    pressfeed
+        .until("the post, polled on request", || async {
+            item(&pressfeed.rss("world").await, &asked).map(|_| ())
+        })
+        .await;
+    say(&format!(
+        "wordpress: a post in the feed {:?} after POST /admin/api/sources/webhook/poll",
+        started.elapsed()
+    ));
+    let unknown = pressfeed.ask_to_poll("no-such-source").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text());
+
+    // The plugin asks by itself when a post is published, edited or trashed.
+    let _settings = PluginSettings::write(&env, &pressfeed.base, "webhook");
+    let plugged = format!("Published with the plugin {run}");
+    let started = Instant::now();
+    let post = wp
+        .publish(json!({"title": plugged, "content": "<p>Live.</p>", "categories": [world]}))
+        .await;
+    pressfeed
+        .until("the post, polled as the plugin asked", || async {
+            item(&pressfeed.rss("world").await, &plugged).map(|_| ())
+        })
+        .await;
+    say(&format!(
+        "wordpress: a post in the feed {:?} after its publish call, through the plugin",
+        started.elapsed()
+    ));
+    let id = post["id"].as_u64().unwrap();
+    let edited = format!("Edited with the plugin {run}");
+    wp.update(id, json!({"title": edited})).await;
+    pressfeed
+        .until("the edit, polled as the plugin asked", || async {
+            let w = pressfeed.rss("world").await;
+            absent(&w, &plugged)?;
+            item(&w, &edited).map(|_| ())
+        })
+        .await;
+    wp.trash(id).await;
+    pressfeed
+        .until("the trashed post gone, as the plugin asked", || async {
+            absent(&pressfeed.rss("world").await, &edited)
+        })
         .await;
 }

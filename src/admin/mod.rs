@@ -1,9 +1,9 @@
 //! The admin API under `/admin/api/`: authentication, routing and the audit log of writes.
-//! Sections (`sections`), articles (`articles`) and the pulled sources' state (`sources`)
-//! have a file each; cron previews (`schedule`), bodies (`body`), tokens (`auth`) and error
-//! answers (`error`) too. Feeds are
-//! served elsewhere, sync and without this module: only `/admin/api/` requests come here
-//! (the admin page's static files are `crate::http`'s).
+//! Sections (`sections`), articles (`articles`) and the pulled sources (`sources`: their
+//! state, and asking one to poll now) have a file each; cron previews (`schedule`), bodies
+//! (`body`), tokens (`auth`) and error answers (`error`) too. Feeds are served elsewhere,
+//! sync and without this module: only `/admin/api/` requests come here (the admin page's
+//! static files are `crate::http`'s).
 
 mod articles;
 mod auth;
@@ -106,7 +106,7 @@ pub struct Admin {
     notifier: Notifier,
     /// Read only, for what the section list says about each section's current feed.
     catalog: Catalog,
-    /// How the sources are doing, read only.
+    /// How the sources are doing; and how to ask one to poll now.
     sources: Registry,
     /// What "now" is for `/admin/api/schedule`.
     clock: Clock,
@@ -264,6 +264,16 @@ where
         None if rest == "sources" => match method {
             Method::GET | Method::HEAD => Ok(sources::list(admin)),
             _ => Err(not_allowed("GET, HEAD")),
+        },
+        Some(("sources", path)) => match path.split_once('/') {
+            Some((name, "poll")) if !name.is_empty() => {
+                audit.slug = Some(name.to_owned());
+                match method {
+                    Method::POST => sources::poll(admin, name),
+                    _ => Err(not_allowed("POST")),
+                }
+            }
+            _ => Err(ApiError::NotFound("no such admin resource".into())),
         },
         None if rest == "articles" => match method {
             Method::POST => articles::upsert(admin, read(body::JSON).await?, audit).await,

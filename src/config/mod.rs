@@ -31,7 +31,7 @@ pub use schedule::Schedule;
 pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, load_section, parse_section};
 pub use site::Site;
 use site::load_site;
-pub use source::{Credentials, Origin, Source};
+pub use source::{Credentials, Origin, Source, WordPressSite};
 
 /// One thing wrong with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, de};
 
@@ -13,6 +14,12 @@ use crate::slug::Slug;
 
 /// How often a file or folder is looked at when its source sets no schedule.
 const LOCAL_SCHEDULE: &str = "*/5 * * * * *";
+/// How often a WordPress source reads its terms and users again when it sets no
+/// `terms_refresh`: a rename is rare, and each look costs a request per page of them.
+const TERMS_REFRESH: Duration = Duration::from_secs(60 * 60);
+/// The longest `terms_refresh` accepted: longer, a renamed tag would linger in the feeds
+/// for days.
+const MAX_TERMS_REFRESH: u64 = 24 * 60 * 60;
 
 /// One source, checked: the kind and its location agree, names and slugs are valid.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -35,14 +42,24 @@ pub struct Source {
 /// Where a source's articles are, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    /// A WordPress site's root; its REST API is below it.
-    WordPress(HttpUrl),
+    /// A WordPress site's REST API.
+    WordPress(WordPressSite),
     /// NDJSON or a JSON array of articles, over HTTP...
     JsonUrl(HttpUrl),
     /// ...or in a file (relative to the feeds directory).
     JsonFile(PathBuf),
     /// A folder of `.json` and `.md` article files (relative to the feeds directory).
     Directory(PathBuf),
+}
+
+/// A WordPress site, as a source reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WordPressSite {
+    /// The site's root, ending in `/`; the REST API is below it.
+    pub root: HttpUrl,
+    /// How often the tags, categories and users its posts carry are read again: WordPress
+    /// gives them no modified time, and renaming one leaves the posts' own unchanged.
+    pub terms_refresh: Duration,
 }
 
 /// The names of the environment variables holding the user name and password.
@@ -65,7 +82,9 @@ impl Source {
     /// The URL or path, as written in the file.
     pub fn location(&self) -> String {
         match &self.origin {
-            Origin::WordPress(url) | Origin::JsonUrl(url) => url.to_string(),
+            Origin::WordPress(WordPressSite { root: url, .. }) | Origin::JsonUrl(url) => {
+                url.to_string()
+            }
             Origin::JsonFile(path) | Origin::Directory(path) => path.display().to_string(),
         }
     }
@@ -123,6 +142,8 @@ struct RawSource {
     path: Option<PathBuf>,
     #[serde(default)]
     schedule: Option<Schedule>,
+    #[serde(default, deserialize_with = "terms_refresh")]
+    terms_refresh: Option<Duration>,
     #[serde(default, deserialize_with = "env_name")]
     username_env: Option<String>,
     #[serde(default, deserialize_with = "env_name")]
@@ -171,12 +192,13 @@ impl RawSource {
         let kind = &self.kind;
         let required = |field: &str| format!("{field}: required for kind {kind:?}");
         let not_for = |field: &str| format!("{field}: not used by kind {kind:?}");
-        Ok(match (kind.as_str(), &self.url, &self.path) {
+        let origin = match (kind.as_str(), &self.url, &self.path) {
             ("wordpress", None, _) => return Err(required("url")),
             ("wordpress", Some(_), Some(_)) => return Err(not_for("path")),
-            ("wordpress", Some(url), None) => {
-                Origin::WordPress(site_root(url).map_err(|e| format!("url: {e}"))?)
-            }
+            ("wordpress", Some(url), None) => Origin::WordPress(WordPressSite {
+                root: site_root(url).map_err(|e| format!("url: {e}"))?,
+                terms_refresh: self.terms_refresh.unwrap_or(TERMS_REFRESH),
+            }),
             ("json", Some(_), Some(_)) => {
                 return Err("path: give either url or path, not both".into());
             }
@@ -191,7 +213,11 @@ impl RawSource {
                     "kind: {kind:?} is not a kind of source; use \"wordpress\", \"json\" or \"directory\""
                 ));
             }
-        })
+        };
+        if self.terms_refresh.is_some() && !matches!(origin, Origin::WordPress(_)) {
+            return Err(not_for("terms_refresh"));
+        }
+        Ok(origin)
     }
 
     /// The credentials, given in pairs, and only for a source over HTTP (not known when the
@@ -224,6 +250,10 @@ fn url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<HttpUrl>, D::Error> {
         ));
     }
     Ok(Some(url))
+}
+
+fn terms_refresh<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    super::in_range(d, 1, MAX_TERMS_REFRESH, "seconds").map(|s| Some(Duration::from_secs(s)))
 }
 
 fn path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
@@ -292,6 +322,7 @@ name = "newsroom"
 kind = "wordpress"
 url = "http://127.0.0.1:8081/blog"
 schedule = "* * * * * *"
+terms_refresh = 600
 username_env = "WP_USER"
 password_env = "WP_APP_PASSWORD"
 [categories]
@@ -308,6 +339,10 @@ economy = "business"
             "http://127.0.0.1:8081/blog/",
             "a root ends in /"
         );
+        let Origin::WordPress(site) = &source.origin else {
+            panic!("{:?}", source.origin)
+        };
+        assert_eq!(site.terms_refresh, Duration::from_secs(600));
         assert_eq!(source.credentials.unwrap().password_env, "WP_APP_PASSWORD");
         assert_eq!(source.categories.unwrap()["economy"].as_str(), "business");
     }
@@ -323,6 +358,18 @@ economy = "business"
                 .unwrap();
         assert!(matches!(source.origin, Origin::JsonUrl(_)));
         assert_eq!(source.schedule, Schedule::default());
+        let source =
+            parse("name = \"newsroom\"\nkind = \"wordpress\"\nurl = \"https://x.example/\"")
+                .unwrap();
+        assert_eq!(source.schedule, Schedule::default());
+        let Origin::WordPress(site) = source.origin else {
+            panic!("{:?}", source.origin)
+        };
+        assert_eq!(
+            site.terms_refresh,
+            Duration::from_secs(3600),
+            "terms and users are read again hourly"
+        );
     }
 
     #[test]
@@ -357,6 +404,22 @@ economy = "business"
             (
                 "kind = \"directory\"\npath = \"a\"\n[categories]",
                 "categories",
+            ),
+            (
+                "kind = \"wordpress\"\nurl = \"https://x.example/\"\nterms_refresh = 0",
+                "terms_refresh",
+            ),
+            (
+                "kind = \"wordpress\"\nurl = \"https://x.example/\"\nterms_refresh = -60",
+                "terms_refresh",
+            ),
+            (
+                "kind = \"wordpress\"\nurl = \"https://x.example/\"\nterms_refresh = 86401",
+                "terms_refresh",
+            ),
+            (
+                "kind = \"json\"\nurl = \"https://x.example/a\"\nterms_refresh = 60",
+                "terms_refresh",
             ),
             (
                 "kind = \"directory\"\npath = \"a\"\n[categories]\nworld = \"World News\"",

@@ -76,6 +76,10 @@ pub async fn run(
         .http1()
         // `connection::supervise` bounds heads without a timer per request.
         .header_read_timeout(None)
+        // A request that arrived whole is served even when the client closed its side
+        // straight after sending it, as a webhook's fire-and-forget call does (WordPress's
+        // non-blocking `wp_remote_post`); by default hyper drops such a request unserved.
+        .half_close(true)
         // The read buffer never grows past this, so a longer head is refused with 431.
         .max_buf_size(limits.max_header_bytes);
     builder

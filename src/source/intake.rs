@@ -156,6 +156,17 @@ impl Intake {
         Ok(tokio::task::spawn_blocking(move || store.save_source_state(&name, &state)).await??)
     }
 
+    /// What the source last saved of the labels its articles carry, as it wrote it.
+    pub async fn labels(&self) -> Result<Option<String>, SourceError> {
+        let (store, name) = (self.store.clone(), self.name.clone());
+        Ok(tokio::task::spawn_blocking(move || store.source_labels(&name)).await??)
+    }
+
+    pub async fn save_labels(&self, labels: String) -> Result<(), SourceError> {
+        let (store, name) = (self.store.clone(), self.name.clone());
+        Ok(tokio::task::spawn_blocking(move || store.save_source_labels(&name, &labels)).await??)
+    }
+
     async fn upsert(&self, articles: Vec<Article>) -> Result<usize, SourceError> {
         if articles.is_empty() {
             return Ok(0);

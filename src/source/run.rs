@@ -1,13 +1,17 @@
-//! Running the sources: one tokio task per `[[sources]]` entry, polling at start and then on
-//! its cron schedule, one poll at a time (a poll longer than the interval skips the firings
-//! it overran). A supervisor follows the configuration in force: a source added, changed or
-//! removed in `site.toml` is started, restarted or stopped without a restart of the server.
+//! Running the sources: one tokio task per `[[sources]]` entry, polling at start, then on
+//! its cron schedule and whenever asked to poll now (`Registry::poll_now`), one poll at a
+//! time (a poll longer than the interval skips the firings it overran; requests to poll
+//! now made during a poll add up to one more). A poll that had to leave work for later
+//! (a WordPress sweep not yet due) is followed by another when that work is due. A
+//! supervisor follows the configuration in force: a source added, changed or removed in
+//! `site.toml` is started, restarted or stopped without a restart of the server.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::{error, info, warn};
 
@@ -92,14 +96,21 @@ pub async fn supervise(
                 continue;
             }
             let source = Arc::new(source.clone());
-            registry.register(&source);
+            let poll_now = registry.register(&source);
             let intake = Intake::new(&name, store.clone(), notifier.clone());
-            let puller = Puller::new(source.clone(), &config.dir, client.clone(), intake);
+            let puller = Puller::new(
+                source.clone(),
+                &config.dir,
+                client.clone(),
+                intake,
+                clock.clone(),
+            );
             let handle = tasks.spawn(poll_forever(
                 source.clone(),
                 puller,
                 registry.clone(),
                 clock.clone(),
+                poll_now,
             ));
             info!(source = %name, kind = source.kind(), location = %source.location(), schedule = source.schedule.as_str(), "source started");
             running.insert(name, (source, handle));
@@ -108,36 +119,50 @@ pub async fn supervise(
     }
 }
 
-/// Polls `source` at once, then at every firing of its schedule.
-async fn poll_forever(source: Arc<Source>, mut puller: Puller, registry: Registry, clock: Clock) {
+/// Polls `source` at once, then at every firing of its schedule and whenever `poll_now`
+/// is notified.
+async fn poll_forever(
+    source: Arc<Source>,
+    mut puller: Puller,
+    registry: Registry,
+    clock: Clock,
+    poll_now: Arc<Notify>,
+) {
     let name = source.name.to_string();
     let mut next = Some(clock.now());
     loop {
         registry.next_poll(&name, next);
-        let Some(at) = next else {
-            // A schedule that never fires again (a past year): nothing more to do.
-            return std::future::pending().await;
+        let scheduled = async {
+            match next {
+                Some(at) => clock.sleep_until(at).await,
+                // A schedule that never fires again (a past year): only asking polls it.
+                None => std::future::pending().await,
+            }
         };
-        clock.sleep_until(at).await;
+        let owed = async {
+            match puller.owed() {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = scheduled => {}
+            () = owed => {}
+            () = poll_now.notified() => info!(source = %name, "polling now, as asked"),
+        }
         registry.polling(&name, clock.now());
-        let mut counts = Counts::default();
-        match puller.poll(&mut counts).await {
-            Ok(not_modified) => {
+        let mut report = Report::default();
+        match puller.poll(&mut report).await {
+            Ok(()) => {
+                let counts = &report.counts;
                 if counts.upserted + counts.retracted > 0 {
                     info!(source = %name, upserted = counts.upserted, retracted = counts.retracted, skipped = counts.skipped, "source polled");
                 }
-                registry.succeeded(
-                    &name,
-                    &Report {
-                        counts,
-                        not_modified,
-                    },
-                    clock.now(),
-                );
+                registry.succeeded(&name, &report, clock.now());
             }
             Err(e) => {
                 warn!(source = %name, error = %e, "source poll failed; the next poll tries again");
-                registry.failed(&name, &counts, e.to_string(), clock.now());
+                registry.failed(&name, &report.counts, e.to_string(), clock.now());
             }
         }
         next = source.schedule.next_after(clock.now());
@@ -152,11 +177,19 @@ enum Puller {
 }
 
 impl Puller {
-    fn new(source: Arc<Source>, feeds_dir: &Path, client: HttpClient, intake: Intake) -> Puller {
+    fn new(
+        source: Arc<Source>,
+        feeds_dir: &Path,
+        client: HttpClient,
+        intake: Intake,
+        clock: Clock,
+    ) -> Puller {
         match &source.origin {
-            Origin::WordPress(root) => {
-                let root = root.as_url().clone();
-                Puller::WordPress(Box::new(WordPressSource::new(source, root, client, intake)))
+            Origin::WordPress(site) => {
+                let site = site.clone();
+                Puller::WordPress(Box::new(WordPressSource::new(
+                    source, site, client, intake, clock,
+                )))
             }
             Origin::JsonUrl(url) => {
                 let location = json::Location::Url(url.as_url().clone());
@@ -173,12 +206,23 @@ impl Puller {
         }
     }
 
-    /// One poll; true when the source said nothing changed.
-    async fn poll(&mut self, counts: &mut Counts) -> Result<bool, SourceError> {
+    /// When a poll is owed before the next scheduled one: the last one, asked for out of
+    /// schedule, left out work whose pacing had not allowed it yet.
+    fn owed(&self) -> Option<std::time::Instant> {
         match self {
-            Puller::WordPress(wp) => wp.poll(counts).await.map(|()| false),
-            Puller::Json(json) => json.poll(counts).await,
-            Puller::Directory(dir) => dir.poll(counts).await,
+            Puller::WordPress(wp) => wp.owed_sweep(),
+            Puller::Json(_) | Puller::Directory(_) => None,
         }
+    }
+
+    /// One poll, told in `report` (also what it did before failing).
+    async fn poll(&mut self, report: &mut Report) -> Result<(), SourceError> {
+        let counts = &mut report.counts;
+        match self {
+            Puller::WordPress(wp) => report.terms_refreshed = wp.poll(counts).await?,
+            Puller::Json(json) => report.not_modified = json.poll(counts).await?,
+            Puller::Directory(dir) => report.not_modified = dir.poll(counts).await?,
+        }
+        Ok(())
     }
 }

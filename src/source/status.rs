@@ -1,12 +1,14 @@
 //! How each running source is doing: last success, last error, next poll and what its polls
 //! did to the store. `GET /admin/api/sources` lists it and `/metrics` counts it; the source
-//! tasks write it, nothing here decides anything.
+//! tasks write it, nothing here decides anything. It also carries the one request that goes
+//! the other way, "poll now" (`POST /admin/api/sources/{name}/poll`), to the source's task.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::Notify;
 
 use super::Source;
 use crate::metrics::{Metrics, SourceLabel, SourceOutcomeLabel};
@@ -42,6 +44,8 @@ pub struct Report {
     pub counts: Counts,
     /// The source said nothing changed (a 304, or files as they were).
     pub not_modified: bool,
+    /// When the poll read the source's terms and users again (WordPress), if it did.
+    pub terms_refreshed: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,6 +84,8 @@ pub struct SourceStatus {
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<LastError>,
     pub next_poll: Option<DateTime<Utc>>,
+    /// When a poll last read the tags, categories and users again (WordPress only).
+    pub terms_refreshed: Option<DateTime<Utc>>,
     pub polls: Polls,
     /// Summed over every poll since the server started.
     pub articles: Counts,
@@ -89,8 +95,15 @@ pub struct SourceStatus {
 #[derive(Clone)]
 pub struct Registry {
     // A std mutex: held for a map operation, never across an await.
-    statuses: Arc<Mutex<BTreeMap<String, SourceStatus>>>,
+    sources: Arc<Mutex<BTreeMap<String, Tracked>>>,
     metrics: Arc<Metrics>,
+}
+
+struct Tracked {
+    status: SourceStatus,
+    /// Wakes the source's task for a poll now. A `Notify` keeps one permit: requests made
+    /// while a poll runs add up to one more poll, not one each.
+    poll_now: Arc<Notify>,
 }
 
 const POLL_RESULTS: [&str; 3] = ["ok", "not_modified", "error"];
@@ -99,28 +112,41 @@ const OUTCOMES: [&str; 4] = ["seen", "upserted", "skipped", "retracted"];
 impl Registry {
     pub fn new(metrics: Arc<Metrics>) -> Registry {
         Registry {
-            statuses: Arc::default(),
+            sources: Arc::default(),
             metrics,
         }
     }
 
     /// Every source, by name.
     pub fn list(&self) -> Vec<SourceStatus> {
-        self.lock().values().cloned().collect()
+        self.lock().values().map(|t| t.status.clone()).collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, SourceStatus>> {
-        self.statuses.lock().unwrap_or_else(|e| e.into_inner())
+    /// Asks the source named `name` to poll now, or as soon as its poll in progress ends.
+    /// False when there is no such source.
+    pub fn poll_now(&self, name: &str) -> bool {
+        match self.lock().get(name) {
+            Some(tracked) => {
+                tracked.poll_now.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Tracked>> {
+        self.sources.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn update(&self, name: &str, change: impl FnOnce(&mut SourceStatus)) {
-        if let Some(status) = self.lock().get_mut(name) {
-            change(status);
+        if let Some(tracked) = self.lock().get_mut(name) {
+            change(&mut tracked.status);
         }
     }
 
     /// A source (re)started: its state starts afresh, and its metrics appear at zero.
-    pub(crate) fn register(&self, source: &Source) {
+    /// Returns what wakes its task for a poll now (`poll_now`).
+    pub(crate) fn register(&self, source: &Source) -> Arc<Notify> {
         let name = source.name.to_string();
         let m = &self.metrics.sources;
         // Made now, so a dashboard sees zeros rather than nothing before the first poll.
@@ -135,19 +161,25 @@ impl Registry {
         // its last error; one that changed was unregistered first.
         self.lock()
             .entry(name.clone())
-            .or_insert_with(|| SourceStatus {
-                name,
-                kind: source.kind(),
-                location: source.location(),
-                schedule: source.schedule.as_str().to_owned(),
-                health: Health::Pending,
-                last_attempt: None,
-                last_success: None,
-                last_error: None,
-                next_poll: None,
-                polls: Polls::default(),
-                articles: Counts::default(),
-            });
+            .or_insert_with(|| Tracked {
+                status: SourceStatus {
+                    name,
+                    kind: source.kind(),
+                    location: source.location(),
+                    schedule: source.schedule.as_str().to_owned(),
+                    health: Health::Pending,
+                    last_attempt: None,
+                    last_success: None,
+                    last_error: None,
+                    next_poll: None,
+                    terms_refreshed: None,
+                    polls: Polls::default(),
+                    articles: Counts::default(),
+                },
+                poll_now: Arc::default(),
+            })
+            .poll_now
+            .clone()
     }
 
     /// A source left the configuration.
@@ -188,6 +220,9 @@ impl Registry {
         self.update(name, |s| {
             s.health = Health::Ok;
             s.last_success = Some(now);
+            if report.terms_refreshed.is_some() {
+                s.terms_refreshed = report.terms_refreshed;
+            }
             if report.not_modified {
                 s.polls.not_modified += 1;
             } else {
@@ -241,4 +276,30 @@ fn outcome_label(name: &str, outcome: &'static str) -> SourceOutcomeLabel {
 
 fn unix(at: DateTime<Utc>) -> f64 {
     at.timestamp_millis() as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_to_poll_now_add_up_to_one_poll() {
+        let registry = Registry::new(Arc::default());
+        let source: Source = crate::config::parse_toml(
+            std::path::Path::new("site.toml"),
+            "name = \"desk\"\nkind = \"directory\"\npath = \"in\"",
+        )
+        .unwrap();
+        let poll_now = registry.register(&source);
+        assert!(!registry.poll_now("wire"), "no such source");
+        // Three requests while the task polls...
+        for _ in 0..3 {
+            assert!(registry.poll_now("desk"));
+        }
+        // ...wake it once when it next waits, and not again.
+        let mut first = std::pin::pin!(poll_now.notified());
+        assert!(first.as_mut().enable());
+        let mut second = std::pin::pin!(poll_now.notified());
+        assert!(!second.as_mut().enable());
+    }
 }

@@ -10,16 +10,23 @@
 //! post that WordPress published without touching its modified time). The sweep costs a
 //! request per hundred posts, so it runs at most once per `SWEEP_PER_PAGE` per page.
 //!
+//! Renaming a tag, a category or a user does not touch the modified time of the posts that
+//! carry it either. So the sweep's list also says which tags, categories and author each
+//! published post carries, and every `terms_refresh` (by the `Clock`) those are read again
+//! by id; the posts carrying one whose name or slug changed since it was last seen are
+//! read and mapped again. What was seen is kept in the store, so a rename made while
+//! pressfeed was down counts too; what was never seen is only recorded.
+//!
 //! WordPress answers no conditional requests (no ETag, no Last-Modified), so none are made.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
-use serde::Deserialize;
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tracing::info;
+use tracing::{info, warn};
 use url::Url;
 
 use super::intake::Intake;
@@ -27,6 +34,8 @@ use super::status::Counts;
 use super::{Item, Source, SourceError};
 use crate::article::{Article, ArticleId};
 use crate::client::{Answer, Fetched, Get, HttpClient};
+use crate::clock::Clock;
+use crate::config::WordPressSite;
 use crate::link::HttpUrl;
 use crate::sanitize::plain_text;
 
@@ -34,6 +43,8 @@ use crate::sanitize::plain_text;
 const PER_PAGE: usize = 100;
 /// Only what the mapping reads (WordPress 5.4+; older ones embed everything).
 const EMBED: &str = "author,wp:term,wp:featuredmedia";
+/// What the sweep lists of each published post: its id, and what it carries (`Kind::field`).
+const LISTED: &str = "id,author,categories,tags";
 /// The sweep's minimal interval, per page of ids it read last time.
 const SWEEP_PER_PAGE: Duration = Duration::from_secs(5);
 /// `modified_after` is strictly after and has one-second resolution: reading from a second
@@ -45,8 +56,11 @@ pub(super) struct WordPressSource {
     source: Arc<Source>,
     /// The site's root, ending in `/`.
     root: Url,
+    terms_refresh: Duration,
     client: HttpClient,
     intake: Intake,
+    /// The time that says when the terms and users are due to be read again.
+    clock: Clock,
     /// The site answers at `?rest_route=` only (pretty permalinks off).
     query_routes: bool,
     /// Published posts read but not stored (no section, invalid), with their modified time:
@@ -55,6 +69,13 @@ pub(super) struct WordPressSource {
     passed: HashMap<u64, Option<DateTime<FixedOffset>>>,
     /// Monotonic time, not the `Clock`: it paces the sweep's cost, it is no hour of the day.
     next_sweep: Option<Instant>,
+    /// The last poll came before the sweep was due and left it out (see `owed_sweep`).
+    sweep_owed: bool,
+    /// When the terms and users are read again; `None`: at the next poll.
+    next_refresh: Option<DateTime<Utc>>,
+    /// The labels of the terms and users the posts carry, as last seen; loaded from the
+    /// store at the first poll.
+    labels: Option<Labels>,
     /// The site took the credentials (see `check_credentials`).
     credentials_checked: bool,
 }
@@ -62,31 +83,63 @@ pub(super) struct WordPressSource {
 impl WordPressSource {
     pub fn new(
         source: Arc<Source>,
-        root: Url,
+        site: WordPressSite,
         client: HttpClient,
         intake: Intake,
+        clock: Clock,
     ) -> WordPressSource {
         WordPressSource {
             source,
-            root,
+            root: site.root.as_url().clone(),
+            terms_refresh: site.terms_refresh,
             client,
             intake,
+            clock,
             query_routes: false,
             passed: HashMap::new(),
             next_sweep: None,
+            sweep_owed: false,
+            next_refresh: None,
+            labels: None,
             credentials_checked: false,
         }
     }
 
-    /// Reads what changed, then sweeps when due.
-    pub async fn poll(&mut self, counts: &mut Counts) -> Result<(), SourceError> {
+    /// Reads what changed, then sweeps when due, and reads the terms and users again when
+    /// that is due. Returns when it read them, if it did.
+    pub async fn poll(
+        &mut self,
+        counts: &mut Counts,
+    ) -> Result<Option<DateTime<Utc>>, SourceError> {
+        // Owed only by a poll that got as far as leaving the sweep out: a failing one is
+        // tried again on the schedule, not at once.
+        self.sweep_owed = false;
         self.check_credentials().await?;
-        self.changes(counts).await?;
-        if self.next_sweep.is_none_or(|at| Instant::now() >= at) {
-            let pages = self.sweep(counts).await?;
-            self.next_sweep = Some(Instant::now() + SWEEP_PER_PAGE * pages.max(1) as u32);
+        if self.labels.is_none() {
+            self.labels = Some(self.saved_labels().await?);
         }
-        Ok(())
+        self.changes(counts).await?;
+        let now = self.clock.now();
+        let refresh = self.next_refresh.is_none_or(|at| now >= at);
+        self.sweep_owed = !refresh && self.next_sweep.is_some_and(|at| Instant::now() < at);
+        if self.sweep_owed {
+            return Ok(None);
+        }
+        let (pages, published) = self.sweep(counts).await?;
+        self.next_sweep = Some(Instant::now() + SWEEP_PER_PAGE * pages.max(1) as u32);
+        if !refresh {
+            return Ok(None);
+        }
+        self.refresh(&published, counts).await?;
+        self.next_refresh = Some(now + self.terms_refresh);
+        Ok(Some(now))
+    }
+
+    /// When the sweep the last poll left out is due: a poll asked for out of schedule (a
+    /// post trashed, or published by WP-Cron, which only the sweep notices) must not wait
+    /// for the next scheduled one to be swept.
+    pub fn owed_sweep(&self) -> Option<Instant> {
+        self.next_sweep.filter(|_| self.sweep_owed)
     }
 
     /// Every published post modified since the high-water mark, a page at a time, the mark
@@ -139,13 +192,14 @@ impl WordPressSource {
     }
 
     /// Retracts stored posts that are no longer published and fetches published ones the
-    /// store lacks. Returns how many pages of ids it read.
-    async fn sweep(&mut self, counts: &mut Counts) -> Result<usize, SourceError> {
-        let mut published = BTreeSet::new();
+    /// store lacks. Returns how many pages of ids it read, and the published posts with
+    /// what each carries.
+    async fn sweep(&mut self, counts: &mut Counts) -> Result<(usize, Published), SourceError> {
+        let mut published = Published::new();
         let mut page = 1;
         let pages = loop {
             let query = [
-                ("_fields", "id".to_owned()),
+                ("_fields", LISTED.to_owned()),
                 ("status", "publish".to_owned()),
                 ("orderby", "id".to_owned()),
                 ("order", "asc".to_owned()),
@@ -153,11 +207,7 @@ impl WordPressSource {
                 ("page", page.to_string()),
             ];
             let (pages, posts) = self.posts(&query).await?;
-            published.extend(
-                posts
-                    .iter()
-                    .filter_map(|p| p.get("id").and_then(Value::as_u64)),
-            );
+            published.extend(posts.iter().filter_map(listed));
             if page >= pages {
                 break pages;
             }
@@ -172,30 +222,27 @@ impl WordPressSource {
             .await?
             .iter()
             .filter_map(|id| id.strip_prefix(&prefix)?.parse().ok())
-            .filter(|post| !published.contains(post))
+            .filter(|post| !published.contains_key(post))
             .collect();
         for chunk in unlisted.chunks(PER_PAGE) {
             let query = [
-                ("_fields", "id".to_owned()),
+                ("_fields", LISTED.to_owned()),
                 ("status", "publish".to_owned()),
                 ("include", join(chunk)),
                 ("per_page", PER_PAGE.to_string()),
             ];
             let (_, posts) = self.posts(&query).await?;
-            published.extend(
-                posts
-                    .iter()
-                    .filter_map(|p| p.get("id").and_then(Value::as_u64)),
-            );
+            published.extend(posts.iter().filter_map(listed));
         }
         let ids: BTreeSet<String> = published
-            .iter()
+            .keys()
             .map(|&post| self.article_id(post))
             .collect();
         self.intake.sweep(&ids, counts).await?;
         let stored = self.intake.stored_ids().await?;
         let missing: Vec<u64> = published
-            .into_iter()
+            .keys()
+            .copied()
             .filter(|post| {
                 !self.passed.contains_key(post) && !stored.contains(&self.article_id(*post))
             })
@@ -203,7 +250,122 @@ impl WordPressSource {
         if !missing.is_empty() {
             info!(source = %self.source.name, posts = missing.len(), "fetching published posts the store lacks");
         }
-        for chunk in missing.chunks(PER_PAGE) {
+        self.fetch(&missing, counts).await?;
+        Ok((pages, published))
+    }
+
+    /// Reads the labels of the terms and users the `published` posts carry, by id, and
+    /// maps again the posts carrying one whose label changed since it was last seen. A
+    /// term or user not seen before is only recorded, so the first refresh reads no post.
+    async fn refresh(
+        &mut self,
+        published: &Published,
+        counts: &mut Counts,
+    ) -> Result<(), SourceError> {
+        let mut carried: BTreeMap<Kind, BTreeSet<u64>> = BTreeMap::new();
+        for &(kind, id) in published.values().flatten() {
+            carried.entry(kind).or_default().insert(id);
+        }
+        let seen = self.labels.clone().unwrap_or_default();
+        let mut current = Labels::default();
+        for (kind, ids) in carried {
+            let ids: Vec<u64> = ids.into_iter().collect();
+            match self.read_labels(kind, &ids).await? {
+                Some(listed) => {
+                    for labelled in listed {
+                        current.insert((kind, labelled.id), labelled.label());
+                    }
+                }
+                // Not readable here: what was seen stays, to compare with once it is.
+                None => {
+                    for &id in &ids {
+                        if let Some(label) = seen.get((kind, id)) {
+                            current.insert((kind, id), label.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let changed: BTreeSet<Ref> = current
+            .iter()
+            .filter(|(r, label)| seen.get(*r).is_some_and(|was| was != *label))
+            .map(|(r, _)| r)
+            .collect();
+        let posts: Vec<u64> = published
+            .iter()
+            .filter(|(_, refs)| refs.iter().any(|r| changed.contains(r)))
+            .map(|(&post, _)| post)
+            .collect();
+        if !changed.is_empty() {
+            let renamed: Vec<String> = changed.iter().map(|(k, id)| format!("{k}/{id}")).collect();
+            info!(source = %self.source.name, ?renamed, posts = posts.len(), "terms or users changed; mapping their posts again");
+        }
+        self.fetch(&posts, counts).await?;
+        // What was read is what the posts carry now: a term or user no post carries any
+        // more is forgotten.
+        if self.labels.as_ref() != Some(&current) {
+            let text = serde_json::to_string(&current).expect("labels serialize");
+            self.intake.save_labels(text).await?;
+        }
+        self.labels = Some(current);
+        Ok(())
+    }
+
+    /// The `kind` with `ids`, by id; `None` when the site does not let them be listed (many
+    /// sites hide `/wp/v2/users` from visitors; WordPress lists only the authors of
+    /// published posts to anyone without `list_users`).
+    async fn read_labels(
+        &mut self,
+        kind: Kind,
+        ids: &[u64],
+    ) -> Result<Option<Vec<Labelled>>, SourceError> {
+        let mut all = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(PER_PAGE) {
+            let query = [
+                ("_fields", "id,name,slug".to_owned()),
+                ("include", join(chunk)),
+                ("per_page", PER_PAGE.to_string()),
+            ];
+            let answer = match self.api(kind.route(), &query).await {
+                Ok(answer) => answer,
+                Err(SourceError::Fetch(e))
+                    if matches!(
+                        e.status(),
+                        Some(
+                            http::StatusCode::UNAUTHORIZED
+                                | http::StatusCode::FORBIDDEN
+                                | http::StatusCode::NOT_FOUND
+                        )
+                    ) =>
+                {
+                    warn!(source = %self.source.name, error = %e, "the site does not list its {kind}; renamed {kind} reach the feeds only with an edit of the post");
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+            let listed: Vec<Labelled> = serde_json::from_slice(&answer.body).map_err(|e| {
+                SourceError::Read(format!("{}: not a JSON array of {kind}: {e}", answer.url))
+            })?;
+            all.extend(listed);
+        }
+        Ok(Some(all))
+    }
+
+    /// The labels saved by an earlier run; none when there are none, or when they cannot
+    /// be read (then every term and user is recorded afresh).
+    async fn saved_labels(&self) -> Result<Labels, SourceError> {
+        let Some(text) = self.intake.labels().await? else {
+            return Ok(Labels::default());
+        };
+        Ok(serde_json::from_str(&text).unwrap_or_else(|e| {
+            warn!(source = %self.source.name, error = %e, "the saved labels of terms and users are unreadable; recording them afresh");
+            Labels::default()
+        }))
+    }
+
+    /// Reads `posts` (ids) with their embeds, maps and lands them.
+    async fn fetch(&mut self, posts: &[u64], counts: &mut Counts) -> Result<(), SourceError> {
+        for chunk in posts.chunks(PER_PAGE) {
             let query = [
                 ("_embed", EMBED.to_owned()),
                 ("status", "publish".to_owned()),
@@ -217,12 +379,19 @@ impl WordPressSource {
             }
             self.intake.land(items, counts).await?;
         }
-        Ok(pages)
+        Ok(())
     }
 
-    /// Notes which posts were not stored; the item to land, unless it is one of those as
-    /// it was already.
+    /// Records the labels a mapped post carries that were not seen yet, and which posts
+    /// were not stored; the item to land, unless it is one of those as it was already.
     fn remember(&mut self, mapped: Mapped) -> Option<Item> {
+        // A label seen before keeps its old value: the refresh compares with it, so the
+        // other posts carrying a renamed term are mapped again even when this one shows
+        // the new name first.
+        let seen = self.labels.get_or_insert_default();
+        for (r, label) in mapped.carried {
+            seen.record(r, label);
+        }
         let Some(post) = mapped.post else {
             return Some(mapped.item);
         };
@@ -376,6 +545,124 @@ fn article_id(source: &Source, post: u64) -> String {
     format!("{}{post}", id_prefix(source))
 }
 
+/// What a post carries that has a name of its own on the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Tags,
+    Categories,
+    Users,
+}
+
+impl Kind {
+    /// The REST route listing them.
+    fn route(self) -> &'static str {
+        match self {
+            Kind::Tags => "/wp/v2/tags",
+            Kind::Categories => "/wp/v2/categories",
+            Kind::Users => "/wp/v2/users",
+        }
+    }
+
+    /// The field of a post holding the ids of those it carries.
+    fn field(self) -> &'static str {
+        match self {
+            Kind::Tags => "tags",
+            Kind::Categories => "categories",
+            Kind::Users => "author",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Tags => "tags",
+            Kind::Categories => "categories",
+            Kind::Users => "users",
+        })
+    }
+}
+
+/// A tag, category or user, by id.
+type Ref = (Kind, u64);
+
+/// Each published post by id, with what it carries.
+type Published = BTreeMap<u64, Vec<Ref>>;
+
+/// What the mapping reads of a term or a user: a tag's and an author's name, a category's
+/// slug (which picks the section) and an author's (in the link to their page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Label {
+    name: String,
+    slug: String,
+}
+
+/// Labels by kind and id; saved in the store as this JSON.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+struct Labels(BTreeMap<Kind, BTreeMap<u64, Label>>);
+
+impl Labels {
+    fn get(&self, (kind, id): Ref) -> Option<&Label> {
+        self.0.get(&kind)?.get(&id)
+    }
+
+    fn insert(&mut self, (kind, id): Ref, label: Label) {
+        self.0.entry(kind).or_default().insert(id, label);
+    }
+
+    /// Keeps `label` unless one is known already.
+    fn record(&mut self, (kind, id): Ref, label: Label) {
+        self.0.entry(kind).or_default().entry(id).or_insert(label);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Ref, &Label)> {
+        self.0
+            .iter()
+            .flat_map(|(&kind, ids)| ids.iter().map(move |(&id, label)| ((kind, id), label)))
+    }
+}
+
+/// A term or a user as the REST API lists it, and as `_embed` embeds it.
+#[derive(Deserialize)]
+struct Labelled {
+    id: u64,
+    name: String,
+    slug: String,
+    /// Terms only: `category`, `post_tag`, or another taxonomy.
+    #[serde(default)]
+    taxonomy: Option<String>,
+    /// Users only: their page on the site.
+    #[serde(default)]
+    link: Option<String>,
+}
+
+impl Labelled {
+    fn label(&self) -> Label {
+        Label {
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+        }
+    }
+}
+
+/// A post of the sweep's list (`LISTED`): its id, and what it carries.
+fn listed(post: &Value) -> Option<(u64, Vec<Ref>)> {
+    let id = post.get("id")?.as_u64()?;
+    let mut refs = Vec::new();
+    for kind in [Kind::Tags, Kind::Categories, Kind::Users] {
+        match post.get(kind.field()) {
+            Some(Value::Array(ids)) => {
+                refs.extend(ids.iter().filter_map(Value::as_u64).map(|i| (kind, i)));
+            }
+            Some(one) => refs.extend(one.as_u64().map(|i| (kind, i))),
+            None => {}
+        }
+    }
+    Some((id, refs))
+}
+
 /// A post, sorted out.
 #[derive(Debug)]
 pub(super) struct Mapped {
@@ -383,6 +670,8 @@ pub(super) struct Mapped {
     pub post: Option<u64>,
     pub modified: Option<DateTime<FixedOffset>>,
     pub item: Item,
+    /// The tags, categories and authors it was mapped with.
+    carried: Vec<(Ref, Label)>,
 }
 
 /// The fields of a post the mapping reads; the rest is ignored.
@@ -425,18 +714,35 @@ struct Embedded {
     terms: Vec<Value>,
 }
 
-#[derive(Deserialize)]
-struct Term {
-    taxonomy: String,
-    slug: String,
-    name: String,
-}
+impl Embedded {
+    /// The categories and tags, as `(kind, term)`; other taxonomies are left out.
+    fn terms(&self) -> impl Iterator<Item = (Kind, Labelled)> + '_ {
+        self.terms
+            .iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter_map(|t| Labelled::deserialize(t).ok())
+            .filter_map(|t| match t.taxonomy.as_deref() {
+                Some("category") => Some((Kind::Categories, t)),
+                Some("post_tag") => Some((Kind::Tags, t)),
+                _ => None,
+            })
+    }
 
-#[derive(Deserialize)]
-struct User {
-    name: String,
-    #[serde(default)]
-    link: Option<String>,
+    fn authors(&self) -> impl Iterator<Item = Labelled> + '_ {
+        self.author
+            .iter()
+            .filter_map(|a| Labelled::deserialize(a).ok())
+    }
+
+    /// What the post carries, with the labels it was mapped with.
+    fn carried(&self) -> Vec<(Ref, Label)> {
+        let users = self.authors().map(|user| (Kind::Users, user));
+        self.terms()
+            .chain(users)
+            .map(|(kind, l)| ((kind, l.id), l.label()))
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
@@ -462,18 +768,25 @@ pub(super) fn map_post(source: &Source, value: Value) -> Mapped {
         .get("modified_gmt")
         .and_then(Value::as_str)
         .and_then(gmt);
-    let item = match serde_json::from_value::<Post>(value) {
-        Ok(post) => post_item(source, post),
-        Err(e) => Item::Bad {
-            id: post_id.and_then(|p| ArticleId::parse(&article_id(source, p)).ok()),
-            label: post_id.map_or_else(|| "a post".to_owned(), |p| format!("post {p}")),
-            reason: format!("not a WordPress post: {e}"),
-        },
+    let (item, carried) = match serde_json::from_value::<Post>(value) {
+        Ok(post) => {
+            let carried = post.embedded.carried();
+            (post_item(source, post), carried)
+        }
+        Err(e) => {
+            let bad = Item::Bad {
+                id: post_id.and_then(|p| ArticleId::parse(&article_id(source, p)).ok()),
+                label: post_id.map_or_else(|| "a post".to_owned(), |p| format!("post {p}")),
+                reason: format!("not a WordPress post: {e}"),
+            };
+            (bad, Vec::new())
+        }
     };
     Mapped {
         post: post_id,
         modified,
         item,
+        carried,
     }
 }
 
@@ -493,29 +806,20 @@ fn post_item(source: &Source, post: Post) -> Item {
     if content.protected {
         return withdrawn("it is password-protected".into());
     }
-    let terms: Vec<Term> = post
-        .embedded
-        .terms
-        .iter()
-        .filter_map(Value::as_array)
-        .flatten()
-        .filter_map(|t| Term::deserialize(t).ok())
-        .collect();
-    let categories = terms.iter().filter(|t| t.taxonomy == "category");
-    let sections = match source.sections(categories.map(|t| t.slug.as_str())) {
+    let terms: Vec<(Kind, Labelled)> = post.embedded.terms().collect();
+    let categories = terms.iter().filter(|(kind, _)| *kind == Kind::Categories);
+    let sections = match source.sections(categories.map(|(_, t)| t.slug.as_str())) {
         Ok(sections) => sections,
         Err(reason) => return withdrawn(reason),
     };
     let tags: Vec<String> = terms
         .iter()
-        .filter(|t| t.taxonomy == "post_tag")
-        .map(|t| plain_text(&t.name))
+        .filter(|(kind, _)| *kind == Kind::Tags)
+        .map(|(_, t)| plain_text(&t.name))
         .collect();
     let authors: Vec<Value> = post
         .embedded
-        .author
-        .iter()
-        .filter_map(|a| User::deserialize(a).ok())
+        .authors()
         .map(|user| {
             let mut author = json!({ "name": plain_text(&user.name) });
             if let Some(link) = user.link.filter(|l| HttpUrl::parse(l).is_ok()) {
@@ -766,6 +1070,66 @@ mod tests {
             map_post(&source, json!([])).item,
             Item::Bad { id: None, .. }
         ));
+    }
+
+    fn label(name: &str, slug: &str) -> Label {
+        Label {
+            name: name.into(),
+            slug: slug.into(),
+        }
+    }
+
+    #[test]
+    fn a_mapped_post_carries_its_terms_and_author_with_their_labels() {
+        let source = source("");
+        let mut carried = mapped(&source, "posts-embed-page1", 10).carried;
+        carried.sort_by_key(|(r, _)| *r);
+        assert_eq!(
+            carried,
+            [
+                ((Kind::Tags, 5), label("Rates", "rates")),
+                ((Kind::Tags, 6), label("Markets", "markets")),
+                ((Kind::Categories, 3), label("Business", "business")),
+                ((Kind::Users, 3), label("Ada Lovelace", "ada")),
+            ]
+        );
+        assert!(map_post(&source, json!({"id": 3})).carried.is_empty());
+    }
+
+    #[test]
+    fn the_sweeps_list_says_what_each_post_carries() {
+        let post = json!({"id": 9, "author": 3, "categories": [2, 3], "tags": [7]});
+        assert_eq!(
+            listed(&post),
+            Some((
+                9,
+                vec![
+                    (Kind::Tags, 7),
+                    (Kind::Categories, 2),
+                    (Kind::Categories, 3),
+                    (Kind::Users, 3)
+                ]
+            ))
+        );
+        assert_eq!(listed(&json!({"id": 1})), Some((1, Vec::new())));
+        assert_eq!(listed(&json!({"author": 1})), None);
+    }
+
+    #[test]
+    fn labels_keep_the_first_seen_and_round_trip_through_json() {
+        let mut labels = Labels::default();
+        labels.record((Kind::Tags, 4), label("Tennis", "tennis"));
+        // Mapped later with the new name: the old one stays, for the refresh to compare.
+        labels.record((Kind::Tags, 4), label("Tennis and Padel", "tennis"));
+        labels.insert((Kind::Users, 3), label("Ada Lovelace", "ada"));
+        assert_eq!(labels.get((Kind::Tags, 4)).unwrap().name, "Tennis");
+        let text = serde_json::to_string(&labels).unwrap();
+        assert_eq!(
+            text,
+            r#"{"tags":{"4":{"name":"Tennis","slug":"tennis"}},"users":{"3":{"name":"Ada Lovelace","slug":"ada"}}}"#
+        );
+        assert_eq!(serde_json::from_str::<Labels>(&text).unwrap(), labels);
+        assert_eq!(labels.iter().count(), 2);
     }
 
     #[test]

@@ -93,4 +93,9 @@ pub(crate) trait SourceStates {
     fn source_state(&self, name: &str) -> Result<Option<SourceState>, StoreError>;
 
     fn save_source_state(&self, name: &str, state: &SourceState) -> Result<(), StoreError>;
+
+    /// `None` for a source that never saved the labels its articles carry.
+    fn source_labels(&self, name: &str) -> Result<Option<String>, StoreError>;
+
+    fn save_source_labels(&self, name: &str, labels: &str) -> Result<(), StoreError>;
 }

@@ -373,6 +373,17 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.call(|b| b.save_source_state(name, state))
     }
+
+    /// What the source named `name` last saw of the labels its articles carry (names and
+    /// slugs of terms and users), as the source wrote it; kept apart from `SourceState`,
+    /// which is saved after every page.
+    pub fn source_labels(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.call(|b| b.source_labels(name))
+    }
+
+    pub(crate) fn save_source_labels(&self, name: &str, labels: &str) -> Result<(), StoreError> {
+        self.call(|b| b.save_source_labels(name, labels))
+    }
 }
 
 /// What the tests of every concern start from.

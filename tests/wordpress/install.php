@@ -1,7 +1,7 @@
 <?php
 // Run by setup.sh with php-cli: installs the site once, then (every run) makes sure of the
-// users and issues a fresh application password. Prints WP_USER, WP_APP_PASSWORD and
-// WP_AUTHOR_ID lines.
+// users and issues fresh application passwords. Prints WP_USER, WP_APP_PASSWORD,
+// WP_AUTHOR_ID, WP_ADMIN_USER and WP_ADMIN_APP_PASSWORD lines.
 //
 //   php install.php HOST:PORT
 if (PHP_SAPI !== 'cli' || $argc !== 2) {
@@ -62,12 +62,21 @@ $desk = ensure_user('newsdesk', 'News Desk', 'editor');
 // The byline of the test posts.
 $author = ensure_user('ada', 'Ada Lovelace', 'author');
 
-WP_Application_Passwords::delete_all_application_passwords($desk);
-$created = WP_Application_Passwords::create_new_application_password($desk, ['name' => 'pressfeed tests']);
-if (is_wp_error($created)) {
-    fwrite(STDERR, "wordpress setup: no application password: " . $created->get_error_message() . "\n");
-    exit(1);
+// A fresh application password of `$user`; the old ones go.
+function app_password(int $user): string
+{
+    WP_Application_Passwords::delete_all_application_passwords($user);
+    $created = WP_Application_Passwords::create_new_application_password($user, ['name' => 'pressfeed tests']);
+    if (is_wp_error($created)) {
+        fwrite(STDERR, "wordpress setup: no application password: " . $created->get_error_message() . "\n");
+        exit(1);
+    }
+    return $created[0];
 }
+
 echo "WP_USER=newsdesk\n";
-echo "WP_APP_PASSWORD={$created[0]}\n";
+echo "WP_APP_PASSWORD=" . app_password($desk) . "\n";
 echo "WP_AUTHOR_ID=$author\n";
+// Only an administrator may make users and rename them (the rename test's bylines).
+echo "WP_ADMIN_USER=admin\n";
+echo "WP_ADMIN_APP_PASSWORD=" . app_password(get_user_by('login', 'admin')->ID) . "\n";

@@ -4,11 +4,14 @@
 # already running from the same state directory is reused.
 #
 #   tests/wordpress/setup.sh ENV_FILE    writes WP_URL, WP_USER, WP_APP_PASSWORD,
-#                                        WP_AUTHOR_ID and WP_STATE to ENV_FILE
+#                                        WP_AUTHOR_ID, WP_ADMIN_USER,
+#                                        WP_ADMIN_APP_PASSWORD and WP_STATE to ENV_FILE
 #   tests/wordpress/stop.sh ENV_FILE     stops exactly the processes this started
 #
-# State (database, socket, logs, the PIDs started) lives in $PRESSFEED_WP_STATE,
-# /tmp/pressfeed-wordpress by default.
+# State (database, socket, logs, the PIDs started, must-use plugins) lives in
+# $PRESSFEED_WP_STATE, /tmp/pressfeed-wordpress by default. deploy/wordpress/pressfeed-poll.php
+# is the site's must-use plugin; it stays idle until a test writes its settings to
+# $PRESSFEED_WP_STATE/pressfeed-poll.json.
 set -euo pipefail
 
 env_file=${1:?usage: setup.sh ENV_FILE}
@@ -115,6 +118,16 @@ define('WP_SITEURL', WP_HOME);
 define('WP_HTTP_BLOCK_EXTERNAL', true);
 define('DISABLE_WP_CRON', true);
 define('AUTOMATIC_UPDATER_DISABLED', true);
+// pressfeed's plugin, loaded from the state directory. tests/wordpress.rs points it at the
+// pressfeed it runs by writing its settings as JSON, read at every request (a PHP file
+// would be served from the opcache for a while after it changed).
+define('WPMU_PLUGIN_DIR', '$state/mu-plugins');
+\$pressfeed_poll = json_decode((string) @file_get_contents('$state/pressfeed-poll.json'), true);
+if (is_array(\$pressfeed_poll)) {
+    define('PRESSFEED_URL', \$pressfeed_poll['url']);
+    define('PRESSFEED_SOURCE', \$pressfeed_poll['source']);
+    define('PRESSFEED_TOKEN', \$pressfeed_poll['token']);
+}
 define('AUTH_KEY', '$salt-1');
 define('SECURE_AUTH_KEY', '$salt-2');
 define('LOGGED_IN_KEY', '$salt-3');
@@ -135,10 +148,14 @@ free_port() {
 }
 
 install_packages
-mkdir -p "$state"
+mkdir -p "$state/mu-plugins"
 chmod 755 "$state"
+cp "$here/../../deploy/wordpress/pressfeed-poll.php" "$state/mu-plugins/"
 if running; then
   say "reusing the site already running from $state"
+  # Written again: a site started by an older setup.sh lacks what is configured now.
+  db_password=$(cat "$state/db-password")
+  write_config
 else
   [ -e "$state/pids" ] && "$here/stop.sh" "$state" || true
   [ -s "$state/db-password" ] || head -c 18 /dev/urandom | base64 | tr -d '\n/+=' >"$state/db-password"

@@ -84,6 +84,15 @@ const MIGRATIONS: &[&str] = &[
     -- If-Modified-Since cannot tell them apart (see FeedState); NULL when it can.
     ALTER TABLE feed_state ADD COLUMN ambiguous_until INTEGER;  -- unix seconds
 "#,
+    r#"
+    -- What a source last saw of the labels its articles carry (a WordPress source: the
+    -- names and slugs of its tags, categories and users, as JSON), so that a rename made
+    -- while pressfeed was down is noticed too.
+    CREATE TABLE source_labels (
+        name   TEXT PRIMARY KEY,         -- the source
+        labels TEXT NOT NULL
+    );
+"#,
 ];
 
 /// Brings the store at `path` (for messages) up to the last migration.

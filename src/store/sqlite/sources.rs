@@ -43,6 +43,28 @@ impl SourceStates for Sqlite {
             Ok(())
         })
     }
+
+    fn source_labels(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT labels FROM source_labels WHERE name = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    fn save_source_labels(&self, name: &str, labels: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO source_labels (name, labels) VALUES (?1, ?2)",
+                params![name, labels],
+            )?;
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -62,5 +84,13 @@ mod tests {
         };
         store.save_source_state("wire", &state).unwrap();
         assert_eq!(store.source_state("wire").unwrap(), state);
+        assert_eq!(store.source_labels("wire").unwrap(), None);
+        store.save_source_labels("wire", "{}").unwrap();
+        store.save_source_state("wire", &state).unwrap();
+        assert_eq!(
+            store.source_labels("wire").unwrap().as_deref(),
+            Some("{}"),
+            "saving the state after a page leaves the labels be"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! built from it parse back.
 #![no_main]
 
+use std::path::Path;
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
@@ -13,6 +14,7 @@ use pressfeed::config::{Section, Site, parse_toml};
 
 static SITE: LazyLock<Site> = LazyLock::new(|| {
     parse_toml(
+        Path::new("feeds/site.toml"),
         r#"title = "T"
 url = "https://news.example/"
 feed_base_url = "https://news.example/feeds/"
@@ -23,6 +25,7 @@ default_author = "Desk""#,
 
 static SECTION: LazyLock<Section> = LazyLock::new(|| {
     parse_toml(
+        Path::new("feeds/sections/world.toml"),
         r#"slug = "world"
 title = "World"
 link = "https://news.example/world/""#,

@@ -237,10 +237,10 @@ impl Serve {
         let addr = self.base.trim_start_matches("http://").to_owned();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(reply) = http_get(&addr, path)
-                && reply.0 != 503
+            if let Ok((status, _, body)) = http_get(&addr, path)
+                && status != 503
             {
-                return reply;
+                return (status, body);
             }
             assert!(Instant::now() < deadline, "server did not answer {path}");
             std::thread::sleep(Duration::from_millis(100));
@@ -257,7 +257,8 @@ impl Serve {
     }
 }
 
-fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+/// The status, head and body of a GET of `path`.
+fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String, String)> {
     use std::io::Read;
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
@@ -268,11 +269,48 @@ fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
     let mut reply = String::new();
     stream.read_to_string(&mut reply)?;
     let status = reply.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+    Ok((status, head.to_ascii_lowercase(), body.to_owned()))
+}
+
+#[test]
+fn serve_answers_503_not_404_from_its_first_moment_until_a_feed_is_built() {
+    let data = tempfile::tempdir().unwrap();
+    let demo = demo_feeds().join("demo/articles.ndjson");
+    let out = pressfeed_on(demo_feeds(), data.path())
+        .arg("import")
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Another process holds the store's write lock: `serve` starts and listens, but its
+    // first build cannot be saved, so it is not published until the lock goes.
+    let lock = rusqlite::Connection::open(data.path().join(pressfeed::store::FILE_NAME)).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let server = Serve::start(&demo_feeds(), data.path());
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    for path in [
+        "/feeds/top-news.rss",
+        "/feeds/world.json",
+        "/feeds/index.opml",
+    ] {
+        let (status, head, _) = http_get(&addr, path).unwrap();
+        assert_eq!(status, 503, "{path}: {head}");
+        assert!(
+            head.contains("retry-after: 1\r\n") && head.contains("cache-control: no-store\r\n"),
+            "{head}"
+        );
+    }
+    let (status, _, _) = http_get(&addr, "/feeds/no-such-section.rss").unwrap();
+    assert_eq!(
+        status, 404,
+        "a feed the configuration lacks is still not found"
+    );
+    drop(lock);
+    let (status, body) = server.get("/feeds/top-news.rss");
+    assert_eq!(status, 200);
+    assert!(!parse_rss(body.as_bytes()).items().is_empty());
+    assert!(server.terminate().success());
 }
 
 #[test]

@@ -55,14 +55,19 @@ fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap()
 }
 
-#[test]
-fn check_accepts_the_demo_site() {
-    let out = pressfeed()
+/// `pressfeed --feeds FEEDS check`.
+fn check(feeds: &Path) -> Output {
+    pressfeed()
         .arg("--feeds")
-        .arg(demo_feeds())
+        .arg(feeds)
         .arg("check")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn check_accepts_the_demo_site() {
+    let out = check(&demo_feeds());
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("valid"));
 }
@@ -77,12 +82,7 @@ fn check_reports_every_problem_and_fails() {
         common::section("other", ""),
     )
     .unwrap();
-    let out = pressfeed()
-        .arg("--feeds")
-        .arg(feeds.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = check(feeds.path());
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     for expected in [
@@ -126,12 +126,7 @@ sort = "newest"
 "#,
     )
     .unwrap();
-    let out = pressfeed()
-        .arg("--feeds")
-        .arg(feeds.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = check(feeds.path());
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     let expected = [

@@ -183,6 +183,22 @@ mod tests {
     use super::{REQUIRED, Site, load_site};
     use crate::config::{Config, ConfigError};
 
+    /// Every problem `load_site` tells of a site.toml holding `text`.
+    fn problems(text: &str) -> Vec<crate::config::Problem> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, text).unwrap();
+        let ConfigError(problems) = load_site(&path).unwrap_err();
+        problems
+    }
+
+    /// The field and line of each problem.
+    fn told(problems: &[crate::config::Problem]) -> Vec<(&str, Option<usize>)> {
+        problems
+            .iter()
+            .map(|p| (p.field.as_deref().unwrap(), p.line))
+            .collect()
+    }
     #[test]
     fn every_mistake_of_the_site_and_its_sources_is_told_in_one_run() {
         let text = r#"title = "Asianlite"
@@ -212,14 +228,8 @@ name = "wire"
 kind = "directory"
 path = "incoming"
 "#;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("site.toml");
-        std::fs::write(&path, text).unwrap();
-        let ConfigError(problems) = load_site(&path).unwrap_err();
-        let told: Vec<_> = problems
-            .iter()
-            .map(|p| (p.field.as_deref().unwrap(), p.line))
-            .collect();
+        let problems = problems(text);
+        let told = told(&problems);
         assert_eq!(
             told,
             [
@@ -263,14 +273,8 @@ path = "incoming"
         let text = "title = \"T\"\nurl = \"https://x.example/\"\n\
                     feed_base_url = \"https://x.example/f/\"\ndefault_author = \"D\"\n\
                     [[sources]]\npath = \"a\"\n";
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("site.toml");
-        std::fs::write(&path, text).unwrap();
-        let ConfigError(problems) = load_site(&path).unwrap_err();
-        let told: Vec<_> = problems
-            .iter()
-            .map(|p| (p.field.as_deref().unwrap(), p.line))
-            .collect();
+        let problems = problems(text);
+        let told = told(&problems);
         assert_eq!(
             told,
             [("sources[0].name", Some(5)), ("sources[0].kind", Some(5))]

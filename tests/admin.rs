@@ -1,7 +1,9 @@
-//! The admin API over HTTP: who may call it, sections edited without a restart, articles
-//! pushed in, and the answers to bad requests.
+//! The admin API over HTTP: who may call it and what each token's scopes allow, sections
+//! edited without a restart, articles pushed in, and the answers to bad requests.
 
 mod common;
+
+use std::sync::{Arc, Mutex, OnceLock};
 
 use common::{Options, Reply, Server, article, parse_rss, site};
 use http::{Method, StatusCode};
@@ -10,6 +12,9 @@ use serde_json::{Value, json};
 
 const TOKEN: &str = "editor-token-0123456789";
 const BEARER: &str = "Bearer editor-token-0123456789";
+/// Tokens with scopes: the CMS's may only touch articles, the desk's only sections.
+const CMS: &str = "cms-token-0123456789abcd";
+const DESK: &str = "desk-token-0123456789abc";
 
 fn admin() -> Options {
     Options::admin(&format!("# the test's tokens\neditor:{TOKEN}\n"))
@@ -19,7 +24,7 @@ async fn start(sections: &[(&str, &str)], articles: &[pressfeed::article::Articl
     Server::start_with(site(sections), articles, admin()).await
 }
 
-/// An authenticated admin request; `body` is sent as `application/json`.
+/// An admin request with the unscoped token; `body` is sent as `application/json`.
 async fn call(
     server: &Server,
     method: Method,
@@ -27,7 +32,20 @@ async fn call(
     body: Option<Value>,
     headers: &[(&str, &str)],
 ) -> Reply {
-    let mut all = vec![("authorization", BEARER)];
+    call_as(server, TOKEN, method, path, body, headers).await
+}
+
+/// `call` with `token`.
+async fn call_as(
+    server: &Server,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let bearer = format!("Bearer {token}");
+    let mut all = vec![("authorization", bearer.as_str())];
     let bytes = match body {
         Some(body) => {
             all.push(("content-type", "application/json"));
@@ -127,6 +145,209 @@ async fn every_admin_request_needs_a_valid_bearer_token() {
 
     let reply = call(&server, Method::GET, "/admin/api/sections", None, &[]).await;
     assert_eq!(reply.status, StatusCode::OK);
+}
+
+/// Everything the audit target logs in this test process, the server's connection threads
+/// included: a process-wide subscriber, set up once.
+fn audit_log() -> Arc<Mutex<Vec<u8>>> {
+    #[derive(Clone)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Log(Arc::default());
+        let shared = log.0.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("audit=info"))
+            .with_ansi(false)
+            .with_writer(move || log.clone())
+            .init();
+        shared
+    })
+    .clone()
+}
+
+/// The audit line of `who`'s `method` on `path` that was answered `status`.
+fn audit_line(log: &Mutex<Vec<u8>>, who: &str, method: &str, path: &str, status: u16) -> String {
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    let (who, request) = (
+        format!("who={who} "),
+        format!("method={method} path={path} "),
+    );
+    text.lines()
+        .find(|l| {
+            l.contains(&who) && l.contains(&request) && l.contains(&format!("status={status}"))
+        })
+        .unwrap_or_else(|| panic!("no audit line of {who}{request}status={status} in\n{text}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_token_may_do_what_its_scopes_allow_and_gets_403_for_the_rest() {
+    let log = audit_log();
+    let feeds = site(&[("world", ""), ("culture", "")]);
+    let site_toml = feeds.path().join("site.toml");
+    let text = std::fs::read_to_string(&site_toml).unwrap();
+    std::fs::write(
+        &site_toml,
+        format!(
+            "{text}\n[[sources]]\nname = \"desk\"\nkind = \"directory\"\npath = \"incoming\"\n\
+             schedule = \"0 0 0 1 1 *\"\n[sources.categories]\nnews = \"world\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(feeds.path().join("incoming")).unwrap();
+    let tokens = format!("newsroom:{TOKEN}\ncms[articles]:{CMS}\ndesk[sections]:{DESK}\n");
+    let server = Server::start_with(feeds, &[], Options::admin(&tokens)).await;
+    let story = |id: &str| {
+        json!({"id": id, "url": format!("https://news.example/{id}/"), "title": id,
+            "sections": ["world"], "published_at": "2022-05-14T09:30:00Z"})
+    };
+
+    // Each token says what it may do, for the admin page.
+    let token_of = |label| match label {
+        "cms" => CMS,
+        "desk" => DESK,
+        _ => TOKEN,
+    };
+    for (label, scopes) in [
+        ("newsroom", json!(["admin"])),
+        ("cms", json!(["articles"])),
+        ("desk", json!(["sections"])),
+    ] {
+        let token = token_of(label);
+        let reply = call_as(&server, token, Method::GET, "/admin/api/whoami", None, &[]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        assert_eq!(json_of(&reply), json!({"label": label, "scopes": scopes}));
+        // Reading the sections and the sources is open to every token.
+        for path in [
+            "/admin/api/sections",
+            "/admin/api/sections/world",
+            "/admin/api/sources",
+        ] {
+            let reply = call_as(&server, token, Method::GET, path, None, &[]).await;
+            assert_eq!(reply.status, StatusCode::OK, "{label} {path}");
+        }
+    }
+
+    let sports = || Some(new_section("sports"));
+    let limit = || Some(json!({"limit": 3}));
+    let [a1, a2, d1, e1] = ["a1", "a2", "d1", "e1"].map(|id| Some(story(id)));
+    for (who, method, path, body, status) in [
+        // The CMS pushes, reads and retracts articles and asks a source to poll...
+        ("cms", Method::POST, "articles", a1, 200),
+        ("cms", Method::PUT, "articles/a2", a2, 200),
+        ("cms", Method::GET, "articles/a1", None, 200),
+        ("cms", Method::DELETE, "articles/a2", None, 204),
+        ("cms", Method::POST, "sources/desk/poll", None, 202),
+        // ...but writes no section, however it asks.
+        ("cms", Method::POST, "sections", sports(), 403),
+        (
+            "cms",
+            Method::PUT,
+            "sections/world",
+            Some(new_section("world")),
+            403,
+        ),
+        ("cms", Method::PATCH, "sections/world", limit(), 403),
+        ("cms", Method::DELETE, "sections/culture", None, 403),
+        // The desk the reverse: sections, but no articles and no polls.
+        ("desk", Method::POST, "articles", d1.clone(), 403),
+        ("desk", Method::PUT, "articles/d1", d1, 403),
+        ("desk", Method::GET, "articles/a1", None, 403),
+        ("desk", Method::DELETE, "articles/a1", None, 403),
+        ("desk", Method::POST, "sources/desk/poll", None, 403),
+        ("desk", Method::POST, "sections", sports(), 201),
+        ("desk", Method::PATCH, "sections/sports", limit(), 200),
+        ("desk", Method::DELETE, "sections/sports", None, 204),
+        // The unscoped token, as every token was before scopes, may do all of it.
+        ("newsroom", Method::POST, "articles", e1, 200),
+        ("newsroom", Method::POST, "sources/desk/poll", None, 202),
+        ("newsroom", Method::POST, "sections", sports(), 201),
+        ("newsroom", Method::DELETE, "sections/sports", None, 204),
+    ] {
+        let path = format!("/admin/api/{path}");
+        let reply = call_as(&server, token_of(who), method.clone(), &path, body, &[]).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            status,
+            "{who} {method} {path}: {}",
+            reply.text()
+        );
+        if status == 403 {
+            assert_error(&reply, StatusCode::FORBIDDEN, "forbidden", None);
+            let needed = if path.contains("sections") {
+                "sections"
+            } else {
+                "articles"
+            };
+            let message = json_of(&reply)["error"]["message"].to_string();
+            assert!(
+                message.contains(needed),
+                "names the scope it needs: {message}"
+            );
+        }
+    }
+    // What was refused left nothing behind.
+    assert_eq!(
+        server.get("/feeds/culture.rss").await.status,
+        StatusCode::OK
+    );
+    let reply = call(&server, Method::GET, "/admin/api/articles/a1", None, &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reply = call(&server, Method::GET, "/admin/api/articles/d1", None, &[]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    // A wrong token is still 401, before any scope is looked at.
+    let wrong = format!("{CMS}x");
+    let reply = call_as(
+        &server,
+        &wrong,
+        Method::POST,
+        "/admin/api/sections",
+        None,
+        &[],
+    )
+    .await;
+    assert_error(&reply, StatusCode::UNAUTHORIZED, "unauthorized", None);
+
+    // The audit log names the caller and the scope that let it in, or that it lacked.
+    for (who, method, path, status, scope) in [
+        ("cms", "POST", "/admin/api/articles", 200, "articles"),
+        (
+            "cms",
+            "POST",
+            "/admin/api/sources/desk/poll",
+            202,
+            "articles",
+        ),
+        (
+            "cms",
+            "DELETE",
+            "/admin/api/sections/culture",
+            403,
+            "sections",
+        ),
+        ("desk", "POST", "/admin/api/sections", 201, "sections"),
+        ("desk", "POST", "/admin/api/articles", 403, "articles"),
+        ("newsroom", "POST", "/admin/api/sections", 201, "admin"),
+    ] {
+        let line = audit_line(&log, who, method, path, status);
+        assert!(line.contains(&format!("scope={scope} ")), "{line}");
+    }
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(
+        !text.contains(CMS) && !text.contains(DESK) && !text.contains(TOKEN),
+        "no token in the log"
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@
  *
  *   define('PRESSFEED_URL', 'https://feeds.example.com');  // pressfeed, as this server reaches it
  *   define('PRESSFEED_SOURCE', 'newsroom');                 // this site's [[sources]] name
- *   define('PRESSFEED_TOKEN', '...');                       // a pressfeed admin token
+ *   define('PRESSFEED_TOKEN', '...');                       // a pressfeed admin token, scope articles
  *
  * Install it as a must-use plugin (copy this file to wp-content/mu-plugins/) or as a
  * plugin (wp-content/plugins/, then activate it). It sends one

@@ -1,12 +1,14 @@
 //! Who may use the admin API: bearer tokens from the environment or a token file (never
 //! from `feeds/`, which may be public or in version control), checked in constant time.
-//! Tokens are kept only as hashes and never logged; a caller is known by its token's label.
+//! Tokens are kept only as hashes and never logged; a caller is known by its token's label,
+//! and may do what its token's scopes allow (`Scope`).
 
 use std::fmt;
 use std::path::Path;
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
+use serde::Serialize;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 /// Shorter tokens are refused: the admin API rewrites the site's configuration.
@@ -22,8 +24,41 @@ pub struct Tokens {
 #[derive(Clone)]
 struct Entry {
     label: String,
+    scopes: Vec<Scope>,
     // A hash, not the token: comparing fixed-size digests also hides the token's length.
     digest: [u8; 32],
+}
+
+/// What a token may do, written in brackets after its label: `cms[articles]:token`. The
+/// first two split the API between the CMS and the editors, so a leaked ingest token
+/// cannot delete sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Pushing, reading and retracting articles, and asking a source to poll now.
+    Articles,
+    /// Creating, changing and deleting sections.
+    Sections,
+    /// Everything, endpoints added later too; what a token without brackets may do.
+    Admin,
+}
+
+impl Scope {
+    const ALL: [Scope; 3] = [Scope::Articles, Scope::Sections, Scope::Admin];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Articles => "articles",
+            Scope::Sections => "sections",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 // No derive: even a debug print must not show anything derived from a token.
@@ -84,13 +119,27 @@ impl AuthFailure {
     }
 }
 
-/// An authenticated caller, named by its token's label (`token#N` when it has none).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller(String);
+/// An authenticated caller, named by its token's label (`token#N` when it has none), with
+/// its token's scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Caller {
+    label: String,
+    scopes: Vec<Scope>,
+}
 
 impl fmt::Display for Caller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.label)
+    }
+}
+
+impl Caller {
+    /// The scope that lets this caller make a request needing `needed`: `needed` itself when
+    /// the token has it, else `admin`; `None` when the token has neither.
+    pub fn grant(&self, needed: Scope) -> Option<Scope> {
+        [needed, Scope::Admin]
+            .into_iter()
+            .find(|s| self.scopes.contains(s))
     }
 }
 
@@ -105,10 +154,12 @@ impl Tokens {
         self.entries.len()
     }
 
-    /// Adds the tokens of `text`, one per line: `label:token` or just `token` (a line is
-    /// split at its first colon). Blank lines and `#` comments are skipped, so a file can
-    /// hold the old and the new token while clients rotate. `origin` names the source in
-    /// errors, which never quote a token.
+    /// Adds the tokens of `text`, one per line: `label:token`, `label[scope,…]:token` or just
+    /// `token` (a line is split at its first colon). Without brackets a token has the `admin`
+    /// scope, as every token had before scopes. Blank lines and `#` comments are skipped, so
+    /// a file can hold the old and the new token while clients rotate. `origin` names the
+    /// source in errors, which never quote a token, nor the label part, in case a token was
+    /// pasted there.
     pub fn add_lines(&mut self, text: &str, origin: &str) -> Result<(), TokenError> {
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -123,6 +174,11 @@ impl Tokens {
             let (label, token) = match line.split_once(':') {
                 Some((label, token)) => (Some(label.trim()), token.trim()),
                 None => (None, line),
+            };
+            let (label, scopes) = match label.map(split_scopes) {
+                None => (None, vec![Scope::Admin]),
+                Some(Ok((label, scopes))) => (Some(label), scopes),
+                Some(Err(reason)) => return Err(bad(reason)),
             };
             if let Some(label) = label
                 && (label.is_empty()
@@ -151,6 +207,7 @@ impl Tokens {
             };
             self.entries.push(Entry {
                 label,
+                scopes,
                 digest: digest(token),
             });
         }
@@ -184,11 +241,39 @@ impl Tokens {
                 .ok()
                 .and_then(|i| self.entries.get(i))
                 .ok_or(AuthFailure::Invalid)?;
-            Ok(Caller(entry.label.clone()))
+            Ok(Caller {
+                label: entry.label.clone(),
+                scopes: entry.scopes.clone(),
+            })
         } else {
             Err(AuthFailure::Invalid)
         }
     }
+}
+
+/// A line's label part, `label` or `label[scope,…]`, split into the label and its scopes
+/// (`admin` without brackets), sorted and without repeats. The reason is for a line's error.
+fn split_scopes(part: &str) -> Result<(&str, Vec<Scope>), String> {
+    let Some((label, list)) = part.split_once('[') else {
+        return Ok((part, vec![Scope::Admin]));
+    };
+    let names = Scope::ALL.map(Scope::name).join(", ");
+    let list = list
+        .strip_suffix(']')
+        .ok_or_else(|| format!("scopes follow the label in brackets: label[{names}]:token"))?;
+    let mut scopes = list
+        .split(',')
+        .map(|name| {
+            let name = name.trim();
+            Scope::ALL
+                .into_iter()
+                .find(|s| s.name() == name)
+                .ok_or_else(|| format!("a scope in the brackets is not one of {names}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    scopes.sort();
+    scopes.dedup();
+    Ok((label.trim_end(), scopes))
 }
 
 /// The token of an `Authorization: Bearer <token>` value (scheme in any case, RFC 6750 §2.1).
@@ -255,6 +340,65 @@ mod tests {
             assert!(message.starts_with("tokens.txt line 1"), "{message}");
             assert!(!message.contains("aaaa") && !message.contains("short"));
         }
+    }
+
+    #[test]
+    fn scopes_follow_the_label_and_a_line_without_them_may_do_everything() {
+        const C: &str = "cccccccccccccccccccccccc";
+        let mut tokens = Tokens::default();
+        tokens
+            .add_lines(
+                &format!("cms[articles]:{A}\ndesk [ sections , articles,sections ] : {B}\n{C}\n"),
+                "f",
+            )
+            .unwrap();
+        let caller = |token| auth(&tokens, &format!("Bearer {token}")).unwrap();
+        let cms = caller(A);
+        assert_eq!(cms.to_string(), "cms");
+        assert_eq!(cms.scopes, [Scope::Articles]);
+        assert_eq!(cms.grant(Scope::Articles), Some(Scope::Articles));
+        assert_eq!(cms.grant(Scope::Sections), None);
+        let desk = caller(B);
+        assert_eq!(desk.to_string(), "desk");
+        assert_eq!(desk.scopes, [Scope::Articles, Scope::Sections]);
+        // Unscoped, as every token was before scopes: everything, by way of `admin`.
+        let bare = caller(C);
+        assert_eq!(bare.scopes, [Scope::Admin]);
+        assert_eq!(bare.grant(Scope::Sections), Some(Scope::Admin));
+        let mut old = Tokens::default();
+        old.add_lines(&format!("newsroom:{A}"), "f").unwrap();
+        assert_eq!(
+            auth(&old, &format!("Bearer {A}")).unwrap().scopes,
+            [Scope::Admin]
+        );
+    }
+
+    #[test]
+    fn a_bad_scope_is_reported_by_line_without_the_token() {
+        for line in [
+            format!("cms[articles,deploy]:{A}"),
+            format!("cms[]:{A}"),
+            format!("cms[articles:{A}]"),
+            format!("cms[Admin]:{A}"),
+            format!("[articles]:{A}"),
+        ] {
+            let err = Tokens::default()
+                .add_lines(&format!("# ok\nci:{B}\n{line}"), "tokens.txt")
+                .unwrap_err();
+            let message = err.to_string();
+            assert!(message.starts_with("tokens.txt line 3: "), "{message}");
+            assert!(
+                !message.contains("aaaa") && !message.contains("bbbb"),
+                "{message}"
+            );
+        }
+        let err = Tokens::default()
+            .add_lines(&format!("cms[deploy]:{A}"), "f")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("articles, sections, admin"),
+            "names the scopes there are: {err}"
+        );
     }
 
     #[test]

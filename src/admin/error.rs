@@ -6,7 +6,7 @@ use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTI
 use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
-use super::auth::AuthFailure;
+use super::auth::{AuthFailure, Scope};
 use crate::http::Body;
 use crate::store::StoreError;
 
@@ -14,6 +14,9 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("{}", .0.message())]
     Unauthorized(AuthFailure),
+    /// Authenticated, but the token has neither this scope nor `admin`.
+    #[error("this token may not do this: it needs the {0} scope (or admin)")]
+    Forbidden(Scope),
     #[error("{0}")]
     NotFound(String),
     #[error("{method} is not allowed here; allowed: {allow}")]
@@ -63,6 +66,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadJson(_) | ApiError::BadBody => StatusCode::BAD_REQUEST,
@@ -82,6 +86,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::BadJson(_) => "invalid_json",

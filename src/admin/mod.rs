@@ -1,9 +1,9 @@
-//! The admin API under `/admin/api/`: authentication, routing and the audit log of writes.
-//! Sections (`sections`), articles (`articles`) and the pulled sources (`sources`: their
-//! state, and asking one to poll now) have a file each; cron previews (`schedule`), bodies
-//! (`body`), tokens (`auth`) and error answers (`error`) too. Feeds are served elsewhere,
-//! sync and without this module: only `/admin/api/` requests come here (the admin page's
-//! static files are `crate::http`'s).
+//! The admin API under `/admin/api/`: authentication, the scope each request needs, routing
+//! and the audit log of writes. Sections (`sections`), articles (`articles`) and the pulled
+//! sources (`sources`: their state, and asking one to poll now) have a file each; cron
+//! previews (`schedule`), bodies (`body`), tokens and their scopes (`auth`) and error answers
+//! (`error`) too. Feeds are served elsewhere, sync and without this module: only
+//! `/admin/api/` requests come here (the admin page's static files are `crate::http`'s).
 
 mod articles;
 mod auth;
@@ -18,10 +18,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Method, Request, Response};
+use http::{Method, Request, Response, StatusCode};
 
+use auth::{Caller, Scope};
 pub use auth::{MIN_TOKEN_LEN, TokenError, Tokens};
-use error::ApiError;
+use error::{ApiError, json_response};
 
 use crate::catalog::Catalog;
 use crate::clock::Clock;
@@ -139,12 +140,23 @@ impl Admin {
 /// What the audit log says about a write beyond who, method, path and status.
 #[derive(Default)]
 struct Audit {
+    /// The scope that let the write in (`admin` for a token without scopes), or, refused
+    /// with 403, the one it lacked.
+    scope: Option<Scope>,
     slug: Option<String>,
     ids: Vec<String>,
     count: Option<usize>,
 }
 
 impl Audit {
+    /// Lets the request go on if `caller` may do what needs `needed`, noting the scope that
+    /// allowed it. Called before a body is read: a token out of scope is refused unread.
+    fn allow(&mut self, caller: &Caller, needed: Scope) -> Result<(), ApiError> {
+        let granted = caller.grant(needed);
+        self.scope = Some(granted.unwrap_or(needed));
+        granted.map(|_| ()).ok_or(ApiError::Forbidden(needed))
+    }
+
     /// The ids, shortened: a batch of a thousand would drown the log.
     fn ids(&self) -> Option<String> {
         const SHOWN: usize = 10;
@@ -196,7 +208,7 @@ where
         }
     };
     let mut audit = Audit::default();
-    let response = match route(&admin, req, rest, &mut audit).await {
+    let response = match route(&admin, req, rest, &caller, &mut audit).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     };
@@ -204,6 +216,7 @@ where
         tracing::info!(
             target: "audit",
             who = %caller,
+            scope = audit.scope.map(tracing::field::display),
             %method,
             %path,
             slug = audit.slug.as_deref(),
@@ -220,6 +233,7 @@ async fn route<B>(
     admin: &Arc<Admin>,
     req: Request<B>,
     rest: &str,
+    caller: &Caller,
     audit: &mut Audit,
 ) -> Result<Response<Body>, ApiError>
 where
@@ -235,14 +249,30 @@ where
     // Bodies are read here, once, for the handlers that take one.
     let read = |accepted| body::read_json(&parts.headers, body, admin.max_body, accepted);
     let headers = || parts.headers.clone();
+    // Any token may read the sections, the sources and a cron preview: configuration and
+    // status, nothing secret, and what the admin page shows every signed-in token. Stored
+    // articles include embargoed ones, so reading them needs `articles`.
+    let reads = matches!(method, Method::GET | Method::HEAD);
     match rest.split_once('/') {
-        None if rest == "sections" => match method {
-            Method::GET | Method::HEAD => sections::list(admin),
-            Method::POST => sections::create(admin, read(body::JSON).await?, audit).await,
-            _ => Err(not_allowed("GET, HEAD, POST")),
+        None if rest == "whoami" => match method {
+            Method::GET | Method::HEAD => Ok(json_response(StatusCode::OK, caller)),
+            _ => Err(not_allowed("GET, HEAD")),
         },
+        None if rest == "sections" => {
+            if !reads {
+                audit.allow(caller, Scope::Sections)?;
+            }
+            match method {
+                Method::GET | Method::HEAD => sections::list(admin),
+                Method::POST => sections::create(admin, read(body::JSON).await?, audit).await,
+                _ => Err(not_allowed("GET, HEAD, POST")),
+            }
+        }
         Some(("sections", slug)) if !slug.is_empty() && !slug.contains('/') => {
             audit.slug = Some(slug.to_owned());
+            if !reads {
+                audit.allow(caller, Scope::Sections)?;
+            }
             match method {
                 Method::GET | Method::HEAD => sections::get(admin, slug),
                 Method::PUT => {
@@ -268,6 +298,7 @@ where
         Some(("sources", path)) => match path.split_once('/') {
             Some((name, "poll")) if !name.is_empty() => {
                 audit.slug = Some(name.to_owned());
+                audit.allow(caller, Scope::Articles)?;
                 match method {
                     Method::POST => sources::poll(admin, name),
                     _ => Err(not_allowed("POST")),
@@ -275,12 +306,16 @@ where
             }
             _ => Err(ApiError::NotFound("no such admin resource".into())),
         },
-        None if rest == "articles" => match method {
-            Method::POST => articles::upsert(admin, read(body::JSON).await?, audit).await,
-            _ => Err(not_allowed("POST")),
-        },
+        None if rest == "articles" => {
+            audit.allow(caller, Scope::Articles)?;
+            match method {
+                Method::POST => articles::upsert(admin, read(body::JSON).await?, audit).await,
+                _ => Err(not_allowed("POST")),
+            }
+        }
         Some(("articles", id)) if !id.is_empty() && !id.contains('/') => {
             audit.ids.push(id.to_owned());
+            audit.allow(caller, Scope::Articles)?;
             match method {
                 Method::GET | Method::HEAD => articles::get(admin, id).await,
                 Method::PUT => articles::replace(admin, read(body::JSON).await?, id).await,

@@ -12,6 +12,8 @@ use common::{Options, Server, site};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const TOKEN: &str = "page-token-0123456789abcdef";
+/// A CMS's token: it may push articles, not edit sections, so the page offers no editing.
+const ARTICLES_TOKEN: &str = "cms-page-token-0123456789ab";
 
 fn output_dir() -> PathBuf {
     let target = option_env!("CARGO_TARGET_DIR")
@@ -58,7 +60,7 @@ async fn an_editor_creates_edits_and_deletes_a_section_in_the_browser() {
     let server = Server::start_with(
         site(&[("world", ""), ("culture", "enabled = false")]),
         &articles(),
-        Options::admin(&format!("editor:{TOKEN}")),
+        Options::admin(&format!("editor:{TOKEN}\ncms[articles]:{ARTICLES_TOKEN}")),
     )
     .await;
     let out = output_dir();
@@ -72,6 +74,7 @@ async fn an_editor_creates_edits_and_deletes_a_section_in_the_browser() {
         .current_dir(&e2e)
         .env("PRESSFEED_URL", format!("http://{}", server.addr))
         .env("PRESSFEED_TOKEN", TOKEN)
+        .env("PRESSFEED_ARTICLES_TOKEN", ARTICLES_TOKEN)
         .env("OUT_DIR", &out)
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -95,6 +98,7 @@ async fn an_editor_creates_edits_and_deletes_a_section_in_the_browser() {
         "admin-form-error.png",
         "admin-conflict.png",
         "admin-list-phone.png",
+        "admin-list-articles-only.png",
     ] {
         assert!(out.join(name).exists(), "no screenshot {name}");
         println!("screenshot: {}", out.join(name).display());

@@ -1,5 +1,5 @@
 // The admin page: signs in with a bearer token, lists sections and edits them over
-// /admin/api/. No framework and no build step. Data from the server only ever reaches the
+// /admin/api/, offering only what the token's scopes allow. No framework and no build step. Data from the server only ever reaches the
 // page as textContent or attributes, never as HTML, so a section title cannot inject markup.
 "use strict";
 
@@ -19,6 +19,9 @@
   // it was loaded with, sent back as If-Match so a concurrent edit is never overwritten.
   let editing = null;
   let etag = null;
+  // The signed-in token's scopes, from /admin/api/whoami: the page offers only what they
+  // allow, as the server would answer anything else with 403.
+  let scopes = null;
   let scheduleTimer = null;
   let scheduleSeq = 0;
   let previewSeq = 0;
@@ -27,6 +30,8 @@
   class SignedOut extends Error {}
 
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+  function may(scope) { return scopes.includes(scope) || scopes.includes("admin"); }
 
   async function api(method, path, body, headers) {
     const init = { method, headers: Object.assign({ Authorization: "Bearer " + token() }, headers || {}), cache: "no-store" };
@@ -89,6 +94,7 @@
 
   function signOut(message) {
     sessionStorage.removeItem(TOKEN_KEY);
+    scopes = null;
     editing = null;
     etag = null;
     notice(message || "", Boolean(message));
@@ -121,8 +127,20 @@
       return;
     }
     if (res.status !== 200) return notice(errorMessage(res), true);
+    if (scopes === null) {
+      let who;
+      try {
+        who = await api("GET", "whoami");
+      } catch (e) {
+        return;
+      }
+      // Not knowing, offer nothing: a read-only list is safer than buttons that answer 403.
+      scopes = who.status === 200 ? who.json.scopes : [];
+    }
     editing = null;
     notice(message || "");
+    $("new").hidden = !may("sections");
+    $("list-readonly").hidden = may("sections");
     const body = $("sections").tBodies[0];
     body.replaceChildren(...res.json.sections.map(row));
     $("list-empty").hidden = res.json.sections.length > 0;
@@ -148,9 +166,12 @@
       td.dataset.label = label;
       return td;
     };
-    const edit = el("button", { type: "button", className: "quiet", textContent: "Edit" });
-    edit.setAttribute("aria-label", "Edit " + s.title);
-    edit.addEventListener("click", () => openEditor(s.slug));
+    let edit = null;
+    if (may("sections")) {
+      edit = el("button", { type: "button", className: "quiet", textContent: "Edit" });
+      edit.setAttribute("aria-label", "Edit " + s.title);
+      edit.addEventListener("click", () => openEditor(s.slug));
+    }
     const tr = el("tr", {}, name, feeds,
       cell("Items", entry.items === null || entry.items === undefined ? "—" : String(entry.items), "num"),
       cell("Feed updated", when(entry.feed_modified)),

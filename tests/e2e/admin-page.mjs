@@ -1,15 +1,18 @@
 // Drives headless Chromium through the admin page against a running pressfeed: sign in,
 // create a section (a bad cron first), see its feed, a conflicting edit from a second
-// session, delete. Run by tests/admin_page.rs, which starts the server and passes
-// PRESSFEED_URL, PRESSFEED_TOKEN and OUT_DIR (where the screenshots go).
+// session, delete; and a token that may only push articles sees no way to edit. Run by
+// tests/admin_page.rs, which starts the server and passes PRESSFEED_URL, PRESSFEED_TOKEN,
+// PRESSFEED_ARTICLES_TOKEN and OUT_DIR (where the screenshots go).
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import path from "node:path";
 
 const base = process.env.PRESSFEED_URL;
 const token = process.env.PRESSFEED_TOKEN;
+const articlesToken = process.env.PRESSFEED_ARTICLES_TOKEN;
 const out = process.env.OUT_DIR;
-assert.ok(base && token && out, "PRESSFEED_URL, PRESSFEED_TOKEN and OUT_DIR must be set");
+assert.ok(base && token && articlesToken && out,
+  "PRESSFEED_URL, PRESSFEED_TOKEN, PRESSFEED_ARTICLES_TOKEN and OUT_DIR must be set");
 const TIMEOUT = 15000;
 
 const browser = await chromium.launch({
@@ -31,9 +34,9 @@ async function session(viewport) {
   return { context, page };
 }
 
-async function signIn(page) {
+async function signIn(page, as) {
   await page.goto(base + "/admin/");
-  await page.getByLabel("Admin token").fill(token);
+  await page.getByLabel("Admin token").fill(as || token);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator("#list").waitFor();
 }
@@ -136,6 +139,15 @@ try {
   await signIn(phone.page);
   await phone.page.locator('tr[data-slug="world"]').waitFor();
   await shot(phone.page, "admin-list-phone.png");
+
+  // A CMS's token, scoped to articles, sees the sections but nothing to change them with.
+  const cms = await session();
+  await signIn(cms.page, articlesToken);
+  await cms.page.locator('tr[data-slug="world"]').waitFor();
+  assert.equal(await cms.page.getByRole("button", { name: "New section" }).count(), 0);
+  assert.equal(await cms.page.getByRole("button", { name: /^Edit / }).count(), 0);
+  assert.ok(await cms.page.locator("#list-readonly").isVisible(), "says why");
+  await shot(cms.page, "admin-list-articles-only.png");
 
   // Sign out forgets the token.
   await a.page.getByRole("button", { name: "Sign out" }).click();

@@ -17,7 +17,7 @@ use super::Body;
 const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
 /// What a script may read beyond the safelisted headers: the validators, to make its own
 /// conditional requests, and when to ask again after a 503. (Last-Modified is safelisted
-/// already; named anyway, for clients that predate the safelist.)
+/// already; it is named so the list says whole what a conditional request needs.)
 const EXPOSED: HeaderValue = HeaderValue::from_static("ETag, Last-Modified, Retry-After");
 const METHODS: HeaderValue = HeaderValue::from_static("GET, HEAD");
 /// The headers of a conditional request, the only ones a script sets here that are not

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pressfeed::article::ArticleId;
 use pressfeed::clock::Clock;
-use pressfeed::config::Config;
+use pressfeed::config::{Config, ConfigError};
 use pressfeed::store::Store;
 use pressfeed::{admin, app, build, export, import};
 
@@ -73,7 +73,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Validate the configuration: every problem of every file, one line each; exit 2 if any.
+    /// Validate the configuration: every problem of every file, one line each, and sources
+    /// this machine cannot serve (credential variables unset, a file or folder missing);
+    /// exit 2 if any.
     Check,
     /// The site's sections.
     Sections {
@@ -130,18 +132,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = match Config::load(&cli.feeds) {
         Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            eprintln!(
-                "pressfeed: {} has problems; nothing was done",
-                cli.feeds.display()
-            );
-            return Ok(ExitCode::from(2));
-        }
+        Err(e) => return Ok(has_problems(&cli.feeds, &e)),
     };
     let data_dir = config.data_dir(cli.data.as_deref());
     match cli.command {
         Command::Check => {
+            if let Err(e) = config.check_environment() {
+                return Ok(has_problems(&cli.feeds, &e));
+            }
             println!(
                 "{}: site, {} sections and {} sources are valid",
                 cli.feeds.display(),
@@ -176,6 +174,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => show_article(&data_dir, &id),
         Command::Build { out } => build_out(&config, &data_dir, &out),
     }
+}
+
+/// Tells every problem of the configuration in `feeds`, one a line; exit 2.
+fn has_problems(feeds: &Path, problems: &ConfigError) -> ExitCode {
+    eprintln!("{problems}");
+    eprintln!(
+        "pressfeed: {} has problems; nothing was done",
+        feeds.display()
+    );
+    ExitCode::from(2)
 }
 
 /// Opens the store and prepares again what older preparation rules left in it.

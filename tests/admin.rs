@@ -614,6 +614,24 @@ async fn writes_are_validated_like_pressfeed_check() {
 }
 
 #[tokio::test]
+async fn a_patch_of_a_file_broken_by_hand_is_409_naming_the_file_not_where_it_lives() {
+    let server = start(&[("world", "")], &[]).await;
+    let file = server.feeds.path().join("sections/world.toml");
+    std::fs::write(&file, "slug = \"world\"\ntitle = 3\n").unwrap();
+    let path = "/admin/api/sections/world";
+    let reply = call(&server, Method::PATCH, path, Some(json!({"limit": 9})), &[]).await;
+    assert_error(&reply, StatusCode::CONFLICT, "conflict", None);
+    let body = json_of(&reply);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("sections/world.toml: line 2: title: "),
+        "{message}"
+    );
+    let feeds = server.feeds.path().to_str().unwrap();
+    assert!(!message.contains(feeds), "{message}");
+}
+
+#[tokio::test]
 async fn post_to_a_taken_slug_is_409_and_put_to_a_missing_one_is_404() {
     let server = start(&[("world", "")], &[]).await;
     let reply = call(

@@ -288,11 +288,19 @@ async fn cache_control_and_ttl_follow_max_age() {
     assert_eq!(parse_rss(&reply.body).ttl(), Some("10"));
 }
 
-/// Checks a "not built yet" answer: 503, to be retried in a second, kept by no cache.
+/// Checks a "not built yet" answer: 503, to be retried in a second, kept by no cache, and
+/// readable by a script of any site, Retry-After too (tests/cors.rs has the other answers).
 fn assert_not_built_yet(reply: &Reply, what: &str) {
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{what}");
     assert_eq!(reply.header("retry-after"), "1", "{what}");
     assert_eq!(reply.header("cache-control"), "no-store", "{what}");
+    assert_eq!(reply.header("access-control-allow-origin"), "*", "{what}");
+    assert!(
+        reply
+            .header("access-control-expose-headers")
+            .contains("Retry-After"),
+        "{what}"
+    );
 }
 
 #[tokio::test]

@@ -57,12 +57,12 @@ fn text(bytes: &[u8]) -> &str {
 
 /// `pressfeed --feeds FEEDS check`.
 fn check(feeds: &Path) -> Output {
-    pressfeed()
-        .arg("--feeds")
-        .arg(feeds)
-        .arg("check")
-        .output()
-        .unwrap()
+    check_by(pressfeed(), feeds)
+}
+
+/// `check`, run by `cmd`: a `pressfeed()` with its environment set.
+fn check_by(mut cmd: Command, feeds: &Path) -> Output {
+    cmd.arg("--feeds").arg(feeds).arg("check").output().unwrap()
 }
 
 #[test]
@@ -150,6 +150,101 @@ sort = "newest"
         );
     }
     assert!(!stderr.contains("ok.toml"), "{stderr}");
+}
+
+/// Four sources: credentials from two variables, a folder, a file, and a folder that is
+/// there (`sections`).
+const SOURCES: &str = r#"
+[[sources]]
+name = "newsroom"
+kind = "wordpress"
+url = "https://wp.example/"
+username_env = "PRESSFEED_TEST_WP_USER"
+password_env = "PRESSFEED_TEST_WP_PASSWORD"
+
+[[sources]]
+name = "inbox"
+kind = "directory"
+path = "incoming"
+
+[[sources]]
+name = "wire"
+kind = "json"
+path = "wire.ndjson"
+
+[[sources]]
+name = "desk"
+kind = "directory"
+path = "sections"
+"#;
+
+#[test]
+fn check_tells_sources_this_machine_cannot_serve_and_other_commands_load_them() {
+    let feeds = site(&[("world", "")]);
+    let site_toml = format!("{}{SOURCES}", common::SITE);
+    std::fs::write(feeds.path().join("site.toml"), &site_toml).unwrap();
+    let line = |text: &str| 1 + site_toml.lines().position(|l| l == text).unwrap();
+    let check = |password: Option<&str>| {
+        let mut cmd = pressfeed();
+        cmd.env("PRESSFEED_TEST_WP_USER", "editor");
+        match password {
+            Some(password) => cmd.env("PRESSFEED_TEST_WP_PASSWORD", password),
+            None => cmd.env_remove("PRESSFEED_TEST_WP_PASSWORD"),
+        };
+        check_by(cmd, feeds.path())
+    };
+
+    let out = check(None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let feeds_dir = feeds.path().display();
+    let expected = [
+        format!(
+            "site.toml: line {}: sources[0].password_env: environment variable \
+             PRESSFEED_TEST_WP_PASSWORD is not set",
+            line(r#"password_env = "PRESSFEED_TEST_WP_PASSWORD""#)
+        ),
+        format!(
+            "site.toml: line {}: sources[1].path: {feeds_dir}/incoming does not exist",
+            line(r#"path = "incoming""#)
+        ),
+        format!(
+            "site.toml: line {}: sources[2].path: {feeds_dir}/wire.ndjson does not exist",
+            line(r#"path = "wire.ndjson""#)
+        ),
+    ];
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(".toml: ")).collect();
+    assert_eq!(lines.len(), expected.len(), "{stderr}");
+    for (line, expected) in lines.iter().zip(&expected) {
+        assert!(line.contains(expected), "{expected:?} is not in {line:?}");
+    }
+
+    // Only `check` asks: the configuration loads as written for the other commands (and
+    // `serve`, whose sources tell what they lack at each poll).
+    let listed = pressfeed()
+        .env_remove("PRESSFEED_TEST_WP_PASSWORD")
+        .arg("--feeds")
+        .arg(feeds.path())
+        .args(["sections", "list"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+
+    std::fs::create_dir(feeds.path().join("incoming")).unwrap();
+    std::fs::create_dir(feeds.path().join("wire.ndjson")).unwrap();
+    let out = check(Some("secret"));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "sources[2].path: {feeds_dir}/wire.ndjson is a directory, not a file"
+        )),
+        "{stderr}"
+    );
+    std::fs::remove_dir(feeds.path().join("wire.ndjson")).unwrap();
+    std::fs::write(feeds.path().join("wire.ndjson"), "").unwrap();
+    let out = check(Some("secret"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Faults of the disk under a running server: it keeps serving the last good feeds,
 //! `/readyz` says degraded and why, admin writes answer 503 with a JSON error naming the
-//! problem, and all of it recovers by itself when the fault ends.
+//! problem (never a path on the server), and all of it recovers by itself when the fault
+//! ends.
 //!
 //! A full disk is real: the site and the store live on a tiny tmpfs that the test fills
 //! (needs root, as in CI). An unreadable store is injected (`Store::simulate_io_error`):
@@ -85,6 +86,13 @@ fn unavailable(reply: &Reply) -> (String, String) {
     let error: Value = serde_json::from_slice(&reply.body).unwrap();
     let text = |key: &str| error["error"][key].as_str().unwrap().to_owned();
     (text("code"), text("message"))
+}
+
+/// Checks that `text`, sent to a client, names no place on the server: neither `dir` nor
+/// anything in it. The error behind a fault often does; the log keeps it.
+fn assert_no_path(text: &str, dir: &Path) {
+    let dir = dir.to_str().unwrap();
+    assert!(!text.contains(dir), "{dir} in {text:?}");
 }
 
 /// Waits until `/readyz` answers `status` with a body containing `says`.
@@ -184,11 +192,13 @@ async fn a_full_disk_keeps_feeds_served_and_writes_refused_until_space_returns()
         "{message}"
     );
     assert!(message.contains("nothing was changed"), "{message}");
+    assert_no_path(&message, disk.path());
     let section_before = std::fs::read(&section_file).unwrap();
     let (code, message) = unavailable(&put_section(&server, "World in a full disk").await);
     assert_eq!(code, "storage_unavailable");
     assert!(message.contains("sections/world.toml"), "{message}");
     assert!(message.contains("No space left on device"), "{message}");
+    assert_no_path(&message, disk.path());
     assert_eq!(std::fs::read(&section_file).unwrap(), section_before);
 
     readyz_until(
@@ -197,6 +207,7 @@ async fn a_full_disk_keeps_feeds_served_and_writes_refused_until_space_returns()
         "degraded: the disk holding the store is full",
     )
     .await;
+    assert_no_path(server.get("/readyz").await.text(), disk.path());
     assert_eq!(server.get("/healthz").await.status, StatusCode::OK);
     let served = server.get("/feeds/world.rss").await;
     assert_eq!(served.status, StatusCode::OK);
@@ -259,6 +270,12 @@ async fn an_unreadable_store_keeps_feeds_served_and_writes_refused_until_it_read
         "{message}"
     );
     assert!(message.contains("I/O error"), "{message}");
+    // The fault in words; the error behind it is the log's.
+    let readyz = server.get("/readyz").await;
+    for told in [&message, readyz.text()] {
+        assert!(!told.contains("simulated"), "{told}");
+        assert_no_path(told, data.path());
+    }
     let read = server
         .request(
             Method::GET,

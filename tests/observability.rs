@@ -1,5 +1,6 @@
 //! What an operator watches: request and byte counters at `/metrics`, and `/readyz`
-//! following the first build and the store.
+//! following the first build and the store, saying what is wrong without the server's
+//! paths; all three only read.
 
 mod common;
 
@@ -114,6 +115,13 @@ async fn readyz_follows_the_store() {
             reply.status == StatusCode::SERVICE_UNAVAILABLE && reply.text().contains("store")
         })
         .await;
+    // The fault in words; the error behind it (SQLite's, which may name the store's file)
+    // is the log's.
+    let degraded = server.get("/readyz").await;
+    assert!(degraded.text().contains("damaged"), "{}", degraded.text());
+    for detail in ["no such table", "changes", server.data.to_str().unwrap()] {
+        assert!(!degraded.text().contains(detail), "{}", degraded.text());
+    }
     assert_eq!(server.get("/healthz").await.status, StatusCode::OK);
 
     db.execute_batch("ALTER TABLE changes_away RENAME TO changes")
@@ -123,4 +131,23 @@ async fn readyz_follows_the_store() {
             s.get("/readyz").await.status == StatusCode::OK
         })
         .await;
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_only_read() {
+    let server = Server::start(site(&[("world", "")]), &[]).await;
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        for method in [Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS] {
+            let reply = server.request(method.clone(), path, &[]).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            assert_eq!(reply.header("allow"), "GET, HEAD", "{method} {path}");
+        }
+        let head = server.request(Method::HEAD, path, &[]).await;
+        assert_eq!(head.status, StatusCode::OK, "HEAD {path}");
+        assert!(head.body.is_empty());
+    }
 }

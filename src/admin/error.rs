@@ -46,7 +46,12 @@ pub enum ApiError {
     /// The store or a section file cannot be used now (disk full, read-only, I/O error):
     /// nothing was changed, and the same request may succeed once the fault ends.
     #[error("{what} is unavailable: {reason}; nothing was changed, retry once the fault is fixed")]
-    Unavailable { what: String, reason: String },
+    Unavailable {
+        what: String,
+        reason: String,
+        /// The error behind it, which may name server paths: logged, never sent.
+        detail: String,
+    },
     /// The detail goes to the log, not to the client.
     #[error("internal error; the server log has the details")]
     Internal(String),
@@ -105,7 +110,9 @@ impl ApiError {
     pub fn into_response(self) -> Response<Body> {
         match &self {
             ApiError::Internal(detail) => tracing::error!(error = %detail, "admin request failed"),
-            ApiError::Unavailable { .. } => tracing::warn!(error = %self, "admin request failed"),
+            ApiError::Unavailable { detail, .. } => {
+                tracing::warn!(error = %self, detail, "admin request failed");
+            }
             _ => {}
         }
         #[derive(Serialize)]
@@ -156,7 +163,8 @@ impl From<StoreError> for ApiError {
         match e.fault() {
             Some(fault) => ApiError::Unavailable {
                 what: "the article store".into(),
-                reason: format!("{fault} ({e})"),
+                reason: fault.to_string(),
+                detail: e.to_string(),
             },
             None => ApiError::Internal(e.to_string()),
         }

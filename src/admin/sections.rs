@@ -198,12 +198,14 @@ pub async fn patch(
             let current = existing(&path, &slug, &headers)?;
             let text = String::from_utf8_lossy(&current);
             // The file may have been broken by hand; a patch needs something to apply to.
-            let current = config::parse_section(&path, &text).map_err(|problems| {
-                ApiError::Conflict(format!(
-                    "the file of section {:?} does not load ({problems}); replace it with PUT",
-                    slug.as_str()
-                ))
-            })?;
+            let current = config::parse_section(Path::new(&public_name(&path)), &text).map_err(
+                |problems| {
+                    ApiError::Conflict(format!(
+                        "the file of section {:?} does not load ({problems}); replace it with PUT",
+                        slug.as_str()
+                    ))
+                },
+            )?;
             let mut value = serde_json::to_value(&current)
                 .map_err(|e| ApiError::Internal(format!("section as JSON: {e}")))?;
             merge_patch(&mut value, patch);
@@ -322,14 +324,20 @@ fn write(
     Ok((section, hash))
 }
 
-/// A section file that cannot be read or written: the disk, not the request, is at fault.
-/// Named as `sections/<slug>.toml`; where the site lives on the server is not the
-/// client's business.
-fn io_error(path: &Path, e: &std::io::Error) -> ApiError {
+/// A section file as clients are told of it, `sections/<slug>.toml`: where the site lives
+/// on the server is not their business.
+fn public_name(path: &Path) -> String {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
+    format!("sections/{name}")
+}
+
+/// A section file that cannot be read or written: the disk, not the request, is at fault.
+/// Its full path is only logged.
+fn io_error(path: &Path, e: &std::io::Error) -> ApiError {
     ApiError::Unavailable {
-        what: format!("sections/{name}"),
+        what: public_name(path),
         reason: e.to_string(),
+        detail: path.display().to_string(),
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
-use super::{Config, ConfigError, Section};
+use super::{Config, ConfigError, SITE_FILE, Section};
 use crate::digest::content_hash;
 use crate::slug::Slug;
 
@@ -105,9 +105,8 @@ impl Fingerprint {
                 .map(|m| (m.modified().ok(), m.len()))
                 .unwrap_or((None, u64::MAX))
         };
-        let site = dir.join("site.toml");
-        let (modified, len) = stat(&site);
-        let mut files = vec![(OsString::from("site.toml"), modified, len)];
+        let (modified, len) = stat(&dir.join(SITE_FILE));
+        let mut files = vec![(OsString::from(SITE_FILE), modified, len)];
         if let Ok(entries) = std::fs::read_dir(dir.join("sections")) {
             for entry in entries.flatten() {
                 let path = entry.path();

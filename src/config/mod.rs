@@ -30,8 +30,11 @@ pub(crate) use live::{Change, Edit, LiveConfig, watch};
 pub use schedule::Schedule;
 pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, load_section, parse_section};
 pub use site::Site;
-use site::load_site;
+use site::{check_sources, load_site};
 pub use source::{Credentials, Origin, Source, WordPressSite};
+
+/// The site's file in the feeds directory.
+const SITE_FILE: &str = "site.toml";
 
 /// One thing wrong with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +82,7 @@ impl Config {
     /// of every file, file by file.
     pub fn load(dir: &Path) -> Result<Config, ConfigError> {
         let mut problems = Vec::new();
-        let site = load_site(&dir.join("site.toml"))
+        let site = load_site(&dir.join(SITE_FILE))
             .map_err(|ConfigError(found)| problems.extend(found))
             .ok();
 
@@ -111,6 +114,16 @@ impl Config {
             }),
             _ => Err(ConfigError(problems)),
         }
+    }
+
+    /// What `pressfeed check` tells beyond the files' own rules, with file, field and line:
+    /// a source whose credential variables are not set in this process's environment, or
+    /// whose file or folder is not there. Not part of `load`, which `serve` and every
+    /// reload use: a running source tells these itself at each poll (its status, the log,
+    /// `/metrics`), and works as soon as the secret is set or the folder made, no reload
+    /// needed. Call on a configuration `load` gave.
+    pub fn check_environment(&self) -> Result<(), ConfigError> {
+        check_sources(&self.dir.join(SITE_FILE), &self.site.sources, &self.dir)
     }
 
     /// The data directory: `--data` if given, else the site's, relative to the feeds directory.

@@ -119,6 +119,31 @@ pub(super) fn load_site(path: &Path) -> Result<Site, ConfigError> {
     file.finish(site)
 }
 
+/// What keeps the `sources` loaded from the `site.toml` at `path` from working on this
+/// machine now (see `Source::unmet`), each told at its field's line.
+pub(super) fn check_sources(
+    path: &Path,
+    sources: &[Source],
+    feeds_dir: &Path,
+) -> Result<(), ConfigError> {
+    let text = read_text(path)?;
+    let mut file = TomlFile::parse(path, &text)?;
+    let found: Vec<Found> = entries(&file)
+        .zip(sources)
+        .flat_map(|((i, entry), source)| {
+            let unmet = source.unmet(feeds_dir).into_iter();
+            unmet.filter_map(move |(field, message)| {
+                let value = entry.get_ref().get(field)?;
+                Some((format!("sources[{i}].{field}"), value.span(), message))
+            })
+        })
+        .collect();
+    for (field, span, message) in found {
+        file.report(field, span, message);
+    }
+    file.finish(Some(()))
+}
+
 /// A problem found in the text: (field, where, message).
 type Found = (String, Range<usize>, String);
 

@@ -3,7 +3,7 @@
 //! once; fetching and mapping items are the sibling modules' business.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, de};
@@ -122,6 +122,56 @@ impl Source {
             Some(_) => format!("{listed} are not in the source's categories table"),
             None => format!("{listed} are not section slugs"),
         })
+    }
+}
+
+impl Source {
+    /// What keeps the source from working on this machine as it is now, by field: a
+    /// credential variable not set in this process's environment, a file or folder not
+    /// there (relative paths from `feeds_dir`). Not a rule of the file: the same entry
+    /// works once the secret is set or the folder made.
+    pub(super) fn unmet(&self, feeds_dir: &Path) -> Vec<(&'static str, String)> {
+        let mut unmet = Vec::new();
+        if let Some(credentials) = &self.credentials {
+            let variables = [
+                ("username_env", &credentials.username_env),
+                ("password_env", &credentials.password_env),
+            ];
+            for (field, name) in variables {
+                // As the source reads it at each request: unset or not Unicode alike.
+                if std::env::var(name).is_err() {
+                    let message = format!(
+                        "environment variable {name} is not set; the source's requests fail until it is"
+                    );
+                    unmet.push((field, message));
+                }
+            }
+        }
+        let local = match &self.origin {
+            Origin::JsonFile(path) => Some((path, false)),
+            Origin::Directory(path) => Some((path, true)),
+            Origin::WordPress(_) | Origin::JsonUrl(_) => None,
+        };
+        if let Some(message) = local.and_then(|(path, folder)| not_there(feeds_dir, path, folder)) {
+            unmet.push(("path", message));
+        }
+        unmet
+    }
+}
+
+/// Why `path` (from `feeds_dir`) is not the file, or the folder, a source reads; `None`
+/// when it is.
+fn not_there(feeds_dir: &Path, path: &Path, folder: bool) -> Option<String> {
+    let full = feeds_dir.join(path);
+    let shown = full.display();
+    match std::fs::metadata(&full) {
+        Ok(meta) if meta.is_dir() == folder => None,
+        Ok(_) if folder => Some(format!("{shown} is not a directory")),
+        Ok(_) => Some(format!("{shown} is a directory, not a file")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some(format!("{shown} does not exist"))
+        }
+        Err(e) => Some(format!("{shown}: {e}")),
     }
 }
 

@@ -1,13 +1,14 @@
 //! The HTTP side: accept loop and shutdown (`server`), routing (`routes`), conditional
-//! requests (`cache`), content negotiation (`encoding`), the admin page's static files
-//! (`page`), what one client may cost (`limits`, `connection`), the threads connections
-//! are served on (`workers`). It only picks prebuilt bytes and headers; it never builds a
-//! feed. `/admin/` requests go to the
+//! requests (`cache`), cross-origin reads of `/feeds/` (`cors`), content negotiation
+//! (`encoding`), the admin page's static files (`page`), what one client may cost
+//! (`limits`, `connection`), the threads connections are served on (`workers`). It only
+//! picks prebuilt bytes and headers; it never builds a feed. `/admin/` requests go to the
 //! `AdminHandler` the server is started with.
 
 mod body;
 pub mod cache;
 mod connection;
+mod cors;
 pub mod encoding;
 mod page;
 mod routes;

@@ -8,7 +8,7 @@ use http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 
 use super::Body;
 
@@ -32,7 +32,7 @@ pub fn respond<B>(req: &Request<B>) -> Option<Response<Body>> {
         "/admin/admin.css" => (STYLE, "text/css; charset=utf-8"),
         _ => return None,
     };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
+    if !super::routes::is_read(req.method()) {
         return Some(super::routes::get_or_head_only());
     }
     let mut response = Response::new(Body::new(Bytes::from_static(body.as_bytes())));

@@ -8,23 +8,35 @@ use http::header::{
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 
-use super::{Body, Shared, cache, encoding};
+use super::{Body, Shared, cache, cors, encoding};
 use crate::catalog::{Feed, Snapshot, Variant};
 use crate::publish;
 
 const FEEDS_PREFIX: &str = "/feeds/";
+/// The headers of a feed's 200: the validators, Cache-Control, Vary, Content-Type,
+/// Content-Encoding, and the two of `cors::allow_any_origin`.
+const FEED_HEADERS: usize = 8;
 
+/// The answer to `req`, a request outside `/admin/`. Every answer under `/feeds/`, a
+/// preflight's and errors too, may be read by any origin (`cors`); health, readiness and
+/// metrics are for the operator's tools, which are no browser scripts, and only read.
 pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
     let path = req.uri().path();
-    match path {
-        "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/readyz" => ready(shared),
-        "/metrics" => metrics(shared),
-        _ => match path.strip_prefix(FEEDS_PREFIX) {
-            Some(name) => feed(req, shared, name),
-            None => not_found(),
-        },
+    if let Some(name) = path.strip_prefix(FEEDS_PREFIX) {
+        let mut response = cors::preflight(req).unwrap_or_else(|| feed(req, shared, name));
+        cors::allow_any_origin(response.headers_mut());
+        return response;
     }
+    let answer: fn(&Shared) -> Response<Body> = match path {
+        "/healthz" => |_| text(StatusCode::OK, "ok\n"),
+        "/readyz" => ready,
+        "/metrics" => metrics,
+        _ => return not_found(),
+    };
+    if !is_read(req.method()) {
+        return get_or_head_only();
+    }
+    answer(shared)
 }
 
 fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
@@ -32,7 +44,7 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     let Some(feed) = snapshot.feeds.get(name) else {
         return not_served(req, shared, &snapshot, name);
     };
-    if req.method() != Method::GET && req.method() != Method::HEAD {
+    if !is_read(req.method()) {
         return get_or_head_only();
     }
     let Some(coding) = encoding::negotiate(req.headers()) else {
@@ -77,7 +89,7 @@ fn not_served<B>(
     name: &str,
 ) -> Response<Body> {
     if publish::max_age_of(&shared.config.current().config, name).is_some() {
-        if req.method() != Method::GET && req.method() != Method::HEAD {
+        if !is_read(req.method()) {
             return get_or_head_only();
         }
         let mut response = text(
@@ -109,6 +121,8 @@ fn with_validators(
 ) -> Response<Body> {
     *response.status_mut() = status;
     let headers = response.headers_mut();
+    // Every header a 200 carries, so the map is allocated once, not grown on the way.
+    headers.reserve(FEED_HEADERS);
     headers.insert(ETAG, variant.etag.clone());
     headers.insert(LAST_MODIFIED, feed.last_modified_header.clone());
     headers.insert(CACHE_CONTROL, feed.cache_control.clone());
@@ -117,11 +131,13 @@ fn with_validators(
 }
 
 /// Ready when the first build is done and the store works. A store fault (disk full, I/O
-/// errors) answers 503 with the reason: readiness is what load balancers and orchestrators
-/// route by, and a server whose writes cannot land should leave the CMS's rotation and be
-/// seen by whoever watches. Feeds are still served meanwhile (the last good bytes), and
-/// `/healthz` stays 200 so nothing restarts a process that a restart cannot mend. Reading
-/// the store's health is a few atomic operations: a probe never queues behind a write.
+/// errors) answers 503 with the fault in words, without the error behind it, which may
+/// name the store's path: that is for the log, where the store wrote it. Readiness is what
+/// load balancers and orchestrators route by, and a server whose writes cannot land should
+/// leave the CMS's rotation and be seen by whoever watches. Feeds are still served
+/// meanwhile (the last good bytes), and `/healthz` stays 200 so nothing restarts a process
+/// that a restart cannot mend. Reading the store's health is a few atomic operations: a
+/// probe never queues behind a write.
 fn ready(shared: &Shared) -> Response<Body> {
     if !shared.catalog.snapshot().ready {
         return text(
@@ -132,7 +148,10 @@ fn ready(shared: &Shared) -> Response<Body> {
     match shared.store.outage() {
         Some(outage) => text(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("degraded: {outage}; writes fail, the last good feeds are served\n"),
+            format!(
+                "degraded: {}; writes fail, the last good feeds are served\n",
+                outage.fault
+            ),
         ),
         None => text(StatusCode::OK, "ready\n"),
     }
@@ -175,6 +194,11 @@ pub(crate) fn body_not_allowed(version: Version) -> Response<Body> {
             .insert(CONNECTION, HeaderValue::from_static("close"));
     }
     response
+}
+
+/// Whether `method` only reads, as every resource outside the admin API takes.
+pub(crate) fn is_read(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
 }
 
 /// 405 for a resource that only reads.

@@ -84,6 +84,10 @@ http {
     gzip_static on;
     add_header Cache-Control "public, max-age=300, stale-while-revalidate=60, stale-if-error=3600";
     add_header Vary Accept-Encoding;
+    # The headers pressfeed adds for cross-origin readers (docs/feeds.md), so both answer
+    # with the same bytes and headers.
+    add_header Access-Control-Allow-Origin "*" always;
+    add_header Access-Control-Expose-Headers "ETag, Last-Modified, Retry-After" always;
   }
 }
 EOF

@@ -46,11 +46,11 @@ setup_store() {
   cp -r "$cache/data" "$work/data"
 }
 
-# Starts `pressfeed serve` on $PORT with the admin API on; sets $server_pid. Waits until
-# every feed is built (/readyz) or gives up after a minute.
-start_server() {
+# Starts `pressfeed serve` on $PORT with the admin API on, and `serve`'s flags given, if
+# any; sets $server_pid. Waits until every feed is built (/readyz) or gives up after a minute.
+start_server() { # serve flags...
   PRESSFEED_ADMIN_TOKEN=$TOKEN "$bin" --feeds "$work/feeds" --data "$work/data" serve \
-    --listen "127.0.0.1:$PORT" >/dev/null 2>"$work/server.log" &
+    --listen "127.0.0.1:$PORT" "$@" >/dev/null 2>"$work/server.log" &
   server_pid=$!
   pids+=("$server_pid")
   for _ in $(seq 300); do

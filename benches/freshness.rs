@@ -102,6 +102,7 @@ async fn main() {
         config,
         store,
         admin,
+        None,
         pressfeed::clock::Clock::system(),
         async {
             let _ = stopped.await;

@@ -14,7 +14,7 @@ use crate::catalog::Catalog;
 use crate::client::HttpClient;
 use crate::clock::Clock;
 use crate::config::{self, Config, LiveConfig};
-use crate::http::Shared;
+use crate::http::{AccessLog, Shared};
 use crate::import::{self, ImportError};
 use crate::item::{self, StoredItem};
 use crate::metrics::Metrics;
@@ -43,6 +43,9 @@ pub enum AppError {
     /// The threads that serve connections could not be started.
     #[error("starting the HTTP worker threads: {0}")]
     Workers(std::io::Error),
+    /// The access log's writer thread could not be started.
+    #[error("starting the access log: {0}")]
+    AccessLog(std::io::Error),
 }
 
 /// Prepares every stored article again when the preparation rules changed
@@ -97,19 +100,25 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
 }
 
 /// Serves `config`'s feeds from `store` on `listener` until `shutdown` completes, with the
-/// admin API as `admin` sets it up (off without tokens). The configuration follows edits
-/// of its files (SIGHUP, polling) and admin writes. Every wall-time reading (schedules,
-/// embargoes, Last-Modified, source polls) comes from `clock`.
+/// admin API as `admin` sets it up (off without tokens), logging every request to
+/// `access_log` if given. The configuration follows edits of its files (SIGHUP, polling)
+/// and admin writes. Every wall-time reading (schedules, embargoes, Last-Modified, source
+/// polls, access log lines) comes from `clock`.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     store: Store,
     admin: admin::Settings,
+    access_log: Option<AccessLog>,
     clock: Clock,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AppError> {
     let catalog = Catalog::default();
     let metrics = Arc::new(Metrics::default());
+    let access_log = access_log
+        .map(|log| log.start(clock.clone(), metrics.http.access_log_dropped.clone()))
+        .transpose()
+        .map_err(AppError::AccessLog)?;
     // Read once: a listening server cannot change these without a restart.
     let limits = config.site.http.clone();
     let config = Arc::new(config);
@@ -163,9 +172,23 @@ pub async fn run(
         metrics,
         store: store_health,
     };
-    crate::http::run(listener, shared, admin, &limits, shutdown)
-        .await
-        .map_err(AppError::Workers)?;
+    let served = crate::http::run(
+        listener,
+        shared,
+        admin,
+        access_log.as_ref(),
+        &limits,
+        shutdown,
+    )
+    .await
+    .map_err(AppError::Workers);
+    // After the workers stopped, so every line is buffered; the last ones are written here.
+    if let Some(access_log) = access_log {
+        tokio::task::spawn_blocking(move || access_log.stop())
+            .await
+            .ok();
+    }
+    served?;
     // The watcher only loads files; stopping it mid-reload loses nothing.
     watcher.abort();
     // A poll stopped between its store writes resumes from what was written.

@@ -38,7 +38,7 @@ mod schedule; // when to rebuild which section; rebuilds off the request path
 mod source; // pulls articles from WordPress, JSON documents and folders on a schedule
 
 // The edges: HTTP in, files out, and the wiring.
-pub mod http; // the hyper server: routing, caching, codings, connections, shutdown
+pub mod http; // the hyper server: routing, caching, codings, connections, access log, shutdown
 pub mod admin; // the admin API: sections and articles over HTTP, bearer tokens, audit log
 pub mod export; // `pressfeed build --out`: the published files and their headers on disk
 pub mod app; // wires the above together for `pressfeed serve`

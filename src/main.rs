@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use pressfeed::article::ArticleId;
 use pressfeed::clock::Clock;
 use pressfeed::config::{Config, ConfigError};
+use pressfeed::http::{AccessLog, LogFormat};
 use pressfeed::store::Store;
 use pressfeed::{admin, app, build, export, import};
 
@@ -60,6 +61,10 @@ enum Command {
         /// The largest admin request body, in bytes [default: 8 MiB].
         #[arg(long, env = "PRESSFEED_ADMIN_MAX_BODY")]
         admin_max_body: Option<String>,
+        /// Log one line per request to this file (appended to), or to stderr for `-`, in
+        /// the form PRESSFEED_LOG_FORMAT sets [default: no access log].
+        #[arg(long, env = "PRESSFEED_ACCESS_LOG")]
+        access_log: Option<PathBuf>,
     },
     /// Load NDJSON articles (one JSON object per line; `-` for stdin), upserting by id.
     Import {
@@ -108,19 +113,28 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "pressfeed=info,audit=info".into());
+    // Colours for a person at a terminal, never in a file or a pipe; NO_COLOR (no-color.org)
+    // turns them off there too.
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     // One JSON object per line for log shippers; the default stays readable for people.
-    match std::env::var("PRESSFEED_LOG_FORMAT").as_deref() {
-        Ok("json") => logs.json().init(),
-        Ok("text") | Err(_) => logs.init(),
+    let format = match std::env::var("PRESSFEED_LOG_FORMAT").as_deref() {
+        Ok("json") => LogFormat::Json,
+        Ok("text") | Err(_) => LogFormat::Text,
         Ok(other) => {
             eprintln!("pressfeed: PRESSFEED_LOG_FORMAT must be `json` or `text`, not {other:?}");
             return ExitCode::from(2);
         }
+    };
+    match format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
     }
-    match run(cli) {
+    match run(cli, format) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("pressfeed: {e:#}");
@@ -129,7 +143,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
     let config = match Config::load(&cli.feeds) {
         Ok(config) => config,
         Err(e) => return Ok(has_problems(&cli.feeds, &e)),
@@ -152,6 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             admin_token_file,
             admin_max_body,
+            access_log,
         } => {
             let token = std::env::var("PRESSFEED_ADMIN_TOKEN").ok();
             let admin = admin::Settings::from_values(
@@ -160,7 +175,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 admin_max_body.as_deref(),
             )
             .context("admin API settings")?;
-            serve(config, &data_dir, listen, admin)
+            let access_log = access_log
+                .map(|path| {
+                    AccessLog::open(&path, log_format)
+                        .with_context(|| format!("opening the access log {}", path.display()))
+                })
+                .transpose()?;
+            serve(config, &data_dir, listen, admin, access_log)
         }
         Command::Import { file } => import_file(&data_dir, &file),
         Command::Sections {
@@ -199,6 +220,7 @@ fn serve(
     data_dir: &Path,
     listen: Option<String>,
     admin: admin::Settings,
+    access_log: Option<AccessLog>,
 ) -> Result<ExitCode> {
     let store = open_store(data_dir)?;
     app::seed_if_new(&config, &store)?;
@@ -259,7 +281,16 @@ fn serve(
             out.write_all(banner.as_bytes())?;
             out.flush()?;
         }
-        app::run(listener, config, store, admin, Clock::system(), shutdown_signal()).await?;
+        app::run(
+            listener,
+            config,
+            store,
+            admin,
+            access_log,
+            Clock::system(),
+            shutdown_signal(),
+        )
+        .await?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -144,10 +144,13 @@ const COMMON_STATUSES: [u16; 12] = [200, 201, 204, 304, 400, 401, 404, 405, 406,
 const ENCODINGS: [&str; 3] = ["identity", "gzip", "br"];
 
 /// Request counters: `pressfeed_http_requests_total{route,status}` and
-/// `pressfeed_http_response_bytes_total{encoding}`; connections open and refused at the cap.
+/// `pressfeed_http_response_bytes_total{encoding}`; connections open and refused at the cap;
+/// access log lines lost.
 pub struct HttpMetrics {
     pub connections_open: Gauge,
     pub connections_refused: Counter,
+    /// Lines the access log dropped at a full buffer (the disk too slow) or failed to write.
+    pub access_log_dropped: Counter,
     requests: Family<RequestLabel, Counter>,
     /// Handles on `requests` for each route and common status, by index.
     common: [[Counter; COMMON_STATUSES.len()]; Route::ALL.len()],
@@ -193,9 +196,16 @@ impl HttpMetrics {
             "Connections answered 503 because max_connections were open",
             connections_refused.clone(),
         );
+        let access_log_dropped = Counter::default();
+        registry.register(
+            "access_log_dropped_lines",
+            "Access log lines dropped because the writer fell behind (a slow disk) or failed",
+            access_log_dropped.clone(),
+        );
         HttpMetrics {
             connections_open,
             connections_refused,
+            access_log_dropped,
             requests,
             common,
             bytes,

@@ -17,6 +17,9 @@ fn pressfeed() -> Command {
         .env_remove("PRESSFEED_ADMIN_TOKEN")
         .env_remove("PRESSFEED_ADMIN_TOKEN_FILE")
         .env_remove("PRESSFEED_ADMIN_MAX_BODY")
+        .env_remove("PRESSFEED_ACCESS_LOG")
+        .env_remove("PRESSFEED_LOG_FORMAT")
+        .env_remove("NO_COLOR")
         .env("RUST_LOG", "pressfeed=warn");
     cmd
 }
@@ -300,8 +303,15 @@ struct Serve {
 
 impl Serve {
     fn start(feeds: &Path, data: &Path) -> Serve {
-        let mut child = pressfeed_on(feeds, data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+        Serve::start_with(pressfeed_on(feeds, data), |_| {})
+    }
+
+    /// `cmd serve`, with the flags `serve_args` adds.
+    fn start_with(mut cmd: Command, serve_args: impl FnOnce(&mut Command)) -> Serve {
+        cmd.arg("serve");
+        serve_args(&mut cmd);
+        let mut child = cmd
+            .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -349,18 +359,32 @@ impl Serve {
 
 /// The status, head and body of a GET of `path`.
 fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String, String)> {
+    let (status, head, body) = http_request(addr, "GET", path, &[])?;
+    Ok((status, head, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// The status, head (lower case) and body bytes of a `method` request of `path` with the
+/// extra `headers` (`name: value`).
+fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+) -> std::io::Result<(u16, String, Vec<u8>)> {
     use std::io::Read;
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let headers: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n"
     )?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    let status = reply.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
-    Ok((status, head.to_ascii_lowercase(), body.to_owned()))
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply)?;
+    let end = memchr::memmem::find(&reply, b"\r\n\r\n").map_or(reply.len(), |at| at + 4);
+    let head = String::from_utf8_lossy(&reply[..end]).to_ascii_lowercase();
+    let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((status, head, reply[end..].to_vec()))
 }
 
 #[test]
@@ -485,6 +509,160 @@ fn json_logs_are_one_object_per_line() {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(log["level"], "INFO", "{line}");
     assert!(log["fields"]["message"].is_string(), "{line}");
+}
+
+#[test]
+fn text_logs_to_a_pipe_carry_no_colour_codes() {
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let mut child = pressfeed_on(feeds.path(), data.path())
+        .env("RUST_LOG", "pressfeed=info")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!line.contains("\x1b["), "a colour code in {line:?}");
+    assert!(line.contains(" INFO "), "{line}");
+}
+
+/// A request as the access log should tell it: method, path, status, body bytes, coding
+/// and user agent.
+type Logged = (String, String, u16, u64, String, Option<String>);
+
+/// Serves a one-section site with the access log in `format` going to a file, makes a 200
+/// in identity and in gzip, a 304, a HEAD and a 404 once the first build is served, and
+/// stops the server with SIGTERM. Returns those requests as the server answered them, and
+/// the log's lines but those of the readiness polls. Each worker thread buffers its own
+/// lines, so lines from different connections may be out of order: both come sorted.
+fn logged_requests(format: &str) -> (Vec<Logged>, Vec<String>) {
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("access.log");
+    let mut cmd = pressfeed_on(feeds.path(), data.path());
+    cmd.env("PRESSFEED_LOG_FORMAT", format);
+    let server = Serve::start_with(cmd, |serve| {
+        serve.arg("--access-log").arg(&log);
+    });
+    assert_eq!(server.get("/readyz").0, 200);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let reader = "Reader/1.0 (+https://reader.example/)";
+    let agent = format!("User-Agent: {reader}");
+    let mut made = Vec::new();
+    let mut request = |method: &str, path: &str, headers: &[&str], coding: &str| {
+        let (status, head, body) = http_request(&addr, method, path, headers).unwrap();
+        let user_agent = headers.contains(&agent.as_str()).then(|| reader.to_owned());
+        let logged_path = path.split('?').next().unwrap().to_owned();
+        made.push((
+            method.to_owned(),
+            logged_path,
+            status,
+            body.len() as u64,
+            coding.to_owned(),
+            user_agent,
+        ));
+        head
+    };
+    let head = request("GET", "/feeds/world.rss", &[&agent], "identity");
+    let etag = head
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .unwrap()
+        .to_owned();
+    let gzip = request(
+        "GET",
+        "/feeds/world.rss",
+        &[&agent, "Accept-Encoding: gzip"],
+        "gzip",
+    );
+    assert!(gzip.contains("content-encoding: gzip\r\n"), "{gzip}");
+    let inm = format!("If-None-Match: {etag}");
+    request("GET", "/feeds/world.rss", &[&inm], "identity");
+    request("HEAD", "/feeds/world.atom", &[&agent], "identity");
+    request("GET", "/nowhere?page=2", &[&agent], "identity");
+    let statuses: Vec<u16> = made.iter().map(|r| r.2).collect();
+    assert_eq!(statuses, [200, 200, 304, 200, 404]);
+    assert!(made[0].3 > 0 && made[1].3 > 0 && made[4].3 > 0, "{made:?}");
+    assert_eq!((made[2].3, made[3].3), (0, 0), "{made:?}");
+
+    assert!(server.terminate().success());
+    let lines = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("/readyz"))
+        .map(str::to_owned)
+        .collect();
+    made.sort();
+    (made, lines)
+}
+
+/// An access log time stamp: RFC 3339 in UTC, to the millisecond, within the last minute.
+fn assert_recent(time: &str) {
+    let at = chrono::DateTime::parse_from_rfc3339(time).unwrap_or_else(|e| panic!("{time}: {e}"));
+    assert!(time.ends_with('Z') && time.len() == "2026-12-05T18:30:00.123Z".len());
+    let age = chrono::Utc::now().signed_duration_since(at);
+    assert!(age >= chrono::TimeDelta::zero() && age < chrono::TimeDelta::minutes(1));
+}
+
+#[test]
+fn the_text_access_log_has_a_line_per_request() {
+    let (made, lines) = logged_requests("text");
+    let mut logged: Vec<Logged> = lines
+        .iter()
+        .map(|line| {
+            let (fields, agent) = line.split_once(" \"").unwrap_or_else(|| panic!("{line}"));
+            let f: Vec<&str> = fields.split(' ').collect();
+            let [time, method, path, status, bytes, coding, duration] = f[..] else {
+                panic!("seven fields before the user agent: {line}");
+            };
+            assert_recent(time);
+            let duration: f64 = duration.parse().unwrap();
+            assert!((0.0..10.0).contains(&duration), "{line}");
+            let agent = agent.strip_suffix('"').unwrap();
+            (
+                method.to_owned(),
+                path.to_owned(),
+                status.parse().unwrap(),
+                bytes.parse().unwrap(),
+                coding.to_owned(),
+                (agent != "-").then(|| agent.to_owned()),
+            )
+        })
+        .collect();
+    logged.sort();
+    assert_eq!(logged, made, "{lines:#?}");
+}
+
+#[test]
+fn the_json_access_log_has_an_object_per_request() {
+    let (made, lines) = logged_requests("json");
+    let mut logged: Vec<Logged> = lines
+        .iter()
+        .map(|line| {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert_recent(v["time"].as_str().unwrap());
+            let duration = v["duration"].as_f64().unwrap();
+            assert!((0.0..10.0).contains(&duration), "{line}");
+            (
+                v["method"].as_str().unwrap().to_owned(),
+                v["path"].as_str().unwrap().to_owned(),
+                v["status"].as_u64().unwrap().try_into().unwrap(),
+                v["bytes"].as_u64().unwrap(),
+                v["coding"].as_str().unwrap().to_owned(),
+                v["user_agent"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    logged.sort();
+    assert_eq!(logged, made, "{lines:#?}");
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! The HTTP side: accept loop and shutdown (`server`), routing (`routes`), conditional
 //! requests (`cache`), cross-origin reads of `/feeds/` (`cors`), content negotiation
 //! (`encoding`), the admin page's static files (`page`), what one client may cost
-//! (`limits`, `connection`), the threads connections are served on (`workers`). It only
-//! picks prebuilt bytes and headers; it never builds a feed. `/admin/` requests go to the
-//! `AdminHandler` the server is started with.
+//! (`limits`, `connection`), the threads connections are served on (`workers`), the
+//! access log (`access_log`). It only picks prebuilt bytes and headers; it never builds a
+//! feed. `/admin/` requests go to the `AdminHandler` the server is started with.
 
+mod access_log;
 mod body;
 pub mod cache;
 mod connection;
@@ -17,8 +18,9 @@ mod workers;
 
 use std::sync::Arc;
 
+pub use access_log::{AccessLog, LogFormat};
 pub use body::{AdminHandler, Body};
-pub use server::run;
+pub(crate) use server::run;
 
 use crate::catalog::Catalog;
 use crate::config::LiveConfig;

@@ -1,6 +1,7 @@
 //! The accept loop: serves HTTP/1.1 and HTTP/2 on an already-bound listener until
 //! `shutdown` resolves, then lets open connections finish (bounded) and returns. At most
 //! `Limits::max_connections` are served at once; `connection` bounds each one's life.
+//! Every response is counted in `/metrics` and, with the access log on, logged, at one point.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,6 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tracing::{info, warn};
 
+use super::access_log::{self, Entry};
 use super::connection::{self, Activity, Stream, Timeouts};
 use super::routes;
 use super::workers::Workers;
@@ -33,12 +35,26 @@ const ADMIN_API_PREFIX: &str = "/admin/api/";
 /// or handed to the admin API, which must read a body and wait for writes.
 enum Dispatch {
     Answered(Response<Body>),
-    /// With the metrics, to count the response once the admin API has made it.
-    Admin(Request<Incoming>, AdminHandler, Arc<Metrics>),
+    /// With the metrics and the access log's entry, to count and log the response once the
+    /// admin API has made it. The entry boxed, so that this variant, and with it the feed
+    /// path's future, does not grow by it.
+    Admin(
+        Request<Incoming>,
+        AdminHandler,
+        Arc<Metrics>,
+        Option<Box<Entry>>,
+    ),
 }
 
-/// Counts a response in `/metrics`: a few atomic increments, no allocation.
-fn record(metrics: &Metrics, route: metrics::Route, head: bool, response: &Response<Body>) {
+/// Counts a response in `/metrics` (a few atomic increments, no allocation) and writes its
+/// access log line when the log is on (`logged`).
+fn record(
+    metrics: &Metrics,
+    logged: Option<Entry>,
+    route: metrics::Route,
+    head: bool,
+    response: &Response<Body>,
+) {
     // A HEAD response's body is never sent.
     let sent = if head {
         0
@@ -49,9 +65,11 @@ fn record(metrics: &Metrics, route: metrics::Route, head: bool, response: &Respo
         .headers()
         .get(CONTENT_ENCODING)
         .map(|v| v.as_bytes());
-    metrics
-        .http
-        .record(route, response.status().as_u16(), encoding, sent);
+    let status = response.status().as_u16();
+    metrics.http.record(route, status, encoding, sent);
+    if let Some(entry) = logged {
+        entry.finish(status, sent, encoding);
+    }
 }
 
 /// A body (`Content-Length` above 0, or chunked) on a request outside the admin API, which
@@ -61,16 +79,17 @@ fn brings_unwanted_body(req: &Request<Incoming>) -> bool {
 }
 
 /// Serves the catalog on `listener` until `shutdown` completes, `/admin/` by `admin` (404
-/// without). Connections are served on worker threads of their own (see `workers`); fails
-/// only if those cannot start.
-pub async fn run(
+/// without), logging each request to `access_log` if given. Connections are served on
+/// worker threads of their own (see `workers`); fails only if those cannot start.
+pub(crate) async fn run(
     listener: TcpListener,
     shared: Shared,
     admin: Option<AdminHandler>,
+    access_log: Option<&access_log::Writer>,
     limits: &Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut workers = Workers::start()?;
+    let mut workers = Workers::start(|| access_log.map(access_log::Writer::buffer))?;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -116,19 +135,22 @@ pub async fn run(
         };
         let open = shared.metrics.clone();
         open.http.connections_open.inc();
-        let serve = serve(
-            stream,
-            builder.clone(),
-            shared.clone(),
-            admin.clone(),
-            timeouts,
-            stopping.clone(),
-        );
-        workers.spawn(async move {
-            serve.await;
-            // Freed however the connection ended; a lingering close no longer counts.
-            drop(slot);
-            open.http.connections_open.dec();
+        workers.spawn(|access_log| {
+            let serve = serve(
+                stream,
+                builder.clone(),
+                shared.clone(),
+                admin.clone(),
+                access_log.clone(),
+                timeouts,
+                stopping.clone(),
+            );
+            async move {
+                serve.await;
+                // Freed however the connection ended; a lingering close no longer counts.
+                drop(slot);
+                open.http.connections_open.dec();
+            }
         });
     }
 
@@ -144,12 +166,14 @@ pub async fn run(
     Ok(())
 }
 
-/// Serves one connection on the worker thread that runs this future, until it ends.
+/// Serves one connection on the worker thread that runs this future, until it ends; its
+/// requests are logged to that worker's `access_log` buffer, if any.
 fn serve(
     stream: TcpStream,
     builder: auto::Builder<TokioExecutor>,
     shared: Shared,
     admin: Option<AdminHandler>,
+    access_log: Option<access_log::Buffer>,
     timeouts: Timeouts,
     stopping: watch::Receiver<bool>,
 ) -> impl Future<Output = ()> + Send + 'static {
@@ -167,6 +191,7 @@ fn serve(
             let in_flight = requests.begin();
             let counted = metrics::Route::of(req.uri().path());
             let head = req.method() == Method::HEAD;
+            let mut logged = access_log.as_ref().map(|log| log.begin(&req));
             let route = if brings_unwanted_body(&req) {
                 Dispatch::Answered(routes::body_not_allowed(req.version()))
             } else if let Some(response) = page::respond(&req) {
@@ -174,21 +199,26 @@ fn serve(
             } else if !req.uri().path().starts_with(ADMIN_PREFIX) {
                 Dispatch::Answered(routes::respond(&req, &shared))
             } else if let Some(admin) = &admin {
-                Dispatch::Admin(req, admin.clone(), shared.metrics.clone())
+                Dispatch::Admin(
+                    req,
+                    admin.clone(),
+                    shared.metrics.clone(),
+                    logged.take().map(Box::new),
+                )
             } else {
                 Dispatch::Answered(routes::not_found())
             };
             // Counted here, synchronously: the feed path's future carries no metrics handle.
             if let Dispatch::Answered(response) = &route {
-                record(&shared.metrics, counted, head, response);
+                record(&shared.metrics, logged, counted, head, response);
             }
             async move {
                 let _in_flight = in_flight;
                 Ok::<_, Infallible>(match route {
                     Dispatch::Answered(response) => response,
-                    Dispatch::Admin(req, admin, metrics) => {
+                    Dispatch::Admin(req, admin, metrics, logged) => {
                         let response = admin(req).await;
-                        record(&metrics, counted, head, &response);
+                        record(&metrics, logged.map(|e| *e), counted, head, &response);
                         response
                     }
                 })

@@ -221,7 +221,7 @@ impl Server {
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
-            pressfeed::app::run(listener, config, store, settings, clock, async {
+            pressfeed::app::run(listener, config, store, settings, None, clock, async {
                 let _ = rx.await;
             })
             .await

@@ -869,7 +869,7 @@ async fn asking_a_source_to_poll_polls_it_now() {
 #[test]
 fn check_names_the_bad_source_and_its_field() {
     let feeds = site_with_sources("[[sources]]\nname = \"newsroom\"\nkind = \"wordpress\"\n");
-    let out = check(feeds.path());
+    let out = check(feeds.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -881,7 +881,7 @@ fn check_names_the_bad_source_and_its_field() {
         "[[sources]]\nname = \"wire\"\nkind = \"json\"\npath = \"a.ndjson\"\n\
          [[sources]]\nname = \"wire\"\nkind = \"directory\"\npath = \"in\"\n",
     );
-    let out = check(feeds.path());
+    let out = check(feeds.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -894,7 +894,14 @@ fn check_names_the_bad_source_and_its_field() {
          username_env = \"WP_USER\"\npassword_env = \"WP_APP_PASSWORD\"\n\
          [sources.categories]\nworld = \"world\"\n",
     );
-    let out = check(feeds.path());
+    let out = check(feeds.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("sources[0].username_env: environment variable WP_USER is not set"),
+        "{stderr}"
+    );
+    let set = [("WP_USER", "editor"), ("WP_APP_PASSWORD", "abcd efgh")];
+    let out = check(feeds.path(), &set);
     assert!(
         out.status.success(),
         "{}",
@@ -903,10 +910,15 @@ fn check_names_the_bad_source_and_its_field() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 sources"));
 }
 
-fn check(feeds: &Path) -> std::process::Output {
+/// `pressfeed check` of `feeds`, with `env` set and the credential variables of the
+/// tests' sources unset unless `env` sets them.
+fn check(feeds: &Path, env: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_pressfeed"))
         .env_remove("PRESSFEED_FEEDS")
         .env_remove("PRESSFEED_DATA")
+        .env_remove("WP_USER")
+        .env_remove("WP_APP_PASSWORD")
+        .envs(env.iter().copied())
         .arg("--feeds")
         .arg(feeds)
         .arg("check")

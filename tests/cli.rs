@@ -482,17 +482,13 @@ fn serve_runs_the_demo_site_from_a_fresh_data_directory() {
     assert!(server.terminate().success(), "SIGTERM is a clean shutdown");
 }
 
-#[test]
-fn json_logs_are_one_object_per_line() {
+/// The first line `serve` logs to stderr, `env` set, before it is killed.
+fn first_log_line(env: &[(&str, &str)]) -> String {
     let feeds = site(&[("world", "")]);
     let data = tempfile::tempdir().unwrap();
-    let mut child = pressfeed()
-        .env("PRESSFEED_LOG_FORMAT", "json")
+    let mut child = pressfeed_on(feeds.path(), data.path())
         .env("RUST_LOG", "pressfeed=info")
-        .arg("--feeds")
-        .arg(feeds.path())
-        .arg("--data")
-        .arg(data.path())
+        .envs(env.iter().copied())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -505,6 +501,12 @@ fn json_logs_are_one_object_per_line() {
         .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
+    line
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let line = first_log_line(&[("PRESSFEED_LOG_FORMAT", "json")]);
     let log: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(log["level"], "INFO", "{line}");
@@ -513,22 +515,7 @@ fn json_logs_are_one_object_per_line() {
 
 #[test]
 fn text_logs_to_a_pipe_carry_no_colour_codes() {
-    let feeds = site(&[("world", "")]);
-    let data = tempfile::tempdir().unwrap();
-    let mut child = pressfeed_on(feeds.path(), data.path())
-        .env("RUST_LOG", "pressfeed=info")
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let line = BufReader::new(child.stderr.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let line = first_log_line(&[]);
     assert!(!line.contains("\x1b["), "a colour code in {line:?}");
     assert!(line.contains(" INFO "), "{line}");
 }

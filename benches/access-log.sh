@@ -29,18 +29,6 @@ PORT=$on_port start_server --access-log "$work/access.log"
 echo "== serving $FEED ($(curl -s "http://127.0.0.1:$off_port/feeds/$FEED" | wc -c) bytes) on :$off_port without the access log, on :$on_port with it"
 
 cases=(plain inm)
-describe() {
-  case $1 in
-    plain) echo "200 identity" ;;
-    inm) echo "304 If-None-Match" ;;
-  esac
-}
-args_for() { # case, port
-  case $1 in
-    plain) ;;
-    inm) echo "-H|If-None-Match: $(header "$2" etag)" ;;
-  esac
-}
 
 declare -A result
 echo "== wrk -t2 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, interleaved"
@@ -64,14 +52,7 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-printf '\n%-20s %12s %8s %8s %12s %8s %8s %7s\n' case "off req/s" "p50" "p99" "on req/s" "p50" "p99" ratio
-for c in "${cases[@]}"; do
-  col() { printf '%s' "${result[$1,$c]}" | awk -v k="$2" 'NF {print $k}' | median; }
-  off=$(col off 1); on=$(col on 1)
-  printf '%-20s %12.0f %8.2f %8.2f %12.0f %8.2f %8.2f %7.2f\n' "$(describe "$c")" \
-    "$off" "$(col off 2)" "$(col off 3)" "$on" "$(col on 2)" "$(col on 3)" \
-    "$(awk -v a="$on" -v b="$off" 'BEGIN {print (b > 0 ? a / b : 0)}')"
-done
+ratio_table on off
 echo "(latencies in ms, medians over rounds; ratio = with the log / without, target >= 0.8)"
 curl -s "http://127.0.0.1:$on_port/metrics" | grep '^pressfeed_access_log_dropped_lines_total' |
   sed 's/^/lines dropped at a full buffer: /'

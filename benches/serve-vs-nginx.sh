@@ -110,25 +110,6 @@ source benches/wrk.sh
 
 declare -A result
 cases=(plain gzip br inm ims)
-describe() {
-  case $1 in
-    plain) echo "200 identity" ;;
-    gzip) echo "200 gzip" ;;
-    br) echo "200 br (nginx: gzip)" ;;
-    inm) echo "304 If-None-Match" ;;
-    ims) echo "304 If-Modified-Since" ;;
-  esac
-}
-args_for() { # case, server port
-  case $1 in
-    plain) ;;
-    gzip) echo "-H|Accept-Encoding: gzip" ;;
-    br)
-      if [ "$2" = "$PRESSFEED_PORT" ]; then echo "-H|Accept-Encoding: br"; else echo "-H|Accept-Encoding: gzip"; fi ;;
-    inm) echo "-H|If-None-Match: $(header "$2" etag)" ;;
-    ims) echo "-H|If-Modified-Since: $(header "$2" last-modified)" ;;
-  esac
-}
 
 echo "== wrk -t2 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, interleaved"
 for round in $(seq "$ROUNDS"); do
@@ -145,12 +126,5 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-printf '\n%-24s %12s %8s %8s %12s %8s %8s %7s\n' case "pf req/s" "pf p50" "pf p99" "nginx req/s" "ng p50" "ng p99" ratio
-for c in "${cases[@]}"; do
-  col() { printf '%s' "${result[$1,$c]}" | awk -v k="$2" 'NF {print $k}' | median; }
-  pf=$(col pressfeed 1); ng=$(col nginx 1)
-  printf '%-24s %12.0f %8.2f %8.2f %12.0f %8.2f %8.2f %7.2f\n' "$(describe "$c")" \
-    "$pf" "$(col pressfeed 2)" "$(col pressfeed 3)" "$ng" "$(col nginx 2)" "$(col nginx 3)" \
-    "$(awk -v a="$pf" -v b="$ng" 'BEGIN {print (b > 0 ? a / b : 0)}')"
-done
+ratio_table pressfeed nginx
 echo "(latencies in ms, medians over rounds; ratio = pressfeed req/s / nginx req/s)"

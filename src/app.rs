@@ -125,14 +125,16 @@ pub async fn run(
     // One outbound client: its connection pool is shared by WebSub pings and sources.
     let client = HttpClient::default();
     let (pinger, websub) = websub::start(client.clone(), metrics.clone());
-    let scheduler = schedule::start(
-        config.clone(),
-        store.clone(),
-        catalog.clone(),
-        metrics.clone(),
-        pinger,
-        clock.clone(),
-    )?;
+    // It reads the store before it returns: on a blocking thread, as every store call.
+    let scheduler = {
+        let (config, store, catalog) = (config.clone(), store.clone(), catalog.clone());
+        let (metrics, clock) = (metrics.clone(), clock.clone());
+        tokio::task::spawn_blocking(move || {
+            schedule::start(config, store, catalog, metrics, pinger, clock)
+        })
+        .await
+        .expect("starting the scheduler does not panic")?
+    };
     let notifier = scheduler.notifier();
     let load_failures = metrics.config_load_failures.clone();
     let live = Arc::new(LiveConfig::new(config, load_failures, move |config| {

@@ -15,7 +15,7 @@ use pressfeed::article::ArticleId;
 use pressfeed::clock::Clock;
 use pressfeed::config::{Config, ConfigError};
 use pressfeed::http::{AccessLog, LogFormat};
-use pressfeed::store::Store;
+use pressfeed::store::{PostgresSettings, Store};
 use pressfeed::{admin, app, build, export, import};
 
 /// The exit codes, for `--help` (README.md has them too).
@@ -39,9 +39,14 @@ struct Cli {
     /// The site's configuration: site.toml and sections/*.toml.
     #[arg(long, env = "PRESSFEED_FEEDS", default_value = "feeds", global = true)]
     feeds: PathBuf,
-    /// Where the article store lives [default: data_dir of site.toml].
+    /// Where the SQLite store lives [default: data_dir of site.toml].
     #[arg(long, env = "PRESSFEED_DATA", global = true)]
     data: Option<PathBuf>,
+    /// A PostgreSQL store shared by every replica, `postgres://USER@HOST:PORT/DATABASE`, in
+    /// place of SQLite in the data directory [default: store of site.toml]. The password
+    /// comes from PRESSFEED_STORE_PASSWORD_FILE or PRESSFEED_STORE_PASSWORD if set.
+    #[arg(long, env = "PRESSFEED_STORE", global = true, hide_env_values = true)]
+    store: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -148,7 +153,19 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
         Ok(config) => config,
         Err(e) => return Ok(has_problems(&cli.feeds, &e)),
     };
-    let data_dir = config.data_dir(cli.data.as_deref());
+    let store_url = cli
+        .store
+        .or_else(|| Some(config.site.store.as_ref()?.as_str().to_owned()));
+    let store_at = match store_url {
+        Some(url) => match postgres_settings(&url) {
+            Ok(settings) => StoreAt::Postgres(Box::new(settings)),
+            Err(e) => {
+                eprintln!("pressfeed: {e:#}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => StoreAt::Sqlite(config.data_dir(cli.data.as_deref())),
+    };
     match cli.command {
         Command::Check => {
             if let Err(e) = config.check_environment() {
@@ -181,9 +198,9 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
                         .with_context(|| format!("opening the access log {}", path.display()))
                 })
                 .transpose()?;
-            serve(config, &data_dir, listen, admin, access_log)
+            serve(config, &store_at, listen, admin, access_log)
         }
-        Command::Import { file } => import_file(&data_dir, &file),
+        Command::Import { file } => import_file(&store_at, &file),
         Command::Sections {
             command: SectionsCommand::List,
         } => {
@@ -192,8 +209,8 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
         }
         Command::Articles {
             command: ArticlesCommand::Show { id },
-        } => show_article(&data_dir, &id),
-        Command::Build { out } => build_out(&config, &data_dir, &out),
+        } => show_article(&store_at, &id),
+        Command::Build { out } => build_out(&config, &store_at, &out),
     }
 }
 
@@ -207,22 +224,64 @@ fn has_problems(feeds: &Path, problems: &ConfigError) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Where the store is: SQLite in a data directory, or a PostgreSQL database.
+enum StoreAt {
+    Sqlite(PathBuf),
+    Postgres(Box<PostgresSettings>),
+}
+
+impl std::fmt::Display for StoreAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreAt::Sqlite(dir) => write!(f, "SQLite in {}", dir.display()),
+            StoreAt::Postgres(settings) => write!(f, "PostgreSQL at {settings}"),
+        }
+    }
+}
+
+/// The PostgreSQL store named by `url`, with the password from PRESSFEED_STORE_PASSWORD_FILE
+/// (its first line) or PRESSFEED_STORE_PASSWORD when either is set: a password in a
+/// command line is visible to every user of the machine.
+fn postgres_settings(url: &str) -> Result<PostgresSettings> {
+    let password = match (
+        std::env::var_os("PRESSFEED_STORE_PASSWORD_FILE"),
+        std::env::var("PRESSFEED_STORE_PASSWORD"),
+    ) {
+        (Some(_), Ok(_)) => anyhow::bail!(
+            "both PRESSFEED_STORE_PASSWORD_FILE and PRESSFEED_STORE_PASSWORD are set; set one"
+        ),
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!("reading PRESSFEED_STORE_PASSWORD_FILE {}", path.display())
+            })?;
+            Some(text.lines().next().unwrap_or_default().to_owned())
+        }
+        (None, Ok(password)) => Some(password),
+        (None, Err(_)) => None,
+    };
+    Ok(PostgresSettings::parse(url, password.as_deref())?)
+}
+
 /// Opens the store and prepares again what older preparation rules left in it.
-fn open_store(data_dir: &Path) -> Result<Store> {
-    let context = || format!("opening the store in {}", data_dir.display());
-    let store = Store::open(data_dir).with_context(context)?;
+fn open_store(at: &StoreAt) -> Result<Store> {
+    let context = || format!("opening the store ({at})");
+    let store = match at {
+        StoreAt::Sqlite(dir) => Store::open(dir),
+        StoreAt::Postgres(settings) => Store::open_postgres(settings),
+    }
+    .with_context(context)?;
     app::prepare_stale(&store).with_context(context)?;
     Ok(store)
 }
 
 fn serve(
     config: Config,
-    data_dir: &Path,
+    store_at: &StoreAt,
     listen: Option<String>,
     admin: admin::Settings,
     access_log: Option<AccessLog>,
 ) -> Result<ExitCode> {
-    let store = open_store(data_dir)?;
+    let store = open_store(store_at)?;
     app::seed_if_new(&config, &store)?;
     let listen = listen.unwrap_or_else(|| config.site.listen.clone());
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
@@ -235,7 +294,7 @@ fn serve(
         // make a later line fail with a broken pipe.
         use std::fmt::Write as _;
         let mut banner = format!(
-            "pressfeed serving {} on http://{addr}/\n",
+            "pressfeed serving {} on http://{addr}/ (store: {store_at})\n",
             config.dir.display()
         );
         for section in config.sections.iter().filter(|s| s.enabled) {
@@ -318,8 +377,8 @@ async fn shutdown_signal() {
     tracing::info!("signal received");
 }
 
-fn import_file(data_dir: &Path, file: &Path) -> Result<ExitCode> {
-    let store = open_store(data_dir)?;
+fn import_file(store_at: &StoreAt, file: &Path) -> Result<ExitCode> {
+    let store = open_store(store_at)?;
     // On a terminal, a progress bar (bytes of a file, or a count for stdin); in a log, a
     // line per step.
     let bar = std::io::stderr().is_terminal().then(|| progress_bar(file));
@@ -412,7 +471,7 @@ fn list_sections(config: &Config) {
     }
 }
 
-fn show_article(data_dir: &Path, id: &str) -> Result<ExitCode> {
+fn show_article(store_at: &StoreAt, id: &str) -> Result<ExitCode> {
     let id = match ArticleId::parse(id) {
         Ok(id) => id,
         Err(e) => {
@@ -420,7 +479,7 @@ fn show_article(data_dir: &Path, id: &str) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let store = open_store(data_dir)?;
+    let store = open_store(store_at)?;
     match store.get(&id)? {
         Some(article) => {
             println!("{}", serde_json::to_string_pretty(&article)?);
@@ -433,8 +492,8 @@ fn show_article(data_dir: &Path, id: &str) -> Result<ExitCode> {
     }
 }
 
-fn build_out(config: &Config, data_dir: &Path, out: &Path) -> Result<ExitCode> {
-    let store = open_store(data_dir)?;
+fn build_out(config: &Config, store_at: &StoreAt, out: &Path) -> Result<ExitCode> {
+    let store = open_store(store_at)?;
     let written = export::export(config, &store, out, Clock::system().now())?;
     println!(
         "wrote {written} files, their .gz and .br variants and headers to {}",

@@ -12,7 +12,6 @@ use common::{Options, Reply, Server, article, parse_rss, site};
 use http::{Method, StatusCode};
 use pressfeed::clock::ManualClock;
 use pressfeed::item::PreparedArticle;
-use pressfeed::store::Store;
 use serde_json::json;
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
@@ -306,7 +305,7 @@ fn assert_not_built_yet(reply: &Reply, what: &str) {
 #[tokio::test]
 async fn a_feed_not_built_yet_is_503_from_the_first_request_never_404() {
     let data = tempfile::tempdir().unwrap();
-    let store = Store::open(data.path()).unwrap();
+    let store = common::open_store(data.path()).unwrap();
     let first = article("a", &["world"], "2022-05-14T09:30:00Z", json!({}));
     store.upsert(&[PreparedArticle::new(first)]).unwrap();
     drop(store);

@@ -16,7 +16,6 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use pressfeed::article::ArticleId;
 use pressfeed::item::PreparedArticle;
-use pressfeed::store::Store;
 use serde_json::json;
 
 use common::site;
@@ -48,8 +47,7 @@ impl Pressfeed {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
             .arg("--feeds")
             .arg(feeds)
-            .arg("--data")
-            .arg(data)
+            .args(common::store_args(data))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("PRESSFEED_ADMIN_TOKEN", TOKEN)
             .env("RUST_LOG", "pressfeed=error")
@@ -177,7 +175,7 @@ fn article(id: &str) -> serde_json::Value {
 /// be the feeds saved before the kill, with their validators, while `/readyz` still says
 /// starting; once the lock goes, the build lands. Returns the running server.
 async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Path) -> Pressfeed {
-    let store = Store::open(data).expect("the store opens after a kill");
+    let store = common::open_store(data).expect("the store opens after a kill");
     let saved: Vec<_> = store
         .saved_feeds()
         .unwrap()
@@ -226,7 +224,6 @@ async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Pa
             .starts_with("starting")
     );
 
-    lock.execute_batch("ROLLBACK").unwrap();
     drop(lock);
     http.wait_ready(server.addr).await;
     let json = http.get(server.addr, "/feeds/world.json").await;
@@ -284,7 +281,7 @@ async fn killed_during_an_admin_import_keeps_every_acknowledged_article() {
             batches += writer.await.unwrap();
         }
 
-        let store = Store::open(data.path()).expect("the store opens after a kill");
+        let store = common::open_store(data.path()).expect("the store opens after a kill");
         let acked = acked.lock().unwrap().clone();
         for id in &acked {
             let id = ArticleId::parse(id).unwrap();
@@ -395,8 +392,7 @@ fn killed_during_a_file_import_keeps_whole_batches() {
         let mut import = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
             .arg("--feeds")
             .arg(feeds.path())
-            .arg("--data")
-            .arg(data.path())
+            .args(common::store_args(data.path()))
             .arg("import")
             .arg(&ndjson)
             .stdout(Stdio::null())
@@ -407,7 +403,7 @@ fn killed_during_a_file_import_keeps_whole_batches() {
         let target = round as i64 % 3 * BATCH;
         let mut watched = None;
         for _ in 0..6000 {
-            watched = watched.or_else(|| Store::open(data.path()).ok());
+            watched = watched.or_else(|| common::open_store(data.path()).ok());
             let count = watched
                 .as_ref()
                 .map_or(0, |s| s.article_count().unwrap_or(0));
@@ -424,7 +420,7 @@ fn killed_during_a_file_import_keeps_whole_batches() {
         import.kill().unwrap();
         import.wait().unwrap();
 
-        let store = Store::open(data.path()).expect("the store opens after a kill");
+        let store = common::open_store(data.path()).expect("the store opens after a kill");
         let count = store.article_count().unwrap();
         // A kill loses the batch in flight, never part of one.
         assert_eq!(count % BATCH, 0, "round {round}: {count} articles");

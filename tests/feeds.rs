@@ -330,7 +330,7 @@ async fn a_scheduled_article_enters_its_feed_when_its_time_comes() {
 #[tokio::test]
 async fn a_restart_keeps_etag_and_last_modified() {
     let data = tempfile::tempdir().unwrap();
-    pressfeed::store::Store::open(data.path())
+    common::open_store(data.path())
         .unwrap()
         .upsert(&[PreparedArticle::new(article(
             "a",
@@ -653,8 +653,7 @@ async fn the_export_holds_the_served_bytes_and_headers() {
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
         .arg("--feeds")
         .arg(server.feeds.path())
-        .arg("--data")
-        .arg(&server.data)
+        .args(common::store_args(&server.data))
         .arg("build")
         .arg("--out")
         .arg(out.path())

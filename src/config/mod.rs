@@ -29,7 +29,7 @@ pub use http::Limits;
 pub(crate) use live::{Change, Edit, LiveConfig, watch};
 pub use schedule::Schedule;
 pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, load_section, parse_section};
-pub use site::Site;
+pub use site::{Site, StoreUrl};
 use site::{check_sources, load_site};
 pub use source::{Credentials, Origin, Source, WordPressSite};
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 use toml::de::DeValue;
 
@@ -51,6 +51,10 @@ pub struct Site {
     /// The store's directory; relative paths are relative to the feeds directory.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// A PostgreSQL store shared by every replica, in place of SQLite in `data_dir`, unless
+    /// `--store` or `PRESSFEED_STORE` names another.
+    #[serde(default)]
+    pub store: Option<StoreUrl>,
     /// Prefix of entry and feed ids, a `tag:` URI prefix (RFC 4151). Ids must never change once
     /// feeds are public, so this does not follow `url` when the site moves. Default:
     /// `tag:<host of url>,2000:`.
@@ -93,12 +97,48 @@ impl Site {
         let feeds_only = |site: &Site| Site {
             listen: String::new(),
             data_dir: PathBuf::new(),
+            store: None,
             seed_articles: None,
             http: Limits::default(),
             sources: Vec::new(),
             ..site.clone()
         };
         feeds_only(self) == feeds_only(other)
+    }
+}
+
+/// `store` of site.toml: a `postgres://` URL with no password in it, as a file kept in
+/// version control must not hold one (it comes from `PRESSFEED_STORE_PASSWORD` or
+/// `PRESSFEED_STORE_PASSWORD_FILE`). The store reads it whole when it connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreUrl(String);
+
+impl StoreUrl {
+    /// The URL as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for StoreUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<StoreUrl, D::Error> {
+        use serde::de::Error;
+        let text = String::deserialize(d)?;
+        let url = url::Url::parse(&text)
+            .map_err(|e| D::Error::custom(format!("{text:?} is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(D::Error::custom(format!(
+                "{text:?}: only PostgreSQL stores are named by URL (postgres://USER@HOST/DATABASE); \
+                 leave `store` out for SQLite in data_dir"
+            )));
+        }
+        if url.password().is_some() {
+            return Err(D::Error::custom(
+                "the URL holds a password: set PRESSFEED_STORE_PASSWORD or \
+                 PRESSFEED_STORE_PASSWORD_FILE instead, so it stays out of files",
+            ));
+        }
+        Ok(StoreUrl(text))
     }
 }
 
@@ -304,6 +344,32 @@ path = "incoming"
             told,
             [("sources[0].name", Some(5)), ("sources[0].kind", Some(5))]
         );
+    }
+
+    #[test]
+    fn a_store_url_is_postgres_and_has_no_password() {
+        let site = |store: &str| {
+            format!(
+                "title = \"T\"\nurl = \"https://x.example/\"\n\
+                 feed_base_url = \"https://x.example/f/\"\ndefault_author = \"D\"\n\
+                 store = \"{store}\"\n"
+            )
+        };
+        let parse = |text: &str| crate::config::parse_toml::<Site>(Path::new("site.toml"), text);
+        let good = parse(&site("postgres://feeds@db.internal:5432/news")).unwrap();
+        assert_eq!(
+            good.store.unwrap().as_str(),
+            "postgres://feeds@db.internal:5432/news"
+        );
+        for bad in [
+            "postgres://feeds:secret@db/news",
+            "mysql://db/news",
+            "db/news",
+        ] {
+            let ConfigError(problems) = parse(&site(bad)).unwrap_err();
+            assert_eq!(problems[0].field.as_deref(), Some("store"), "{bad}");
+            assert!(!problems[0].message.contains("secret"), "{problems:?}");
+        }
     }
 
     #[test]

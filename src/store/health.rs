@@ -16,6 +16,8 @@ pub enum Fault {
     Io,
     Locked,
     Damaged,
+    /// The database server cannot be reached, or is shutting down.
+    Unreachable,
 }
 
 impl Fault {
@@ -37,6 +39,7 @@ impl std::fmt::Display for Fault {
             Fault::Io => "the store's file cannot be read or written (I/O error)",
             Fault::Locked => "the store is locked by another process",
             Fault::Damaged => "the store's file is damaged or not as pressfeed made it",
+            Fault::Unreachable => "the store's database server cannot be reached",
         })
     }
 }

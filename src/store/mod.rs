@@ -1,7 +1,8 @@
 //! The article store as callers see it: one handle, `Store`, whose methods speak of
 //! articles, the change log, the feeds last published and what sources remember; its
-//! records and its error. How a backend keeps them is behind `backend::Backend` (SQLite
-//! today, in `sqlite/`). The store stores: articles arrive prepared for feeds
+//! records and its error. How a backend keeps them is behind `backend::Backend`: SQLite
+//! (`sqlite/`), the embedded default, or PostgreSQL (`postgres/`), which any number of
+//! processes share. The store stores: articles arrive prepared for feeds
 //! (`item::PreparedArticle`). When the rules of preparing change, the caller
 //! (`app::prepare_stale`) says how to prepare again; the store runs that over its articles
 //! inside one transaction, so no write slips between an article's read and its new item.
@@ -11,8 +12,13 @@
 //! shows that writes land again.
 
 mod backend;
+#[cfg(test)]
+mod contract;
 mod health;
+mod postgres;
 mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -24,12 +30,17 @@ use chrono::{DateTime, Utc};
 
 pub(crate) use health::Fault;
 pub use health::{Outage, StoreHealth};
+pub use postgres::{Settings as PostgresSettings, SettingsError as PostgresSettingsError};
 pub use sqlite::FILE_NAME;
 
 use crate::article::{Article, ArticleError, ArticleId};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::slug::Slug;
 use backend::Backend;
+
+/// Writes whose touched sections the change log remembers; a reader further behind
+/// rebuilds every section.
+const CHANGE_LOG_KEEP: i64 = 10_000;
 
 /// Why a store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -60,9 +71,34 @@ pub enum StoreError {
         /// The newest schema version this pressfeed knows.
         known: usize,
     },
+    /// The PostgreSQL store could not be reached or set up.
+    #[error("store {store}: {source}")]
+    Connect {
+        /// The database's URL, without its password.
+        store: String,
+        /// What tokio-postgres said.
+        source: tokio_postgres::Error,
+    },
+    /// No pooled connection to the PostgreSQL store came in time.
+    #[error("store {store}: {message}")]
+    Pool {
+        /// The database's URL, without its password.
+        store: String,
+        /// What the pool said.
+        message: String,
+    },
+    /// The PostgreSQL store's runtime did not start.
+    #[error("store: starting its runtime: {source}")]
+    Runtime {
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A query failed.
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A query of the PostgreSQL store failed.
+    #[error("store: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
     /// A stored article no longer passes validation.
     #[error("store: article {id} is unreadable: {source}")]
     Corrupt {
@@ -90,6 +126,10 @@ impl StoreError {
     pub(crate) fn fault(&self) -> Option<Fault> {
         match self {
             StoreError::Sql(e) | StoreError::Open { source: e, .. } => sqlite::fault_of(e),
+            StoreError::Postgres(e) | StoreError::Connect { source: e, .. } => {
+                postgres::fault_of(e)
+            }
+            StoreError::Pool { .. } => Some(Fault::Unreachable),
             StoreError::DataDir { source, .. } => Some(Fault::of_io(source)),
             StoreError::SimulatedIo => Some(Fault::Io),
             _ => None,
@@ -180,6 +220,14 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         Ok(Store::with_backend(Arc::new(sqlite::Sqlite::open(
             data_dir,
+        )?)))
+    }
+
+    /// Connects to the PostgreSQL store `settings` names, migrating its schema. Its items
+    /// may be prepared by older rules: see `prepare_stale`.
+    pub fn open_postgres(settings: &PostgresSettings) -> Result<Store, StoreError> {
+        Ok(Store::with_backend(Arc::new(postgres::Postgres::open(
+            settings,
         )?)))
     }
 
@@ -386,6 +434,16 @@ impl Store {
     }
 }
 
+/// An article as stored, read back: it must still pass validation.
+fn decode_article(id: &str, doc: &str) -> Result<Article, StoreError> {
+    Article::from_json(doc)
+        .map(|accepted| accepted.article)
+        .map_err(|source| StoreError::Corrupt {
+            id: id.to_owned(),
+            source,
+        })
+}
+
 /// What the tests of every concern start from.
 #[cfg(test)]
 pub(crate) mod fixtures {
@@ -432,9 +490,52 @@ pub(crate) mod fixtures {
         }
     }
 
-    pub(crate) fn seeded() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+    /// Where a test's store is: a directory of its own, or a database of its own.
+    pub(crate) enum Place {
+        Sqlite(tempfile::TempDir),
+        Postgres(Box<PostgresSettings>),
+    }
+
+    impl Place {
+        pub(crate) fn sqlite() -> Place {
+            Place::Sqlite(tempfile::tempdir().unwrap())
+        }
+
+        /// A fresh database on the test cluster; `None` when there is none and
+        /// `PRESSFEED_ALLOW_SKIP=1` allows `test` to skip (never with `CI` set).
+        pub(crate) fn postgres(test: &str) -> Option<Place> {
+            if let Some(url) = super::testing::fresh_postgres() {
+                let settings = PostgresSettings::parse(&url, None).unwrap();
+                return Some(Place::Postgres(Box::new(settings)));
+            }
+            let allowed = std::env::var_os("PRESSFEED_ALLOW_SKIP").is_some_and(|v| v == "1");
+            if !allowed || std::env::var_os("CI").is_some() {
+                panic!(
+                    "{test} needs PostgreSQL: set {} to a cluster's URL (tests/run starts \
+                     one), or PRESSFEED_ALLOW_SKIP=1 to skip it",
+                    super::testing::POSTGRES
+                );
+            }
+            eprintln!(
+                "SKIPPED postgres::{test}: {} is not set",
+                super::testing::POSTGRES
+            );
+            None
+        }
+
+        /// Opens the store here, again and again if need be.
+        pub(crate) fn open(&self) -> Store {
+            match self {
+                Place::Sqlite(dir) => Store::open(dir.path()).unwrap(),
+                Place::Postgres(settings) => Store::open_postgres(settings).unwrap(),
+            }
+        }
+    }
+
+    /// The store at `place` with six articles: published ones in world and top-news, a
+    /// draft, and one scheduled far ahead.
+    pub(crate) fn seed(place: &Place) -> Store {
+        let store = place.open();
         store
             .upsert(&prepared([
                 article(
@@ -463,6 +564,16 @@ pub(crate) mod fixtures {
                 article("f", &["world"], "2022-05-03T00:00:00Z", &[], "published"),
             ]))
             .unwrap();
+        store
+    }
+
+    /// `seed` in a directory of its own, for the tests of SQLite's own concerns.
+    pub(crate) fn seeded() -> (tempfile::TempDir, Store) {
+        let place = Place::sqlite();
+        let store = seed(&place);
+        let Place::Sqlite(dir) = place else {
+            unreachable!("made as SQLite")
+        };
         (dir, store)
     }
 }

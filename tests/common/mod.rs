@@ -1,6 +1,8 @@
 //! Test helpers: a real pressfeed server on 127.0.0.1:0 over a temp site and store, on the
 //! system clock or a manual one; a small HTTP client; waiting for an event; and the one
-//! way a test that needs a missing real part skips or fails.
+//! way a test that needs a missing real part skips or fails. The store is SQLite in a temp
+//! data directory, or with `PRESSFEED_TEST_STORE=postgres` a fresh PostgreSQL database per
+//! data directory (`open_store`, `store_args`): tests/run runs the end-to-end tests again so.
 #![allow(dead_code)]
 
 use std::io::Write as _;
@@ -19,7 +21,7 @@ use pressfeed::article::Article;
 use pressfeed::clock::{Clock, ManualClock};
 use pressfeed::config::Config;
 use pressfeed::item::PreparedArticle;
-use pressfeed::store::Store;
+use pressfeed::store::{PostgresSettings, Store, StoreError};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
@@ -181,7 +183,7 @@ impl Server {
         let path = data.path().to_owned();
         let prepared: Vec<PreparedArticle> =
             articles.iter().cloned().map(PreparedArticle::new).collect();
-        Store::open(&path).unwrap().upsert(&prepared).unwrap();
+        open_store(&path).unwrap().upsert(&prepared).unwrap();
         let mut server = Server::start_on_with(feeds, &path, options).await;
         server._data_dir = Some(data);
         server
@@ -215,7 +217,7 @@ impl Server {
         let settings = options.settings();
         let clock = options.clock.clone();
         let config = Config::load(feeds.path()).unwrap();
-        let store = Store::open(data).unwrap();
+        let store = open_store(data).unwrap();
         let served_store = store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -249,7 +251,7 @@ impl Server {
 
     /// A second handle on the server's store, as another process would open it.
     pub fn store(&self) -> Store {
-        Store::open(&self.data).unwrap()
+        open_store(&self.data).unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -302,13 +304,103 @@ impl Server {
     }
 }
 
+/// The variable that runs the end-to-end tests on PostgreSQL: `postgres`.
+pub const TEST_STORE: &str = "PRESSFEED_TEST_STORE";
+
+/// The PostgreSQL database standing for the test data directory `data`, made on first use
+/// and named in a file in `data`; `None` when the tests run on SQLite.
+fn postgres_of(data: &Path) -> Option<String> {
+    if std::env::var(TEST_STORE).as_deref() != Ok("postgres") {
+        return None;
+    }
+    let named = data.join("test-postgres-url");
+    if let Ok(url) = std::fs::read_to_string(&named) {
+        return Some(url);
+    }
+    let Some(url) = pressfeed::store::testing::fresh_postgres() else {
+        panic!(
+            "{TEST_STORE}=postgres needs a cluster: set {} to its URL (bash tests/run starts one)",
+            pressfeed::store::testing::POSTGRES
+        );
+    };
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(&named, &url).unwrap();
+    Some(url)
+}
+
+/// The store of the test data directory `data`, as another process would open it.
+pub fn open_store(data: &Path) -> Result<Store, StoreError> {
+    match postgres_of(data) {
+        Some(url) => Store::open_postgres(&PostgresSettings::parse(&url, None).unwrap()),
+        None => Store::open(data),
+    }
+}
+
+/// The arguments that point a `pressfeed` command at the store of `data`.
+pub fn store_args(data: &Path) -> Vec<std::ffi::OsString> {
+    let mut args = vec!["--data".into(), data.as_os_str().to_owned()];
+    if let Some(url) = postgres_of(data) {
+        args.extend(["--store".into(), url.into()]);
+    }
+    args
+}
+
+/// The store's write lock, held by another process; released when dropped.
+pub struct WriteLock {
+    /// SQLite's: a connection in a write transaction.
+    _sqlite: Option<rusqlite::Connection>,
+    /// PostgreSQL's: a thread holding a transaction, told to end it through the sender.
+    postgres: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        if let Some((release, thread)) = self.postgres.take() {
+            let _ = release.send(());
+            thread.join().unwrap();
+        }
+    }
+}
+
 /// Takes the store's write lock in `data` as another process would (an import, say) and
-/// holds it until the connection is dropped. A build renders its feeds meanwhile but cannot
-/// save them, and a build is published only once saved: the feeds stay as they were.
-pub fn hold_write_lock(data: &Path) -> rusqlite::Connection {
-    let lock = rusqlite::Connection::open(data.join(pressfeed::store::FILE_NAME)).unwrap();
-    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
-    lock
+/// holds it until dropped. A build renders its feeds meanwhile but cannot save them, and a
+/// build is published only once saved: the feeds stay as they were. On PostgreSQL, the
+/// tables writers of articles and of feeds lock, locked against writes, reads allowed.
+pub fn hold_write_lock(data: &Path) -> WriteLock {
+    let Some(url) = postgres_of(data) else {
+        let lock = rusqlite::Connection::open(data.join(pressfeed::store::FILE_NAME)).unwrap();
+        lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+        return WriteLock {
+            _sqlite: Some(lock),
+            postgres: None,
+        };
+    };
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            let tx = client.transaction().await.unwrap();
+            tx.batch_execute("LOCK TABLE changes, feed_state IN EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            locked_tx.send(()).unwrap();
+            let _ = tokio::task::spawn_blocking(move || released.recv()).await;
+            tx.rollback().await.unwrap();
+        });
+    });
+    locked.recv().expect("the lock is taken");
+    WriteLock {
+        _sqlite: None,
+        postgres: Some((release, thread)),
+    }
 }
 
 /// proptest's settings for the property tests under `tests/`: `cases` per run, and every

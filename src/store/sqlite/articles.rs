@@ -10,8 +10,8 @@ use super::changes::{bump_changes, sections_of};
 use super::{Sqlite, placeholders};
 use crate::article::{Article, ArticleId, Status};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
-use crate::store::StoreError;
 use crate::store::backend::Articles;
+use crate::store::{StoreError, decode_article};
 
 /// The columns of a stored item: its JSON and its HTML; all `NULL` for a draft.
 fn item_columns(item: Option<&StoredItem>) -> (Option<&str>, Option<&str>, Option<&str>) {
@@ -123,7 +123,7 @@ impl Articles for Sqlite {
                 )
                 .optional()?)
         })?;
-        doc.map(|doc| decode(id.as_str(), &doc)).transpose()
+        doc.map(|doc| decode_article(id.as_str(), &doc)).transpose()
     }
 
     fn article_count(&self) -> Result<i64, StoreError> {
@@ -134,7 +134,7 @@ impl Articles for Sqlite {
         let mut sql = format!(
             "SELECT s.article_id, a.item, a.item_summary, a.item_body
              FROM article_sections s JOIN articles a ON a.id = s.article_id
-             WHERE s.section IN ({}) AND s.published_at <= ?",
+             WHERE s.section IN ({}) AND s.published_at <= ? AND a.item IS NOT NULL",
             placeholders(q.sections.len())
         );
         let tags: Vec<String> = q.tags.iter().map(|t| t.to_lowercase()).collect();
@@ -235,169 +235,5 @@ impl Articles for Sqlite {
             )?;
             Ok(prepared)
         })
-    }
-}
-
-fn decode(id: &str, doc: &str) -> Result<Article, StoreError> {
-    Article::from_json(doc)
-        .map(|accepted| accepted.article)
-        .map_err(|source| StoreError::Corrupt {
-            id: id.to_owned(),
-            source,
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use rusqlite::Connection;
-
-    use crate::article::{Article, ArticleId};
-    use crate::item::{self, PreparedArticle, StoredItem};
-    use crate::store::fixtures::{article, ids, prepared, query, seeded, slugs};
-    use crate::store::sqlite::FILE_NAME;
-    use crate::store::{FeedQuery, Store};
-
-    #[test]
-    fn newest_live_articles_first_with_a_stable_tie_break() {
-        let (_dir, store) = seeded();
-        let world = slugs(&["world"]);
-        assert_eq!(
-            ids(&store.newest(&query(&world, 10)).unwrap()),
-            ["f", "b", "a"]
-        );
-        assert_eq!(ids(&store.newest(&query(&world, 2)).unwrap()), ["f", "b"]);
-    }
-
-    #[test]
-    fn several_sections_without_duplicates() {
-        let (_dir, store) = seeded();
-        let both = slugs(&["world", "top-news"]);
-        assert_eq!(
-            ids(&store.newest(&query(&both, 10)).unwrap()),
-            ["f", "b", "c", "a"]
-        );
-    }
-
-    #[test]
-    fn tag_filters_ignore_case() {
-        let (_dir, store) = seeded();
-        let world = slugs(&["world"]);
-        let tags = ["RUSSIA".to_owned(), "ukraine".to_owned()];
-        let q = FeedQuery {
-            tags: &tags,
-            ..query(&world, 10)
-        };
-        assert_eq!(ids(&store.newest(&q).unwrap()), ["b", "a"]);
-        let q = FeedQuery {
-            exclude_tags: &tags[..1],
-            ..query(&world, 10)
-        };
-        assert_eq!(ids(&store.newest(&q).unwrap()), ["f", "b"]);
-    }
-
-    #[test]
-    fn upsert_replaces_and_retract_removes() {
-        let (_dir, store) = seeded();
-        let before = store.change_counter().unwrap();
-        store
-            .upsert(&prepared([article(
-                "f",
-                &["business"],
-                "2022-05-03T00:00:00Z",
-                &[],
-                "published",
-            )]))
-            .unwrap();
-        let world = slugs(&["world"]);
-        assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["b", "a"]);
-        assert!(store.retract(&ArticleId::parse("b").unwrap()).unwrap());
-        assert!(!store.retract(&ArticleId::parse("b").unwrap()).unwrap());
-        assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["a"]);
-        assert_eq!(store.change_counter().unwrap(), before + 2);
-        assert_eq!(store.article_count().unwrap(), 5);
-    }
-
-    #[test]
-    fn items_are_prepared_again_when_preparation_changes() {
-        let (dir, store) = seeded();
-        drop(store);
-        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
-        conn.execute_batch("UPDATE articles SET item = NULL; UPDATE meta SET value = 0;")
-            .unwrap();
-        drop(conn);
-        let store = Store::open(dir.path()).unwrap();
-        let world = slugs(&["world"]);
-        assert!(
-            store.newest(&query(&world, 10)).is_err(),
-            "opening prepares nothing"
-        );
-        let before = store.change_counter().unwrap();
-        let mut seen = Vec::new();
-        let prepared_again = store
-            .prepare_stale(item::PREPARATION, &mut |id, doc| {
-                seen.push(id.to_owned());
-                StoredItem::new(&Article::from_json(doc).unwrap().article)
-            })
-            .unwrap();
-        assert_eq!(prepared_again, 6, "drafts too: {seen:?}");
-        assert_eq!(
-            ids(&store.newest(&query(&world, 10)).unwrap()),
-            ["f", "b", "a"]
-        );
-        assert_eq!(store.change_counter().unwrap(), before, "not a change");
-        let mut again = |_: &str, _: &str| -> Option<StoredItem> {
-            panic!("nothing is stale once the version is recorded")
-        };
-        assert_eq!(
-            store.prepare_stale(item::PREPARATION, &mut again).unwrap(),
-            0
-        );
-        assert_eq!(
-            store
-                .prepare_stale(item::PREPARATION + 1, &mut |_, doc| {
-                    StoredItem::new(&Article::from_json(doc).unwrap().article)
-                })
-                .unwrap(),
-            6,
-            "new rules make every item stale"
-        );
-    }
-
-    #[test]
-    fn a_source_writes_only_what_changed_and_owns_what_it_wrote() {
-        let (_dir, store) = seeded();
-        let pulled = |title: &str| {
-            let mut a = article("p1", &["world"], "2022-05-04T00:00:00Z", &[], "published");
-            a.title = title.to_owned();
-            PreparedArticle::new(a)
-        };
-        let before = store.change_counter().unwrap();
-        assert_eq!(
-            store.upsert_from_source("wire", &[pulled("One")]).unwrap(),
-            1
-        );
-        assert_eq!(
-            store.upsert_from_source("wire", &[pulled("One")]).unwrap(),
-            0
-        );
-        assert_eq!(
-            store.change_counter().unwrap(),
-            before + 1,
-            "no write, no change"
-        );
-        assert_eq!(
-            store.upsert_from_source("wire", &[pulled("Two")]).unwrap(),
-            1
-        );
-        assert_eq!(store.source_ids("wire").unwrap(), ["p1".to_owned()].into());
-        // A push takes the article over: the source's sweep no longer touches it.
-        store.upsert(&[pulled("Three")]).unwrap();
-        assert!(store.source_ids("wire").unwrap().is_empty());
-        let ids = [
-            ArticleId::parse("p1").unwrap(),
-            ArticleId::parse("a").unwrap(),
-        ];
-        assert_eq!(store.retract_all(&ids).unwrap(), 2);
-        assert_eq!(store.retract_all(&ids).unwrap(), 0);
     }
 }

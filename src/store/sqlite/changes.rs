@@ -8,10 +8,7 @@ use rusqlite::params;
 
 use super::Sqlite;
 use crate::store::backend::ChangeLog;
-use crate::store::{ChangedSections, StoreError};
-
-/// Writes whose touched sections are remembered; a reader further behind rebuilds all.
-const CHANGE_LOG_KEEP: i64 = 10_000;
+use crate::store::{CHANGE_LOG_KEEP, ChangedSections, StoreError};
 
 impl ChangeLog for Sqlite {
     fn change_counter(&self) -> Result<i64, StoreError> {
@@ -96,54 +93,4 @@ pub(super) fn sections_of(
         tx.prepare_cached("SELECT section FROM article_sections WHERE article_id = ?1")?;
     let rows = stmt.query_map([id], |r| r.get(0))?;
     rows.collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::article::ArticleId;
-    use crate::store::fixtures::{article, now, prepared, seeded};
-
-    #[test]
-    fn the_change_log_names_the_sections_before_and_after() {
-        let (_dir, store) = seeded();
-        let seen = store.change_counter().unwrap();
-        assert_eq!(
-            store.changes_since(seen).unwrap().sections,
-            Some(BTreeSet::new())
-        );
-        store
-            .upsert(&prepared([article(
-                "a",
-                &["business"],
-                "2022-05-01T00:00:00Z",
-                &[],
-                "published",
-            )]))
-            .unwrap();
-        let changes = store.changes_since(seen).unwrap();
-        assert_eq!(changes.counter, seen + 1);
-        let expected: BTreeSet<String> = ["business".into(), "world".into()].into();
-        assert_eq!(changes.sections, Some(expected));
-        store.retract(&ArticleId::parse("c").unwrap()).unwrap();
-        let changes = store.changes_since(seen + 1).unwrap();
-        assert_eq!(changes.sections, Some(["top-news".to_owned()].into()));
-        assert_eq!(
-            store
-                .changes_since(seen - CHANGE_LOG_KEEP - 1)
-                .unwrap()
-                .sections,
-            None
-        );
-    }
-
-    #[test]
-    fn the_next_embargo_is_the_earliest_future_article() {
-        let (_dir, store) = seeded();
-        let next = store.next_embargo(now()).unwrap().unwrap();
-        assert_eq!(
-            next,
-            "2099-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
-        );
-    }
 }

@@ -80,36 +80,3 @@ impl SavedFeeds for Sqlite {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Store;
-    use crate::store::fixtures::seeded;
-
-    #[test]
-    fn saved_feeds_keep_validators_and_bytes_together() {
-        let (dir, store) = seeded();
-        let feed = SavedFeed {
-            name: "world.rss".into(),
-            state: FeedState {
-                hash: "abc".into(),
-                last_modified: 42,
-                ambiguous_until: Some(43),
-            },
-            content_type: "application/rss+xml; charset=utf-8".into(),
-            browser_content_type: Some("application/xml; charset=utf-8".into()),
-            identity: Bytes::from_static(b"<rss/>"),
-            gzip: Bytes::from_static(b"gz"),
-            brotli: Bytes::from_static(b"br"),
-        };
-        store.save_feeds(std::slice::from_ref(&feed)).unwrap();
-        drop(store);
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.saved_feeds().unwrap(), std::slice::from_ref(&feed));
-        assert_eq!(
-            store.feed_states().unwrap(),
-            [("world.rss".to_owned(), feed.state, true)]
-        );
-    }
-}

@@ -66,31 +66,3 @@ impl SourceStates for Sqlite {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::fixtures::seeded;
-
-    #[test]
-    fn source_state_persists() {
-        let (_dir, store) = seeded();
-        assert_eq!(store.source_state("wire").unwrap(), SourceState::default());
-        let state = SourceState {
-            high_water: Some("2024-01-01T10:00:00Z".into()),
-            fetched_url: Some("http://127.0.0.1/a.ndjson".into()),
-            etag: Some("\"x\"".into()),
-            last_modified: None,
-        };
-        store.save_source_state("wire", &state).unwrap();
-        assert_eq!(store.source_state("wire").unwrap(), state);
-        assert_eq!(store.source_labels("wire").unwrap(), None);
-        store.save_source_labels("wire", "{}").unwrap();
-        store.save_source_state("wire", &state).unwrap();
-        assert_eq!(
-            store.source_labels("wire").unwrap().as_deref(),
-            Some("{}"),
-            "saving the state after a page leaves the labels be"
-        );
-    }
-}

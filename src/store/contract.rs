@@ -1,0 +1,316 @@
+//! The store's contract: what every backend must do, as `Store` callers see it. Each test
+//! runs on SQLite and on PostgreSQL (`contract!` makes one of each); PostgreSQL needs the
+//! cluster `PRESSFEED_TEST_POSTGRES` names (tests/run starts one).
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use super::fixtures::{Place, article, ids, now, prepared, query, seed, slugs};
+use super::{CHANGE_LOG_KEEP, FeedQuery, FeedState, SavedFeed, SourceState};
+use crate::article::{Article, ArticleId};
+use crate::item::{self, PreparedArticle, StoredItem};
+
+/// `contract!(test, ...)`: `sqlite::test` and `postgres::test` for each `fn test(Place)`.
+macro_rules! contract {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $test() {
+                super::$test(super::Place::sqlite());
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $test() {
+                if let Some(place) = super::Place::postgres(stringify!($test)) {
+                    super::$test(place);
+                }
+            })*
+        }
+    };
+}
+
+contract!(
+    newest_live_articles_first_with_a_stable_tie_break,
+    several_sections_without_duplicates,
+    tag_filters_ignore_case,
+    upsert_replaces_and_retract_removes,
+    the_last_write_of_an_id_in_a_batch_wins,
+    items_are_prepared_again_when_preparation_changes,
+    a_source_writes_only_what_changed_and_owns_what_it_wrote,
+    the_change_log_names_the_sections_before_and_after,
+    the_next_embargo_is_the_earliest_future_article,
+    saved_feeds_keep_validators_and_bytes_together,
+    source_state_persists,
+    a_probe_passes_on_a_working_store,
+);
+
+fn newest_live_articles_first_with_a_stable_tie_break(place: Place) {
+    let store = seed(&place);
+    let world = slugs(&["world"]);
+    assert_eq!(
+        ids(&store.newest(&query(&world, 10)).unwrap()),
+        ["f", "b", "a"]
+    );
+    assert_eq!(ids(&store.newest(&query(&world, 2)).unwrap()), ["f", "b"]);
+}
+
+fn several_sections_without_duplicates(place: Place) {
+    let store = seed(&place);
+    let both = slugs(&["world", "top-news"]);
+    assert_eq!(
+        ids(&store.newest(&query(&both, 10)).unwrap()),
+        ["f", "b", "c", "a"]
+    );
+    assert_eq!(ids(&store.newest(&query(&both, 2)).unwrap()), ["f", "b"]);
+}
+
+fn tag_filters_ignore_case(place: Place) {
+    let store = seed(&place);
+    let world = slugs(&["world"]);
+    let tags = ["RUSSIA".to_owned(), "ukraine".to_owned()];
+    let q = FeedQuery {
+        tags: &tags,
+        ..query(&world, 10)
+    };
+    assert_eq!(ids(&store.newest(&q).unwrap()), ["b", "a"]);
+    let q = FeedQuery {
+        exclude_tags: &tags[..1],
+        ..query(&world, 10)
+    };
+    assert_eq!(ids(&store.newest(&q).unwrap()), ["f", "b"]);
+}
+
+fn upsert_replaces_and_retract_removes(place: Place) {
+    let store = seed(&place);
+    let before = store.change_counter().unwrap();
+    store
+        .upsert(&prepared([article(
+            "f",
+            &["business"],
+            "2022-05-03T00:00:00Z",
+            &[],
+            "published",
+        )]))
+        .unwrap();
+    let world = slugs(&["world"]);
+    assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["b", "a"]);
+    assert!(store.retract(&ArticleId::parse("b").unwrap()).unwrap());
+    assert!(!store.retract(&ArticleId::parse("b").unwrap()).unwrap());
+    assert_eq!(ids(&store.newest(&query(&world, 10)).unwrap()), ["a"]);
+    assert_eq!(store.change_counter().unwrap(), before + 2);
+    assert_eq!(store.article_count().unwrap(), 5);
+    let f = store.get(&ArticleId::parse("f").unwrap()).unwrap().unwrap();
+    assert_eq!(f.sections, slugs(&["business"]));
+    assert_eq!(store.get(&ArticleId::parse("b").unwrap()).unwrap(), None);
+}
+
+fn the_last_write_of_an_id_in_a_batch_wins(place: Place) {
+    let store = seed(&place);
+    let twice = prepared([
+        article("g", &["world"], "2022-05-05T00:00:00Z", &["x"], "published"),
+        article("g", &["business"], "2022-05-05T00:00:00Z", &[], "published"),
+    ]);
+    store.upsert(&twice).unwrap();
+    let world = slugs(&["world"]);
+    assert_eq!(
+        ids(&store.newest(&query(&world, 10)).unwrap()),
+        ["f", "b", "a"]
+    );
+    let business = slugs(&["business"]);
+    assert_eq!(ids(&store.newest(&query(&business, 10)).unwrap()), ["g"]);
+}
+
+fn items_are_prepared_again_when_preparation_changes(place: Place) {
+    let store = seed(&place);
+    let world = slugs(&["world"]);
+    let before = store.change_counter().unwrap();
+    let again = |store: &super::Store, version, refuse: &str| {
+        let refuse = refuse.to_owned();
+        store
+            .prepare_stale(version, &mut |id, doc| {
+                (id != refuse)
+                    .then(|| StoredItem::new(&Article::from_json(doc).unwrap().article))?
+            })
+            .unwrap()
+    };
+    assert_eq!(again(&store, item::PREPARATION, "b"), 6, "drafts too");
+    assert_eq!(
+        ids(&store.newest(&query(&world, 10)).unwrap()),
+        ["f", "a"],
+        "an article the rules refuse leaves the feeds"
+    );
+    assert!(
+        store
+            .get(&ArticleId::parse("b").unwrap())
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.change_counter().unwrap(), before, "not a change");
+    let mut never = |_: &str, _: &str| -> Option<StoredItem> {
+        panic!("nothing is stale once the version is recorded")
+    };
+    assert_eq!(
+        store.prepare_stale(item::PREPARATION, &mut never).unwrap(),
+        0
+    );
+    let store = place.open();
+    assert_eq!(
+        again(&store, item::PREPARATION + 1, ""),
+        6,
+        "new rules make every item stale"
+    );
+    assert_eq!(
+        ids(&store.newest(&query(&world, 10)).unwrap()),
+        ["f", "b", "a"]
+    );
+}
+
+fn a_source_writes_only_what_changed_and_owns_what_it_wrote(place: Place) {
+    let store = seed(&place);
+    let pulled = |title: &str| {
+        let mut a = article("p1", &["world"], "2022-05-04T00:00:00Z", &[], "published");
+        a.title = title.to_owned();
+        PreparedArticle::new(a)
+    };
+    let before = store.change_counter().unwrap();
+    assert_eq!(
+        store.upsert_from_source("wire", &[pulled("One")]).unwrap(),
+        1
+    );
+    assert_eq!(
+        store.upsert_from_source("wire", &[pulled("One")]).unwrap(),
+        0
+    );
+    assert_eq!(
+        store.change_counter().unwrap(),
+        before + 1,
+        "no write, no change"
+    );
+    assert_eq!(
+        store.upsert_from_source("other", &[pulled("One")]).unwrap(),
+        1,
+        "another source takes it over"
+    );
+    assert_eq!(
+        store.upsert_from_source("wire", &[pulled("Two")]).unwrap(),
+        1
+    );
+    assert_eq!(store.source_ids("wire").unwrap(), ["p1".to_owned()].into());
+    // A push takes the article over: the source's sweep no longer touches it.
+    store.upsert(&[pulled("Three")]).unwrap();
+    assert!(store.source_ids("wire").unwrap().is_empty());
+    let ids = [
+        ArticleId::parse("p1").unwrap(),
+        ArticleId::parse("a").unwrap(),
+    ];
+    assert_eq!(store.retract_all(&ids).unwrap(), 2);
+    assert_eq!(store.retract_all(&ids).unwrap(), 0);
+}
+
+fn the_change_log_names_the_sections_before_and_after(place: Place) {
+    let store = seed(&place);
+    let seen = store.change_counter().unwrap();
+    assert_eq!(
+        store.changes_since(seen).unwrap().sections,
+        Some(BTreeSet::new())
+    );
+    store
+        .upsert(&prepared([article(
+            "a",
+            &["business"],
+            "2022-05-01T00:00:00Z",
+            &[],
+            "published",
+        )]))
+        .unwrap();
+    let changes = store.changes_since(seen).unwrap();
+    assert_eq!(changes.counter, seen + 1);
+    let expected: BTreeSet<String> = ["business".into(), "world".into()].into();
+    assert_eq!(changes.sections, Some(expected));
+    store.retract(&ArticleId::parse("c").unwrap()).unwrap();
+    let changes = store.changes_since(seen + 1).unwrap();
+    assert_eq!(changes.sections, Some(["top-news".to_owned()].into()));
+    assert_eq!(
+        store
+            .changes_since(seen - CHANGE_LOG_KEEP - 1)
+            .unwrap()
+            .sections,
+        None
+    );
+    assert_eq!(store.changes_since(seen + 99).unwrap().sections, None);
+}
+
+fn the_next_embargo_is_the_earliest_future_article(place: Place) {
+    let store = seed(&place);
+    let next = store.next_embargo(now()).unwrap().unwrap();
+    let expected: DateTime<Utc> = "2099-01-01T00:00:00Z".parse().unwrap();
+    assert_eq!(next, expected);
+    assert_eq!(store.next_embargo(expected).unwrap(), None);
+    assert_eq!(
+        store.sections_published_between(now(), expected).unwrap(),
+        ["world".to_owned()].into()
+    );
+}
+
+fn saved_feeds_keep_validators_and_bytes_together(place: Place) {
+    let store = place.open();
+    let mut feed = SavedFeed {
+        name: "world.rss".into(),
+        state: FeedState {
+            hash: "abc".into(),
+            last_modified: 42,
+            ambiguous_until: Some(43),
+        },
+        content_type: "application/rss+xml; charset=utf-8".into(),
+        browser_content_type: Some("application/xml; charset=utf-8".into()),
+        identity: Bytes::from_static(b"<rss/>"),
+        gzip: Bytes::from_static(b"gz\0"),
+        brotli: Bytes::from_static(b"br"),
+    };
+    store.save_feeds(std::slice::from_ref(&feed)).unwrap();
+    feed.state.ambiguous_until = None;
+    feed.identity = Bytes::from_static(b"<rss>2</rss>");
+    store.save_feeds(std::slice::from_ref(&feed)).unwrap();
+    drop(store);
+    let store = place.open();
+    assert_eq!(store.saved_feeds().unwrap(), std::slice::from_ref(&feed));
+    assert_eq!(
+        store.feed_states().unwrap(),
+        [("world.rss".to_owned(), feed.state, true)]
+    );
+}
+
+fn source_state_persists(place: Place) {
+    let store = place.open();
+    assert_eq!(store.source_state("wire").unwrap(), SourceState::default());
+    let state = SourceState {
+        high_water: Some("2024-01-01T10:00:00Z".into()),
+        fetched_url: Some("http://127.0.0.1/a.ndjson".into()),
+        etag: Some("\"x\"".into()),
+        last_modified: None,
+    };
+    store.save_source_state("wire", &state).unwrap();
+    assert_eq!(store.source_state("wire").unwrap(), state);
+    assert_eq!(store.source_labels("wire").unwrap(), None);
+    store.save_source_labels("wire", "{}").unwrap();
+    store.save_source_state("wire", &state).unwrap();
+    assert_eq!(
+        store.source_labels("wire").unwrap().as_deref(),
+        Some("{}"),
+        "saving the state after a page leaves the labels be"
+    );
+    store.save_source_labels("wire", "{\"a\":1}").unwrap();
+    assert_eq!(
+        place.open().source_labels("wire").unwrap().as_deref(),
+        Some("{\"a\":1}")
+    );
+}
+
+fn a_probe_passes_on_a_working_store(place: Place) {
+    let store = place.open();
+    store.probe().unwrap();
+    assert!(store.health().outage().is_none());
+}

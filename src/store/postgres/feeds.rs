@@ -1,0 +1,100 @@
+//! Saved feeds in PostgreSQL: the validators and bytes (in every coding) of each feed as
+//! last published, written in one transaction so they never disagree.
+
+use bytes::Bytes;
+
+use super::Postgres;
+use crate::store::backend::SavedFeeds;
+use crate::store::{FeedState, SavedFeed, StoreError};
+
+impl SavedFeeds for Postgres {
+    fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError> {
+        self.read(async |client| {
+            Ok(client
+                .query(
+                    "SELECT name, hash, last_modified, ambiguous_until, identity IS NOT NULL
+                     FROM feed_state",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|row| {
+                    (
+                        row.get(0),
+                        FeedState {
+                            hash: row.get(1),
+                            last_modified: row.get(2),
+                            ambiguous_until: row.get(3),
+                        },
+                        row.get(4),
+                    )
+                })
+                .collect())
+        })
+    }
+
+    fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError> {
+        self.read(async |client| {
+            Ok(client
+                .query(
+                    "SELECT name, hash, last_modified, ambiguous_until, content_type,
+                            browser_content_type, identity, gzip, brotli
+                     FROM feed_state WHERE identity IS NOT NULL",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|row| SavedFeed {
+                    name: row.get(0),
+                    state: FeedState {
+                        hash: row.get(1),
+                        last_modified: row.get(2),
+                        ambiguous_until: row.get(3),
+                    },
+                    content_type: row.get(4),
+                    browser_content_type: row.get(5),
+                    identity: Bytes::from(row.get::<_, Vec<u8>>(6)),
+                    gzip: Bytes::from(row.get::<_, Vec<u8>>(7)),
+                    brotli: Bytes::from(row.get::<_, Vec<u8>>(8)),
+                })
+                .collect())
+        })
+    }
+
+    fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
+        self.write(async |tx| {
+            let put = tx
+                .prepare(
+                    "INSERT INTO feed_state (name, hash, last_modified, ambiguous_until,
+                        content_type, browser_content_type, identity, gzip, brotli)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (name) DO UPDATE SET hash = excluded.hash,
+                        last_modified = excluded.last_modified,
+                        ambiguous_until = excluded.ambiguous_until,
+                        content_type = excluded.content_type,
+                        browser_content_type = excluded.browser_content_type,
+                        identity = excluded.identity, gzip = excluded.gzip,
+                        brotli = excluded.brotli",
+                )
+                .await?;
+            for feed in feeds {
+                tx.execute(
+                    &put,
+                    &[
+                        &feed.name,
+                        &feed.state.hash,
+                        &feed.state.last_modified,
+                        &feed.state.ambiguous_until,
+                        &feed.content_type,
+                        &feed.browser_content_type,
+                        &&feed.identity[..],
+                        &&feed.gzip[..],
+                        &&feed.brotli[..],
+                    ],
+                )
+                .await?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,6 +1,7 @@
 //! The article store as callers see it: one handle, `Store`, whose methods speak of
 //! articles, the change log, the feeds last published and what sources remember; its
-//! records and its error. How a backend keeps them is behind `backend::Backend` (SQLite
+//! records and its error. The site's sections are kept too, as their files' text
+//! (`sections`). How a backend keeps them is behind `backend::Backend` (SQLite
 //! today, in `sqlite/`). The store stores: articles arrive prepared for feeds
 //! (`item::PreparedArticle`). When the rules of preparing change, the caller
 //! (`app::prepare_stale`) says how to prepare again; the store runs that over its articles
@@ -12,6 +13,7 @@
 
 mod backend;
 mod health;
+mod sections;
 mod sqlite;
 
 use std::collections::BTreeSet;
@@ -24,6 +26,7 @@ use chrono::{DateTime, Utc};
 
 pub(crate) use health::Fault;
 pub use health::{Outage, StoreHealth};
+pub use sections::{Expect, SectionWrite, StoredSection};
 pub use sqlite::FILE_NAME;
 
 use crate::article::{Article, ArticleError, ArticleId};
@@ -79,6 +82,13 @@ pub enum StoreError {
         /// What the decoder said.
         message: String,
     },
+    /// A section write found the store other than it expected (see `sections::Expect`):
+    /// these sections changed meanwhile (none named: the sections version moved).
+    #[error("store: sections changed meanwhile: {}", .0.join(", "))]
+    SectionsChanged(Vec<String>),
+    /// A stored section's slug is not a valid one.
+    #[error("store: section slug {0:?} is unreadable")]
+    CorruptSlug(String),
     /// See `Store::simulate_io_error`.
     #[error("store: disk I/O error (simulated by Store::simulate_io_error)")]
     SimulatedIo,

@@ -17,7 +17,6 @@ use hyper_util::rt::TokioExecutor;
 use pressfeed::admin;
 use pressfeed::article::Article;
 use pressfeed::clock::{Clock, ManualClock};
-use pressfeed::config::Config;
 use pressfeed::item::PreparedArticle;
 use pressfeed::store::Store;
 use tempfile::TempDir;
@@ -214,8 +213,8 @@ impl Server {
     pub async fn launch_on_with(feeds: TempDir, data: &Path, options: Options) -> Server {
         let settings = options.settings();
         let clock = options.clock.clone();
-        let config = Config::load(feeds.path()).unwrap();
         let store = Store::open(data).unwrap();
+        let config = pressfeed::live::load(feeds.path(), &store, clock.now()).unwrap();
         let served_store = store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -21,8 +21,10 @@ use pressfeed::{admin, app, build, export, import, live};
 /// The exit codes, for `--help` (README.md has them too).
 const EXIT_CODES: &str = "Exit codes:
   0  success
-  1  failure: I/O, the store, bad lines in an import, an article that is not there
-  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT)";
+  1  failure: I/O, the store, bad lines in an import, an article that is not there,
+     sections an import refused (edited in the store since their last import)
+  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, or a
+     bad file in `sections import`)";
 
 /// Import progress goes to stderr this often, in articles read.
 const PROGRESS_EVERY: u64 = 10_000;

@@ -1,7 +1,6 @@
 //! The article store as callers see it: one handle, `Store`, whose methods speak of
 //! articles, the change log, the feeds last published and what sources remember; its
-//! records and its error. The site's sections are kept too, as their files' text
-//! (`sections`). How a backend keeps them is behind `backend::Backend` (SQLite
+//! records and its error. How a backend keeps them is behind `backend::Backend` (SQLite
 //! today, in `sqlite/`). The store stores: articles arrive prepared for feeds
 //! (`item::PreparedArticle`). When the rules of preparing change, the caller
 //! (`app::prepare_stale`) says how to prepare again; the store runs that over its articles

@@ -13,10 +13,11 @@ use crate::article::Article;
 use crate::catalog::Catalog;
 use crate::client::HttpClient;
 use crate::clock::Clock;
-use crate::config::{self, Config, LiveConfig};
+use crate::config::Config;
 use crate::http::{AccessLog, Shared};
 use crate::import::{self, ImportError};
 use crate::item::{self, StoredItem};
+use crate::live::{self, LiveConfig};
 use crate::metrics::Metrics;
 use crate::schedule;
 use crate::source;
@@ -101,8 +102,9 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
 
 /// Serves `config`'s feeds from `store` on `listener` until `shutdown` completes, with the
 /// admin API as `admin` sets it up (off without tokens), logging every request to
-/// `access_log` if given. The configuration follows edits of its files (SIGHUP, polling)
-/// and admin writes. Every wall-time reading (schedules, embargoes, Last-Modified, source
+/// `access_log` if given. `config` is the configuration in force as `live::load` gave it
+/// from `store`; it follows edits of `site.toml` (SIGHUP, polling), admin writes, and
+/// section writes of other processes to the store (polling its sections version). Every wall-time reading (schedules, embargoes, Last-Modified, source
 /// polls, access log lines) comes from `clock`.
 pub async fn run(
     listener: TcpListener,
@@ -137,10 +139,13 @@ pub async fn run(
     };
     let notifier = scheduler.notifier();
     let load_failures = metrics.config_load_failures.clone();
-    let live = Arc::new(LiveConfig::new(config, load_failures, move |config| {
-        notifier.reload(config)
-    }));
-    let watcher = config::watch(live.clone());
+    let live = Arc::new(LiveConfig::new(
+        config,
+        store.clone(),
+        load_failures,
+        move |config| notifier.reload(config),
+    ));
+    let watcher = live::watch(live.clone());
     let registry = source::Registry::new(metrics.clone());
     let sources = tokio::spawn(source::supervise(
         live.clone(),

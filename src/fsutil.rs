@@ -1,5 +1,5 @@
 //! Crash-safe file replacement: the one way pressfeed writes a file that something else may
-//! be reading (a section file the server reloads, a feed a CDN syncs). Nothing else here.
+//! be reading (a feed a CDN syncs, a section file `sections export` writes). Nothing else here.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -24,13 +24,6 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written?;
-    sync_parent(path)
-}
-
-/// Removes `path` durably: the removal is on disk when this returns. `NotFound` if it was
-/// not there.
-pub fn remove_durably(path: &Path) -> io::Result<()> {
-    std::fs::remove_file(path)?;
     sync_parent(path)
 }
 
@@ -79,12 +72,6 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["world.toml"]);
-        remove_durably(&path).unwrap();
-        assert!(!path.exists());
-        assert_eq!(
-            remove_durably(&path).unwrap_err().kind(),
-            io::ErrorKind::NotFound
-        );
     }
 
     #[test]

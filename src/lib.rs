@@ -22,9 +22,10 @@ pub mod item; // an article prepared for feeds once, at write time (`FeedItem`)
 // What the site is, and where things are kept.
 pub mod digest; // the hash that names bytes (ETags)
 mod fsutil; // crash-safe file replacement
-pub mod config; // every configuration type and its loading; the configuration in force
-pub mod store; // the article store: articles, change log, saved feeds, source state
+pub mod config; // every configuration type and its loading, from files
+pub mod store; // the store: articles, change log, saved feeds, source state, sections
 pub mod import; // NDJSON in, batched upserts into the store
+pub mod live; // the configuration in force: site.toml and the store's sections; import, export
 
 // From items to served bytes.
 pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Feed, OPML)

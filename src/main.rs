@@ -16,13 +16,15 @@ use pressfeed::clock::Clock;
 use pressfeed::config::{Config, ConfigError};
 use pressfeed::http::{AccessLog, LogFormat};
 use pressfeed::store::{PostgresSettings, Store};
-use pressfeed::{admin, app, build, export, import};
+use pressfeed::{admin, app, build, export, import, live};
 
 /// The exit codes, for `--help` (README.md has them too).
 const EXIT_CODES: &str = "Exit codes:
   0  success
-  1  failure: I/O, the store, bad lines in an import, an article that is not there
-  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT)";
+  1  failure: I/O, the store, bad lines in an import, an article that is not there,
+     sections an import refused (edited in the store since their last import)
+  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, or a
+     bad file in `sections import`)";
 
 /// Import progress goes to stderr this often, in articles read.
 const PROGRESS_EVERY: u64 = 10_000;
@@ -36,7 +38,8 @@ const PROGRESS_EVERY: u64 = 10_000;
     after_help = EXIT_CODES
 )]
 struct Cli {
-    /// The site's configuration: site.toml and sections/*.toml.
+    /// The site's configuration: site.toml, and sections/*.toml, which seed a store that
+    /// never had sections (the store's sections are the ones in force).
     #[arg(long, env = "PRESSFEED_FEEDS", default_value = "feeds", global = true)]
     feeds: PathBuf,
     /// Where the SQLite store lives [default: data_dir of site.toml].
@@ -101,8 +104,26 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SectionsCommand {
-    /// One line per section, tab-separated: slug, title, enabled or disabled, feed URLs.
+    /// One line per section in the store, tab-separated: slug, title, enabled or disabled,
+    /// feed URLs.
     List,
+    /// Write every section in the store to DIR/<slug>.toml; other files in DIR stay.
+    Export {
+        /// The directory to write into; made if missing.
+        dir: PathBuf,
+    },
+    /// Make the store's sections those of DIR/*.toml, in one transaction: new files are
+    /// added, changed ones replace the stored text, and stored sections with no file are
+    /// removed. Every file is validated first; if any is bad nothing is written (exit 2).
+    /// A section edited in the store (admin API) since its last import or export is
+    /// neither replaced nor removed, and nothing is written (exit 1), unless --force.
+    Import {
+        /// The directory of section files, e.g. a git checkout's feeds/sections.
+        dir: PathBuf,
+        /// Overwrite and remove sections edited in the store since their last import.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,13 +170,17 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
-    let config = match Config::load(&cli.feeds) {
-        Ok(config) => config,
-        Err(e) => return Ok(has_problems(&cli.feeds, &e)),
+    let feeds = cli.feeds;
+    if let Command::Check = cli.command {
+        return check(&feeds);
+    }
+    let site = match Config::load_site(&feeds) {
+        Ok(site) => site,
+        Err(e) => return Ok(has_problems(&feeds, &e)),
     };
     let store_url = cli
         .store
-        .or_else(|| Some(config.site.store.as_ref()?.as_str().to_owned()));
+        .or_else(|| Some(site.store.as_ref()?.as_str().to_owned()));
     let store_at = match store_url {
         Some(url) => match postgres_settings(&url) {
             Ok(settings) => StoreAt::Postgres(Box::new(settings)),
@@ -164,21 +189,17 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         },
-        None => StoreAt::Sqlite(config.data_dir(cli.data.as_deref())),
+        None => StoreAt::Sqlite(site.data_dir(&feeds, cli.data.as_deref())),
+    };
+    // The configuration in force: site.toml and the store's sections (seeded once from
+    // feeds/sections). Only for the commands that use sections.
+    let in_force = |store: &Store| match live::load(&feeds, store, Clock::system().now()) {
+        Ok(config) => Ok(Ok(config)),
+        Err(live::SectionsError::Invalid(e)) => Ok(Err(has_problems(&feeds, &e))),
+        Err(e) => Err(anyhow::Error::new(e).context("loading the sections from the store")),
     };
     match cli.command {
-        Command::Check => {
-            if let Err(e) = config.check_environment() {
-                return Ok(has_problems(&cli.feeds, &e));
-            }
-            println!(
-                "{}: site, {} sections and {} sources are valid",
-                cli.feeds.display(),
-                config.sections.len(),
-                config.site.sources.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Check => unreachable!("answered above"),
         Command::Serve {
             listen,
             admin_token_file,
@@ -198,19 +219,94 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
                         .with_context(|| format!("opening the access log {}", path.display()))
                 })
                 .transpose()?;
-            serve(config, &store_at, listen, admin, access_log)
+            let store = open_store(&store_at)?;
+            let config = match in_force(&store)? {
+                Ok(config) => config,
+                Err(code) => return Ok(code),
+            };
+            serve(config, store, &store_at, listen, admin, access_log)
         }
         Command::Import { file } => import_file(&store_at, &file),
-        Command::Sections {
-            command: SectionsCommand::List,
-        } => {
-            list_sections(&config);
-            Ok(ExitCode::SUCCESS)
+        Command::Sections { command } => {
+            let store = open_store(&store_at)?;
+            match command {
+                SectionsCommand::List => match in_force(&store)? {
+                    Ok(config) => {
+                        list_sections(&config);
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(code) => Ok(code),
+                },
+                SectionsCommand::Export { dir } => {
+                    if let Err(code) = in_force(&store)? {
+                        return Ok(code);
+                    }
+                    let written = live::export(&dir, &store, Clock::system().now())
+                        .with_context(|| format!("exporting the sections to {}", dir.display()))?;
+                    println!("exported {written} sections to {}", dir.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                SectionsCommand::Import { dir, force } => import_sections(&store, &dir, force),
+            }
         }
         Command::Articles {
             command: ArticlesCommand::Show { id },
         } => show_article(&store_at, &id),
-        Command::Build { out } => build_out(&config, &store_at, &out),
+        Command::Build { out } => {
+            let store = open_store(&store_at)?;
+            match in_force(&store)? {
+                Ok(config) => build_out(&config, &store, &out),
+                Err(code) => Ok(code),
+            }
+        }
+    }
+}
+
+/// `pressfeed check`: the files in `feeds` (site.toml and sections/*.toml, whatever the
+/// store holds) and what this machine needs to serve them.
+fn check(feeds: &Path) -> Result<ExitCode> {
+    let config = match Config::load(feeds).and_then(|c| c.check_environment().map(|()| c)) {
+        Ok(config) => config,
+        Err(e) => return Ok(has_problems(feeds, &e)),
+    };
+    println!(
+        "{}: site, {} sections and {} sources are valid",
+        feeds.display(),
+        config.sections.len(),
+        config.site.sources.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `pressfeed sections import`: exit 2 for bad files, 1 for sections edited in the store.
+fn import_sections(store: &Store, dir: &Path, force: bool) -> Result<ExitCode> {
+    match live::import(dir, store, force, Clock::system().now()) {
+        Ok(report) => {
+            println!(
+                "sections import from {}: {} added, {} changed, {} removed, {} unchanged",
+                dir.display(),
+                report.added.len(),
+                report.changed.len(),
+                report.removed.len(),
+                report.unchanged.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(live::SectionsError::Invalid(e)) => {
+            eprintln!("{e}");
+            eprintln!(
+                "pressfeed: {} has problems; no section was imported",
+                dir.display()
+            );
+            Ok(ExitCode::from(2))
+        }
+        Err(e @ live::SectionsError::EditedInStore(_)) => {
+            eprintln!("pressfeed: {e}; no section was imported");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => {
+            Err(anyhow::Error::new(e).context(format!("importing sections from {}", dir.display())))
+        }
     }
 }
 
@@ -276,12 +372,12 @@ fn open_store(at: &StoreAt) -> Result<Store> {
 
 fn serve(
     config: Config,
+    store: Store,
     store_at: &StoreAt,
     listen: Option<String>,
     admin: admin::Settings,
     access_log: Option<AccessLog>,
 ) -> Result<ExitCode> {
-    let store = open_store(store_at)?;
     app::seed_if_new(&config, &store)?;
     let listen = listen.unwrap_or_else(|| config.site.listen.clone());
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
@@ -294,7 +390,7 @@ fn serve(
         // make a later line fail with a broken pipe.
         use std::fmt::Write as _;
         let mut banner = format!(
-            "pressfeed serving {} on http://{addr}/ (store: {store_at})\n",
+            "pressfeed serving {} on http://{addr}/\n",
             config.dir.display()
         );
         for section in config.sections.iter().filter(|s| s.enabled) {
@@ -330,9 +426,10 @@ fn serve(
         }
         writeln!(
             banner,
-            "Edits to {} are served without a restart (SIGHUP reloads at once).",
-            config.dir.display()
+            "Edits to {} and section changes in the store (admin API, `pressfeed sections import`) are served without a restart (SIGHUP reloads at once).",
+            config.dir.join("site.toml").display()
         )?;
+        writeln!(banner, "Articles and sections are kept in {store_at}.")?;
         banner.push_str("Ctrl-C stops it.\n");
         {
             use std::io::Write as _;
@@ -492,9 +589,8 @@ fn show_article(store_at: &StoreAt, id: &str) -> Result<ExitCode> {
     }
 }
 
-fn build_out(config: &Config, store_at: &StoreAt, out: &Path) -> Result<ExitCode> {
-    let store = open_store(store_at)?;
-    let written = export::export(config, &store, out, Clock::system().now())?;
+fn build_out(config: &Config, store: &Store, out: &Path) -> Result<ExitCode> {
+    let written = export::export(config, store, out, Clock::system().now())?;
     println!(
         "wrote {written} files, their .gz and .br variants and headers to {}",
         out.join("feeds").display()

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use common::{Options, Reply, Server, article, parse_rss, site};
 use http::{Method, StatusCode};
 use pressfeed::config::Config;
+use pressfeed::store::StoredSection;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "editor-token-0123456789";
@@ -22,6 +23,18 @@ fn admin() -> Options {
 
 async fn start(sections: &[(&str, &str)], articles: &[pressfeed::article::Article]) -> Server {
     Server::start_with(site(sections), articles, admin()).await
+}
+
+/// Section `slug` as the store holds it, read as another process would.
+fn stored(server: &Server, slug: &str) -> Option<StoredSection> {
+    let sections = server.store().sections().unwrap();
+    sections.into_iter().find(|s| s.slug.as_str() == slug)
+}
+
+/// The configuration in force as another command (`pressfeed build`, say) would load it:
+/// `site.toml` and the store's sections.
+fn in_force(server: &Server) -> Config {
+    pressfeed::live::load(server.feeds.path(), &server.store(), chrono::Utc::now()).unwrap()
 }
 
 /// An admin request with the unscoped token; `body` is sent as `application/json`.
@@ -141,7 +154,7 @@ async fn every_admin_request_needs_a_valid_bearer_token() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert!(!server.feeds.path().join("sections/sports.toml").exists());
+    assert!(stored(&server, "sports").is_none());
 
     let reply = call(&server, Method::GET, "/admin/api/sections", None, &[]).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -384,11 +397,13 @@ async fn sections_are_listed_and_read_with_their_etag() {
     let etag = reply.header("etag");
     assert_eq!(etag.len(), 34, "a quoted 32-hex hash: {etag}");
     assert_eq!(list["sections"][1]["etag"], etag);
-    let file = std::fs::read(server.feeds.path().join("sections/world.toml")).unwrap();
+    let text = stored(&server, "world").unwrap().text;
+    let file = std::fs::read_to_string(server.feeds.path().join("sections/world.toml")).unwrap();
+    assert_eq!(text, file, "seeded from the file, byte for byte");
     assert_eq!(
         etag,
-        format!("\"{}\"", pressfeed::digest::content_hash(&file)),
-        "the tag is the file's hash"
+        format!("\"{}\"", pressfeed::digest::content_hash(text.as_bytes())),
+        "the tag is the stored text's hash"
     );
     let section = json_of(&reply);
     assert_eq!(section["title"], "world title");
@@ -426,17 +441,11 @@ async fn a_section_created_by_the_api_is_served_and_survives_a_restart() {
         "sports by API"
     );
 
-    // The file is readable TOML that `pressfeed check` accepts, and no temp file is left.
-    let path = server.feeds.path().join("sections/sports.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
+    // The store keeps readable TOML that `pressfeed check` accepts; no file is written.
+    let text = stored(&server, "sports").unwrap().text;
     assert!(text.contains("title = \"sports by API\""), "{text}");
-    let config = Config::load(server.feeds.path()).unwrap();
-    assert_eq!(config.section("sports").unwrap().max_age, 60);
-    let names: Vec<_> = std::fs::read_dir(server.feeds.path().join("sections"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert!(names.iter().all(|n| n.ends_with(".toml")), "{names:?}");
+    assert_eq!(in_force(&server).section("sports").unwrap().max_age, 60);
+    assert!(!server.feeds.path().join("sections/sports.toml").exists());
 
     let feeds = server.stop().await;
     let server = Server::start_on_with(feeds, data.path(), admin()).await;
@@ -503,7 +512,7 @@ async fn two_editors_with_the_same_etag_one_wins_and_one_gets_412() {
     let stale = [("if-match", etag.as_str())];
     let reply = call(&server, Method::DELETE, path, None, &stale).await;
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
-    assert!(server.feeds.path().join("sections/world.toml").exists());
+    assert!(stored(&server, "world").is_some());
 }
 
 #[tokio::test]
@@ -607,17 +616,16 @@ async fn writes_are_validated_like_pressfeed_check() {
         Some("limit"),
     );
 
-    let files = std::fs::read_dir(server.feeds.path().join("sections")).unwrap();
-    assert_eq!(files.count(), 1, "nothing was written");
-    let config = Config::load(server.feeds.path()).unwrap();
+    let config = in_force(&server);
+    assert_eq!(config.sections.len(), 1, "nothing was written");
     assert_eq!(config.section("world").unwrap().limit, 50);
 }
 
 #[tokio::test]
-async fn a_patch_of_a_file_broken_by_hand_is_409_naming_the_file_not_where_it_lives() {
+async fn a_patch_of_a_stored_section_that_does_not_load_is_409_naming_its_file() {
     let server = start(&[("world", "")], &[]).await;
-    let file = server.feeds.path().join("sections/world.toml");
-    std::fs::write(&file, "slug = \"world\"\ntitle = 3\n").unwrap();
+    // As a pressfeed with other rules might have left it.
+    store_text(&server, "world", "slug = \"world\"\ntitle = 3\n");
     let path = "/admin/api/sections/world";
     let reply = call(&server, Method::PATCH, path, Some(json!({"limit": 9})), &[]).await;
     assert_error(&reply, StatusCode::CONFLICT, "conflict", None);
@@ -644,10 +652,11 @@ async fn post_to_a_taken_slug_is_409_and_put_to_a_missing_one_is_404() {
     .await;
     assert_error(&reply, StatusCode::CONFLICT, "conflict", None);
     assert!(
-        std::fs::read_to_string(server.feeds.path().join("sections/world.toml"))
+        stored(&server, "world")
             .unwrap()
+            .text
             .contains("world title"),
-        "the existing file is untouched"
+        "the existing section is untouched"
     );
     for method in [Method::PUT, Method::PATCH] {
         let reply = call(
@@ -669,7 +678,7 @@ async fn post_to_a_taken_slug_is_409_and_put_to_a_missing_one_is_404() {
     )
     .await;
     assert_error(&reply, StatusCode::NOT_FOUND, "not_found", None);
-    assert!(!server.feeds.path().join("sections/sports.toml").exists());
+    assert!(stored(&server, "sports").is_none());
 }
 
 #[tokio::test]
@@ -690,7 +699,11 @@ async fn a_deleted_sections_feeds_answer_410_and_a_disabled_ones_404() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
-    assert!(!server.feeds.path().join("sections/business.toml").exists());
+    assert!(stored(&server, "business").is_none());
+    assert!(
+        server.feeds.path().join("sections/business.toml").exists(),
+        "the admin API writes no file"
+    );
     wait_for_status(&server, "/feeds/business.rss", StatusCode::GONE).await;
     for format in ["atom", "json"] {
         let path = format!("/feeds/business.{format}");
@@ -758,18 +771,29 @@ async fn a_section_added_live_is_503_until_its_first_build() {
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
     wait_for_status(&server, "/feeds/business.rss", StatusCode::GONE).await;
 
-    // The new section's first build cannot be published while another process holds the
-    // store's write lock.
-    let lock = common::hold_write_lock(&server.data);
-    let reply = call(
-        &server,
-        Method::POST,
-        "/admin/api/sections",
-        Some(new_section("sports")),
-        &[],
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    // Another process adds a section and at once holds the store's write lock, so the
+    // server sees the section (its poll reads the store) but cannot publish its first
+    // build. The lock's connection is open before the import: taking it is one statement
+    // after the import's commit, far quicker than a poll, a reload and a build.
+    let sections = tempfile::tempdir().unwrap();
+    for slug in ["world", "sports"] {
+        let text = std::fs::read_to_string(server.feeds.path().join("sections/world.toml"))
+            .unwrap()
+            .replace("world", slug);
+        std::fs::write(sections.path().join(format!("{slug}.toml")), text).unwrap();
+    }
+    let lock = common::write_then_hold_lock(&server.data, || {
+        pressfeed::live::import(sections.path(), &server.store(), false, chrono::Utc::now())
+            .unwrap();
+    });
+    server
+        .wait_until("the imported section seen", |s| async move {
+            call(s, Method::GET, "/admin/api/sections/sports", None, &[])
+                .await
+                .status
+                == StatusCode::OK
+        })
+        .await;
     for format in ["rss", "atom", "json"] {
         let reply = server.get(&format!("/feeds/sports.{format}")).await;
         assert_eq!(
@@ -804,7 +828,7 @@ async fn a_section_added_live_is_503_until_its_first_build() {
 }
 
 #[tokio::test]
-async fn a_hand_broken_section_file_leaves_the_last_good_config_serving() {
+async fn a_stored_section_that_does_not_load_leaves_the_last_good_config_serving() {
     let server = start(
         &[("world", "")],
         &[article("a", &["world"], "2022-05-14T09:30:00Z", json!({}))],
@@ -813,12 +837,15 @@ async fn a_hand_broken_section_file_leaves_the_last_good_config_serving() {
     let before = server.get("/feeds/world.rss").await;
     const FAILED: &str = "pressfeed_config_load_failures_total";
     let failed = server.metric(FAILED).await;
+    // A hand edit of the section file is not served: the store's text is.
     let file = server.feeds.path().join("sections/world.toml");
     std::fs::write(&file, "slug = \"world\"\ntitle = [broken").unwrap();
+    // As a pressfeed with other rules might leave it.
+    store_text(&server, "world", "slug = \"world\"\ntitle = [broken");
     hangup();
-    // The SIGHUP or the next poll of the files, whichever comes first, read the broken file.
+    // The SIGHUP or the next poll of the store, whichever comes first, read the text.
     server
-        .wait_until("the broken file read", |s| async move {
+        .wait_until("the broken text read", |s| async move {
             s.metric(FAILED).await > failed
         })
         .await;
@@ -832,18 +859,34 @@ async fn a_hand_broken_section_file_leaves_the_last_good_config_serving() {
         "the served section"
     );
 
-    // Mending the file by hand is picked up without a restart.
-    std::fs::write(
-        &file,
-        common::section("world", "").replace("world title", "Mended by hand"),
-    )
-    .unwrap();
-    hangup();
+    // Mended in the store by another process, it is picked up without a restart.
+    store_text(
+        &server,
+        "world",
+        &common::section("world", "").replace("world title", "Mended in the store"),
+    );
     server
         .wait_until("the mended title", |s| async move {
-            parse_rss(&s.get("/feeds/world.rss").await.body).title() == "Mended by hand"
+            parse_rss(&s.get("/feeds/world.rss").await.body).title() == "Mended in the store"
         })
         .await;
+}
+
+/// Stores `text` as section `slug` behind pressfeed's back, bumping the sections version
+/// as every write does: what a pressfeed with other rules could leave in the store.
+fn store_text(server: &Server, slug: &str, text: &str) {
+    let hash = pressfeed::digest::content_hash(text.as_bytes());
+    let quoted = |value: &str| format!("'{}'", value.replace('\'', "''"));
+    common::execute_sql(
+        &server.data,
+        &format!(
+            "UPDATE sections SET text = {}, hash = {} WHERE slug = {};
+             UPDATE sections_version SET version = version + 1;",
+            quoted(text),
+            quoted(&hash),
+            quoted(slug)
+        ),
+    );
 }
 
 /// Sends SIGHUP to this test process: every running test server reloads its files. The
@@ -1124,7 +1167,7 @@ async fn bad_requests_get_json_errors_with_the_fitting_status() {
         "body_too_large",
         None,
     );
-    assert!(!server.feeds.path().join("sections/big.toml").exists());
+    assert!(stored(&server, "big").is_none());
 
     for (method, path, allow) in [
         (Method::DELETE, "/admin/api/sections", "GET, HEAD, POST"),

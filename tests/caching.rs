@@ -308,11 +308,13 @@ async fn a_feed_not_built_yet_is_503_from_the_first_request_never_404() {
     let store = common::open_store(data.path()).unwrap();
     let first = article("a", &["world"], "2022-05-14T09:30:00Z", json!({}));
     store.upsert(&[PreparedArticle::new(first)]).unwrap();
+    let feeds = site(&[("world", ""), ("off", "enabled = false")]);
+    // The sections seeded into the store now: the start would wait for the lock to.
+    pressfeed::live::load(feeds.path(), &store, chrono::Utc::now()).unwrap();
     drop(store);
     // Held from before the start: nothing the first build makes is published until the
     // lock goes, however fast the machine.
     let lock = common::hold_write_lock(data.path());
-    let feeds = site(&[("world", ""), ("off", "enabled = false")]);
     let server = Server::launch_on_with(feeds, data.path(), Options::default()).await;
 
     let configured = [

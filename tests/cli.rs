@@ -224,10 +224,9 @@ fn check_tells_sources_this_machine_cannot_serve_and_other_commands_load_them() 
 
     // Only `check` asks: the configuration loads as written for the other commands (and
     // `serve`, whose sources tell what they lack at each poll).
-    let listed = pressfeed()
+    let data = tempfile::tempdir().unwrap();
+    let listed = pressfeed_on(feeds.path(), data.path())
         .env_remove("PRESSFEED_TEST_WP_PASSWORD")
-        .arg("--feeds")
-        .arg(feeds.path())
         .args(["sections", "list"])
         .output()
         .unwrap();
@@ -394,6 +393,13 @@ fn serve_answers_503_not_404_from_its_first_moment_until_a_feed_is_built() {
     let out = pressfeed_on(demo_feeds(), data.path())
         .arg("import")
         .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The sections are seeded into the store first: `serve` would wait for the lock to
+    // seed them.
+    let out = pressfeed_on(demo_feeds(), data.path())
+        .args(["sections", "list"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -668,9 +674,8 @@ fn an_unknown_log_format_is_refused() {
 #[test]
 fn sections_list_names_each_section_and_its_feed_urls() {
     let feeds = site(&[("world", ""), ("sports", "enabled = false")]);
-    let out = pressfeed()
-        .arg("--feeds")
-        .arg(feeds.path())
+    let data = tempfile::tempdir().unwrap();
+    let out = pressfeed_on(feeds.path(), data.path())
         .args(["sections", "list"])
         .output()
         .unwrap();

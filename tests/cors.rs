@@ -98,7 +98,15 @@ async fn every_answer_under_feeds_lets_any_origin_read_it() {
     assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
     assert_open(&refused, "406");
 
-    std::fs::remove_file(server.feeds.path().join("sections/sports.toml")).unwrap();
+    // Another process imports the site's sections without sports: it is removed.
+    let sections = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        server.feeds.path().join("sections/world.toml"),
+        sections.path().join("world.toml"),
+    )
+    .unwrap();
+    let now = chrono::Utc::now();
+    pressfeed::live::import(sections.path(), &server.store(), false, now).unwrap();
     server
         .wait_until("the removed section's feeds to be gone", |s| async move {
             s.get("/feeds/sports.rss").await.status == StatusCode::GONE

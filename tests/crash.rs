@@ -1,6 +1,6 @@
 //! Crash safety of the real binary: `pressfeed serve` and `pressfeed import` killed with
 //! SIGKILL in the middle of writes, at several moments, then started again. Whatever was
-//! acknowledged is kept, a section file is the old or the new one, and the restarted server
+//! acknowledged is kept, a stored section is the old or the new one, and the restarted server
 //! serves the feeds it served before the kill at once, before its first build finishes.
 
 mod common;
@@ -297,14 +297,14 @@ async fn killed_during_an_admin_import_keeps_every_acknowledged_article() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_during_section_writes_leaves_the_old_or_the_new_file() {
+async fn killed_during_section_writes_leaves_the_old_or_the_new_section() {
     let feeds = crash_site();
     let data = tempfile::tempdir().unwrap();
     let http = Http::new();
-    let path = feeds.path().join("sections/world.toml");
+    let path = std::path::Path::new("sections/world.toml");
     let mut server = Pressfeed::start(feeds.path(), data.path());
     http.wait_ready(server.addr).await;
-    // Version 0 is the file as the test site wrote it.
+    // Version 0 is the section as the test site's file seeded it.
     let title = |version: u64| match version {
         0 => "world title".to_owned(),
         n => format!("World, edition {n} {}", "with a long subtitle ".repeat(20)),
@@ -348,16 +348,21 @@ async fn killed_during_section_writes_leaves_the_old_or_the_new_file() {
         server.kill();
         let (acked, in_flight) = writer.await.unwrap();
 
-        let text = std::fs::read_to_string(&path).unwrap();
-        let section = pressfeed::config::parse_section(&path, &text)
-            .unwrap_or_else(|e| panic!("torn section file after a kill: {e}\n{text}"));
+        let stored = common::open_store(data.path()).unwrap().sections().unwrap();
+        let text = &stored
+            .iter()
+            .find(|s| s.slug.as_str() == "world")
+            .unwrap()
+            .text;
+        let section = pressfeed::config::parse_section(path, text)
+            .unwrap_or_else(|e| panic!("torn section after a kill: {e}\n{text}"));
         let last_acked = acked.unwrap_or(version);
         let on_disk = (0..=in_flight)
             .find(|&n| title(n) == section.title)
-            .unwrap_or_else(|| panic!("the file holds a title never written: {text}"));
+            .unwrap_or_else(|| panic!("the store holds a title never written: {text}"));
         assert!(
             on_disk == last_acked || on_disk == in_flight,
-            "the file holds version {on_disk}; acknowledged {last_acked}, in flight {in_flight}"
+            "the store holds version {on_disk}; acknowledged {last_acked}, in flight {in_flight}"
         );
         version = on_disk;
         server = restart_serves_the_last_good_feeds(&http, feeds.path(), data.path()).await;
@@ -366,7 +371,7 @@ async fn killed_during_section_writes_leaves_the_old_or_the_new_file() {
             std::str::from_utf8(&served.body)
                 .unwrap()
                 .contains(&title(version)),
-            "the restarted server builds from the file on disk"
+            "the restarted server builds from the stored section"
         );
     }
 }

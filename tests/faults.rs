@@ -193,13 +193,21 @@ async fn a_full_disk_keeps_feeds_served_and_writes_refused_until_space_returns()
     );
     assert!(message.contains("nothing was changed"), "{message}");
     assert_no_path(&message, disk.path());
-    let section_before = std::fs::read(&section_file).unwrap();
+    let stored = |server: &Server| server.store().sections().unwrap();
+    let section_before = stored(&server);
     let (code, message) = unavailable(&put_section(&server, "World in a full disk").await);
     assert_eq!(code, "storage_unavailable");
-    assert!(message.contains("sections/world.toml"), "{message}");
-    assert!(message.contains("No space left on device"), "{message}");
+    assert!(
+        message.contains("the disk holding the store is full"),
+        "{message}"
+    );
     assert_no_path(&message, disk.path());
-    assert_eq!(std::fs::read(&section_file).unwrap(), section_before);
+    assert_eq!(stored(&server), section_before);
+    assert_eq!(
+        std::fs::read_to_string(&section_file).unwrap(),
+        section("world", ""),
+        "no file is written"
+    );
 
     readyz_until(
         &server,
@@ -284,14 +292,9 @@ async fn an_unreadable_store_keeps_feeds_served_and_writes_refused_until_it_read
         )
         .await;
     assert_eq!(unavailable(&read).0, "storage_unavailable");
-    // A section edit lands in its file, but no feed can be built from an unreadable store:
-    // the last good bytes stay served.
-    assert_eq!(
-        put_section(&server, "World while the store fails")
-            .await
-            .status,
-        StatusCode::OK
-    );
+    // A section edit is refused like every write; the last good bytes stay served.
+    let (code, _) = unavailable(&put_section(&server, "World while the store fails").await);
+    assert_eq!(code, "storage_unavailable");
     let served = server.get("/feeds/world.atom").await;
     assert_eq!(served.status, StatusCode::OK);
     assert_eq!(served.header("etag"), good.header("etag"));
@@ -303,10 +306,16 @@ async fn an_unreadable_store_keeps_feeds_served_and_writes_refused_until_it_read
         post(&server, &batch("after", 1)).await.status,
         StatusCode::OK
     );
+    assert_eq!(
+        put_section(&server, "World after the store failed")
+            .await
+            .status,
+        StatusCode::OK
+    );
     server
         .wait_until("the feed rebuilt after the fault", |s| async move {
             let feed = s.get("/feeds/world.json").await;
-            feed.text().contains("after-0") && feed.text().contains("World while the store fails")
+            feed.text().contains("after-0") && feed.text().contains("World after the store failed")
         })
         .await;
     server.stop().await;

@@ -26,8 +26,8 @@ use error::{ApiError, json_response};
 
 use crate::catalog::Catalog;
 use crate::clock::Clock;
-use crate::config::LiveConfig;
 use crate::http::{AdminHandler, Body};
+use crate::live::LiveConfig;
 use crate::schedule::Notifier;
 use crate::source::Registry;
 use crate::store::Store;
@@ -115,7 +115,7 @@ pub struct Admin {
 
 impl Admin {
     /// `None` when no token is configured: the API is off.
-    pub fn new(
+    pub(crate) fn new(
         settings: Settings,
         live: Arc<LiveConfig>,
         store: Store,

@@ -1,16 +1,18 @@
-//! `/admin/api/sections`: the section files as JSON. A write is validated by the rules of
-//! `pressfeed check`, guarded by `If-Match`, written atomically to
-//! `feeds/sections/<slug>.toml`, and served by reloading the configuration.
+//! `/admin/api/sections`: the store's sections as JSON. A write is validated by the rules of
+//! `pressfeed check`, guarded by `If-Match`, stored as a section file's text in one store
+//! transaction, and served by reloading the configuration. Nothing here writes files.
 //!
-//! The files are the truth for writes: existence and the `If-Match` tag are checked against
-//! the file on disk, under the write lock. Reads show the configuration being served, with
-//! the tag of the file it was loaded from.
+//! The store is the truth for writes: existence and the `If-Match` tag are checked against
+//! the stored text under the write lock, and the store's compare-and-set refuses the write
+//! if another process changed the section in between. Reads show the configuration being
+//! served, with the tag of the text it was loaded from.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use http::header::{ETAG, LOCATION};
+use chrono::{DateTime, Utc};
+use http::header::{ETAG, IF_MATCH, LOCATION};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
@@ -19,12 +21,13 @@ use super::error::{ApiError, json_response};
 use super::{Admin, Audit};
 use crate::build::Format;
 use crate::catalog::{Coding, Feed};
-use crate::config::{self, Change, ConfigError, Edit, Section, Site};
+use crate::config::{self, ConfigError, Section, Site};
 use crate::digest::content_hash;
-use crate::fsutil;
 use crate::http::Body;
 use crate::http::cache;
+use crate::live::{Change, Edit, Revision};
 use crate::slug::Slug;
+use crate::store::{Expect, SectionWrite, StoreError, StoredSection};
 
 /// `GET /admin/api/sections`: every section, enabled or not, sorted by slug, with what an
 /// editor wants to see beside it: its feed URLs, and from the catalog's current snapshot
@@ -39,7 +42,7 @@ pub fn list(admin: &Admin) -> Result<Response<Body>, ApiError> {
         items: Option<usize>,
         /// The feed's `Last-Modified`: when its content last changed (RFC 3339).
         feed_modified: Option<String>,
-        /// When the section's file was last written (RFC 3339).
+        /// When the section was last written in the store (RFC 3339).
         changed: Option<String>,
     }
     #[derive(Serialize)]
@@ -54,18 +57,17 @@ pub fn list(admin: &Admin) -> Result<Response<Body>, ApiError> {
         .iter()
         .map(|section| {
             let json = snapshot.feeds.get(&Format::Json.file_name(section));
+            let revision = loaded.revisions.get(&section.slug);
             Entry {
-                etag: loaded.hashes.get(&section.slug).map(|h| etag(h)),
+                etag: revision.map(|r| etag(&r.hash)),
                 feeds: Format::ALL
                     .map(|format| FeedLink::new(&loaded.config.site, section, format))
                     .into(),
                 items: json.and_then(|feed| item_count(feed)),
                 feed_modified: json.map(|feed| rfc3339(feed.last_modified)),
-                // A stat per section, on an admin request only: cheap, and the file (not the
-                // loaded copy) is what says when someone last edited the section.
-                changed: std::fs::metadata(admin.live.section_path(&section.slug))
-                    .and_then(|m| m.modified())
-                    .ok()
+                changed: revision
+                    .and_then(|r| DateTime::<Utc>::from_timestamp(r.changed, 0))
+                    .map(SystemTime::from)
                     .map(rfc3339),
                 section,
             }
@@ -114,7 +116,7 @@ fn rfc3339(at: SystemTime) -> String {
 pub fn get(admin: &Admin, slug: &str) -> Result<Response<Body>, ApiError> {
     let loaded = admin.live.current();
     let section = loaded.config.section(slug).ok_or_else(|| not_found(slug))?;
-    let hash = loaded.hashes.get(&section.slug).map(String::as_str);
+    let hash = loaded.revisions.get(&section.slug).map(|r| r.hash.as_str());
     Ok(section_response(StatusCode::OK, section, hash))
 }
 
@@ -126,27 +128,19 @@ pub async fn create(
 ) -> Result<Response<Body>, ApiError> {
     let section = from_json(value, None)?;
     audit.slug = Some(section.slug.to_string());
-    let path = admin.live.section_path(&section.slug);
-    let text = checked_toml(&path, &section)?;
-    let (section, hash) = admin
+    let text = checked_toml(&section)?;
+    let now = admin.clock.now();
+    let (section, revision) = admin
         .live
         .edit(move |edit| {
-            let exists = edit
-                .live()
-                .current()
-                .config
-                .section(section.slug.as_str())
-                .is_some();
-            if exists || read_file(&path)?.is_some() {
-                return Err(ApiError::Conflict(format!(
-                    "section {:?} exists; change it with PUT or PATCH",
-                    section.slug.as_str()
-                )));
-            }
-            write(edit, &path, section, &text)
+            let taken = ApiError::Conflict(format!(
+                "section {:?} exists; change it with PUT or PATCH",
+                section.slug.as_str()
+            ));
+            save(edit, section, text, Expect::Absent, now, taken)
         })
         .await??;
-    let mut response = section_response(StatusCode::CREATED, &section, Some(&hash));
+    let mut response = section_response(StatusCode::CREATED, &section, Some(&revision.hash));
     if let Ok(location) = HeaderValue::from_str(&format!("/admin/api/sections/{}", section.slug)) {
         response.headers_mut().insert(LOCATION, location);
     }
@@ -164,16 +158,27 @@ pub async fn replace(
 ) -> Result<Response<Body>, ApiError> {
     let slug = path_slug(slug)?;
     let section = from_json(value, Some(&slug))?;
-    let path = admin.live.section_path(&slug);
-    let text = checked_toml(&path, &section)?;
-    let (section, hash) = admin
+    let text = checked_toml(&section)?;
+    let now = admin.clock.now();
+    let (section, revision) = admin
         .live
         .edit(move |edit| {
-            existing(&path, &slug, &headers)?;
-            write(edit, &path, section, &text)
+            let current = existing(edit, &slug, &headers)?;
+            save(
+                edit,
+                section,
+                text,
+                Expect::Hash(current.hash),
+                now,
+                lost(&headers),
+            )
         })
         .await??;
-    Ok(section_response(StatusCode::OK, &section, Some(&hash)))
+    Ok(section_response(
+        StatusCode::OK,
+        &section,
+        Some(&revision.hash),
+    ))
 }
 
 /// `PATCH /admin/api/sections/{slug}`: a JSON merge patch (RFC 7396) of the section's
@@ -191,45 +196,59 @@ pub async fn patch(
             message: "a patch is a JSON object of the fields to change".into(),
         });
     }
-    let path = admin.live.section_path(&slug);
-    let (section, hash) = admin
+    let now = admin.clock.now();
+    let (section, revision) = admin
         .live
         .edit(move |edit| {
-            let current = existing(&path, &slug, &headers)?;
-            let text = String::from_utf8_lossy(&current);
-            // The file may have been broken by hand; a patch needs something to apply to.
-            let current = config::parse_section(Path::new(&public_name(&path)), &text).map_err(
-                |problems| {
-                    ApiError::Conflict(format!(
-                        "the file of section {:?} does not load ({problems}); replace it with PUT",
-                        slug.as_str()
-                    ))
-                },
-            )?;
-            let mut value = serde_json::to_value(&current)
+            let current = existing(edit, &slug, &headers)?;
+            // The stored text may not load (kept by a pressfeed with other rules); a patch
+            // needs something to apply to.
+            let text = &current.text;
+            let loaded = config::parse_section(&public_path(&slug), text).map_err(|problems| {
+                ApiError::Conflict(format!(
+                    "section {:?} does not load ({problems}); replace it with PUT",
+                    slug.as_str()
+                ))
+            })?;
+            let mut value = serde_json::to_value(&loaded)
                 .map_err(|e| ApiError::Internal(format!("section as JSON: {e}")))?;
             merge_patch(&mut value, patch);
             let section = from_json(value, Some(&slug))?;
-            let text = checked_toml(&path, &section)?;
-            write(edit, &path, section, &text)
+            let text = checked_toml(&section)?;
+            save(
+                edit,
+                section,
+                text,
+                Expect::Hash(current.hash),
+                now,
+                lost(&headers),
+            )
         })
         .await??;
-    Ok(section_response(StatusCode::OK, &section, Some(&hash)))
+    Ok(section_response(
+        StatusCode::OK,
+        &section,
+        Some(&revision.hash),
+    ))
 }
 
-/// `DELETE /admin/api/sections/{slug}`: removes the file; the section's feeds answer 410.
+/// `DELETE /admin/api/sections/{slug}`: removes the section; its feeds answer 410.
 pub async fn delete(
     admin: &Arc<Admin>,
     headers: HeaderMap,
     slug: &str,
 ) -> Result<Response<Body>, ApiError> {
     let slug = path_slug(slug)?;
-    let path = admin.live.section_path(&slug);
+    let now = admin.clock.now();
     admin
         .live
         .edit(move |edit| {
-            existing(&path, &slug, &headers)?;
-            fsutil::remove_durably(&path).map_err(|e| io_error(&path, &e))?;
+            let current = existing(edit, &slug, &headers)?;
+            let write = SectionWrite::remove(slug.clone(), Some(Expect::Hash(current.hash)));
+            match edit.store().write_sections(&[write], now) {
+                Err(StoreError::SectionsChanged(_)) => return Err(lost(&headers)),
+                written => written?,
+            };
             edit.reload_after(Change::Remove(slug));
             Ok::<_, ApiError>(())
         })
@@ -271,74 +290,81 @@ fn from_json(mut value: Value, path: Option<&Slug>) -> Result<Section, ApiError>
     Section::from_json(value).map_err(|(field, message)| ApiError::Invalid { field, message })
 }
 
-/// The file text for `section`, checked by the very loader that will read it back (and
-/// `pressfeed check` uses), so nothing is written that would not load.
-fn checked_toml(path: &Path, section: &Section) -> Result<String, ApiError> {
+/// The text for `section`, checked by the very loader that will read it back (and `pressfeed
+/// check` uses), so nothing is stored that would not load.
+fn checked_toml(section: &Section) -> Result<String, ApiError> {
     let text = section
         .to_toml()
         .map_err(|e| ApiError::Internal(format!("section {} as TOML: {e}", section.slug)))?;
     // The error body names one field: the first problem's.
-    config::parse_section(path, &text).map_err(|ConfigError(problems)| {
-        let first = problems.into_iter().next();
-        ApiError::Invalid {
-            field: first.as_ref().and_then(|p| p.field.clone()),
-            message: first.map(|p| p.message).unwrap_or_default(),
-        }
-    })?;
+    config::parse_section(&public_path(&section.slug), &text).map_err(
+        |ConfigError(problems)| {
+            let first = problems.into_iter().next();
+            ApiError::Invalid {
+                field: first.as_ref().and_then(|p| p.field.clone()),
+                message: first.map(|p| p.message).unwrap_or_default(),
+            }
+        },
+    )?;
     Ok(text)
 }
 
-/// The file's current bytes: 404 if there is none (before any precondition, RFC 9110
-/// §13.2.1), 412 if `If-Match` names other bytes. Without `If-Match` the write goes ahead:
-/// scripts that own a section need not read it first.
-fn existing(path: &Path, slug: &Slug, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
-    let current = read_file(path)?.ok_or_else(|| not_found(slug.as_str()))?;
-    let tag = etag(&content_hash(&current));
+/// The stored section: 404 if there is none (before any precondition, RFC 9110 §13.2.1),
+/// 412 if `If-Match` names other text. Without `If-Match` the write goes ahead: scripts
+/// that own a section need not read it first.
+fn existing(edit: &Edit<'_>, slug: &Slug, headers: &HeaderMap) -> Result<StoredSection, ApiError> {
+    let current = edit
+        .store()
+        .section(slug)?
+        .ok_or_else(|| not_found(slug.as_str()))?;
+    let tag = etag(&current.hash);
     if !cache::if_match(headers, Some(tag.as_bytes())) {
         return Err(ApiError::PreconditionFailed);
     }
     Ok(current)
 }
 
-fn read_file(path: &Path) -> Result<Option<Vec<u8>>, ApiError> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(path, &e)),
+/// What a write that found the section other than it had just read is answered: another
+/// process wrote it in between. With `If-Match`, that tag is stale now: 412, as if the
+/// other write had come first; without, the client may simply try again.
+fn lost(headers: &HeaderMap) -> ApiError {
+    if headers.contains_key(IF_MATCH) {
+        ApiError::PreconditionFailed
+    } else {
+        ApiError::Conflict("the section changed while this write was made; try again".into())
     }
 }
 
-/// Writes the file and serves it; returns the section and its file's hash.
-fn write(
+/// Stores `text` as `section` if the store still holds what `expect` says (else `lost`),
+/// and serves it; returns the section and its revision.
+fn save(
     edit: &mut Edit<'_>,
-    path: &Path,
     section: Section,
-    text: &str,
-) -> Result<(Section, String), ApiError> {
-    fsutil::write_atomically(path, text.as_bytes()).map_err(|e| io_error(path, &e))?;
-    let hash = content_hash(text.as_bytes());
+    text: String,
+    expect: Expect,
+    now: DateTime<Utc>,
+    lost: ApiError,
+) -> Result<(Section, Revision), ApiError> {
+    let revision = Revision {
+        hash: content_hash(text.as_bytes()),
+        changed: now.timestamp(),
+    };
+    let write = SectionWrite::edit(section.slug.clone(), text, Some(expect));
+    match edit.store().write_sections(&[write], now) {
+        Err(StoreError::SectionsChanged(_)) => return Err(lost),
+        written => written?,
+    };
     edit.reload_after(Change::Upsert {
         section: Box::new(section.clone()),
-        hash: hash.clone(),
+        revision: revision.clone(),
     });
-    Ok((section, hash))
+    Ok((section, revision))
 }
 
-/// A section file as clients are told of it, `sections/<slug>.toml`: where the site lives
-/// on the server is not their business.
-fn public_name(path: &Path) -> String {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    format!("sections/{name}")
-}
-
-/// A section file that cannot be read or written: the disk, not the request, is at fault.
-/// Its full path is only logged.
-fn io_error(path: &Path, e: &std::io::Error) -> ApiError {
-    ApiError::Unavailable {
-        what: public_name(path),
-        reason: e.to_string(),
-        detail: path.display().to_string(),
-    }
+/// A section's text as clients are told of it, `sections/<slug>.toml`: the file
+/// `pressfeed sections export` writes it to.
+fn public_path(slug: &Slug) -> PathBuf {
+    Path::new("sections").join(format!("{slug}.toml"))
 }
 
 fn etag(hash: &str) -> String {
@@ -442,8 +468,8 @@ mod tests {
             None,
         )
         .unwrap();
+        let text = checked_toml(&section).unwrap();
         let path = Path::new("sections/world.toml");
-        let text = checked_toml(path, &section).unwrap();
         assert_eq!(config::parse_section(path, &text).unwrap(), section);
     }
 }

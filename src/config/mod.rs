@@ -1,7 +1,8 @@
 //! Every configuration pressfeed reads, and its loading: the site (`site.toml`), its
-//! sections (`sections/*.toml`), cron schedules, pull sources (`[[sources]]`), the HTTP
-//! limits (`[http]`), and the configuration in force while the server runs (`live`).
-//! Every problem is reported with its file, field and line; nothing here touches the store.
+//! sections (section files: `sections/*.toml`, or their text as the store keeps it), cron
+//! schedules, pull sources (`[[sources]]`) and the HTTP limits (`[http]`). Every problem is
+//! reported with its file, field and line; nothing here touches the store: the
+//! configuration in force, site file and stored sections together, is `crate::live`'s.
 //!
 //! - `file`      one TOML file read whole, every problem in it told
 //! - `site`      `Site`, the `site.toml` table
@@ -9,11 +10,9 @@
 //! - `schedule`  `Schedule`: a cron expression, seconds first
 //! - `source`    `Source`: a `[[sources]]` entry, validated
 //! - `http`      `Limits`: what one client may cost the server
-//! - `live`      the configuration in force, reloaded on admin writes, SIGHUP and file changes
 
 mod file;
 mod http;
-mod live;
 mod schedule;
 mod section;
 mod site;
@@ -26,15 +25,14 @@ use serde::{Deserialize, Deserializer};
 
 pub use file::parse_toml;
 pub use http::Limits;
-pub(crate) use live::{Change, Edit, LiveConfig, watch};
 pub use schedule::Schedule;
-pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, load_section, parse_section};
+pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, parse_section};
 pub use site::{Site, StoreUrl};
 use site::{check_sources, load_site};
 pub use source::{Credentials, Origin, Source, WordPressSite};
 
 /// The site's file in the feeds directory.
-const SITE_FILE: &str = "site.toml";
+pub const SITE_FILE: &str = "site.toml";
 
 /// One thing wrong with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,41 +77,30 @@ pub struct Config {
 
 impl Config {
     /// Loads and validates `dir/site.toml` and `dir/sections/*.toml`, reporting every problem
-    /// of every file, file by file.
+    /// of every file, file by file: what `pressfeed check` checks. The sections a server
+    /// uses are the store's (`crate::live`); these files only seed an empty store.
     pub fn load(dir: &Path) -> Result<Config, ConfigError> {
-        let mut problems = Vec::new();
-        let site = load_site(&dir.join(SITE_FILE))
-            .map_err(|ConfigError(found)| problems.extend(found))
-            .ok();
-
-        let sections_dir = dir.join("sections");
-        let mut sections: Vec<Section> = Vec::new();
-        match section_files(&sections_dir) {
-            Ok(files) => {
-                for path in files {
-                    match load_section(&path) {
-                        Ok(section) => sections.push(section),
-                        Err(ConfigError(found)) => problems.extend(found),
-                    }
-                }
-            }
-            Err(e) => problems.push(Problem {
-                file: sections_dir.clone(),
-                field: None,
-                line: None,
-                message: format!("cannot list sections: {e}"),
-            }),
-        }
-        sections.sort_by(|a, b| a.slug.cmp(&b.slug));
-
-        match site {
-            Some(site) if problems.is_empty() => Ok(Config {
+        let site = Config::load_site(dir);
+        let sections = read_section_files(&dir.join("sections"));
+        match (site, sections) {
+            (Ok(site), Ok(files)) => Ok(Config {
                 dir: dir.to_owned(),
                 site,
-                sections,
+                sections: files.into_iter().map(|f| f.section).collect(),
             }),
-            _ => Err(ConfigError(problems)),
+            (site, sections) => Err(ConfigError(
+                [site.err(), sections.err()]
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|ConfigError(found)| found)
+                    .collect(),
+            )),
         }
+    }
+
+    /// Loads and validates `dir/site.toml` alone.
+    pub fn load_site(dir: &Path) -> Result<Site, ConfigError> {
+        load_site(&dir.join(SITE_FILE))
     }
 
     /// What `pressfeed check` tells beyond the files' own rules, with file, field and line:
@@ -126,17 +113,49 @@ impl Config {
         check_sources(&self.dir.join(SITE_FILE), &self.site.sources, &self.dir)
     }
 
-    /// The data directory: `--data` if given, else the site's, relative to the feeds directory.
-    pub fn data_dir(&self, override_dir: Option<&Path>) -> PathBuf {
-        override_dir
-            .map(Path::to_owned)
-            .unwrap_or_else(|| self.dir.join(&self.site.data_dir))
-    }
-
     /// The section named `slug`, enabled or not.
     pub fn section(&self, slug: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.slug.as_str() == slug)
     }
+}
+
+/// A section file as read: the section, and its text byte for byte.
+#[derive(Debug, Clone)]
+pub struct SectionFile {
+    /// The section the file describes, validated.
+    pub section: Section,
+    /// The file's text, which the store keeps as it is.
+    pub text: String,
+}
+
+/// Reads and validates every `*.toml` file of `dir` as a section file, reporting every
+/// problem of every file, file by file; sorted by slug.
+pub fn read_section_files(dir: &Path) -> Result<Vec<SectionFile>, ConfigError> {
+    let files = section_files(dir).map_err(|e| {
+        ConfigError(vec![Problem {
+            file: dir.to_owned(),
+            field: None,
+            line: None,
+            message: format!("cannot list sections: {e}"),
+        }])
+    })?;
+    let mut problems = Vec::new();
+    let mut read = Vec::new();
+    for path in files {
+        let loaded = read_text(&path).and_then(|text| {
+            let section = parse_section(&path, &text)?;
+            Ok(SectionFile { section, text })
+        });
+        match loaded {
+            Ok(file) => read.push(file),
+            Err(ConfigError(found)) => problems.extend(found),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError(problems));
+    }
+    read.sort_by(|a, b| a.section.slug.cmp(&b.section.slug));
+    Ok(read)
 }
 
 /// The `*.toml` files of the sections directory, sorted.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::file::TomlFile;
 use super::schedule::Schedule;
-use super::{ConfigError, in_range, read_text};
+use super::{ConfigError, in_range};
 use crate::link::HttpUrl;
 use crate::slug::Slug;
 
@@ -139,20 +139,15 @@ impl Section {
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         let body = toml::to_string_pretty(self)?;
         Ok(format!(
-            "# Written by the pressfeed admin API. Hand edits are fine: the server reloads\n\
-             # this directory on SIGHUP and when a file changes.\n{body}"
+            "# Written by the pressfeed admin API and kept in its store: `pressfeed sections\n\
+             # export` writes it to a file, `pressfeed sections import` reads it back.\n{body}"
         ))
     }
 }
 
-/// Reads one section file; its slug must match its file name so URLs and files agree.
-pub fn load_section(path: &Path) -> Result<Section, ConfigError> {
-    let text = read_text(path)?;
-    parse_section(path, &text)
-}
-
-/// Checks the text of the section file at `path` as `load_section` does, without reading it:
-/// what the admin API is about to write must pass the very rules `pressfeed check` applies.
+/// Checks the text of the section file at `path`; its slug must match its file name so URLs
+/// and files agree. Every section text passes here before the store keeps it (admin write,
+/// import, seed): the very rules `pressfeed check` applies.
 pub fn parse_section(path: &Path, text: &str) -> Result<Section, ConfigError> {
     let mut file = TomlFile::parse(path, text)?;
     file.require(&REQUIRED);

@@ -72,6 +72,14 @@ pub struct Site {
 }
 
 impl Site {
+    /// The data directory: `--data` if given, else the site's, relative to the feeds
+    /// directory `feeds`.
+    pub fn data_dir(&self, feeds: &Path, override_dir: Option<&Path>) -> PathBuf {
+        override_dir
+            .map(Path::to_owned)
+            .unwrap_or_else(|| feeds.join(&self.data_dir))
+    }
+
     /// Borrowed when configured: it is asked for once per item of every feed built.
     pub fn id_prefix(&self) -> std::borrow::Cow<'_, str> {
         match &self.id_prefix {

@@ -23,7 +23,7 @@ pub use body::{AdminHandler, Body};
 pub(crate) use server::run;
 
 use crate::catalog::Catalog;
-use crate::config::LiveConfig;
+use crate::live::LiveConfig;
 use crate::metrics::Metrics;
 use crate::store::StoreHealth;
 

@@ -23,7 +23,8 @@ use super::wordpress::WordPressSource;
 use super::{Origin, Source, SourceError};
 use crate::client::HttpClient;
 use crate::clock::Clock;
-use crate::config::{Config, LiveConfig};
+use crate::config::Config;
+use crate::live::LiveConfig;
 use crate::schedule::Notifier;
 use crate::store::Store;
 

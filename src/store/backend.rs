@@ -11,13 +11,17 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use super::{ChangedSections, FeedQuery, FeedState, SavedFeed, SourceState, StoreError};
+use super::{
+    ChangedSections, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, StoreError,
+    StoredSection,
+};
 use crate::article::{Article, ArticleId};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
+use crate::slug::Slug;
 
 /// A whole store: every concern, and the upkeep that is the backend's own.
 pub(crate) trait Backend:
-    Articles + ChangeLog + SavedFeeds + SourceStates + Send + Sync
+    Articles + ChangeLog + SavedFeeds + SourceStates + Sections + Send + Sync
 {
     /// A small write transaction lands and there is room for a few more; an error says
     /// why not (see `Store::probe`).
@@ -98,4 +102,28 @@ pub(crate) trait SourceStates {
     fn source_labels(&self, name: &str) -> Result<Option<String>, StoreError>;
 
     fn save_source_labels(&self, name: &str, labels: &str) -> Result<(), StoreError>;
+}
+
+/// The site's sections, each as its file's text (see `store::sections`), and the version
+/// that counts their writes.
+pub(crate) trait Sections {
+    /// Bumped by every `write_sections`; 0 while the store never had sections.
+    fn sections_version(&self) -> Result<i64, StoreError>;
+
+    /// Sorted by slug.
+    fn sections(&self) -> Result<Vec<StoredSection>, StoreError>;
+
+    fn section(&self, slug: &Slug) -> Result<Option<StoredSection>, StoreError>;
+
+    /// In one transaction: checks every write's expectation, and with `if_version` that
+    /// the version is still that; applies the writes stamped `now` (Unix seconds); bumps
+    /// the version, also for no writes. Returns the new version. An unmet expectation is
+    /// `StoreError::SectionsChanged` with the slugs that missed theirs (none when only
+    /// the version moved), and nothing is written.
+    fn write_sections(
+        &self,
+        writes: &[SectionWrite],
+        if_version: Option<i64>,
+        now: i64,
+    ) -> Result<i64, StoreError>;
 }

@@ -8,9 +8,13 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::fixtures::{Place, article, ids, now, prepared, query, seed, slugs};
-use super::{CHANGE_LOG_KEEP, FeedQuery, FeedState, SavedFeed, SourceState};
+use super::{
+    CHANGE_LOG_KEEP, Expect, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, StoreError,
+};
 use crate::article::{Article, ArticleId};
+use crate::digest::content_hash;
 use crate::item::{self, PreparedArticle, StoredItem};
+use crate::slug::Slug;
 
 /// `contract!(test, ...)`: `sqlite::test` and `postgres::test` for each `fn test(Place)`.
 macro_rules! contract {
@@ -45,6 +49,11 @@ contract!(
     saved_feeds_keep_validators_and_bytes_together,
     source_state_persists,
     a_probe_passes_on_a_working_store,
+    a_store_is_seeded_once_even_when_emptied_after,
+    seeding_nothing_still_counts_as_seeded,
+    every_write_bumps_the_version_another_handle_sees,
+    an_unmet_expectation_writes_nothing_and_names_the_section,
+    an_admin_edit_keeps_the_synced_hash_and_an_import_sets_it,
 );
 
 fn newest_live_articles_first_with_a_stable_tie_break(place: Place) {
@@ -313,4 +322,131 @@ fn a_probe_passes_on_a_working_store(place: Place) {
     let store = place.open();
     store.probe().unwrap();
     assert!(store.health().outage().is_none());
+}
+
+fn a_store_is_seeded_once_even_when_emptied_after(place: Place) {
+    let store = place.open();
+    assert_eq!(store.sections_version().unwrap(), 0);
+    let seeded = store
+        .seed_sections(vec![(slug("world"), "a = 1\n".into())], now())
+        .unwrap();
+    assert!(seeded);
+    let world = store.section(&slug("world")).unwrap().unwrap();
+    assert_eq!(world.text, "a = 1\n");
+    assert_eq!(world.hash, content_hash(b"a = 1\n"));
+    assert!(!world.edited_since_sync());
+    assert_eq!(world.changed, now().timestamp());
+    store
+        .write_sections(&[SectionWrite::remove(slug("world"), None)], now())
+        .unwrap();
+    assert!(store.sections().unwrap().is_empty());
+    assert!(
+        !store
+            .seed_sections(vec![(slug("sports"), "b = 1\n".into())], now())
+            .unwrap(),
+        "emptied is not new"
+    );
+    assert!(store.sections().unwrap().is_empty());
+}
+
+fn seeding_nothing_still_counts_as_seeded(place: Place) {
+    let store = place.open();
+    assert!(store.seed_sections(Vec::new(), now()).unwrap());
+    assert!(store.sections_version().unwrap() > 0);
+    assert!(!store.seed_sections(Vec::new(), now()).unwrap());
+}
+
+fn every_write_bumps_the_version_another_handle_sees(place: Place) {
+    let store = place.open();
+    let other = place.open();
+    let before = other.sections_version().unwrap();
+    let after = store
+        .write_sections(
+            &[SectionWrite::edit(slug("world"), "x".into(), None)],
+            now(),
+        )
+        .unwrap();
+    assert!(after > before);
+    assert_eq!(other.sections_version().unwrap(), after);
+    assert_eq!(other.sections().unwrap().len(), 1);
+}
+
+fn an_unmet_expectation_writes_nothing_and_names_the_section(place: Place) {
+    let store = place.open();
+    store
+        .write_sections(
+            &[SectionWrite::sync(slug("world"), "old".into(), None)],
+            now(),
+        )
+        .unwrap();
+    let version = store.sections_version().unwrap();
+    let stale = Expect::Hash(content_hash(b"older"));
+    let err = store
+        .write_sections(
+            &[
+                SectionWrite::edit(slug("sports"), "new".into(), Some(Expect::Absent)),
+                SectionWrite::edit(slug("world"), "new".into(), Some(stale)),
+                SectionWrite::remove(slug("culture"), Some(Expect::Absent)),
+            ],
+            now(),
+        )
+        .unwrap_err();
+    assert!(matches!(&err, StoreError::SectionsChanged(slugs) if slugs == &["world"]));
+    assert_eq!(store.sections_version().unwrap(), version);
+    let sections = store.sections().unwrap();
+    assert_eq!(sections.len(), 1);
+    assert_eq!(sections[0].text, "old");
+}
+
+fn an_admin_edit_keeps_the_synced_hash_and_an_import_sets_it(place: Place) {
+    let store = place.open();
+    let world = || store.section(&slug("world")).unwrap().unwrap();
+    store
+        .write_sections(
+            &[SectionWrite::sync(slug("world"), "v1".into(), None)],
+            now(),
+        )
+        .unwrap();
+    let v1 = world().hash;
+    store
+        .write_sections(
+            &[SectionWrite::edit(
+                slug("world"),
+                "v2".into(),
+                Some(Expect::Hash(v1.clone())),
+            )],
+            now(),
+        )
+        .unwrap();
+    assert_eq!(world().synced, Some(v1));
+    assert!(world().edited_since_sync());
+    store
+        .write_sections(
+            &[SectionWrite::sync(slug("world"), "v3".into(), None)],
+            now(),
+        )
+        .unwrap();
+    assert!(!world().edited_since_sync());
+    store
+        .write_sections(
+            &[SectionWrite::edit(
+                slug("new"),
+                "n".into(),
+                Some(Expect::Absent),
+            )],
+            now(),
+        )
+        .unwrap();
+    assert_eq!(store.section(&slug("new")).unwrap().unwrap().synced, None);
+    let slugs: Vec<_> = store
+        .sections()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.slug.to_string())
+        .collect();
+    assert_eq!(slugs, ["new", "world"], "sorted by slug");
+}
+
+fn slug(s: &str) -> Slug {
+    Slug::parse(s).unwrap()
 }

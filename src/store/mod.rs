@@ -16,6 +16,7 @@ mod backend;
 mod contract;
 mod health;
 mod postgres;
+mod sections;
 mod sqlite;
 #[doc(hidden)]
 pub mod testing;
@@ -31,6 +32,7 @@ use chrono::{DateTime, Utc};
 pub(crate) use health::Fault;
 pub use health::{Outage, StoreHealth};
 pub use postgres::{Settings as PostgresSettings, SettingsError as PostgresSettingsError};
+pub use sections::{Expect, SectionWrite, StoredSection};
 pub use sqlite::FILE_NAME;
 
 use crate::article::{Article, ArticleError, ArticleId};
@@ -115,6 +117,13 @@ pub enum StoreError {
         /// What the decoder said.
         message: String,
     },
+    /// A section write found the store other than it expected (see `sections::Expect`):
+    /// these sections changed meanwhile (none named: the sections version moved).
+    #[error("store: sections changed meanwhile: {}", .0.join(", "))]
+    SectionsChanged(Vec<String>),
+    /// A stored section's slug is not a valid one.
+    #[error("store: section slug {0:?} is unreadable")]
+    CorruptSlug(String),
     /// See `Store::simulate_io_error`.
     #[error("store: disk I/O error (simulated by Store::simulate_io_error)")]
     SimulatedIo,

@@ -19,7 +19,6 @@ use hyper_util::rt::TokioExecutor;
 use pressfeed::admin;
 use pressfeed::article::Article;
 use pressfeed::clock::{Clock, ManualClock};
-use pressfeed::config::Config;
 use pressfeed::item::PreparedArticle;
 use pressfeed::store::{PostgresSettings, Store, StoreError};
 use tempfile::TempDir;
@@ -216,8 +215,8 @@ impl Server {
     pub async fn launch_on_with(feeds: TempDir, data: &Path, options: Options) -> Server {
         let settings = options.settings();
         let clock = options.clock.clone();
-        let config = Config::load(feeds.path()).unwrap();
         let store = open_store(data).unwrap();
+        let config = pressfeed::live::load(feeds.path(), &store, clock.now()).unwrap();
         let served_store = store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -364,18 +363,49 @@ impl Drop for WriteLock {
 
 /// Takes the store's write lock in `data` as another process would (an import, say) and
 /// holds it until dropped. A build renders its feeds meanwhile but cannot save them, and a
-/// build is published only once saved: the feeds stay as they were. On PostgreSQL, the
-/// tables writers of articles and of feeds lock, locked against writes, reads allowed.
+/// build is published only once saved: the feeds stay as they were.
 pub fn hold_write_lock(data: &Path) -> WriteLock {
+    write_then_hold_lock(data, || ())
+}
+
+/// Runs `write` (another process's write of sections, say), then at once takes the store's
+/// write lock as `hold_write_lock` does. SQLite's lock stops every write, so it is taken
+/// right after `write`, on a connection opened before it. PostgreSQL's locks only the
+/// tables writers of articles and of feeds take (reads go on), so it is taken first, and
+/// `write`, if it writes no article, lands beside it.
+pub fn write_then_hold_lock(data: &Path, write: impl FnOnce()) -> WriteLock {
     let Some(url) = postgres_of(data) else {
         let lock = rusqlite::Connection::open(data.join(pressfeed::store::FILE_NAME)).unwrap();
+        write();
         lock.execute_batch("BEGIN IMMEDIATE").unwrap();
         return WriteLock {
             _sqlite: Some(lock),
             postgres: None,
         };
     };
-    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let lock = on_postgres(url, "LOCK TABLE changes, feed_state IN EXCLUSIVE MODE");
+    write();
+    lock
+}
+
+/// Runs `sql` on the store of `data` behind pressfeed's back, as a pressfeed with other
+/// rules might have written it. Values go in the text: SQLite and PostgreSQL write
+/// parameters differently.
+pub fn execute_sql(data: &Path, sql: &str) {
+    match postgres_of(data) {
+        Some(url) => drop(on_postgres(url, sql)),
+        None => rusqlite::Connection::open(data.join(pressfeed::store::FILE_NAME))
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap(),
+    }
+}
+
+/// Runs `sql` in a transaction on the database at `url`, on a thread of its own, and
+/// commits it when the returned lock is dropped.
+fn on_postgres(url: String, sql: &str) -> WriteLock {
+    let sql = sql.to_owned();
+    let (done_tx, done) = std::sync::mpsc::channel();
     let (release, released) = std::sync::mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -388,15 +418,13 @@ pub fn hold_write_lock(data: &Path) -> WriteLock {
                 .unwrap();
             tokio::spawn(connection);
             let tx = client.transaction().await.unwrap();
-            tx.batch_execute("LOCK TABLE changes, feed_state IN EXCLUSIVE MODE")
-                .await
-                .unwrap();
-            locked_tx.send(()).unwrap();
+            tx.batch_execute(&sql).await.unwrap();
+            done_tx.send(()).unwrap();
             let _ = tokio::task::spawn_blocking(move || released.recv()).await;
-            tx.rollback().await.unwrap();
+            tx.commit().await.unwrap();
         });
     });
-    locked.recv().expect("the lock is taken");
+    done.recv().expect("the statements ran");
     WriteLock {
         _sqlite: None,
         postgres: Some((release, thread)),

@@ -63,6 +63,15 @@ const MIGRATIONS: &[&str] = &[r#"
         name   TEXT PRIMARY KEY,
         labels TEXT NOT NULL
     );
+    CREATE TABLE sections (
+        slug    TEXT PRIMARY KEY,
+        text    TEXT NOT NULL,
+        hash    TEXT NOT NULL,
+        synced  TEXT,
+        changed BIGINT NOT NULL          -- unix seconds
+    );
+    CREATE TABLE sections_version (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
+    INSERT INTO sections_version VALUES (1, 0);
 "#];
 
 /// A key of `pg_advisory_xact_lock` of pressfeed's own: processes opening one new database

@@ -1,7 +1,7 @@
 //! The SQLite backend: one file in the data directory (WAL mode) behind one connection.
 //! Opening it, its tuning and the bulk settings are here; the schema in `schema`, and each
-//! concern's queries in a file of its own (`articles`, `changes`, `feeds`, `sources`), with
-//! the probe and the SQLite errors that are faults in `health`.
+//! concern's queries in a file of its own (`articles`, `changes`, `feeds`, `sections`,
+//! `sources`), with the probe and the SQLite errors that are faults in `health`.
 //!
 //! Articles are kept whole as their canonical JSON, beside the columns the feed query
 //! filters and sorts on and their prepared item. `article_sections` only has rows for
@@ -13,6 +13,7 @@ mod changes;
 mod feeds;
 mod health;
 mod schema;
+mod sections;
 mod sources;
 
 use std::path::{Path, PathBuf};

@@ -93,6 +93,20 @@ const MIGRATIONS: &[&str] = &[
         labels TEXT NOT NULL
     );
 "#,
+    r#"
+    -- The site's sections, each as its file's text (store::sections).
+    CREATE TABLE sections (
+        slug    TEXT PRIMARY KEY,
+        text    TEXT NOT NULL,
+        hash    TEXT NOT NULL,           -- content_hash of text
+        synced  TEXT,                    -- hash of the text last seeded, imported or exported
+        changed INTEGER NOT NULL         -- unix seconds
+    );
+    -- Bumped by every write of sections, so other processes notice one cheaply; 0 while
+    -- the store never had sections (not yet seeded from feeds/sections).
+    CREATE TABLE sections_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+    INSERT INTO sections_version VALUES (1, 0);
+"#,
 ];
 
 /// Brings the store at `path` (for messages) up to the last migration.

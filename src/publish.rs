@@ -28,6 +28,16 @@ use crate::store::{FeedQuery, FeedState, SavedFeed, Store, StoreError};
 /// together.
 pub type Changes = Vec<(String, Arc<Feed>)>;
 
+/// What `Publisher::save` decided.
+#[derive(Default)]
+pub struct Saved {
+    /// Files whose validators the store had agreed otherwise (another process stamped the
+    /// same bytes first), to serve in place of the ones built.
+    pub adopted: Changes,
+    /// Files this save wrote: their bytes are new to the store.
+    pub written: Vec<String>,
+}
+
 /// Turns built files into served `Feed`s, keeping each file's validators: Last-Modified
 /// moves only when the bytes change, across restarts too.
 pub struct Publisher {
@@ -118,13 +128,16 @@ impl Publisher {
         (built.name, feed)
     }
 
-    /// Persists `changed`; only then does this publisher remember them, so a failed save
-    /// is retried by the next build.
-    pub fn save(&mut self, store: &Store, changed: Changes) -> Result<(), StoreError> {
-        let saved: Vec<SavedFeed> = changed
-            .into_iter()
+    /// Persists `changed`, stamped at the unix second `now`; only then does this publisher
+    /// remember them, so a failed save is retried by the next build. The validators are
+    /// agreed in the store (`Store::save_feeds`): when another process sharing it saved the
+    /// same bytes first, its Last-Modified is the one served, so every replica answers a
+    /// conditional request alike.
+    pub fn save(&mut self, store: &Store, changed: Changes, now: i64) -> Result<Saved, StoreError> {
+        let mut saved: Vec<SavedFeed> = changed
+            .iter()
             .map(|(name, feed)| SavedFeed {
-                name,
+                name: name.clone(),
                 state: feed.state.clone(),
                 content_type: header_text(&feed.content_type),
                 browser_content_type: feed.browser_content_type.as_ref().map(header_text),
@@ -133,12 +146,22 @@ impl Publisher {
                 brotli: feed.variant(Coding::Brotli).body.clone(),
             })
             .collect();
-        store.save_feeds(&saved)?;
-        for feed in saved {
-            self.saved.insert(feed.name.clone());
-            self.validators.insert(feed.name, feed.state);
+        let written = store.save_feeds(&mut saved, &|stored, feed| {
+            stamp(stored, feed.state.hash.clone(), now)
+        })?;
+        let mut result = Saved::default();
+        for (((name, built), feed), written) in changed.into_iter().zip(saved).zip(written) {
+            if feed.state != built.state {
+                let adopted = Arc::new(built.with_headers(feed.state.clone(), built.max_age));
+                result.adopted.push((name.clone(), adopted));
+            }
+            if written {
+                result.written.push(name.clone());
+            }
+            self.saved.insert(name.clone());
+            self.validators.insert(name, feed.state);
         }
-        Ok(())
+        Ok(result)
     }
 
     /// Section feeds built once (their validators persist in the store, so this survives
@@ -271,14 +294,13 @@ pub fn everything(
     let mut publisher = Publisher::load(store)?;
     let old = Snapshot::default();
     let mut changed = Changes::new();
-    let mut files = Vec::new();
+    let mut files = std::collections::BTreeMap::new();
     for section in config.sections.iter().filter(|s| s.enabled) {
         files.extend(publisher.section(store, config, section, now, &old, &mut changed)?);
     }
     files.extend(publisher.site_files(config, now, &old, &mut changed));
-    publisher.save(store, changed)?;
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(files)
+    files.extend(publisher.save(store, changed, now.timestamp())?.adopted);
+    Ok(files.into_iter().collect())
 }
 
 #[cfg(test)]

@@ -448,14 +448,16 @@ impl Scheduler {
                     .site_files(&self.config, now, &old, &mut changed),
             ),
         }
+        let saved = self.publisher.save(&self.store, changed, now.timestamp())?;
+        feeds.extend(saved.adopted);
         // A feed's validators change when its bytes do (and when a clock set back restamps
-        // them: the hubs are then told once for nothing).
-        let new_bytes: Vec<String> = changed
-            .iter()
-            .map(|(name, _)| name.clone())
+        // them: the hubs are then told once for nothing). Bytes another process saved
+        // first are its to tell.
+        let new_bytes: Vec<String> = saved
+            .written
+            .into_iter()
             .filter(|name| build::Format::of_file(name).is_some())
             .collect();
-        self.publisher.save(&self.store, changed)?;
         let gone = self.publisher.gone(&self.config);
         self.catalog.publish(Snapshot {
             feeds,

@@ -460,3 +460,56 @@ async fn if_modified_since_never_hides_bytes_changed_within_its_second() {
         assert_eq!(reply.body, fourth.body);
     }
 }
+
+/// Two replicas on one store, their clocks five seconds apart, as two machines' may be:
+/// the one that saves new bytes first stamps them, and the other serves that stamp, so a
+/// load balancer alternating between them never turns a reader's 304 into a 200.
+#[tokio::test]
+async fn replicas_on_one_store_agree_on_etag_and_last_modified() {
+    let data = tempfile::tempdir().unwrap();
+    let (first_clock, second_clock) = (common::manual_clock(), common::manual_clock());
+    second_clock.advance(TimeDelta::seconds(5));
+    let first = Server::start_on_with(
+        site(&[("world", "")]),
+        data.path(),
+        Options::default().on(first_clock.clock()),
+    )
+    .await;
+    let second = Server::start_on_with(
+        site(&[("world", "")]),
+        data.path(),
+        Options::default().on(second_clock.clock()),
+    )
+    .await;
+    let built_first = publish_at(&first, &first_clock, "shared", TimeDelta::minutes(1)).await;
+    second_clock.advance(TimeDelta::minutes(1));
+    second
+        .wait_until("the article on the second replica", |s| async {
+            s.get("/feeds/world.rss")
+                .await
+                .text()
+                .contains("Title of shared")
+        })
+        .await;
+    let built_second = second.get("/feeds/world.rss").await;
+    for header in ["etag", "last-modified"] {
+        assert_eq!(
+            built_first.header(header),
+            built_second.header(header),
+            "{header}"
+        );
+    }
+    for (name, value) in [
+        ("if-none-match", built_first.header("etag")),
+        ("if-modified-since", built_first.header("last-modified")),
+    ] {
+        let reply = second
+            .request(Method::GET, "/feeds/world.rss", &[(name, value)])
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_MODIFIED,
+            "{name} from the first"
+        );
+    }
+}

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use super::{
-    ChangedSections, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, StoreError,
+    ChangedSections, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, Stamp, StoreError,
     StoredSection,
 };
 use crate::article::{Article, ArticleId};
@@ -87,8 +87,12 @@ pub(crate) trait SavedFeeds {
 
     fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError>;
 
-    /// Called with at least one feed.
-    fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError>;
+    /// `Store::save_feeds`, called with at least one feed.
+    fn save_feeds(
+        &self,
+        feeds: &mut [SavedFeed],
+        stamp: &Stamp<'_>,
+    ) -> Result<Vec<bool>, StoreError>;
 }
 
 /// What sources remember between polls.

@@ -47,6 +47,7 @@ contract!(
     the_change_log_names_the_sections_before_and_after,
     the_next_embargo_is_the_earliest_future_article,
     saved_feeds_keep_validators_and_bytes_together,
+    validators_are_agreed_by_whoever_saves_the_bytes_first,
     source_state_persists,
     a_probe_passes_on_a_working_store,
     a_store_is_seeded_once_even_when_emptied_after,
@@ -279,10 +280,16 @@ fn saved_feeds_keep_validators_and_bytes_together(place: Place) {
         gzip: Bytes::from_static(b"gz\0"),
         brotli: Bytes::from_static(b"br"),
     };
-    store.save_feeds(std::slice::from_ref(&feed)).unwrap();
+    let as_built = |_: Option<&FeedState>, feed: &SavedFeed| feed.state.clone();
+    let written = store
+        .save_feeds(std::slice::from_mut(&mut feed), &as_built)
+        .unwrap();
+    assert_eq!(written, [true]);
     feed.state.ambiguous_until = None;
     feed.identity = Bytes::from_static(b"<rss>2</rss>");
-    store.save_feeds(std::slice::from_ref(&feed)).unwrap();
+    store
+        .save_feeds(std::slice::from_mut(&mut feed), &as_built)
+        .unwrap();
     drop(store);
     let store = place.open();
     assert_eq!(store.saved_feeds().unwrap(), std::slice::from_ref(&feed));
@@ -449,4 +456,42 @@ fn an_admin_edit_keeps_the_synced_hash_and_an_import_sets_it(place: Place) {
 
 fn slug(s: &str) -> Slug {
     Slug::parse(s).unwrap()
+}
+
+fn validators_are_agreed_by_whoever_saves_the_bytes_first(place: Place) {
+    // Two replicas on one store built the same new bytes; the second saves a second later.
+    let (first, second) = (place.open(), place.open());
+    let built = |hash: &str, at: i64| SavedFeed {
+        name: "world.rss".into(),
+        state: FeedState {
+            hash: hash.into(),
+            last_modified: at,
+            ambiguous_until: None,
+        },
+        content_type: "application/rss+xml; charset=utf-8".into(),
+        browser_content_type: None,
+        identity: Bytes::from(hash.to_owned()),
+        gzip: Bytes::new(),
+        brotli: Bytes::new(),
+    };
+    // Keeps a stored state of the same bytes, as publish's stamp does.
+    let agree = |stored: Option<&FeedState>, feed: &SavedFeed| match stored {
+        Some(stored) if stored.hash == feed.state.hash => stored.clone(),
+        _ => feed.state.clone(),
+    };
+    let mut one = [built("h1", 100)];
+    assert_eq!(first.save_feeds(&mut one, &agree).unwrap(), [true]);
+    let mut two = [built("h1", 101)];
+    assert_eq!(
+        second.save_feeds(&mut two, &agree).unwrap(),
+        [false],
+        "the bytes were saved already"
+    );
+    assert_eq!(
+        two[0].state.last_modified, 100,
+        "the first stamp is everyone's"
+    );
+    let mut three = [built("h2", 102)];
+    assert_eq!(second.save_feeds(&mut three, &agree).unwrap(), [true]);
+    assert_eq!(first.feed_states().unwrap()[0].1.last_modified, 102);
 }

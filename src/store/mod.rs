@@ -196,6 +196,10 @@ pub struct FeedState {
     pub ambiguous_until: Option<i64>,
 }
 
+/// How `Store::save_feeds` agrees a feed's validators: the state to save, from the state
+/// stored now (if any) and the feed as built (whose `state` is the one it was built with).
+pub type Stamp<'a> = dyn Fn(Option<&FeedState>, &SavedFeed) -> FeedState + 'a;
+
 /// A published feed as the store keeps it: validators and bytes, saved together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedFeed {
@@ -408,12 +412,22 @@ impl Store {
         self.call(|b| b.saved_feeds())
     }
 
-    /// Saves the validators and bytes of feeds whose bytes changed, all or none.
-    pub fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
+    /// Saves the validators and bytes of feeds whose bytes changed, all or none, agreeing
+    /// the validators with every process that shares the store: in one transaction, and
+    /// one such save at a time, each feed's state becomes `stamp(stored, feed)` from the
+    /// state the store holds now (`None` for a feed never saved), and is written back to
+    /// `feed.state`. A feed whose stored state and bytes are that already (another replica
+    /// saved the same bytes first) is left as it is. Returns, feed by feed, whether this
+    /// call wrote it.
+    pub fn save_feeds(
+        &self,
+        feeds: &mut [SavedFeed],
+        stamp: &Stamp<'_>,
+    ) -> Result<Vec<bool>, StoreError> {
         if feeds.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        self.call(|b| b.save_feeds(feeds))
+        self.call(|b| b.save_feeds(feeds, stamp))
     }
 
     // Source state.

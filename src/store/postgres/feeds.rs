@@ -1,11 +1,16 @@
 //! Saved feeds in PostgreSQL: the validators and bytes (in every coding) of each feed as
 //! last published, written in one transaction so they never disagree.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 
 use super::Postgres;
 use crate::store::backend::SavedFeeds;
-use crate::store::{FeedState, SavedFeed, StoreError};
+use crate::store::{FeedState, SavedFeed, Stamp, StoreError};
+
+/// The `pg_advisory_xact_lock` key saves of feeds take turns on.
+const SAVE_LOCK: i64 = 0x7072_6573_7366_6432; // "pressfd2"
 
 impl SavedFeeds for Postgres {
     fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError> {
@@ -61,8 +66,34 @@ impl SavedFeeds for Postgres {
         })
     }
 
-    fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
+    fn save_feeds(
+        &self,
+        feeds: &mut [SavedFeed],
+        stamp: &Stamp<'_>,
+    ) -> Result<Vec<bool>, StoreError> {
         self.write(async |tx| {
+            // One save at a time across every process: two replicas that built the same
+            // new bytes must not both stamp them (rows not there yet cannot be locked).
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SAVE_LOCK])
+                .await?;
+            let names: Vec<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
+            let mut stored: HashMap<String, (FeedState, bool)> = tx
+                .query(
+                    "SELECT name, hash, last_modified, ambiguous_until, identity IS NOT NULL
+                     FROM feed_state WHERE name = ANY($1)",
+                    &[&names],
+                )
+                .await?
+                .iter()
+                .map(|row| {
+                    let state = FeedState {
+                        hash: row.get(1),
+                        last_modified: row.get(2),
+                        ambiguous_until: row.get(3),
+                    };
+                    (row.get(0), (state, row.get(4)))
+                })
+                .collect();
             let put = tx
                 .prepare(
                     "INSERT INTO feed_state (name, hash, last_modified, ambiguous_until,
@@ -77,7 +108,14 @@ impl SavedFeeds for Postgres {
                         brotli = excluded.brotli",
                 )
                 .await?;
-            for feed in feeds {
+            let mut written = Vec::with_capacity(feeds.len());
+            for feed in feeds.iter_mut() {
+                let now = stored.remove(&feed.name);
+                feed.state = stamp(now.as_ref().map(|(state, _)| state), feed);
+                if now.is_some_and(|(state, has_bytes)| has_bytes && state == feed.state) {
+                    written.push(false);
+                    continue;
+                }
                 tx.execute(
                     &put,
                     &[
@@ -93,8 +131,9 @@ impl SavedFeeds for Postgres {
                     ],
                 )
                 .await?;
+                written.push(true);
             }
-            Ok(())
+            Ok(written)
         })
     }
 }

@@ -2,11 +2,11 @@
 //! published, written in one transaction so they never disagree.
 
 use bytes::Bytes;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::Sqlite;
 use crate::store::backend::SavedFeeds;
-use crate::store::{FeedState, SavedFeed, StoreError};
+use crate::store::{FeedState, SavedFeed, Stamp, StoreError};
 
 impl SavedFeeds for Sqlite {
     fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError> {
@@ -56,14 +56,42 @@ impl SavedFeeds for Sqlite {
         })
     }
 
-    fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
+    fn save_feeds(
+        &self,
+        feeds: &mut [SavedFeed],
+        stamp: &Stamp<'_>,
+    ) -> Result<Vec<bool>, StoreError> {
+        // IMMEDIATE: one writer at a time, so the stored states read here stay those until
+        // the commit.
         self.write(|tx| {
+            let mut stored = tx.prepare_cached(
+                "SELECT hash, last_modified, ambiguous_until, identity IS NOT NULL
+                 FROM feed_state WHERE name = ?1",
+            )?;
             let mut put = tx.prepare_cached(
                 "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, ambiguous_until,
                     content_type, browser_content_type, identity, gzip, brotli)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
-            for feed in feeds {
+            let mut written = Vec::with_capacity(feeds.len());
+            for feed in feeds.iter_mut() {
+                let now: Option<(FeedState, bool)> = stored
+                    .query_row([&feed.name], |r| {
+                        Ok((
+                            FeedState {
+                                hash: r.get(0)?,
+                                last_modified: r.get(1)?,
+                                ambiguous_until: r.get(2)?,
+                            },
+                            r.get(3)?,
+                        ))
+                    })
+                    .optional()?;
+                feed.state = stamp(now.as_ref().map(|(state, _)| state), feed);
+                if now.is_some_and(|(state, has_bytes)| has_bytes && state == feed.state) {
+                    written.push(false);
+                    continue;
+                }
                 put.execute(params![
                     feed.name,
                     feed.state.hash,
@@ -75,8 +103,9 @@ impl SavedFeeds for Sqlite {
                     &feed.gzip[..],
                     &feed.brotli[..],
                 ])?;
+                written.push(true);
             }
-            Ok(())
+            Ok(written)
         })
     }
 }

@@ -932,3 +932,43 @@ fn write(path: &Path, text: &str) {
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, path).unwrap();
 }
+
+/// Two replicas on one store: one holds the sources lease and polls on schedule, the
+/// other does not poll at all; stopped, the holder gives the lease up and the other takes
+/// it and polls. (A holder that dies without a word is replaced once its lease runs out:
+/// tests/replicas.rs kills one.)
+#[tokio::test]
+async fn of_two_replicas_on_one_store_one_polls_and_the_other_takes_over() {
+    let origin = Origin::start(Answer::Ndjson {
+        body: line("wire-1", "world", "First"),
+        etag: "\"v1\"".into(),
+    })
+    .await;
+    let sources = format!(
+        "[[sources]]\nname = \"wire\"\nkind = \"json\"\nurl = \"{}\"\nschedule = \"* * * * * *\"\n",
+        origin.url()
+    );
+    let data = tempfile::tempdir().unwrap();
+    let options = || Options::admin(&format!("editor:{TOKEN}"));
+    let first = Server::start_on_with(site_with_sources(&sources), data.path(), options()).await;
+    let polls = "pressfeed_source_polls_total";
+    first
+        .wait_until("the first replica's first poll", |s| async move {
+            s.metric(polls).await >= 1.0
+        })
+        .await;
+    let second = Server::start_on_with(site_with_sources(&sources), data.path(), options()).await;
+    let before = first.metric(polls).await;
+    first
+        .wait_until("three more polls by the holder", |s| async move {
+            s.metric(polls).await >= before + 3.0
+        })
+        .await;
+    assert_eq!(second.metric(polls).await, 0.0, "the other replica polled");
+    first.stop().await;
+    second
+        .wait_until("the second replica taking over", |s| async move {
+            s.metric(polls).await >= 1.0
+        })
+        .await;
+}

@@ -11,13 +11,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio::task::{AbortHandle, JoinSet};
 use tracing::{error, info, warn};
 
 use super::directory::DirectorySource;
 use super::intake::Intake;
 use super::json::{self, JsonSource};
+use super::lease::SourcesLease;
 use super::status::{Counts, Registry, Report};
 use super::wordpress::WordPressSource;
 use super::{Origin, Source, SourceError};
@@ -43,8 +44,9 @@ pub async fn supervise(
     registry: Registry,
     clock: Clock,
 ) {
-    // Owned here, so that aborting the supervisor aborts every source.
+    // Owned here, so that aborting the supervisor aborts every source and gives the lease up.
     let mut tasks = JoinSet::new();
+    let (_lease, held) = SourcesLease::hold(store.clone());
     let mut running: HashMap<String, (Arc<Source>, AbortHandle)> = HashMap::new();
     let mut applied: Option<Arc<Config>> = None;
     let mut tick = tokio::time::interval(RELOAD_POLL);
@@ -112,6 +114,7 @@ pub async fn supervise(
                 registry.clone(),
                 clock.clone(),
                 poll_now,
+                held.clone(),
             ));
             info!(source = %name, kind = source.kind(), location = %source.location(), schedule = source.schedule.as_str(), "source started");
             running.insert(name, (source, handle));
@@ -121,17 +124,20 @@ pub async fn supervise(
 }
 
 /// Polls `source` at once, then at every firing of its schedule and whenever `poll_now`
-/// is notified.
+/// is notified; the scheduled polls only while `lease` says this process holds the
+/// sources lease, and at once when it takes it over.
 async fn poll_forever(
     source: Arc<Source>,
     mut puller: Puller,
     registry: Registry,
     clock: Clock,
     poll_now: Arc<Notify>,
+    mut lease: watch::Receiver<bool>,
 ) {
     let name = source.name.to_string();
     let mut next = Some(clock.now());
     loop {
+        let held = *lease.borrow_and_update();
         registry.next_poll(&name, next);
         let scheduled = async {
             match next {
@@ -146,10 +152,27 @@ async fn poll_forever(
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
-            () = scheduled => {}
-            () = owed => {}
-            () = poll_now.notified() => info!(source = %name, "polling now, as asked"),
+        let taken_over = async {
+            if held || lease.wait_for(|held| *held).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let asked = tokio::select! {
+            () = scheduled => false,
+            () = owed => false,
+            () = taken_over => {
+                info!(source = %name, "polling: this replica took the sources lease over");
+                true
+            }
+            () = poll_now.notified() => {
+                info!(source = %name, "polling now, as asked");
+                true
+            }
+        };
+        if !asked && !*lease.borrow() {
+            // Another replica holds the lease and polls on schedule.
+            next = source.schedule.next_after(clock.now());
+            continue;
         }
         registry.polling(&name, clock.now());
         let mut report = Report::default();

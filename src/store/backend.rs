@@ -8,6 +8,7 @@
 //! it must. Every write is one transaction: all of it lands or none.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -21,7 +22,7 @@ use crate::slug::Slug;
 
 /// A whole store: every concern, and the upkeep that is the backend's own.
 pub(crate) trait Backend:
-    Articles + ChangeLog + SavedFeeds + SourceStates + Sections + Send + Sync
+    Articles + ChangeLog + SavedFeeds + SourceStates + Sections + Leases + Send + Sync
 {
     /// A small write transaction lands and there is room for a few more; an error says
     /// why not (see `Store::probe`).
@@ -130,4 +131,15 @@ pub(crate) trait Sections {
         if_version: Option<i64>,
         now: i64,
     ) -> Result<i64, StoreError>;
+}
+
+/// Leases: work that one process of all those sharing the store does at a time. Times are
+/// the database's own clock, so processes on machines whose clocks differ agree.
+pub(crate) trait Leases {
+    /// Takes the lease `name` for `holder`, or renews it, for `ttl` from now: true if
+    /// `holder` holds it now. Free is a lease never taken, released, or not renewed in time.
+    fn take_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Gives the lease up, if `holder` holds it, so another may take it at once.
+    fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 }

@@ -48,6 +48,7 @@ contract!(
     the_next_embargo_is_the_earliest_future_article,
     saved_feeds_keep_validators_and_bytes_together,
     validators_are_agreed_by_whoever_saves_the_bytes_first,
+    a_lease_has_one_holder_until_released_or_run_out,
     source_state_persists,
     a_probe_passes_on_a_working_store,
     a_store_is_seeded_once_even_when_emptied_after,
@@ -494,4 +495,27 @@ fn validators_are_agreed_by_whoever_saves_the_bytes_first(place: Place) {
     let mut three = [built("h2", 102)];
     assert_eq!(second.save_feeds(&mut three, &agree).unwrap(), [true]);
     assert_eq!(first.feed_states().unwrap()[0].1.last_modified, 102);
+}
+
+fn a_lease_has_one_holder_until_released_or_run_out(place: Place) {
+    use std::time::Duration;
+    let (a, b) = (place.open(), place.open());
+    let long = Duration::from_secs(60);
+    assert!(a.take_lease("sources", "a", long).unwrap());
+    assert!(!b.take_lease("sources", "b", long).unwrap());
+    assert!(a.take_lease("sources", "a", long).unwrap(), "renewed");
+    assert!(
+        b.take_lease("other", "b", long).unwrap(),
+        "leases are by name"
+    );
+    b.release_lease("sources", "b").unwrap();
+    assert!(
+        !b.take_lease("sources", "b", long).unwrap(),
+        "only its holder frees it"
+    );
+    a.release_lease("sources", "a").unwrap();
+    // Taken for no time at all: run out at once, as a holder that died.
+    assert!(b.take_lease("sources", "b", Duration::ZERO).unwrap());
+    assert!(a.take_lease("sources", "a", long).unwrap());
+    assert!(!b.take_lease("sources", "b", long).unwrap());
 }

@@ -430,6 +430,25 @@ impl Store {
         self.call(|b| b.save_feeds(feeds, stamp))
     }
 
+    // Leases.
+
+    /// Takes or renews the lease `name` for `holder` for `ttl`: true if `holder` holds it
+    /// now. One holder at a time among every process sharing the store; a holder that
+    /// stops renewing (it died) loses it `ttl` after its last renewal.
+    pub fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        self.call(|b| b.take_lease(name, holder, ttl))
+    }
+
+    /// Gives up the lease `name` if `holder` holds it, so another takes it at once.
+    pub fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.call(|b| b.release_lease(name, holder))
+    }
+
     // Source state.
 
     /// What the source named `name` remembered at its last poll (empty if it never polled).

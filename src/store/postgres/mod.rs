@@ -1,7 +1,7 @@
 //! The PostgreSQL backend: one database shared by any number of pressfeed processes,
 //! through a pool of connections. Its settings (`Settings`: the URL, the password kept
 //! apart from it) and opening are here; the schema in `schema`, each concern's queries in
-//! a file of its own (`articles`, `changes`, `feeds`, `sections`, `sources`), and which errors are
+//! a file of its own (`articles`, `changes`, `feeds`, `leases`, `sections`, `sources`), and which errors are
 //! faults in `health`, as for SQLite.
 //!
 //! tokio-postgres with deadpool-postgres: the client the PostgreSQL ecosystem of tokio is
@@ -20,6 +20,7 @@ mod articles;
 mod changes;
 mod feeds;
 mod health;
+mod leases;
 mod schema;
 mod sections;
 mod sources;

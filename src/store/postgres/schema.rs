@@ -72,6 +72,11 @@ const MIGRATIONS: &[&str] = &[r#"
     );
     CREATE TABLE sections_version (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
     INSERT INTO sections_version VALUES (1, 0);
+    CREATE TABLE leases (
+        name   TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        until  TIMESTAMPTZ NOT NULL
+    );
 "#];
 
 /// A key of `pg_advisory_xact_lock` of pressfeed's own: processes opening one new database

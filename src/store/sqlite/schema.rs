@@ -107,6 +107,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE sections_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
     INSERT INTO sections_version VALUES (1, 0);
 "#,
+    r#"
+    -- Work one process of those sharing the store does at a time (store::Leases).
+    CREATE TABLE leases (
+        name   TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        until  INTEGER NOT NULL          -- unix milliseconds
+    );
+"#,
 ];
 
 /// Brings the store at `path` (for messages) up to the last migration.

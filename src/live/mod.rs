@@ -28,8 +28,9 @@ use crate::store::{Store, StoredSection};
 
 /// How often `site.toml`'s size and modification time and the store's sections version
 /// are compared with the last load's: a stat and a one-row read, cheap enough to do often,
-/// so an edit is live a couple of seconds after it is saved.
-const POLL: Duration = Duration::from_secs(2);
+/// so a section written through another replica (or imported) is served here within a
+/// second, build included.
+const POLL: Duration = Duration::from_millis(500);
 
 /// What the store says of one section besides its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

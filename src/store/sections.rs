@@ -78,6 +78,16 @@ impl SectionWrite {
         }
     }
 
+    /// Whether the store as it is meets this write's expectation: `stored`, the hash of
+    /// the stored text of its slug, if there is one.
+    pub(super) fn expects(&self, stored: Option<&str>) -> bool {
+        match &self.expect {
+            None => true,
+            Some(Expect::Absent) => stored.is_none(),
+            Some(Expect::Hash(expected)) => stored == Some(expected.as_str()),
+        }
+    }
+
     /// Removes section `slug`.
     pub fn remove(slug: Slug, expect: Option<Expect>) -> SectionWrite {
         SectionWrite {

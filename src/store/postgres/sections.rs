@@ -3,12 +3,14 @@
 //! sections from several processes take turns and each checks its expectations against
 //! what the one before it left.
 
+use std::collections::HashMap;
+
 use tokio_postgres::Row;
 
 use super::Postgres;
 use crate::slug::Slug;
 use crate::store::backend::Sections;
-use crate::store::{Expect, SectionWrite, StoreError, StoredSection};
+use crate::store::{SectionWrite, StoreError, StoredSection};
 
 const COLUMNS: &str = "slug, text, hash, synced, changed";
 
@@ -68,26 +70,21 @@ impl Sections for Postgres {
             if if_version.is_some_and(|v| v != version) {
                 return Err(StoreError::SectionsChanged(Vec::new()));
             }
-            let mut missed = Vec::new();
-            for write in writes {
-                let Some(expect) = &write.expect else {
-                    continue;
-                };
-                let hash: Option<String> = tx
-                    .query_opt(
-                        "SELECT hash FROM sections WHERE slug = $1",
-                        &[&write.slug.as_str()],
-                    )
-                    .await?
-                    .map(|row| row.get(0));
-                let met = match expect {
-                    Expect::Absent => hash.is_none(),
-                    Expect::Hash(expected) => hash.as_ref() == Some(expected),
-                };
-                if !met {
-                    missed.push(write.slug.to_string());
-                }
-            }
+            let slugs: Vec<&str> = writes.iter().map(|w| w.slug.as_str()).collect();
+            let stored: HashMap<String, String> = tx
+                .query(
+                    "SELECT slug, hash FROM sections WHERE slug = ANY($1)",
+                    &[&slugs],
+                )
+                .await?
+                .iter()
+                .map(|row| (row.get(0), row.get(1)))
+                .collect();
+            let missed: Vec<String> = writes
+                .iter()
+                .filter(|w| !w.expects(stored.get(w.slug.as_str()).map(String::as_str)))
+                .map(|w| w.slug.to_string())
+                .collect();
             if !missed.is_empty() {
                 return Err(StoreError::SectionsChanged(missed));
             }

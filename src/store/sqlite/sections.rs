@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::Sqlite;
 use crate::slug::Slug;
 use crate::store::backend::Sections;
-use crate::store::{Expect, SectionWrite, StoreError, StoredSection};
+use crate::store::{SectionWrite, StoreError, StoredSection};
 
 const COLUMNS: &str = "slug, text, hash, synced, changed";
 
@@ -71,23 +71,13 @@ impl Sections for Sqlite {
             if if_version.is_some_and(|v| v != version) {
                 return Err(StoreError::SectionsChanged(Vec::new()));
             }
+            let mut stored = tx.prepare_cached("SELECT hash FROM sections WHERE slug = ?1")?;
             let mut missed = Vec::new();
-            for write in writes {
-                let Some(expect) = &write.expect else {
-                    continue;
-                };
-                let hash: Option<String> = tx
-                    .query_row(
-                        "SELECT hash FROM sections WHERE slug = ?1",
-                        [write.slug.as_str()],
-                        |r| r.get(0),
-                    )
+            for write in writes.iter().filter(|w| w.expect.is_some()) {
+                let hash: Option<String> = stored
+                    .query_row([write.slug.as_str()], |r| r.get(0))
                     .optional()?;
-                let met = match expect {
-                    Expect::Absent => hash.is_none(),
-                    Expect::Hash(expected) => hash.as_ref() == Some(expected),
-                };
-                if !met {
+                if !write.expects(hash.as_deref()) {
                     missed.push(write.slug.to_string());
                 }
             }

@@ -1,5 +1,7 @@
-//! `deploy/nginx.conf` in front of a real pressfeed: the configuration is valid, and a
-//! conditional GET through the cache gets a 304 with pressfeed's ETag.
+//! The nginx configurations of `deploy/` in front of real pressfeed servers:
+//! `deploy/nginx.conf` (one pressfeed) caches and passes ETags through, so a conditional
+//! GET gets a 304 with pressfeed's ETag; `deploy/compose/nginx.conf` (replicas) keeps
+//! answering 200 with one of its two upstreams stopped.
 
 mod common;
 
@@ -193,4 +195,40 @@ async fn nginx_caches_and_passes_etags_through() {
     assert_eq!(again.headers["etag"].to_str().unwrap(), etag);
     // Answered from nginx's cache: pressfeed saw only the first request.
     assert_eq!(again.headers["x-cache-status"].to_str().unwrap(), "HIT");
+}
+
+#[tokio::test]
+async fn compose_nginx_retries_the_other_replica() {
+    if !nginx_available() {
+        return;
+    }
+    let one = Server::one_article().await;
+    let two = Server::one_article().await;
+    let nginx = Nginx::start(
+        "compose/nginx.conf",
+        &[
+            ("server pressfeed-1:8080", one.addr.port()),
+            ("server pressfeed-2:8080", two.addr.port()),
+        ],
+    );
+    let (first, _) = nginx.first_get("/readyz").await;
+    assert_eq!(first.status, StatusCode::OK);
+
+    // A replica gone: its port refuses connections, as a stopping pressfeed's does.
+    one.stop().await;
+    // Round robin soon sends a request to the stopped replica; nginx retries it on the
+    // other and leaves the stopped one out for a while (`fail_timeout`). A new query
+    // string each time misses the cache, so every feed request reaches an upstream
+    // rather than nginx's cached copy.
+    for n in 0..10 {
+        let (feed, body) = nginx
+            .get(&format!("/feeds/world.rss?n={n}"), &[])
+            .await
+            .unwrap();
+        assert_eq!(feed.status, StatusCode::OK, "feed request {n}");
+        assert_eq!(feed.headers["x-cache-status"].to_str().unwrap(), "MISS");
+        assert_eq!(body, two.get("/feeds/world.rss").await.body);
+        let (ready, _) = nginx.get("/readyz", &[]).await.unwrap();
+        assert_eq!(ready.status, StatusCode::OK, "readyz request {n}");
+    }
 }

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::io::BufReader;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tracing::{info, warn};
@@ -77,12 +78,19 @@ pub fn prepare_stale(store: &Store) -> Result<usize, StoreError> {
 }
 
 /// Fills a store that has never been written with the site's seed articles (the demo
-/// content), so a fresh clone serves something. Returns how many were stored.
+/// content), so a fresh clone serves something; of several processes starting on one
+/// new store, one. Returns how many were stored.
 pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
     let Some(seed) = &config.site.seed_articles else {
         return Ok(0);
     };
     if store.change_counter()? != 0 {
+        return Ok(0);
+    }
+    // Replicas starting together on a new shared store: the one that takes this lease
+    // seeds, the others find it taken and go on (the seed reaches them through the store).
+    let holder = format!("pid {} #{:08x}", std::process::id(), fastrand::u32(..));
+    if !store.take_lease("seed", &holder, Duration::from_secs(600))? {
         return Ok(0);
     }
     let path = config.dir.join(seed);

@@ -1,4 +1,5 @@
-//! Faults of the disk under a running server: it keeps serving the last good feeds,
+//! Faults of the disk, or of the database server, under a running server: it keeps
+//! serving the last good feeds,
 //! `/readyz` says degraded and why, admin writes answer 503 with a JSON error naming the
 //! problem (never a path on the server), and all of it recovers by itself when the fault
 //! ends.
@@ -6,7 +7,8 @@
 //! A full disk is real: the site and the store live on a tiny tmpfs that the test fills
 //! (needs root, as in CI). An unreadable store is injected (`Store::simulate_io_error`):
 //! under an open SQLite connection neither `chmod`, `chattr +i` nor a read-only remount
-//! (refused while files are open for writing) takes effect, even for root.
+//! (refused while files are open for writing) takes effect, even for root. A PostgreSQL
+//! outage is real: the test starts a cluster of its own, stops it and starts it again.
 
 mod common;
 
@@ -319,4 +321,101 @@ async fn an_unreadable_store_keeps_feeds_served_and_writes_refused_until_it_read
         })
         .await;
     server.stop().await;
+}
+
+/// A throwaway PostgreSQL cluster of the test's own (tests/postgres/start.sh), so the test
+/// may stop and start it; stopped when dropped.
+struct Cluster {
+    state: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// `None` where there is no PostgreSQL or no root and `common::missing` allows the
+    /// test to skip; without that allowance the test fails.
+    fn start() -> Option<Cluster> {
+        let cluster = Cluster {
+            state: tempfile::tempdir().unwrap(),
+        };
+        if cluster.run("start.sh") {
+            return Some(cluster);
+        }
+        common::missing(
+            "tests/faults.rs (the PostgreSQL outage test)",
+            "cannot start a PostgreSQL cluster here (tests/postgres/start.sh failed)",
+            "apt-get install postgresql and run the tests as root, as tests/run does",
+        );
+        None
+    }
+
+    fn url(&self) -> String {
+        std::fs::read_to_string(self.state.path().join("url"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// Runs `tests/postgres/<script>` on this cluster; true if it succeeded.
+    fn run(&self, script: &str) -> bool {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/postgres")
+            .join(script);
+        Command::new("bash")
+            .arg(script)
+            .arg(self.state.path())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.run("stop.sh");
+    }
+}
+
+#[tokio::test]
+async fn a_postgresql_outage_keeps_feeds_served_and_writes_refused_until_it_is_back() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join(common::POSTGRES_URL_FILE), cluster.url()).unwrap();
+    let server = Server::start_on_with(common::site(&[("world", "")]), data.path(), admin()).await;
+    assert_eq!(
+        post(&server, &batch("before", 2)).await.status,
+        StatusCode::OK
+    );
+    server
+        .wait_until("the first articles in the feed", |s| async move {
+            s.get("/feeds/world.json").await.text().contains("before-1")
+        })
+        .await;
+    let good = server.get("/feeds/world.atom").await;
+
+    assert!(cluster.run("stop.sh"), "the cluster stops");
+    readyz_until(
+        &server,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "cannot be reached",
+    )
+    .await;
+    let (code, message) = unavailable(&post(&server, &batch("during", 1)).await);
+    assert_eq!(code, "storage_unavailable");
+    assert!(message.contains("cannot be reached"), "{message}");
+    let served = server.get("/feeds/world.atom").await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.header("etag"), good.header("etag"));
+    assert_eq!(served.body, good.body);
+
+    assert!(cluster.run("start.sh"), "the cluster starts again");
+    readyz_until(&server, StatusCode::OK, "ready").await;
+    assert_eq!(
+        post(&server, &batch("after", 1)).await.status,
+        StatusCode::OK
+    );
+    server
+        .wait_until("the feed rebuilt after the outage", |s| async move {
+            s.get("/feeds/world.json").await.text().contains("after-0")
+        })
+        .await;
 }

@@ -306,15 +306,19 @@ impl Server {
 /// The variable that runs the end-to-end tests on PostgreSQL: `postgres`.
 pub const TEST_STORE: &str = "PRESSFEED_TEST_STORE";
 
-/// The PostgreSQL database standing for the test data directory `data`, made on first use
-/// and named in a file in `data`; `None` when the tests run on SQLite.
+/// The file in a test data directory that names the PostgreSQL database standing for it.
+pub const POSTGRES_URL_FILE: &str = "test-postgres-url";
+
+/// The PostgreSQL database standing for the test data directory `data`: the one its
+/// `POSTGRES_URL_FILE` names (a test may name one of its own), else with
+/// `PRESSFEED_TEST_STORE=postgres` a fresh one, named there; `None` for SQLite.
 fn postgres_of(data: &Path) -> Option<String> {
-    if std::env::var(TEST_STORE).as_deref() != Ok("postgres") {
-        return None;
-    }
-    let named = data.join("test-postgres-url");
+    let named = data.join(POSTGRES_URL_FILE);
     if let Ok(url) = std::fs::read_to_string(&named) {
         return Some(url);
+    }
+    if std::env::var(TEST_STORE).as_deref() != Ok("postgres") {
+        return None;
     }
     let Some(url) = pressfeed::store::testing::fresh_postgres() else {
         panic!(

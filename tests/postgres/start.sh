@@ -2,8 +2,9 @@
 # Starts a throwaway PostgreSQL cluster for the tests and benchmarks: initdb in STATE_DIR
 # (made by the caller), owned by the unprivileged `postgres` user, listening on 127.0.0.1
 # on a free port and a socket in STATE_DIR. Writes the URL of its maintenance database to
-# STATE_DIR/url; tests/postgres/stop.sh STATE_DIR stops it. Needs root (initdb refuses to
-# run as root, so it runs as `postgres`) and Debian's postgresql package.
+# STATE_DIR/url; tests/postgres/stop.sh STATE_DIR stops it, and start.sh STATE_DIR again
+# starts the same cluster on the same port. Needs root (initdb refuses to run as root, so
+# it runs as `postgres`) and Debian's postgresql package.
 #
 #   bash tests/postgres/start.sh STATE_DIR [durable]
 #
@@ -22,10 +23,16 @@ id postgres >/dev/null 2>&1 || {
   echo "start.sh: no 'postgres' user (Debian's postgresql package makes it)" >&2
   exit 1
 }
-chown postgres "$state"
-runuser -u postgres -- "$bin/initdb" -D "$state/data" --auth=trust -U pressfeed \
-  --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if [ -f "$state/url" ]; then
+  port=$(sed -E 's|.*:([0-9]+)/.*|\1|' "$state/url")
+  mode=$(cat "$state/mode")
+else
+  chown postgres "$state"
+  runuser -u postgres -- "$bin/initdb" -D "$state/data" --auth=trust -U pressfeed \
+    --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  echo "$mode" >"$state/mode"
+fi
 options="-p $port -k $state -c listen_addresses=127.0.0.1 -c max_connections=400"
 if [ "$mode" != durable ]; then
   options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"

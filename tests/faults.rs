@@ -1,8 +1,7 @@
 //! Faults of the disk, or of the database server, under a running server: it keeps
-//! serving the last good feeds,
-//! `/readyz` says degraded and why, admin writes answer 503 with a JSON error naming the
-//! problem (never a path on the server), and all of it recovers by itself when the fault
-//! ends.
+//! serving the last good feeds, `/readyz` says degraded and why, admin writes answer 503
+//! with a JSON error naming the problem (never a path on the server), and all of it
+//! recovers by itself when the fault ends.
 //!
 //! A full disk is real: the site and the store live on a tiny tmpfs that the test fills
 //! (needs root, as in CI). An unreadable store is injected (`Store::simulate_io_error`):

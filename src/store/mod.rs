@@ -20,6 +20,7 @@ mod sections;
 mod sqlite;
 #[doc(hidden)]
 pub mod testing;
+mod transfer;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -34,6 +35,7 @@ pub use health::{Outage, StoreHealth};
 pub use postgres::{Settings as PostgresSettings, SettingsError as PostgresSettingsError};
 pub use sections::{Expect, SectionWrite, StoredSection};
 pub use sqlite::FILE_NAME;
+pub use transfer::Copied;
 
 use crate::article::{Article, ArticleError, ArticleId};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
@@ -124,6 +126,18 @@ pub enum StoreError {
     /// A stored section's slug is not a valid one.
     #[error("store: section slug {0:?} is unreadable")]
     CorruptSlug(String),
+    /// A copy (`Store::copy_into`) found its target holding these already.
+    #[error(
+        "store: not empty: it holds {articles} articles, {sections} sections and {feeds} saved feeds"
+    )]
+    NotEmpty {
+        /// Articles, drafts included.
+        articles: i64,
+        /// Sections.
+        sections: i64,
+        /// Saved feeds.
+        feeds: i64,
+    },
     /// See `Store::simulate_io_error`.
     #[error("store: disk I/O error (simulated by Store::simulate_io_error)")]
     SimulatedIo,

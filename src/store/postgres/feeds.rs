@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::Postgres;
+use super::{Postgres, Transaction};
 use crate::store::backend::SavedFeeds;
 use crate::store::{FeedState, SavedFeed, StoreError};
 
@@ -62,39 +62,42 @@ impl SavedFeeds for Postgres {
     }
 
     fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
-        self.write(async |tx| {
-            let put = tx
-                .prepare(
-                    "INSERT INTO feed_state (name, hash, last_modified, ambiguous_until,
-                        content_type, browser_content_type, identity, gzip, brotli)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (name) DO UPDATE SET hash = excluded.hash,
-                        last_modified = excluded.last_modified,
-                        ambiguous_until = excluded.ambiguous_until,
-                        content_type = excluded.content_type,
-                        browser_content_type = excluded.browser_content_type,
-                        identity = excluded.identity, gzip = excluded.gzip,
-                        brotli = excluded.brotli",
-                )
-                .await?;
-            for feed in feeds {
-                tx.execute(
-                    &put,
-                    &[
-                        &feed.name,
-                        &feed.state.hash,
-                        &feed.state.last_modified,
-                        &feed.state.ambiguous_until,
-                        &feed.content_type,
-                        &feed.browser_content_type,
-                        &&feed.identity[..],
-                        &&feed.gzip[..],
-                        &&feed.brotli[..],
-                    ],
-                )
-                .await?;
-            }
-            Ok(())
-        })
+        self.write(async |tx| put_feeds(tx, feeds).await)
     }
+}
+
+/// Writes the validators and bytes of `feeds`, replacing what was saved under their names.
+pub(super) async fn put_feeds(tx: &Transaction<'_>, feeds: &[SavedFeed]) -> Result<(), StoreError> {
+    let put = tx
+        .prepare(
+            "INSERT INTO feed_state (name, hash, last_modified, ambiguous_until,
+                content_type, browser_content_type, identity, gzip, brotli)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (name) DO UPDATE SET hash = excluded.hash,
+                last_modified = excluded.last_modified,
+                ambiguous_until = excluded.ambiguous_until,
+                content_type = excluded.content_type,
+                browser_content_type = excluded.browser_content_type,
+                identity = excluded.identity, gzip = excluded.gzip,
+                brotli = excluded.brotli",
+        )
+        .await?;
+    for feed in feeds {
+        tx.execute(
+            &put,
+            &[
+                &feed.name,
+                &feed.state.hash,
+                &feed.state.last_modified,
+                &feed.state.ambiguous_until,
+                &feed.content_type,
+                &feed.browser_content_type,
+                &&feed.identity[..],
+                &&feed.gzip[..],
+                &&feed.brotli[..],
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }

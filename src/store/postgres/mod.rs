@@ -23,6 +23,7 @@ mod health;
 mod schema;
 mod sections;
 mod sources;
+mod transfer;
 
 use std::fmt;
 use std::time::Duration;

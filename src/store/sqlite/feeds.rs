@@ -57,26 +57,32 @@ impl SavedFeeds for Sqlite {
     }
 
     fn save_feeds(&self, feeds: &[SavedFeed]) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let mut put = tx.prepare_cached(
-                "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, ambiguous_until,
-                    content_type, browser_content_type, identity, gzip, brotli)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for feed in feeds {
-                put.execute(params![
-                    feed.name,
-                    feed.state.hash,
-                    feed.state.last_modified,
-                    feed.state.ambiguous_until,
-                    feed.content_type,
-                    feed.browser_content_type,
-                    &feed.identity[..],
-                    &feed.gzip[..],
-                    &feed.brotli[..],
-                ])?;
-            }
-            Ok(())
-        })
+        self.write(|tx| put_feeds(tx, feeds))
     }
+}
+
+/// Writes the validators and bytes of `feeds`, replacing what was saved under their names.
+pub(super) fn put_feeds(
+    tx: &rusqlite::Transaction<'_>,
+    feeds: &[SavedFeed],
+) -> Result<(), StoreError> {
+    let mut put = tx.prepare_cached(
+        "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, ambiguous_until,
+            content_type, browser_content_type, identity, gzip, brotli)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for feed in feeds {
+        put.execute(params![
+            feed.name,
+            feed.state.hash,
+            feed.state.last_modified,
+            feed.state.ambiguous_until,
+            feed.content_type,
+            feed.browser_content_type,
+            &feed.identity[..],
+            &feed.gzip[..],
+            &feed.brotli[..],
+        ])?;
+    }
+    Ok(())
 }

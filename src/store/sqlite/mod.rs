@@ -15,6 +15,7 @@ mod health;
 mod schema;
 mod sections;
 mod sources;
+mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

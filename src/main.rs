@@ -22,7 +22,8 @@ use pressfeed::{admin, app, build, export, import, live};
 const EXIT_CODES: &str = "Exit codes:
   0  success
   1  failure: I/O, the store, bad lines in an import, an article that is not there,
-     sections an import refused (edited in the store since their last import)
+     sections an import refused (edited in the store since their last import),
+     a `migrate` target that is not empty
   2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, or a
      bad file in `sections import`)";
 
@@ -100,12 +101,13 @@ enum Command {
         #[command(subcommand)]
         command: ArticlesCommand,
     },
-    /// Copy the SQLite store of the data directory (--data, or data_dir of site.toml; never
-    /// --store) into an empty PostgreSQL store, as stored: articles and their prepared
-    /// items, the change counter, the sections, the saved feeds with their ETags and
-    /// Last-Modified, what sources remember. All in one transaction; a store that holds
-    /// articles, sections or saved feeds is refused and nothing is written (exit 1). Stop
-    /// every pressfeed writing the SQLite store first.
+    /// Copy the data directory's SQLite store into an empty PostgreSQL store, as stored.
+    ///
+    /// The source is the SQLite store of --data (or data_dir of site.toml), never --store.
+    /// Copied: articles and their prepared items, the change counter, the sections, the
+    /// saved feeds with their ETags and Last-Modified, what sources remember; all in one
+    /// transaction. A store that holds articles, sections or saved feeds is refused and
+    /// nothing is written (exit 1). Stop every pressfeed writing the SQLite store first.
     Migrate {
         /// The PostgreSQL store, `postgres://USER@HOST:PORT/DATABASE`; the password comes
         /// from PRESSFEED_STORE_PASSWORD_FILE or PRESSFEED_STORE_PASSWORD if set.

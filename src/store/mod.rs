@@ -6,6 +6,7 @@
 //! (`item::PreparedArticle`). When the rules of preparing change, the caller
 //! (`app::prepare_stale`) says how to prepare again; the store runs that over its articles
 //! inside one transaction, so no write slips between an article's read and its new item.
+//! A whole store is copied into an empty one as stored (`transfer`, `pressfeed migrate`).
 //!
 //! The store keeps its own `StoreHealth` too: a call that fails because of the disk or the
 //! file (full, read-only, I/O error, locked, damaged) marks it degraded until a `probe`

@@ -890,3 +890,41 @@ fn migrate_refuses_a_store_that_holds_anything_and_writes_nothing() {
     assert_eq!(target.change_counter().unwrap(), 0);
     assert!(target.feed_states().unwrap().is_empty());
 }
+
+#[test]
+fn a_long_migrate_reports_progress_on_stderr() {
+    let Some(url) = fresh_postgres("a_long_migrate_reports_progress_on_stderr") else {
+        return;
+    };
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let lines: String = (0..25_000)
+        .map(|i| {
+            format!(
+                r#"{{"id":"a-{i}","url":"https://news.example/a-{i}/","title":"T{i}","sections":["world"],"published_at":"2024-01-01T10:00:00Z"}}"#
+            ) + "\n"
+        })
+        .collect();
+    let out = run_with_stdin(
+        pressfeed_on(feeds.path(), data.path()).args(["import", "-"]),
+        &lines,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = pressfeed_on(feeds.path(), data.path())
+        .args(["migrate", "--to", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "migrate: 10000 articles copied\nmigrate: 20000 articles copied\n"
+    );
+    assert!(
+        text(&out.stdout).starts_with("migrated 25000 articles, 0 sections, 0 feeds, 0 sources"),
+        "{}",
+        text(&out.stdout)
+    );
+    let settings = pressfeed::store::PostgresSettings::parse(&url, None).unwrap();
+    let target = pressfeed::store::Store::open_postgres(&settings).unwrap();
+    assert_eq!(target.article_count().unwrap(), 25_000);
+}

@@ -579,35 +579,50 @@ fn a_copy_lands_every_row_as_stored(place: Place) {
 
 fn a_copy_into_a_store_holding_anything_writes_nothing(place: Place) {
     let source = seed(&place);
-    for fill in [
-        |s: &super::Store| s.save_feeds(&[saved_feed()]).unwrap(),
-        |s: &super::Store| {
-            s.write_sections(
-                &[SectionWrite::edit(slug("world"), "x".into(), None)],
-                now(),
-            )
-            .map(drop)
-            .unwrap()
-        },
-        |s: &super::Store| {
-            s.upsert(&prepared([article(
-                "z",
-                &["world"],
-                "2022-05-01T00:00:00Z",
-                &[],
-                "draft",
-            )]))
-            .unwrap()
-        },
-    ] {
-        let target_place = another(&place);
-        let target = target_place.open();
+    source.save_source_labels("wire", "{}").unwrap();
+    source
+        .seed_sections(vec![(slug("sports"), "b = 1\n".into())], now())
+        .unwrap();
+    let mut other_feed = saved_feed();
+    other_feed.name = "sports.rss".into();
+    source.save_feeds(&[other_feed]).unwrap();
+    // What each target holds, and so what the refusal says: articles, sections, feeds.
+    type Fill = fn(&super::Store);
+    let fills: [(Fill, (i64, i64, i64)); 3] = [
+        (|s| s.save_feeds(&[saved_feed()]).unwrap(), (0, 0, 1)),
+        (
+            |s| {
+                let world = SectionWrite::edit(slug("world"), "x".into(), None);
+                s.write_sections(&[world], now()).map(drop).unwrap()
+            },
+            (0, 1, 0),
+        ),
+        (
+            |s| {
+                let draft = article("z", &["world"], "2022-05-01T00:00:00Z", &[], "draft");
+                s.upsert(&prepared([draft])).unwrap()
+            },
+            (1, 0, 0),
+        ),
+    ];
+    for (fill, holds) in fills {
+        let target = another(&place).open();
         fill(&target);
         let counter = target.change_counter().unwrap();
         let version = target.sections_version().unwrap();
         let err = source.copy_into(&target, &mut |_| ()).unwrap_err();
-        assert!(matches!(err, StoreError::NotEmpty { .. }), "{err}");
-        assert!(target.article_count().unwrap() <= 1);
+        let StoreError::NotEmpty {
+            articles,
+            sections,
+            feeds,
+        } = err
+        else {
+            panic!("{err}")
+        };
+        assert_eq!((articles, sections, feeds), holds);
+        assert_eq!(target.article_count().unwrap(), holds.0);
+        assert_eq!(target.sections().unwrap().len() as i64, holds.1);
+        assert_eq!(target.feed_states().unwrap().len() as i64, holds.2);
         assert_eq!(target.change_counter().unwrap(), counter);
         assert_eq!(target.sections_version().unwrap(), version);
         assert!(target.backend.sources().unwrap().is_empty());

@@ -15,14 +15,15 @@ use pressfeed::article::ArticleId;
 use pressfeed::clock::Clock;
 use pressfeed::config::{Config, ConfigError};
 use pressfeed::http::{AccessLog, LogFormat};
-use pressfeed::store::{PostgresSettings, Store};
+use pressfeed::store::{PostgresSettings, Store, StoreError};
 use pressfeed::{admin, app, build, export, import, live};
 
 /// The exit codes, for `--help` (README.md has them too).
 const EXIT_CODES: &str = "Exit codes:
   0  success
   1  failure: I/O, the store, bad lines in an import, an article that is not there,
-     sections an import refused (edited in the store since their last import)
+     sections an import refused (edited in the store since their last import),
+     a `migrate` target that is not empty
   2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, or a
      bad file in `sections import`)";
 
@@ -99,6 +100,19 @@ enum Command {
     Articles {
         #[command(subcommand)]
         command: ArticlesCommand,
+    },
+    /// Copy the data directory's SQLite store into an empty PostgreSQL store, as stored.
+    ///
+    /// The source is the SQLite store of --data (or data_dir of site.toml), never --store.
+    /// Copied: articles and their prepared items, the change counter, the sections, the
+    /// saved feeds with their ETags and Last-Modified, what sources remember; all in one
+    /// transaction. A store that holds articles, sections or saved feeds is refused and
+    /// nothing is written (exit 1). Stop every pressfeed writing the SQLite store first.
+    Migrate {
+        /// The PostgreSQL store, `postgres://USER@HOST:PORT/DATABASE`; the password comes
+        /// from PRESSFEED_STORE_PASSWORD_FILE or PRESSFEED_STORE_PASSWORD if set.
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -178,6 +192,16 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
         Ok(site) => site,
         Err(e) => return Ok(has_problems(&feeds, &e)),
     };
+    if let Command::Migrate { to } = &cli.command {
+        let target = match postgres_settings(to) {
+            Ok(settings) => settings,
+            Err(e) => {
+                eprintln!("pressfeed: --to: {e:#}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        return migrate(&site.data_dir(&feeds, cli.data.as_deref()), &target);
+    }
     let store_url = cli
         .store
         .or_else(|| Some(site.store.as_ref()?.as_str().to_owned()));
@@ -199,7 +223,7 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
         Err(e) => Err(anyhow::Error::new(e).context("loading the sections from the store")),
     };
     match cli.command {
-        Command::Check => unreachable!("answered above"),
+        Command::Check | Command::Migrate { .. } => unreachable!("answered above"),
         Command::Serve {
             listen,
             admin_token_file,
@@ -522,6 +546,59 @@ fn import_file(store_at: &StoreAt, file: &Path) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `pressfeed migrate`: the SQLite store in `data_dir` copied into the empty PostgreSQL
+/// store `target`. Neither store's items are prepared again: the copy keeps the source's,
+/// and the first command on the target prepares them if they are stale.
+fn migrate(data_dir: &Path, target: &PostgresSettings) -> Result<ExitCode> {
+    // `Store::open` would make an empty store of a mistyped directory, and copy it.
+    let file = data_dir.join(pressfeed::store::FILE_NAME);
+    if !file.exists() {
+        eprintln!(
+            "pressfeed: no SQLite store at {}; nothing was copied",
+            file.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let source = Store::open(data_dir)
+        .with_context(|| format!("opening the store (SQLite in {})", data_dir.display()))?;
+    let to = Store::open_postgres(target)
+        .with_context(|| format!("opening the store (PostgreSQL at {target})"))?;
+    let every = PROGRESS_EVERY as usize;
+    let mut next = every;
+    let copied = source.copy_into(&to, &mut |copied| {
+        if copied >= next {
+            eprintln!("migrate: {copied} articles copied");
+            next = (copied / every + 1) * every;
+        }
+    });
+    let copied = match copied {
+        Ok(copied) => copied,
+        Err(StoreError::NotEmpty {
+            articles,
+            sections,
+            feeds,
+        }) => {
+            eprintln!(
+                "pressfeed: {target} is not empty: it holds {articles} articles, {sections} \
+                 sections and {feeds} saved feeds; nothing was written (migrate copies only \
+                 into an empty store)"
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "copying SQLite in {} to {target}; nothing was written",
+                data_dir.display()
+            )));
+        }
+    };
+    println!(
+        "migrated {} articles, {} sections, {} feeds, {} sources to {target}",
+        copied.articles, copied.sections, copied.feeds, copied.sources
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Bytes of a file with an ETA, or a spinner for stdin, whose size is unknown.

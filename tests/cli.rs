@@ -761,3 +761,170 @@ fn help_documents_the_exit_codes() {
     assert!(help.contains("Exit codes:"), "{help}");
     assert!(help.contains("2  invalid configuration"), "{help}");
 }
+
+/// A fresh database on the test cluster, or `None` (the test returns) when there is none
+/// and skipping is allowed.
+fn fresh_postgres(test: &str) -> Option<String> {
+    let url = pressfeed::store::testing::fresh_postgres();
+    if url.is_none() {
+        common::missing(
+            test,
+            "PRESSFEED_TEST_POSTGRES is not set",
+            "bash tests/run starts a PostgreSQL cluster and sets it",
+        );
+    }
+    url
+}
+
+/// The ETag and Last-Modified of every feed `server` lists, once its first build is done.
+fn validators(server: &Serve) -> Vec<(String, String, String)> {
+    assert_eq!(server.get("/readyz").0, 200);
+    let addr = server.base.trim_start_matches("http://");
+    server
+        .urls
+        .iter()
+        .map(|url| {
+            let path = url.trim_start_matches(&server.base);
+            let (status, head, _) = http_request(addr, "GET", path, &[]).unwrap();
+            assert_eq!(status, 200, "{path}: {head}");
+            let header = |name: &str| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .unwrap_or_else(|| panic!("{path} has no {name}"))
+                    .trim()
+                    .to_owned()
+            };
+            (path.to_owned(), header("etag:"), header("last-modified:"))
+        })
+        .collect()
+}
+
+#[test]
+fn migrate_moves_a_site_to_postgres_without_changing_a_validator() {
+    let Some(url) = fresh_postgres("migrate_moves_a_site_to_postgres_without_changing_a_validator")
+    else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let demo = demo_feeds().join("demo/articles.ndjson");
+    let out = pressfeed_on(demo_feeds(), data.path())
+        .arg("import")
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let server = Serve::start(&demo_feeds(), data.path());
+    let before = validators(&server);
+    assert!(server.terminate().success());
+    // Seconds pass between the runs: a feed built again and stamped anew would show it.
+    std::thread::sleep(Duration::from_millis(1100));
+
+    let out = pressfeed_on(demo_feeds(), data.path())
+        .args(["migrate", "--to", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(
+        summary.starts_with("migrated 301 articles, 7 sections, ")
+            && summary.contains(" feeds, 0 sources to postgres://"),
+        "{summary}"
+    );
+
+    let mut on_postgres = pressfeed_on(demo_feeds(), data.path());
+    on_postgres.arg("--store").arg(&url);
+    let server = Serve::start_with(on_postgres, |_| {});
+    let after = validators(&server);
+    assert_eq!(
+        after, before,
+        "the same ETag and Last-Modified for every feed"
+    );
+    let addr = server.base.trim_start_matches("http://");
+    for (path, etag, _) in &before {
+        let (status, head, _) =
+            http_request(addr, "GET", path, &[&format!("if-none-match: {etag}")]).unwrap();
+        assert_eq!(
+            status, 304,
+            "{path} with the ETag served before the move: {head}"
+        );
+    }
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn migrate_refuses_a_store_that_holds_anything_and_writes_nothing() {
+    let Some(url) =
+        fresh_postgres("migrate_refuses_a_store_that_holds_anything_and_writes_nothing")
+    else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let out = pressfeed_on(demo_feeds(), data.path())
+        .arg("import")
+        .arg(demo_feeds().join("demo/articles.ndjson"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The target's sections are seeded: it holds something.
+    let out = pressfeed_on(demo_feeds(), data.path())
+        .args(["--store", &url, "sections", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = pressfeed_on(demo_feeds(), data.path())
+        .args(["migrate", "--to", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("is not empty: it holds 0 articles, 7 sections and 0 saved feeds")
+            && said.contains("nothing was written"),
+        "{said}"
+    );
+    assert!(text(&out.stdout).is_empty());
+    let settings = pressfeed::store::PostgresSettings::parse(&url, None).unwrap();
+    let target = pressfeed::store::Store::open_postgres(&settings).unwrap();
+    assert_eq!(target.article_count().unwrap(), 0);
+    assert_eq!(target.change_counter().unwrap(), 0);
+    assert!(target.feed_states().unwrap().is_empty());
+}
+
+#[test]
+fn a_long_migrate_reports_progress_on_stderr() {
+    let Some(url) = fresh_postgres("a_long_migrate_reports_progress_on_stderr") else {
+        return;
+    };
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let lines: String = (0..25_000)
+        .map(|i| {
+            format!(
+                r#"{{"id":"a-{i}","url":"https://news.example/a-{i}/","title":"T{i}","sections":["world"],"published_at":"2024-01-01T10:00:00Z"}}"#
+            ) + "\n"
+        })
+        .collect();
+    let out = run_with_stdin(
+        pressfeed_on(feeds.path(), data.path()).args(["import", "-"]),
+        &lines,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = pressfeed_on(feeds.path(), data.path())
+        .args(["migrate", "--to", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "migrate: 10000 articles copied\nmigrate: 20000 articles copied\n"
+    );
+    assert!(
+        text(&out.stdout).starts_with("migrated 25000 articles, 0 sections, 0 feeds, 0 sources"),
+        "{}",
+        text(&out.stdout)
+    );
+    let settings = pressfeed::store::PostgresSettings::parse(&url, None).unwrap();
+    let target = pressfeed::store::Store::open_postgres(&settings).unwrap();
+    assert_eq!(target.article_count().unwrap(), 25_000);
+}

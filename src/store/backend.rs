@@ -1,8 +1,8 @@
 //! What a store backend implements, one trait per concern, and nothing of health: `Store`
 //! notes faults, injects the simulated one and answers the trivial calls (an empty query,
-//! nothing to save) before a backend sees them. SQLite (`sqlite/`) is the one backend
-//! today; another implements these traits and gets a constructor on `Store`, and no
-//! caller changes.
+//! nothing to save) before a backend sees them. SQLite (`sqlite/`) and PostgreSQL
+//! (`postgres/`) implement them; another backend implements these traits and gets a
+//! constructor on `Store`, and no caller changes.
 //!
 //! Calls block and may be made from several threads at once; a backend serializes what
 //! it must. Every write is one transaction: all of it lands or none.
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::transfer::{ArticleRow, Holdings, SourceRecord};
 use super::{
     ChangedSections, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, Stamp, StoreError,
     StoredSection,
@@ -22,7 +23,7 @@ use crate::slug::Slug;
 
 /// A whole store: every concern, and the upkeep that is the backend's own.
 pub(crate) trait Backend:
-    Articles + ChangeLog + SavedFeeds + SourceStates + Sections + Leases + Send + Sync
+    Articles + ChangeLog + SavedFeeds + SourceStates + Sections + Leases + Transfer + Send + Sync
 {
     /// A small write transaction lands and there is room for a few more; an error says
     /// why not (see `Store::probe`).
@@ -142,4 +143,27 @@ pub(crate) trait Leases {
 
     /// Gives the lease up, if `holder` holds it, so another may take it at once.
     fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+}
+
+/// A whole store read out and written into another as stored (see `store::transfer`).
+pub(crate) trait Transfer {
+    /// Up to `limit` articles with ids after `after` ("" for the first), by id.
+    fn article_rows(&self, after: &str, limit: usize) -> Result<Vec<ArticleRow>, StoreError>;
+
+    /// The preparation version recorded with the items (see `Articles::prepare_stale`).
+    fn preparation(&self) -> Result<Option<i64>, StoreError>;
+
+    /// Every source that saved its state or its labels, by name.
+    fn sources(&self) -> Result<Vec<SourceRecord>, StoreError>;
+
+    /// In one transaction, unless the store holds articles, sections or saved feeds
+    /// (`StoreError::NotEmpty`, nothing written): writes each batch of articles `next`
+    /// returns until `None`, then `holdings`. The change counter and the sections version
+    /// become the greater of the store's and the holdings'; the change log stays empty (a
+    /// server builds every feed when it starts).
+    fn restore(
+        &self,
+        holdings: &Holdings,
+        next: &mut dyn FnMut() -> Result<Option<Vec<ArticleRow>>, StoreError>,
+    ) -> Result<(), StoreError>;
 }

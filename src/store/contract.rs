@@ -56,6 +56,9 @@ contract!(
     every_write_bumps_the_version_another_handle_sees,
     an_unmet_expectation_writes_nothing_and_names_the_section,
     an_admin_edit_keeps_the_synced_hash_and_an_import_sets_it,
+    article_rows_come_by_id_as_stored,
+    a_copy_lands_every_row_as_stored,
+    a_copy_into_a_store_holding_anything_writes_nothing,
 );
 
 fn newest_live_articles_first_with_a_stable_tie_break(place: Place) {
@@ -281,7 +284,6 @@ fn saved_feeds_keep_validators_and_bytes_together(place: Place) {
         gzip: Bytes::from_static(b"gz\0"),
         brotli: Bytes::from_static(b"br"),
     };
-    let as_built = |_: Option<&FeedState>, feed: &SavedFeed| feed.state.clone();
     let written = store
         .save_feeds(std::slice::from_mut(&mut feed), &as_built)
         .unwrap();
@@ -455,6 +457,205 @@ fn an_admin_edit_keeps_the_synced_hash_and_an_import_sets_it(place: Place) {
     assert_eq!(slugs, ["new", "world"], "sorted by slug");
 }
 
+fn article_rows_come_by_id_as_stored(place: Place) {
+    let store = seed(&place);
+    let rows = |after: &str| store.backend.article_rows(after, 4).unwrap();
+    let first = rows("");
+    let ids: Vec<&str> = first.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c", "d"]);
+    let b = &first[1];
+    assert_eq!(
+        (b.status.as_str(), b.source.as_deref()),
+        ("published", None)
+    );
+    assert_eq!(b.sections, ["top-news", "world"]);
+    assert_eq!(b.tags, ["ukraine"]);
+    assert!(b.item.is_some());
+    let d = &first[3];
+    assert_eq!(d.status, "draft");
+    assert!(
+        d.sections.is_empty() && d.item.is_none(),
+        "a draft is in no feed"
+    );
+    assert_eq!(d.tags, ["russia"]);
+    let rest: Vec<String> = rows("d").into_iter().map(|r| r.id).collect();
+    assert_eq!(rest, ["e", "f"]);
+    assert!(rows("f").is_empty());
+}
+
+/// A second store of `place`'s kind, empty.
+fn another(place: &Place) -> Place {
+    match place {
+        Place::Sqlite(_) => Place::sqlite(),
+        Place::Postgres(_) => Place::postgres("another").expect("the cluster of the first"),
+    }
+}
+
+fn a_copy_lands_every_row_as_stored(place: Place) {
+    let store = seed(&place);
+    store
+        .prepare_stale(item::PREPARATION, &mut |_, doc| {
+            StoredItem::new(&Article::from_json(doc).unwrap().article)
+        })
+        .unwrap();
+    let pulled = article(
+        "p",
+        &["world"],
+        "2022-05-04T00:00:00Z",
+        &["Wire"],
+        "published",
+    );
+    store
+        .upsert_from_source("wire", &prepared([pulled]))
+        .unwrap();
+    store
+        .save_source_state(
+            "wire",
+            &SourceState {
+                high_water: Some("2022-05-04T00:00:00Z".into()),
+                ..SourceState::default()
+            },
+        )
+        .unwrap();
+    store.save_source_labels("wire", "{}").unwrap();
+    store.save_source_labels("folder", "{\"x\":1}").unwrap();
+    store
+        .seed_sections(vec![(slug("world"), "a = 1\n".into())], now())
+        .unwrap();
+    store
+        .write_sections(
+            &[SectionWrite::edit(slug("world"), "a = 2\n".into(), None)],
+            now(),
+        )
+        .unwrap();
+    store.save_feeds(&mut [saved_feed()], &as_built).unwrap();
+
+    let target_place = another(&place);
+    let target = target_place.open();
+    let mut told = Vec::new();
+    let copied = store.copy_into(&target, &mut |n| told.push(n)).unwrap();
+    assert_eq!(
+        copied,
+        super::Copied {
+            articles: 7,
+            sections: 1,
+            feeds: 1,
+            sources: 2
+        }
+    );
+    assert_eq!(told, [7], "one batch");
+
+    let target = target_place.open();
+    let all = |s: &super::Store| s.backend.article_rows("", 100).unwrap();
+    assert_eq!(all(&target), all(&store));
+    let world = slugs(&["world"]);
+    assert_eq!(
+        ids(&target.newest(&query(&world, 10)).unwrap()),
+        ["p", "f", "b", "a"]
+    );
+    assert_eq!(
+        target.change_counter().unwrap(),
+        store.change_counter().unwrap()
+    );
+    assert_eq!(
+        target.sections_version().unwrap(),
+        store.sections_version().unwrap()
+    );
+    assert_eq!(target.sections().unwrap(), store.sections().unwrap());
+    assert!(
+        target
+            .section(&slug("world"))
+            .unwrap()
+            .unwrap()
+            .edited_since_sync()
+    );
+    assert_eq!(target.saved_feeds().unwrap(), [saved_feed()]);
+    assert_eq!(
+        target.backend.sources().unwrap(),
+        store.backend.sources().unwrap()
+    );
+    assert_eq!(target.source_ids("wire").unwrap(), ["p".to_owned()].into());
+    let mut never = |_: &str, _: &str| -> Option<StoredItem> {
+        panic!("the items came prepared by the current rules")
+    };
+    assert_eq!(
+        target.prepare_stale(item::PREPARATION, &mut never).unwrap(),
+        0
+    );
+}
+
+fn a_copy_into_a_store_holding_anything_writes_nothing(place: Place) {
+    let source = seed(&place);
+    source.save_source_labels("wire", "{}").unwrap();
+    source
+        .seed_sections(vec![(slug("sports"), "b = 1\n".into())], now())
+        .unwrap();
+    let mut other_feed = saved_feed();
+    other_feed.name = "sports.rss".into();
+    source.save_feeds(&mut [other_feed], &as_built).unwrap();
+    // What each target holds, and so what the refusal says: articles, sections, feeds.
+    type Fill = fn(&super::Store);
+    let fills: [(Fill, (i64, i64, i64)); 3] = [
+        (
+            |s| drop(s.save_feeds(&mut [saved_feed()], &as_built).unwrap()),
+            (0, 0, 1),
+        ),
+        (
+            |s| {
+                let world = SectionWrite::edit(slug("world"), "x".into(), None);
+                s.write_sections(&[world], now()).map(drop).unwrap()
+            },
+            (0, 1, 0),
+        ),
+        (
+            |s| {
+                let draft = article("z", &["world"], "2022-05-01T00:00:00Z", &[], "draft");
+                s.upsert(&prepared([draft])).unwrap()
+            },
+            (1, 0, 0),
+        ),
+    ];
+    for (fill, holds) in fills {
+        let target = another(&place).open();
+        fill(&target);
+        let counter = target.change_counter().unwrap();
+        let version = target.sections_version().unwrap();
+        let err = source.copy_into(&target, &mut |_| ()).unwrap_err();
+        let StoreError::NotEmpty {
+            articles,
+            sections,
+            feeds,
+        } = err
+        else {
+            panic!("{err}")
+        };
+        assert_eq!((articles, sections, feeds), holds);
+        assert_eq!(target.article_count().unwrap(), holds.0);
+        assert_eq!(target.sections().unwrap().len() as i64, holds.1);
+        assert_eq!(target.feed_states().unwrap().len() as i64, holds.2);
+        assert_eq!(target.change_counter().unwrap(), counter);
+        assert_eq!(target.sections_version().unwrap(), version);
+        assert!(target.backend.sources().unwrap().is_empty());
+    }
+}
+
+/// A feed as a build saves it.
+fn saved_feed() -> SavedFeed {
+    SavedFeed {
+        name: "world.rss".into(),
+        state: FeedState {
+            hash: "abc".into(),
+            last_modified: 42,
+            ambiguous_until: Some(43),
+        },
+        content_type: "application/rss+xml; charset=utf-8".into(),
+        browser_content_type: Some("application/xml; charset=utf-8".into()),
+        identity: Bytes::from_static(b"<rss/>"),
+        gzip: Bytes::from_static(b"gz\0"),
+        brotli: Bytes::from_static(b"br"),
+    }
+}
+
 fn slug(s: &str) -> Slug {
     Slug::parse(s).unwrap()
 }
@@ -518,4 +719,9 @@ fn a_lease_has_one_holder_until_released_or_run_out(place: Place) {
     assert!(b.take_lease("sources", "b", Duration::ZERO).unwrap());
     assert!(a.take_lease("sources", "a", long).unwrap());
     assert!(!b.take_lease("sources", "b", long).unwrap());
+}
+
+/// Saves a feed with the validators it was built with, whatever the store holds.
+fn as_built(_: Option<&FeedState>, feed: &SavedFeed) -> FeedState {
+    feed.state.clone()
 }

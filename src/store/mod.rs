@@ -6,6 +6,7 @@
 //! (`item::PreparedArticle`). When the rules of preparing change, the caller
 //! (`app::prepare_stale`) says how to prepare again; the store runs that over its articles
 //! inside one transaction, so no write slips between an article's read and its new item.
+//! A whole store is copied into an empty one as stored (`transfer`, `pressfeed migrate`).
 //!
 //! The store keeps its own `StoreHealth` too: a call that fails because of the disk or the
 //! file (full, read-only, I/O error, locked, damaged) marks it degraded until a `probe`
@@ -20,6 +21,7 @@ mod sections;
 mod sqlite;
 #[doc(hidden)]
 pub mod testing;
+mod transfer;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -34,6 +36,7 @@ pub use health::{Outage, StoreHealth};
 pub use postgres::{Settings as PostgresSettings, SettingsError as PostgresSettingsError};
 pub use sections::{Expect, SectionWrite, StoredSection};
 pub use sqlite::FILE_NAME;
+pub use transfer::Copied;
 
 use crate::article::{Article, ArticleError, ArticleId};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
@@ -124,6 +127,18 @@ pub enum StoreError {
     /// A stored section's slug is not a valid one.
     #[error("store: section slug {0:?} is unreadable")]
     CorruptSlug(String),
+    /// A copy (`Store::copy_into`) found its target holding these already.
+    #[error(
+        "store: not empty: it holds {articles} articles, {sections} sections and {feeds} saved feeds"
+    )]
+    NotEmpty {
+        /// Articles, drafts included.
+        articles: i64,
+        /// Sections.
+        sections: i64,
+        /// Saved feeds.
+        feeds: i64,
+    },
     /// See `Store::simulate_io_error`.
     #[error("store: disk I/O error (simulated by Store::simulate_io_error)")]
     SimulatedIo,

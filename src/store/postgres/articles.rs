@@ -10,26 +10,33 @@ use super::changes::{bump_changes, sections_of, take_write_lock};
 use super::{Postgres, Transaction};
 use crate::article::{Article, ArticleId, Status};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
-use crate::store::backend::Articles;
+use crate::store::backend::{Articles, Transfer};
+use crate::store::transfer::ArticleRow;
 use crate::store::{FeedQuery, StoreError, decode_article};
 
 /// The columns of `articles` for a batch, one array per column.
 #[derive(Default)]
-struct Rows<'a> {
+pub(super) struct Rows<'a> {
     id: Vec<&'a str>,
-    status: Vec<&'static str>,
+    status: Vec<&'a str>,
     published_at: Vec<Option<i64>>,
     doc: Vec<&'a str>,
     item: Vec<Option<&'a str>>,
     item_summary: Vec<Option<&'a str>>,
     item_body: Vec<Option<&'a str>>,
+    source: Vec<Option<&'a str>>,
     // `article_sections` and `article_tags`.
     section: (Vec<&'a str>, Vec<i64>, Vec<&'a str>),
     tag: (Vec<&'a str>, Vec<String>),
 }
 
 impl<'a> Rows<'a> {
-    fn push(&mut self, prepared: &'a PreparedArticle, touched: &mut BTreeSet<String>) {
+    fn push(
+        &mut self,
+        prepared: &'a PreparedArticle,
+        source: Option<&'a str>,
+        touched: &mut BTreeSet<String>,
+    ) {
         let article = prepared.article();
         let id = article.id.as_str();
         let published = article.published_at.map(|t| t.timestamp_millis());
@@ -46,6 +53,7 @@ impl<'a> Rows<'a> {
             .push(item.and_then(|i| i.summary_html.as_deref()));
         self.item_body
             .push(item.and_then(|i| i.body_html.as_deref()));
+        self.source.push(source);
         if let (Status::Published, Some(published)) = (article.status, published) {
             for section in &article.sections {
                 self.section.0.push(section.as_str());
@@ -57,6 +65,32 @@ impl<'a> Rows<'a> {
         for tag in &article.tags {
             self.tag.0.push(id);
             self.tag.1.push(tag.to_lowercase());
+        }
+    }
+
+    /// Adds a row as another store kept it, its sections and tags as they were.
+    pub(super) fn push_row(&mut self, row: &'a ArticleRow) {
+        self.id.push(&row.id);
+        self.status.push(&row.status);
+        self.published_at.push(row.published_at);
+        self.doc.push(&row.doc);
+        let item = row.item.as_ref();
+        self.item.push(item.map(|i| i.json.as_str()));
+        self.item_summary
+            .push(item.and_then(|i| i.summary_html.as_deref()));
+        self.item_body
+            .push(item.and_then(|i| i.body_html.as_deref()));
+        self.source.push(row.source.as_deref());
+        if let Some(published) = row.published_at {
+            for section in &row.sections {
+                self.section.0.push(section);
+                self.section.1.push(published);
+                self.section.2.push(&row.id);
+            }
+        }
+        for tag in &row.tags {
+            self.tag.0.push(&row.id);
+            self.tag.1.push(tag.clone());
         }
     }
 }
@@ -105,10 +139,10 @@ impl Articles for Postgres {
             let mut touched = sections_of(tx, &ids).await?;
             let mut rows = Rows::default();
             for prepared in &batch {
-                rows.push(prepared, &mut touched);
+                rows.push(prepared, source, &mut touched);
             }
             if written > 0 {
-                write_rows(tx, &rows, source).await?;
+                write_rows(tx, &rows).await?;
             }
             // A push always counts as a write, as it always has; a poll only when it wrote.
             if source.is_none() || written > 0 {
@@ -231,13 +265,7 @@ impl Articles for Postgres {
         version: i64,
         prepare: &mut dyn FnMut(&str, &str) -> Option<StoredItem>,
     ) -> Result<usize, StoreError> {
-        let done: Option<i64> = self.read(async |client| {
-            Ok(client
-                .query_opt("SELECT value FROM meta WHERE key = 'preparation'", &[])
-                .await?
-                .map(|row| row.get(0)))
-        })?;
-        if done == Some(version) {
+        if self.preparation()? == Some(version) {
             return Ok(0);
         }
         // As SQLite's: one transaction, holding the writers' lock, so no article is written
@@ -285,15 +313,11 @@ impl Articles for Postgres {
 }
 
 /// Writes a batch's articles (replacing by id), their sections and their tags.
-async fn write_rows(
-    tx: &Transaction<'_>,
-    rows: &Rows<'_>,
-    source: Option<&str>,
-) -> Result<(), StoreError> {
+pub(super) async fn write_rows(tx: &Transaction<'_>, rows: &Rows<'_>) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO articles (id, status, published_at, doc, item, item_summary, item_body, source)
-         SELECT *, $8::text FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[],
-                                        $5::text[], $6::text[], $7::text[])
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[],
+                              $5::text[], $6::text[], $7::text[], $8::text[])
          ON CONFLICT (id) DO UPDATE SET status = excluded.status,
            published_at = excluded.published_at, doc = excluded.doc, item = excluded.item,
            item_summary = excluded.item_summary, item_body = excluded.item_body,
@@ -306,7 +330,7 @@ async fn write_rows(
             &rows.item,
             &rows.item_summary,
             &rows.item_body,
-            &source,
+            &rows.source,
         ],
     )
     .await?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::Postgres;
+use super::{Postgres, Transaction};
 use crate::store::backend::SavedFeeds;
 use crate::store::{FeedState, SavedFeed, Stamp, StoreError};
 
@@ -94,46 +94,59 @@ impl SavedFeeds for Postgres {
                     (row.get(0), (state, row.get(4)))
                 })
                 .collect();
-            let put = tx
-                .prepare(
-                    "INSERT INTO feed_state (name, hash, last_modified, ambiguous_until,
-                        content_type, browser_content_type, identity, gzip, brotli)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (name) DO UPDATE SET hash = excluded.hash,
-                        last_modified = excluded.last_modified,
-                        ambiguous_until = excluded.ambiguous_until,
-                        content_type = excluded.content_type,
-                        browser_content_type = excluded.browser_content_type,
-                        identity = excluded.identity, gzip = excluded.gzip,
-                        brotli = excluded.brotli",
-                )
-                .await?;
             let mut written = Vec::with_capacity(feeds.len());
             for feed in feeds.iter_mut() {
                 let now = stored.remove(&feed.name);
                 feed.state = stamp(now.as_ref().map(|(state, _)| state), feed);
-                if now.is_some_and(|(state, has_bytes)| has_bytes && state == feed.state) {
-                    written.push(false);
-                    continue;
-                }
-                tx.execute(
-                    &put,
-                    &[
-                        &feed.name,
-                        &feed.state.hash,
-                        &feed.state.last_modified,
-                        &feed.state.ambiguous_until,
-                        &feed.content_type,
-                        &feed.browser_content_type,
-                        &&feed.identity[..],
-                        &&feed.gzip[..],
-                        &&feed.brotli[..],
-                    ],
-                )
-                .await?;
-                written.push(true);
+                written
+                    .push(!now.is_some_and(|(state, has_bytes)| has_bytes && state == feed.state));
             }
+            let changed = feeds
+                .iter()
+                .zip(&written)
+                .filter(|(_, w)| **w)
+                .map(|(f, _)| f);
+            put_feeds(tx, changed).await?;
             Ok(written)
         })
     }
+}
+
+/// Writes the validators and bytes of `feeds`, replacing what was saved under their names.
+pub(super) async fn put_feeds<'a>(
+    tx: &Transaction<'_>,
+    feeds: impl IntoIterator<Item = &'a SavedFeed>,
+) -> Result<(), StoreError> {
+    let put = tx
+        .prepare(
+            "INSERT INTO feed_state (name, hash, last_modified, ambiguous_until,
+                content_type, browser_content_type, identity, gzip, brotli)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (name) DO UPDATE SET hash = excluded.hash,
+                last_modified = excluded.last_modified,
+                ambiguous_until = excluded.ambiguous_until,
+                content_type = excluded.content_type,
+                browser_content_type = excluded.browser_content_type,
+                identity = excluded.identity, gzip = excluded.gzip,
+                brotli = excluded.brotli",
+        )
+        .await?;
+    for feed in feeds {
+        tx.execute(
+            &put,
+            &[
+                &feed.name,
+                &feed.state.hash,
+                &feed.state.last_modified,
+                &feed.state.ambiguous_until,
+                &feed.content_type,
+                &feed.browser_content_type,
+                &&feed.identity[..],
+                &&feed.gzip[..],
+                &&feed.brotli[..],
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -24,6 +24,7 @@ mod leases;
 mod schema;
 mod sections;
 mod sources;
+mod transfer;
 
 use std::fmt;
 use std::time::Duration;

@@ -10,11 +10,28 @@ use super::changes::{bump_changes, sections_of};
 use super::{Sqlite, placeholders};
 use crate::article::{Article, ArticleId, Status};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
-use crate::store::backend::Articles;
+use crate::store::backend::{Articles, Transfer};
 use crate::store::{StoreError, decode_article};
 
+/// Writes an article's row, replacing one of its id: id, status, published_at, doc, item,
+/// item_summary, item_body, source.
+pub(super) const PUT: &str =
+    "INSERT INTO articles (id, status, published_at, doc, item, item_summary, item_body, source)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status,
+       published_at = excluded.published_at, doc = excluded.doc, item = excluded.item,
+       item_summary = excluded.item_summary, item_body = excluded.item_body,
+       source = excluded.source";
+/// Puts an article in a section's feeds: section, published_at, article_id.
+pub(super) const ADD_SECTION: &str = "INSERT OR IGNORE INTO article_sections (section, published_at, article_id) VALUES (?1, ?2, ?3)";
+/// Tags an article: article_id, the tag lowercased.
+pub(super) const ADD_TAG: &str =
+    "INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?1, ?2)";
+
 /// The columns of a stored item: its JSON and its HTML; all `NULL` for a draft.
-fn item_columns(item: Option<&StoredItem>) -> (Option<&str>, Option<&str>, Option<&str>) {
+pub(super) fn item_columns(
+    item: Option<&StoredItem>,
+) -> (Option<&str>, Option<&str>, Option<&str>) {
     item.map(|item| {
         (
             Some(item.json.as_str()),
@@ -35,24 +52,13 @@ impl Articles for Sqlite {
             let mut touched = BTreeSet::new();
             let mut written = 0;
             let mut stored = tx.prepare_cached("SELECT doc, source FROM articles WHERE id = ?1")?;
-            let mut put = tx.prepare_cached(
-                "INSERT INTO articles (id, status, published_at, doc, item, item_summary, item_body, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE SET status = excluded.status,
-                   published_at = excluded.published_at, doc = excluded.doc, item = excluded.item,
-                   item_summary = excluded.item_summary, item_body = excluded.item_body,
-                   source = excluded.source",
-            )?;
+            let mut put = tx.prepare_cached(PUT)?;
             let mut clear_sections =
                 tx.prepare_cached("DELETE FROM article_sections WHERE article_id = ?1")?;
             let mut clear_tags =
                 tx.prepare_cached("DELETE FROM article_tags WHERE article_id = ?1")?;
-            let mut add_section = tx.prepare_cached(
-                "INSERT OR IGNORE INTO article_sections (section, published_at, article_id) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut add_tag = tx.prepare_cached(
-                "INSERT OR IGNORE INTO article_tags (article_id, tag) VALUES (?1, ?2)",
-            )?;
+            let mut add_section = tx.prepare_cached(ADD_SECTION)?;
+            let mut add_tag = tx.prepare_cached(ADD_TAG)?;
             for prepared in articles {
                 let (article, doc) = (prepared.article(), prepared.doc());
                 let id = article.id.as_str();
@@ -201,16 +207,7 @@ impl Articles for Sqlite {
         prepare: &mut dyn FnMut(&str, &str) -> Option<StoredItem>,
     ) -> Result<usize, StoreError> {
         // `meta` has no row for a store that predates prepared items: all are stale.
-        let done: Option<i64> = self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT value FROM meta WHERE key = 'preparation'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?)
-        })?;
-        if done == Some(version) {
+        if self.preparation()? == Some(version) {
             return Ok(0);
         }
         // One transaction for all and the version: nothing is half done after a crash, and

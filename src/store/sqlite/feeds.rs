@@ -68,11 +68,6 @@ impl SavedFeeds for Sqlite {
                 "SELECT hash, last_modified, ambiguous_until, identity IS NOT NULL
                  FROM feed_state WHERE name = ?1",
             )?;
-            let mut put = tx.prepare_cached(
-                "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, ambiguous_until,
-                    content_type, browser_content_type, identity, gzip, brotli)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
             let mut written = Vec::with_capacity(feeds.len());
             for feed in feeds.iter_mut() {
                 let now: Option<(FeedState, bool)> = stored
@@ -88,24 +83,44 @@ impl SavedFeeds for Sqlite {
                     })
                     .optional()?;
                 feed.state = stamp(now.as_ref().map(|(state, _)| state), feed);
-                if now.is_some_and(|(state, has_bytes)| has_bytes && state == feed.state) {
-                    written.push(false);
-                    continue;
-                }
-                put.execute(params![
-                    feed.name,
-                    feed.state.hash,
-                    feed.state.last_modified,
-                    feed.state.ambiguous_until,
-                    feed.content_type,
-                    feed.browser_content_type,
-                    &feed.identity[..],
-                    &feed.gzip[..],
-                    &feed.brotli[..],
-                ])?;
-                written.push(true);
+                written
+                    .push(!now.is_some_and(|(state, has_bytes)| has_bytes && state == feed.state));
             }
+            put_feeds(
+                tx,
+                feeds
+                    .iter()
+                    .zip(&written)
+                    .filter(|(_, w)| **w)
+                    .map(|(f, _)| f),
+            )?;
             Ok(written)
         })
     }
+}
+
+/// Writes the validators and bytes of `feeds`, replacing what was saved under their names.
+pub(super) fn put_feeds<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    feeds: impl IntoIterator<Item = &'a SavedFeed>,
+) -> Result<(), StoreError> {
+    let mut put = tx.prepare_cached(
+        "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, ambiguous_until,
+            content_type, browser_content_type, identity, gzip, brotli)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for feed in feeds {
+        put.execute(params![
+            feed.name,
+            feed.state.hash,
+            feed.state.last_modified,
+            feed.state.ambiguous_until,
+            feed.content_type,
+            feed.browser_content_type,
+            &feed.identity[..],
+            &feed.gzip[..],
+            &feed.brotli[..],
+        ])?;
+    }
+    Ok(())
 }

@@ -16,6 +16,7 @@ mod leases;
 mod schema;
 mod sections;
 mod sources;
+mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -28,20 +28,7 @@ impl SourceStates for Sqlite {
     }
 
     fn save_source_state(&self, name: &str, state: &SourceState) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT OR REPLACE INTO source_state (name, high_water, fetched_url, etag, last_modified)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    name,
-                    state.high_water,
-                    state.fetched_url,
-                    state.etag,
-                    state.last_modified
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| put_source_state(tx, name, state))
     }
 
     fn source_labels(&self, name: &str) -> Result<Option<String>, StoreError> {
@@ -57,12 +44,37 @@ impl SourceStates for Sqlite {
     }
 
     fn save_source_labels(&self, name: &str, labels: &str) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT OR REPLACE INTO source_labels (name, labels) VALUES (?1, ?2)",
-                params![name, labels],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| put_source_labels(tx, name, labels))
     }
+}
+
+pub(super) fn put_source_state(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    state: &SourceState,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT OR REPLACE INTO source_state (name, high_water, fetched_url, etag, last_modified)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            name,
+            state.high_water,
+            state.fetched_url,
+            state.etag,
+            state.last_modified
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn put_source_labels(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    labels: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT OR REPLACE INTO source_labels (name, labels) VALUES (?1, ?2)",
+        params![name, labels],
+    )?;
+    Ok(())
 }

@@ -733,13 +733,7 @@ fn articles_show_prints_the_stored_article() {
 fn a_long_import_reports_progress_on_stderr() {
     let feeds = site(&[("world", "")]);
     let data = tempfile::tempdir().unwrap();
-    let lines: String = (0..25_000)
-        .map(|i| {
-            format!(
-                r#"{{"id":"a-{i}","url":"https://news.example/a-{i}/","title":"T{i}","sections":["world"],"published_at":"2024-01-01T10:00:00Z"}}"#
-            ) + "\n"
-        })
-        .collect();
+    let lines = many_articles(25_000);
     let out = run_with_stdin(
         pressfeed_on(feeds.path(), data.path()).args(["import", "-"]),
         &lines,
@@ -898,13 +892,7 @@ fn a_long_migrate_reports_progress_on_stderr() {
     };
     let feeds = site(&[("world", "")]);
     let data = tempfile::tempdir().unwrap();
-    let lines: String = (0..25_000)
-        .map(|i| {
-            format!(
-                r#"{{"id":"a-{i}","url":"https://news.example/a-{i}/","title":"T{i}","sections":["world"],"published_at":"2024-01-01T10:00:00Z"}}"#
-            ) + "\n"
-        })
-        .collect();
+    let lines = many_articles(25_000);
     let out = run_with_stdin(
         pressfeed_on(feeds.path(), data.path()).args(["import", "-"]),
         &lines,
@@ -927,4 +915,15 @@ fn a_long_migrate_reports_progress_on_stderr() {
     let settings = pressfeed::store::PostgresSettings::parse(&url, None).unwrap();
     let target = pressfeed::store::Store::open_postgres(&settings).unwrap();
     assert_eq!(target.article_count().unwrap(), 25_000);
+}
+
+/// NDJSON of `count` small articles in `world`, `a-0` to `a-<count - 1>`.
+fn many_articles(count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            format!(
+                r#"{{"id":"a-{i}","url":"https://news.example/a-{i}/","title":"T{i}","sections":["world"],"published_at":"2024-01-01T10:00:00Z"}}"#
+            ) + "\n"
+        })
+        .collect()
 }

@@ -271,19 +271,7 @@ fn the_next_embargo_is_the_earliest_future_article(place: Place) {
 
 fn saved_feeds_keep_validators_and_bytes_together(place: Place) {
     let store = place.open();
-    let mut feed = SavedFeed {
-        name: "world.rss".into(),
-        state: FeedState {
-            hash: "abc".into(),
-            last_modified: 42,
-            ambiguous_until: Some(43),
-        },
-        content_type: "application/rss+xml; charset=utf-8".into(),
-        browser_content_type: Some("application/xml; charset=utf-8".into()),
-        identity: Bytes::from_static(b"<rss/>"),
-        gzip: Bytes::from_static(b"gz\0"),
-        brotli: Bytes::from_static(b"br"),
-    };
+    let mut feed = saved_feed();
     let written = store
         .save_feeds(std::slice::from_mut(&mut feed), &as_built)
         .unwrap();

@@ -66,7 +66,7 @@ fn nginx_available(test: &str) -> bool {
     false
 }
 
-/// A port free a moment ago on 127.0.0.1, for a process that binds it itself.
+/// `count` ports free a moment ago on 127.0.0.1, for processes that bind them themselves.
 fn free_ports(count: usize) -> Vec<u16> {
     // All bound at once, so they differ.
     let listeners: Vec<_> = (0..count)
@@ -734,6 +734,8 @@ async fn agree(test: &str, replicas: &[Replica], acked: &[String]) {
     );
 }
 
+/// A graceful stop finishes what it took and nginx sends the rest to the others: no reader
+/// and no writer sees anything but a success.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rolling_restart_with_sigterm_fails_no_reader() {
     let Some(outcome) =
@@ -761,6 +763,7 @@ async fn rolling_restart_with_sigterm_fails_no_reader() {
     assert!(!outcome.acked.is_empty());
 }
 
+/// A kill breaks the requests the replica had; nginx tries most of them again elsewhere.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rolling_restart_with_sigkill_fails_only_requests_in_flight() {
     let Some(outcome) = rolling_restart(
@@ -818,6 +821,8 @@ async fn polls(http: &Http, replica: &Replica) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The holder of the sources lease dies without a word; the other replica takes the lease
+/// once it runs out and polls. The time is printed, not asserted beyond `HANG`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_lease_holder_is_replaced_within_ten_seconds() {
     const TEST: &str = "a_killed_lease_holder_is_replaced_within_ten_seconds";

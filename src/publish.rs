@@ -128,12 +128,22 @@ impl Publisher {
         (built.name, feed)
     }
 
-    /// Persists `changed`, stamped at the unix second `now`; only then does this publisher
-    /// remember them, so a failed save is retried by the next build. The validators are
-    /// agreed in the store (`Store::save_feeds`): when another process sharing it saved the
-    /// same bytes first, its Last-Modified is the one served, so every replica answers a
-    /// conditional request alike.
-    pub fn save(&mut self, store: &Store, changed: Changes, now: i64) -> Result<Saved, StoreError> {
+    /// Persists `changed`, stamped at the unix second `now` gives; only then does this
+    /// publisher remember them, so a failed save is retried by the next build. The
+    /// validators are agreed in the store (`Store::save_feeds`): when another process
+    /// sharing it saved the same bytes first, its Last-Modified is the one served, so every
+    /// replica answers a conditional request alike.
+    ///
+    /// `now` is read when the store is ours, not when the build began: another replica may
+    /// have stamped the same bytes in between, at a second later than this build's start,
+    /// and `stamp` would take that stamp for one the clock has not reached (a clock set
+    /// back) and stamp the bytes again, earlier, so the replicas would disagree.
+    pub fn save(
+        &mut self,
+        store: &Store,
+        changed: Changes,
+        now: impl Fn() -> i64,
+    ) -> Result<Saved, StoreError> {
         let mut saved: Vec<SavedFeed> = changed
             .iter()
             .map(|(name, feed)| SavedFeed {
@@ -147,7 +157,7 @@ impl Publisher {
             })
             .collect();
         let written = store.save_feeds(&mut saved, &|stored, feed| {
-            stamp(stored, feed.state.hash.clone(), now)
+            stamp(stored, feed.state.hash.clone(), now())
         })?;
         let mut result = Saved::default();
         for (((name, built), feed), written) in changed.into_iter().zip(saved).zip(written) {
@@ -299,7 +309,7 @@ pub fn everything(
         files.extend(publisher.section(store, config, section, now, &old, &mut changed)?);
     }
     files.extend(publisher.site_files(config, now, &old, &mut changed));
-    files.extend(publisher.save(store, changed, now.timestamp())?.adopted);
+    files.extend(publisher.save(store, changed, || now.timestamp())?.adopted);
     Ok(files.into_iter().collect())
 }
 
@@ -461,6 +471,68 @@ mod tests {
         assert_ne!(cleared.hash, saved.hash);
         assert_eq!(cleared.last_modified, later.timestamp());
         assert_eq!(cleared.ambiguous_until, None);
+    }
+
+    /// Two replicas build the same new bytes; the one that began a second later saves
+    /// first. The other saves after it, and serves that stamp: before `save` read the clock
+    /// at the save, it stamped with its build's start, earlier than the stored stamp, took
+    /// that for a clock set back and stamped the bytes again, so the two disagreed.
+    #[test]
+    fn bytes_another_replica_stamped_first_keep_its_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let config = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds")).unwrap();
+        let world = config.section("world").unwrap();
+        let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let at = |seconds: i64| start + chrono::TimeDelta::seconds(seconds);
+        let new = article(
+            "first",
+            &["world"],
+            "2025-12-01T00:00:00Z",
+            &[],
+            "published",
+        );
+        store.upsert(&prepared([new])).unwrap();
+        let old = Snapshot::default();
+        let mut slow = Publisher::load(&store).unwrap();
+        let mut fast = Publisher::load(&store).unwrap();
+
+        let mut slow_changes = Changes::new();
+        let slow_built =
+            (slow.section(&store, &config, world, at(0), &old, &mut slow_changes)).unwrap();
+        let mut fast_changes = Changes::new();
+        let fast_built =
+            (fast.section(&store, &config, world, at(1), &old, &mut fast_changes)).unwrap();
+        let rss = |feeds: &[(String, Arc<Feed>)]| {
+            (feeds.iter())
+                .find(|(name, _)| name == "world.rss")
+                .map(|(_, feed)| feed.state.clone())
+        };
+        let fast_saved = fast
+            .save(&store, fast_changes, || at(1).timestamp())
+            .unwrap();
+        assert!(fast_saved.adopted.is_empty());
+        let fast_state = rss(&fast_built).unwrap();
+        assert_eq!(fast_state.last_modified, at(1).timestamp());
+        // The clock reads 2 when `slow` gets the store, after `fast`'s save.
+        let slow_saved = slow
+            .save(&store, slow_changes, || at(2).timestamp())
+            .unwrap();
+        assert_eq!(
+            rss(&slow_built).unwrap().hash,
+            fast_state.hash,
+            "same bytes"
+        );
+        assert_eq!(
+            rss(&slow_saved.adopted),
+            Some(fast_state.clone()),
+            "the slow replica serves the stamp saved first"
+        );
+        assert!(!slow_saved.written.contains(&"world.rss".to_owned()));
+        let stored = (store.feed_states().unwrap().into_iter())
+            .find(|(name, ..)| name == "world.rss")
+            .map(|(_, state, _)| state);
+        assert_eq!(stored, Some(fast_state));
     }
 
     #[test]

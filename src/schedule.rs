@@ -448,7 +448,9 @@ impl Scheduler {
                     .site_files(&self.config, now, &old, &mut changed),
             ),
         }
-        let saved = self.publisher.save(&self.store, changed, now.timestamp())?;
+        // Stamped at the save, not at `now`: see `Publisher::save`.
+        let clock = &self.clock;
+        let saved = (self.publisher).save(&self.store, changed, || clock.now().timestamp())?;
         feeds.extend(saved.adopted);
         // A feed's validators change when its bytes do (and when a clock set back restamps
         // them: the hubs are then told once for nothing). Bytes another process saved

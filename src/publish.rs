@@ -138,10 +138,14 @@ impl Publisher {
     /// have stamped the same bytes in between, at a second later than this build's start,
     /// and `stamp` would take that stamp for one the clock has not reached (a clock set
     /// back) and stamp the bytes again, earlier, so the replicas would disagree.
+    ///
+    /// `built_from` is the store's change counter as read before the build read the
+    /// articles: bytes saved from a later read are not replaced by these.
     pub fn save(
         &mut self,
         store: &Store,
         changed: Changes,
+        built_from: i64,
         now: impl Fn() -> i64,
     ) -> Result<Saved, StoreError> {
         let mut saved: Vec<SavedFeed> = changed
@@ -154,10 +158,20 @@ impl Publisher {
                 identity: feed.variant(Coding::Identity).body.clone(),
                 gzip: feed.variant(Coding::Gzip).body.clone(),
                 brotli: feed.variant(Coding::Brotli).body.clone(),
+                built_from,
             })
             .collect();
-        let written = store.save_feeds(&mut saved, &|stored, feed| {
-            stamp(stored, feed.state.hash.clone(), now())
+        let validators = &self.validators;
+        let written = store.save_feeds(&mut saved, &|stored, feed| match stored {
+            // Another process saved these bytes since this one last looked: its stamp is
+            // everyone's, whatever this machine's clock says of it (clocks of machines
+            // differ by a little; a stamp from this one's future is no clock set back).
+            Some(stored)
+                if stored.hash == feed.state.hash && validators.get(&feed.name) != Some(stored) =>
+            {
+                stored.clone()
+            }
+            _ => stamp(stored, feed.state.hash.clone(), now()),
         })?;
         let mut result = Saved::default();
         for (((name, built), feed), written) in changed.into_iter().zip(saved).zip(written) {
@@ -301,6 +315,7 @@ pub fn everything(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, Arc<Feed>)>, StoreError> {
+    let built_from = store.change_counter()?;
     let mut publisher = Publisher::load(store)?;
     let old = Snapshot::default();
     let mut changed = Changes::new();
@@ -309,7 +324,8 @@ pub fn everything(
         files.extend(publisher.section(store, config, section, now, &old, &mut changed)?);
     }
     files.extend(publisher.site_files(config, now, &old, &mut changed));
-    files.extend(publisher.save(store, changed, || now.timestamp())?.adopted);
+    let saved = publisher.save(store, changed, built_from, || now.timestamp())?;
+    files.extend(saved.adopted);
     Ok(files.into_iter().collect())
 }
 
@@ -509,14 +525,14 @@ mod tests {
                 .map(|(_, feed)| feed.state.clone())
         };
         let fast_saved = fast
-            .save(&store, fast_changes, || at(1).timestamp())
+            .save(&store, fast_changes, 0, || at(1).timestamp())
             .unwrap();
         assert!(fast_saved.adopted.is_empty());
         let fast_state = rss(&fast_built).unwrap();
         assert_eq!(fast_state.last_modified, at(1).timestamp());
         // The clock reads 2 when `slow` gets the store, after `fast`'s save.
         let slow_saved = slow
-            .save(&store, slow_changes, || at(2).timestamp())
+            .save(&store, slow_changes, 0, || at(2).timestamp())
             .unwrap();
         assert_eq!(
             rss(&slow_built).unwrap().hash,

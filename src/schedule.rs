@@ -450,7 +450,8 @@ impl Scheduler {
         }
         // Stamped at the save, not at `now`: see `Publisher::save`.
         let clock = &self.clock;
-        let saved = (self.publisher).save(&self.store, changed, || clock.now().timestamp())?;
+        let saved =
+            (self.publisher).save(&self.store, changed, self.seen, || clock.now().timestamp())?;
         feeds.extend(saved.adopted);
         // A feed's validators change when its bytes do (and when a clock set back restamps
         // them: the hubs are then told once for nothing). Bytes another process saved

@@ -463,12 +463,20 @@ async fn if_modified_since_never_hides_bytes_changed_within_its_second() {
 
 /// Two replicas on one store, their clocks five seconds apart, as two machines' may be:
 /// the one that saves new bytes first stamps them, and the other serves that stamp, so a
-/// load balancer alternating between them never turns a reader's 304 into a 200.
+/// load balancer alternating between them never turns a reader's 304 into a 200. Whether
+/// the second's clock is ahead or behind.
 #[tokio::test]
 async fn replicas_on_one_store_agree_on_etag_and_last_modified() {
+    replicas_agree(TimeDelta::seconds(5)).await;
+    replicas_agree(TimeDelta::seconds(-5)).await;
+}
+
+/// `replicas_on_one_store_agree_on_etag_and_last_modified` with the second replica's
+/// clock `skew` from the first's.
+async fn replicas_agree(skew: TimeDelta) {
     let data = tempfile::tempdir().unwrap();
     let (first_clock, second_clock) = (common::manual_clock(), common::manual_clock());
-    second_clock.advance(TimeDelta::seconds(5));
+    second_clock.advance(skew);
     let first = Server::start_on_with(
         site(&[("world", "")]),
         data.path(),
@@ -496,7 +504,7 @@ async fn replicas_on_one_store_agree_on_etag_and_last_modified() {
         assert_eq!(
             built_first.header(header),
             built_second.header(header),
-            "{header}"
+            "{header}, skew {skew}"
         );
     }
     for (name, value) in [

@@ -49,6 +49,7 @@ contract!(
     saved_feeds_keep_validators_and_bytes_together,
     validators_are_agreed_by_whoever_saves_the_bytes_first,
     a_lease_has_one_holder_until_released_or_run_out,
+    bytes_built_from_an_older_read_do_not_replace_newer_ones,
     source_state_persists,
     a_probe_passes_on_a_working_store,
     a_store_is_seeded_once_even_when_emptied_after,
@@ -641,6 +642,7 @@ fn saved_feed() -> SavedFeed {
         identity: Bytes::from_static(b"<rss/>"),
         gzip: Bytes::from_static(b"gz\0"),
         brotli: Bytes::from_static(b"br"),
+        built_from: 7,
     }
 }
 
@@ -652,6 +654,7 @@ fn validators_are_agreed_by_whoever_saves_the_bytes_first(place: Place) {
     // Two replicas on one store built the same new bytes; the second saves a second later.
     let (first, second) = (place.open(), place.open());
     let built = |hash: &str, at: i64| SavedFeed {
+        built_from: 0,
         name: "world.rss".into(),
         state: FeedState {
             hash: hash.into(),
@@ -712,4 +715,26 @@ fn a_lease_has_one_holder_until_released_or_run_out(place: Place) {
 /// Saves a feed with the validators it was built with, whatever the store holds.
 fn as_built(_: Option<&FeedState>, feed: &SavedFeed) -> FeedState {
     feed.state.clone()
+}
+
+fn bytes_built_from_an_older_read_do_not_replace_newer_ones(place: Place) {
+    // A slow replica saves after a fast one, bytes it built before the last write.
+    let store = place.open();
+    let built = |hash: &str, built_from: i64| SavedFeed {
+        state: FeedState {
+            hash: hash.into(),
+            last_modified: 100,
+            ambiguous_until: None,
+        },
+        built_from,
+        ..saved_feed()
+    };
+    let mut newer = [built("new", 5)];
+    assert_eq!(store.save_feeds(&mut newer, &as_built).unwrap(), [true]);
+    let mut older = [built("old", 4)];
+    assert_eq!(store.save_feeds(&mut older, &as_built).unwrap(), [false]);
+    assert_eq!(store.feed_states().unwrap()[0].1.hash, "new");
+    let mut same_read = [built("newest", 5)];
+    assert_eq!(store.save_feeds(&mut same_read, &as_built).unwrap(), [true]);
+    assert_eq!(store.saved_feeds().unwrap(), same_read);
 }

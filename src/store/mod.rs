@@ -228,6 +228,35 @@ pub struct SavedFeed {
     pub identity: Bytes,
     pub(crate) gzip: Bytes,
     pub(crate) brotli: Bytes,
+    /// The change counter the build read before it read the articles: of two processes
+    /// saving other bytes for one feed, the one that read the store later wins (see
+    /// `agree`). 0 when unknown.
+    pub built_from: i64,
+}
+
+/// What the store holds of a feed when a save of it comes.
+#[derive(Debug)]
+struct Held {
+    state: FeedState,
+    /// Whether its bytes are saved too.
+    has_bytes: bool,
+    built_from: i64,
+}
+
+/// Decides a save of `feed` over what the store holds of it (`held`, as another process
+/// may have left it): stamps `feed.state` as `stamp` says, and tells whether to write the
+/// feed. Bytes built from an earlier read of the store than the bytes held are not
+/// written (a slow build must not put back what a newer one replaced); its process builds
+/// again when it sees the change counter move, and then agrees.
+fn agree(feed: &mut SavedFeed, held: Option<&Held>, stamp: &Stamp<'_>) -> bool {
+    if let Some(held) = held
+        && held.built_from > feed.built_from
+        && held.state.hash != feed.state.hash
+    {
+        return false;
+    }
+    feed.state = stamp(held.map(|held| &held.state), feed);
+    !held.is_some_and(|held| held.has_bytes && held.state == feed.state)
 }
 
 /// A handle to the store; cheap to clone, and every clone shares the backend and its
@@ -432,8 +461,9 @@ impl Store {
     /// one such save at a time, each feed's state becomes `stamp(stored, feed)` from the
     /// state the store holds now (`None` for a feed never saved), and is written back to
     /// `feed.state`. A feed whose stored state and bytes are that already (another replica
-    /// saved the same bytes first) is left as it is. Returns, feed by feed, whether this
-    /// call wrote it.
+    /// saved the same bytes first) is left as it is, and so is one holding other bytes
+    /// built from a later read of the store (`SavedFeed::built_from`). Returns, feed by
+    /// feed, whether this call wrote it.
     pub fn save_feeds(
         &self,
         feeds: &mut [SavedFeed],

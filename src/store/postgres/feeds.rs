@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::{Postgres, Transaction};
 use crate::store::backend::SavedFeeds;
-use crate::store::{FeedState, SavedFeed, Stamp, StoreError};
+use crate::store::{FeedState, Held, SavedFeed, Stamp, StoreError, agree};
 
 /// The `pg_advisory_xact_lock` key saves of feeds take turns on.
 const SAVE_LOCK: i64 = 0x7072_6573_7366_6432; // "pressfd2"
@@ -43,7 +43,7 @@ impl SavedFeeds for Postgres {
             Ok(client
                 .query(
                     "SELECT name, hash, last_modified, ambiguous_until, content_type,
-                            browser_content_type, identity, gzip, brotli
+                            browser_content_type, identity, gzip, brotli, built_from
                      FROM feed_state WHERE identity IS NOT NULL",
                     &[],
                 )
@@ -61,6 +61,7 @@ impl SavedFeeds for Postgres {
                     identity: Bytes::from(row.get::<_, Vec<u8>>(6)),
                     gzip: Bytes::from(row.get::<_, Vec<u8>>(7)),
                     brotli: Bytes::from(row.get::<_, Vec<u8>>(8)),
+                    built_from: row.get(9),
                 })
                 .collect())
         })
@@ -77,9 +78,10 @@ impl SavedFeeds for Postgres {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SAVE_LOCK])
                 .await?;
             let names: Vec<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
-            let mut stored: HashMap<String, (FeedState, bool)> = tx
+            let mut stored: HashMap<String, Held> = tx
                 .query(
-                    "SELECT name, hash, last_modified, ambiguous_until, identity IS NOT NULL
+                    "SELECT name, hash, last_modified, ambiguous_until, identity IS NOT NULL,
+                            built_from
                      FROM feed_state WHERE name = ANY($1)",
                     &[&names],
                 )
@@ -91,15 +93,17 @@ impl SavedFeeds for Postgres {
                         last_modified: row.get(2),
                         ambiguous_until: row.get(3),
                     };
-                    (row.get(0), (state, row.get(4)))
+                    let held = Held {
+                        state,
+                        has_bytes: row.get(4),
+                        built_from: row.get(5),
+                    };
+                    (row.get(0), held)
                 })
                 .collect();
             let mut written = Vec::with_capacity(feeds.len());
             for feed in feeds.iter_mut() {
-                let now = stored.remove(&feed.name);
-                feed.state = stamp(now.as_ref().map(|(state, _)| state), feed);
-                written
-                    .push(!now.is_some_and(|(state, has_bytes)| has_bytes && state == feed.state));
+                written.push(agree(feed, stored.remove(&feed.name).as_ref(), stamp));
             }
             let changed = feeds
                 .iter()
@@ -120,15 +124,15 @@ pub(super) async fn put_feeds<'a>(
     let put = tx
         .prepare(
             "INSERT INTO feed_state (name, hash, last_modified, ambiguous_until,
-                content_type, browser_content_type, identity, gzip, brotli)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                content_type, browser_content_type, identity, gzip, brotli, built_from)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (name) DO UPDATE SET hash = excluded.hash,
                 last_modified = excluded.last_modified,
                 ambiguous_until = excluded.ambiguous_until,
                 content_type = excluded.content_type,
                 browser_content_type = excluded.browser_content_type,
                 identity = excluded.identity, gzip = excluded.gzip,
-                brotli = excluded.brotli",
+                brotli = excluded.brotli, built_from = excluded.built_from",
         )
         .await?;
     for feed in feeds {
@@ -144,6 +148,7 @@ pub(super) async fn put_feeds<'a>(
                 &&feed.identity[..],
                 &&feed.gzip[..],
                 &&feed.brotli[..],
+                &feed.built_from,
             ],
         )
         .await?;

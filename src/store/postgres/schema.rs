@@ -50,7 +50,8 @@ const MIGRATIONS: &[&str] = &[r#"
         browser_content_type TEXT,
         identity             BYTEA,
         gzip                 BYTEA,
-        brotli               BYTEA
+        brotli               BYTEA,
+        built_from           BIGINT NOT NULL DEFAULT 0  -- the change counter the build read
     );
     CREATE TABLE source_state (
         name          TEXT PRIMARY KEY,

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Sqlite;
 use crate::store::backend::SavedFeeds;
-use crate::store::{FeedState, SavedFeed, Stamp, StoreError};
+use crate::store::{FeedState, Held, SavedFeed, Stamp, StoreError, agree};
 
 impl SavedFeeds for Sqlite {
     fn feed_states(&self) -> Result<Vec<(String, FeedState, bool)>, StoreError> {
@@ -34,7 +34,7 @@ impl SavedFeeds for Sqlite {
         self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT name, hash, last_modified, ambiguous_until, content_type,
-                        browser_content_type, identity, gzip, brotli
+                        browser_content_type, identity, gzip, brotli, built_from
                  FROM feed_state WHERE identity IS NOT NULL",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -50,6 +50,7 @@ impl SavedFeeds for Sqlite {
                     identity: Bytes::from(r.get::<_, Vec<u8>>(6)?),
                     gzip: Bytes::from(r.get::<_, Vec<u8>>(7)?),
                     brotli: Bytes::from(r.get::<_, Vec<u8>>(8)?),
+                    built_from: r.get(9)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -65,26 +66,25 @@ impl SavedFeeds for Sqlite {
         // the commit.
         self.write(|tx| {
             let mut stored = tx.prepare_cached(
-                "SELECT hash, last_modified, ambiguous_until, identity IS NOT NULL
+                "SELECT hash, last_modified, ambiguous_until, identity IS NOT NULL, built_from
                  FROM feed_state WHERE name = ?1",
             )?;
             let mut written = Vec::with_capacity(feeds.len());
             for feed in feeds.iter_mut() {
-                let now: Option<(FeedState, bool)> = stored
+                let held: Option<Held> = stored
                     .query_row([&feed.name], |r| {
-                        Ok((
-                            FeedState {
+                        Ok(Held {
+                            state: FeedState {
                                 hash: r.get(0)?,
                                 last_modified: r.get(1)?,
                                 ambiguous_until: r.get(2)?,
                             },
-                            r.get(3)?,
-                        ))
+                            has_bytes: r.get(3)?,
+                            built_from: r.get(4)?,
+                        })
                     })
                     .optional()?;
-                feed.state = stamp(now.as_ref().map(|(state, _)| state), feed);
-                written
-                    .push(!now.is_some_and(|(state, has_bytes)| has_bytes && state == feed.state));
+                written.push(agree(feed, held.as_ref(), stamp));
             }
             put_feeds(
                 tx,
@@ -106,8 +106,8 @@ pub(super) fn put_feeds<'a>(
 ) -> Result<(), StoreError> {
     let mut put = tx.prepare_cached(
         "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, ambiguous_until,
-            content_type, browser_content_type, identity, gzip, brotli)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            content_type, browser_content_type, identity, gzip, brotli, built_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for feed in feeds {
         put.execute(params![
@@ -120,6 +120,7 @@ pub(super) fn put_feeds<'a>(
             &feed.identity[..],
             &feed.gzip[..],
             &feed.brotli[..],
+            feed.built_from,
         ])?;
     }
     Ok(())

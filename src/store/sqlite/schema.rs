@@ -114,6 +114,9 @@ const MIGRATIONS: &[&str] = &[
         holder TEXT NOT NULL,
         until  INTEGER NOT NULL          -- unix milliseconds
     );
+    -- The change counter a feed's build read (SavedFeed::built_from): a save of bytes
+    -- built from an older read does not replace them.
+    ALTER TABLE feed_state ADD COLUMN built_from INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 

@@ -2,7 +2,7 @@
 //! sections (section files: `sections/*.toml`, or their text as the store keeps it), cron
 //! schedules, pull sources (`[[sources]]`) and the HTTP limits (`[http]`). Every problem is
 //! reported with its file, field and line; nothing here touches the store: the
-//! configuration in force, site file and stored sections together, is `crate::live`'s.
+//! configuration in force, site file and stored sections together, is the `live` module's.
 //!
 //! - `file`      one TOML file read whole, every problem in it told
 //! - `site`      `Site`, the `site.toml` table
@@ -78,7 +78,7 @@ pub struct Config {
 impl Config {
     /// Loads and validates `dir/site.toml` and `dir/sections/*.toml`, reporting every problem
     /// of every file, file by file: what `pressfeed check` checks. The sections a server
-    /// uses are the store's (`crate::live`); these files only seed an empty store.
+    /// uses are the store's (see the `live` module); these files only seed an empty store.
     pub fn load(dir: &Path) -> Result<Config, ConfigError> {
         let site = Config::load_site(dir);
         let sections = read_section_files(&dir.join("sections"));

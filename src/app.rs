@@ -89,8 +89,7 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
     }
     // Replicas starting together on a new shared store: the one that takes this lease
     // seeds, the others find it taken and go on (the seed reaches them through the store).
-    let holder = format!("pid {} #{:08x}", std::process::id(), fastrand::u32(..));
-    if !store.take_lease("seed", &holder, Duration::from_secs(600))? {
+    if !store.take_lease("seed", &Store::lease_holder(), Duration::from_secs(600))? {
         return Ok(0);
     }
     let path = config.dir.join(seed);

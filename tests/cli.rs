@@ -38,6 +38,17 @@ fn demo_feeds() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds")
 }
 
+/// `pressfeed import` of the demo articles into the store in `data`, which must succeed.
+fn import_demo(data: &Path) {
+    let demo = demo_feeds().join("demo/articles.ndjson");
+    let out = pressfeed_on(demo_feeds(), data)
+        .arg("import")
+        .arg(&demo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())
@@ -389,13 +400,7 @@ fn http_request(
 #[test]
 fn serve_answers_503_not_404_from_its_first_moment_until_a_feed_is_built() {
     let data = tempfile::tempdir().unwrap();
-    let demo = demo_feeds().join("demo/articles.ndjson");
-    let out = pressfeed_on(demo_feeds(), data.path())
-        .arg("import")
-        .arg(&demo)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    import_demo(data.path());
     // The sections are seeded into the store first: `serve` would wait for the lock to
     // seed them.
     let out = pressfeed_on(demo_feeds(), data.path())
@@ -756,20 +761,6 @@ fn help_documents_the_exit_codes() {
     assert!(help.contains("2  invalid configuration"), "{help}");
 }
 
-/// A fresh database on the test cluster, or `None` (the test returns) when there is none
-/// and skipping is allowed.
-fn fresh_postgres(test: &str) -> Option<String> {
-    let url = pressfeed::store::testing::fresh_postgres();
-    if url.is_none() {
-        common::missing(
-            test,
-            "PRESSFEED_TEST_POSTGRES is not set",
-            "bash tests/run starts a PostgreSQL cluster and sets it",
-        );
-    }
-    url
-}
-
 /// The ETag and Last-Modified of every feed `server` lists, once its first build is done.
 fn validators(server: &Serve) -> Vec<(String, String, String)> {
     assert_eq!(server.get("/readyz").0, 200);
@@ -795,18 +786,13 @@ fn validators(server: &Serve) -> Vec<(String, String, String)> {
 
 #[test]
 fn migrate_moves_a_site_to_postgres_without_changing_a_validator() {
-    let Some(url) = fresh_postgres("migrate_moves_a_site_to_postgres_without_changing_a_validator")
+    let Some(url) =
+        common::fresh_postgres("migrate_moves_a_site_to_postgres_without_changing_a_validator")
     else {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    let demo = demo_feeds().join("demo/articles.ndjson");
-    let out = pressfeed_on(demo_feeds(), data.path())
-        .arg("import")
-        .arg(&demo)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    import_demo(data.path());
     let server = Serve::start(&demo_feeds(), data.path());
     let before = validators(&server);
     assert!(server.terminate().success());
@@ -848,17 +834,12 @@ fn migrate_moves_a_site_to_postgres_without_changing_a_validator() {
 #[test]
 fn migrate_refuses_a_store_that_holds_anything_and_writes_nothing() {
     let Some(url) =
-        fresh_postgres("migrate_refuses_a_store_that_holds_anything_and_writes_nothing")
+        common::fresh_postgres("migrate_refuses_a_store_that_holds_anything_and_writes_nothing")
     else {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    let out = pressfeed_on(demo_feeds(), data.path())
-        .arg("import")
-        .arg(demo_feeds().join("demo/articles.ndjson"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    import_demo(data.path());
     // The target's sections are seeded: it holds something.
     let out = pressfeed_on(demo_feeds(), data.path())
         .args(["--store", &url, "sections", "list"])
@@ -887,7 +868,7 @@ fn migrate_refuses_a_store_that_holds_anything_and_writes_nothing() {
 
 #[test]
 fn a_long_migrate_reports_progress_on_stderr() {
-    let Some(url) = fresh_postgres("a_long_migrate_reports_progress_on_stderr") else {
+    let Some(url) = common::fresh_postgres("a_long_migrate_reports_progress_on_stderr") else {
         return;
     };
     let feeds = site(&[("world", "")]);

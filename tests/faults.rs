@@ -96,6 +96,23 @@ fn assert_no_path(text: &str, dir: &Path) {
     assert!(!text.contains(dir), "{dir} in {text:?}");
 }
 
+/// Posts `count` articles before any fault, waits until the feed shows them, and returns
+/// `path` as served then: the last good bytes a fault must leave served.
+async fn publish_first(server: &Server, count: usize, path: &str) -> Reply {
+    assert_eq!(
+        post(server, &batch("before", count)).await.status,
+        StatusCode::OK
+    );
+    let last = format!("before-{}", count - 1);
+    server
+        .wait_until("the first articles in the feed", |s| {
+            let last = last.clone();
+            async move { s.get("/feeds/world.json").await.text().contains(&last) }
+        })
+        .await;
+    server.get(path).await
+}
+
 /// Waits until `/readyz` answers `status` with a body containing `says`.
 async fn readyz_until(server: &Server, status: StatusCode, says: &str) {
     server
@@ -173,16 +190,7 @@ async fn a_full_disk_keeps_feeds_served_and_writes_refused_until_space_returns()
     std::fs::write(&section_file, section("world", "")).unwrap();
     let data = disk.path().join("data");
     let server = Server::start_on_with(feeds, &data, admin()).await;
-    assert_eq!(
-        post(&server, &batch("before", 3)).await.status,
-        StatusCode::OK
-    );
-    server
-        .wait_until("the first articles in the feed", |s| async move {
-            s.get("/feeds/world.json").await.text().contains("before-2")
-        })
-        .await;
-    let good = server.get("/feeds/world.rss").await;
+    let good = publish_first(&server, 3, "/feeds/world.rss").await;
 
     let filler = disk.fill();
     // More than the space SQLite's write-ahead log already holds.
@@ -259,16 +267,7 @@ async fn an_unreadable_store_keeps_feeds_served_and_writes_refused_until_it_read
     let feeds = common::site(&[("world", "")]);
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_on_with(feeds, data.path(), admin()).await;
-    assert_eq!(
-        post(&server, &batch("before", 2)).await.status,
-        StatusCode::OK
-    );
-    server
-        .wait_until("the first articles in the feed", |s| async move {
-            s.get("/feeds/world.json").await.text().contains("before-1")
-        })
-        .await;
-    let good = server.get("/feeds/world.atom").await;
+    let good = publish_first(&server, 2, "/feeds/world.atom").await;
 
     server.served_store.simulate_io_error(true);
     readyz_until(&server, StatusCode::SERVICE_UNAVAILABLE, "I/O error").await;
@@ -380,16 +379,7 @@ async fn a_postgresql_outage_keeps_feeds_served_and_writes_refused_until_it_is_b
     let data = tempfile::tempdir().unwrap();
     std::fs::write(data.path().join(common::POSTGRES_URL_FILE), cluster.url()).unwrap();
     let server = Server::start_on_with(common::site(&[("world", "")]), data.path(), admin()).await;
-    assert_eq!(
-        post(&server, &batch("before", 2)).await.status,
-        StatusCode::OK
-    );
-    server
-        .wait_until("the first articles in the feed", |s| async move {
-            s.get("/feeds/world.json").await.text().contains("before-1")
-        })
-        .await;
-    let good = server.get("/feeds/world.atom").await;
+    let good = publish_first(&server, 2, "/feeds/world.atom").await;
 
     assert!(cluster.run("stop.sh"), "the cluster stops");
     readyz_until(

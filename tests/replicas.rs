@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempfile::TempDir;
 
 use common::{HANG, Http, Reply};
@@ -38,20 +38,6 @@ const FORMATS: [&str; 3] = ["rss", "atom", "json"];
 /// acknowledged one stays in its feeds.
 const MAX_WRITES: usize = 450;
 const LIMIT: usize = 500;
-
-/// A fresh database on the test cluster, or `None` (after `common::missing`) without one.
-fn postgres(test: &str) -> Option<String> {
-    let url = pressfeed::store::testing::fresh_postgres();
-    if url.is_none() {
-        common::missing(
-            test,
-            "PRESSFEED_TEST_POSTGRES is not set, so replicas sharing a PostgreSQL store are untested",
-            "bash tests/run starts a cluster; or `bash tests/postgres/start.sh DIR` and \
-             export PRESSFEED_TEST_POSTGRES=$(cat DIR/url)",
-        );
-    }
-    url
-}
 
 /// Is nginx here? Without it the test fails, or skips where that is allowed.
 fn nginx_available(test: &str) -> bool {
@@ -366,19 +352,6 @@ async fn wait_ready(http: &Http, replica: &Replica) {
     .await;
 }
 
-/// An article as a CMS posts it.
-fn article(id: &str, sections: &[&str], published_at: &str) -> Value {
-    json!({
-        "id": id,
-        "url": format!("https://news.example/{id}/"),
-        "title": format!("Title of {id}"),
-        "sections": sections,
-        "published_at": published_at,
-        "summary": format!("Summary of {id}"),
-        "body_html": format!("<p>Body of {id}.</p>"),
-    })
-}
-
 /// Every feed path the readers read and the replicas must agree on.
 fn feed_paths() -> Vec<String> {
     let mut paths: Vec<String> = SECTIONS
@@ -514,7 +487,7 @@ fn spawn_writer(
             let id = format!("live-{n}");
             let sections = sections_of(&id);
             let published = (start + chrono::TimeDelta::minutes(n as i64)).to_rfc3339();
-            let body = Bytes::from(article(&id, sections, &published).to_string());
+            let body = Bytes::from(common::article_json(&id, sections, &published).to_string());
             let url = format!("{base}/admin/api/articles");
             let answer = send(&http, Method::POST, &url, &headers, body).await;
             if let Some(Ok(reply)) = &answer
@@ -536,7 +509,7 @@ async fn rolling_restart(test: &str, signal: &str) -> Option<Outcome> {
     if !nginx_available(test) {
         return None;
     }
-    let store = postgres(test)?;
+    let store = common::fresh_postgres(test)?;
     let limit = format!("limit = {LIMIT}\n");
     let feeds = common::site(&[("world", &limit), ("business", &limit), ("culture", "")]);
     let site = Site::new(feeds, store);
@@ -544,7 +517,7 @@ async fn rolling_restart(test: &str, signal: &str) -> Option<Outcome> {
         .iter()
         .flat_map(|s| {
             (1..=3).map(move |i| {
-                article(
+                common::article_json(
                     &format!("{s}-{i}"),
                     &[s],
                     &format!("2024-0{i}-01T10:00:00Z"),
@@ -826,7 +799,7 @@ async fn polls(http: &Http, replica: &Replica) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_lease_holder_is_replaced_within_ten_seconds() {
     const TEST: &str = "a_killed_lease_holder_is_replaced_within_ten_seconds";
-    let Some(store) = postgres(TEST) else {
+    let Some(store) = common::fresh_postgres(TEST) else {
         return;
     };
     let feeds = common::site(&[("world", "")]);
@@ -839,7 +812,7 @@ async fn a_killed_lease_holder_is_replaced_within_ten_seconds() {
         ),
     )
     .unwrap();
-    let wire = article("wire-1", &["world"], "2024-03-01T10:00:00Z");
+    let wire = common::article_json("wire-1", &["world"], "2024-03-01T10:00:00Z");
     std::fs::write(feeds.path().join("wire.json"), format!("[{wire}]")).unwrap();
     let site = Site::new(feeds, store);
     let http = Http::new();

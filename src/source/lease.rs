@@ -34,13 +34,7 @@ impl SourcesLease {
     /// Starts trying to take and keep the lease; the receiver says whether this process
     /// holds it now.
     pub(super) fn hold(store: Store) -> (SourcesLease, watch::Receiver<bool>) {
-        // Unique among processes: a name for logs and for the store's row.
-        let host = std::env::var("HOSTNAME").unwrap_or_default();
-        let holder = format!(
-            "{host} pid {} #{:08x}",
-            std::process::id(),
-            fastrand::u32(..)
-        );
+        let holder = Store::lease_holder();
         let (held_tx, held) = watch::channel(false);
         let renewing = tokio::spawn({
             let (store, holder) = (store.clone(), holder.clone());

@@ -477,6 +477,18 @@ impl Store {
 
     // Leases.
 
+    /// A name for this process as a lease holder, unique among the processes sharing the
+    /// store (its host, as the environment names it, and pid, for logs; a random tag, as
+    /// pids repeat across machines).
+    pub fn lease_holder() -> String {
+        let host = std::env::var("HOSTNAME").unwrap_or_default();
+        format!(
+            "{host} pid {} #{:08x}",
+            std::process::id(),
+            fastrand::u32(..)
+        )
+    }
+
     /// Takes or renews the lease `name` for `holder` for `ttl`: true if `holder` holds it
     /// now. One holder at a time among every process sharing the store; a holder that
     /// stops renewing (it died) loses it `ttl` after its last renewal.
@@ -519,6 +531,37 @@ impl Store {
     pub(crate) fn save_source_labels(&self, name: &str, labels: &str) -> Result<(), StoreError> {
         self.call(|b| b.save_source_labels(name, labels))
     }
+}
+
+/// One row of the feed query: the article's id and its stored item (JSON, summary HTML,
+/// body HTML).
+type ItemRow = (String, String, Option<String>, Option<String>);
+
+/// The feed query's rows, in feed order, as items: an article in two of the queried
+/// sections comes once per section and is kept once; at most `limit`, and no row is
+/// decoded past them.
+fn newest_items(
+    rows: impl IntoIterator<Item = Result<ItemRow, StoreError>>,
+    limit: usize,
+) -> Result<Vec<FeedItem>, StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut items = Vec::with_capacity(limit);
+    for row in rows {
+        let (id, json, summary, body) = row?;
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let item =
+            StoredItem::decode(&json, summary, body).map_err(|e| StoreError::CorruptItem {
+                id,
+                message: e.to_string(),
+            })?;
+        items.push(item);
+        if items.len() == limit {
+            break;
+        }
+    }
+    Ok(items)
 }
 
 /// An article as stored, read back: it must still pass validation.

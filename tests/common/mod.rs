@@ -61,14 +61,9 @@ pub fn site(sections: &[(&str, &str)]) -> TempDir {
     dir
 }
 
-/// An article JSON object with sensible defaults; `extra` fields override them.
-pub fn article(
-    id: &str,
-    sections: &[&str],
-    published_at: &str,
-    extra: serde_json::Value,
-) -> Article {
-    let mut doc = serde_json::json!({
+/// An article's JSON as a CMS posts it, with sensible defaults.
+pub fn article_json(id: &str, sections: &[&str], published_at: &str) -> serde_json::Value {
+    serde_json::json!({
         "id": id,
         "url": format!("https://news.example/{id}/"),
         "title": format!("Title of {id}"),
@@ -76,7 +71,17 @@ pub fn article(
         "published_at": published_at,
         "summary": format!("Summary of {id}"),
         "body_html": format!("<p>Body of {id}</p>"),
-    });
+    })
+}
+
+/// `article_json` as an `Article`; `extra` fields override the defaults.
+pub fn article(
+    id: &str,
+    sections: &[&str],
+    published_at: &str,
+    extra: serde_json::Value,
+) -> Article {
+    let mut doc = article_json(id, sections, published_at);
     if let serde_json::Value::Object(extra) = extra {
         for (k, v) in extra {
             doc[k] = v;
@@ -305,6 +310,21 @@ impl Server {
 
 /// The variable that runs the end-to-end tests on PostgreSQL: `postgres`.
 pub const TEST_STORE: &str = "PRESSFEED_TEST_STORE";
+
+/// A fresh database on the test cluster for `test`, or `None` (after `missing`) when
+/// `PRESSFEED_TEST_POSTGRES` names none.
+pub fn fresh_postgres(test: &str) -> Option<String> {
+    let url = pressfeed::store::testing::fresh_postgres();
+    if url.is_none() {
+        missing(
+            test,
+            "PRESSFEED_TEST_POSTGRES is not set",
+            "bash tests/run starts a cluster; or as root `bash tests/postgres/start.sh DIR` \
+             and export PRESSFEED_TEST_POSTGRES=$(cat DIR/url)",
+        );
+    }
+    url
+}
 
 /// The file in a test data directory that names the PostgreSQL database standing for it.
 pub const POSTGRES_URL_FILE: &str = "test-postgres-url";

@@ -12,7 +12,7 @@ use crate::article::{Article, ArticleId, Status};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::store::backend::{Articles, Transfer};
 use crate::store::transfer::ArticleRow;
-use crate::store::{FeedQuery, StoreError, decode_article};
+use crate::store::{FeedQuery, StoreError, decode_article, newest_items};
 
 /// The columns of `articles` for a batch, one array per column.
 #[derive(Default)]
@@ -227,25 +227,10 @@ impl Articles for Postgres {
         sql += " ORDER BY s.published_at DESC, s.article_id DESC LIMIT $3";
         self.read(async |client| {
             let rows = client.query(&sql, &params).await?;
-            let mut seen = HashSet::new();
-            let mut items = Vec::with_capacity(q.limit);
-            for row in rows {
-                let id: String = row.get(0);
-                if !seen.insert(id.clone()) {
-                    continue;
-                }
-                let item = StoredItem::decode(row.get(1), row.get(2), row.get(3)).map_err(|e| {
-                    StoreError::CorruptItem {
-                        id,
-                        message: e.to_string(),
-                    }
-                })?;
-                items.push(item);
-                if items.len() == q.limit {
-                    break;
-                }
-            }
-            Ok(items)
+            let rows = rows
+                .iter()
+                .map(|row| Ok((row.get(0), row.get(1), row.get(2), row.get(3))));
+            newest_items(rows, q.limit)
         })
     }
 

@@ -11,7 +11,7 @@ use super::{Sqlite, placeholders};
 use crate::article::{Article, ArticleId, Status};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::store::backend::{Articles, Transfer};
-use crate::store::{StoreError, decode_article};
+use crate::store::{StoreError, decode_article, newest_items};
 
 /// Writes an article's row, replacing one of its id: id, status, published_at, doc, item,
 /// item_summary, item_body, source.
@@ -170,26 +170,11 @@ impl Articles for Sqlite {
 
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params_from_iter(values))?;
-            let mut seen = std::collections::HashSet::new();
-            let mut articles = Vec::with_capacity(q.limit);
-            // Rows stream in feed order; an article in two included sections comes twice.
-            while let Some(row) = rows.next()? {
-                let id: String = row.get(0)?;
-                if !seen.insert(id.clone()) {
-                    continue;
-                }
-                let item = StoredItem::decode(&row.get::<_, String>(1)?, row.get(2)?, row.get(3)?)
-                    .map_err(|e| StoreError::CorruptItem {
-                        id: id.clone(),
-                        message: e.to_string(),
-                    })?;
-                articles.push(item);
-                if articles.len() == q.limit {
-                    break;
-                }
-            }
-            Ok(articles)
+            let rows = stmt.query_map(params_from_iter(values), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            // Rows stream in feed order: none is read past the limit.
+            newest_items(rows.map(|row| row.map_err(StoreError::from)), q.limit)
         })
     }
 

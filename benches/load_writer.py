@@ -1,8 +1,12 @@
-"""The writing side of benches/load.sh: streams article upserts and section edits through
-the admin API for a fixed time, measures publish-to-feed latency of a sample of the
-upserts, then checks that every acknowledged article is in the store.
+"""The writing side of benches/load.sh and benches/replicas.sh: streams article upserts and
+section edits through the admin API for a fixed time, measures publish-to-feed latency of a
+sample of the upserts, then checks that every acknowledged article is in the store.
 
-    python3 load_writer.py BASE_URL TOKEN SECONDS
+    python3 load_writer.py BASE_URL[,BASE_URL...] TOKEN SECONDS
+
+With several base URLs (replicas of one store), writes take turns among them and a sampled
+upsert is followed on every replica: the latency is counted per replica, from the write's
+answer to the article in that replica's feed, and printed per replica and for the slowest.
 
 Standard library only. Prints a summary; exits 1 on any failed write or missing article.
 """
@@ -15,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 
-BASE, TOKEN, SECONDS = sys.argv[1], sys.argv[2], float(sys.argv[3])
+BASES, TOKEN, SECONDS = sys.argv[1].split(","), sys.argv[2], float(sys.argv[3])
 # Writes go to the first four sections; the others stay unchanged, so the wrk side's
 # revalidations of them keep answering 304.
 SECTIONS = [f"section-{i:02d}" for i in range(1, 5)]
@@ -24,9 +28,9 @@ EDIT_EVERY = 5.0  # seconds between section edits
 SAMPLE_EVERY = 5  # every fifth upsert is followed until it shows in its feed
 
 
-def call(method, path, body=None):
+def call(method, path, body=None, base=BASES[0]):
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(BASE + path, data=data, method=method)
+    req = urllib.request.Request(base + path, data=data, method=method)
     req.add_header("Authorization", "Bearer " + TOKEN)
     if data is not None:
         req.add_header("Content-Type", "application/json")
@@ -51,27 +55,44 @@ def article(n, section):
     }
 
 
-def shows_in_feed(section, article_id):
+def shows_in_feed(base, section, article_id):
     # The JSON Feed, uncompressed; the server is on 127.0.0.1, so this is quick.
-    with urllib.request.urlopen(f"{BASE}/feeds/{section}.json", timeout=10) as res:
+    with urllib.request.urlopen(f"{base}/feeds/{section}.json", timeout=10) as res:
         feed = json.load(res)
     return any(item["id"].endswith(":" + article_id) for item in feed["items"])
 
 
-latencies, errors, acked = [], [], []
+# latencies[i]: seconds until a sampled upsert showed on BASES[i]; slowest: until it showed
+# on all of them.
+latencies, slowest, errors, acked = [[] for _ in BASES], [], [], []
 lock = threading.Lock()
 
 
 def follow(section, article_id, written):
     deadline = written + 10
-    while time.monotonic() < deadline:
-        if shows_in_feed(section, article_id):
-            with lock:
-                latencies.append(time.monotonic() - written)
-            return
+    waiting = set(range(len(BASES)))
+    seen = []
+    while waiting and time.monotonic() < deadline:
+        for i in sorted(waiting):
+            if shows_in_feed(BASES[i], section, article_id):
+                waiting.discard(i)
+                seen.append((i, time.monotonic() - written))
         time.sleep(0.01)
     with lock:
-        errors.append(f"{article_id} not in {section}'s feed after 10 s")
+        for i, latency in seen:
+            latencies[i].append(latency)
+        if waiting:
+            errors.append(f"{article_id} not in {section}'s feed on "
+                          f"{', '.join(BASES[i] for i in sorted(waiting))} after 10 s")
+        else:
+            slowest.append(max(latency for _, latency in seen))
+
+
+def percentiles(seconds):
+    seconds = sorted(seconds)
+    pct = lambda p: seconds[min(len(seconds) - 1, int(round((len(seconds) - 1) * p)))] * 1000
+    return (f"p50 {pct(0.5):.0f} ms, p90 {pct(0.9):.0f} ms, p99 {pct(0.99):.0f} ms, "
+            f"max {seconds[-1] * 1000:.0f} ms")
 
 
 def main():
@@ -81,7 +102,8 @@ def main():
     next_edit = start + EDIT_EVERY
     while time.monotonic() - start < SECONDS:
         section = rng.choice(SECTIONS)
-        status, body = call("POST", "/admin/api/articles", article(n, section))
+        status, body = call("POST", "/admin/api/articles", article(n, section),
+                            BASES[n % len(BASES)])
         written = time.monotonic()
         if 200 <= status < 300:
             acked.append(f"load-{n}")
@@ -95,7 +117,8 @@ def main():
         if written >= next_edit:
             slug = rng.choice(SECTIONS)
             status, body = call("PATCH", f"/admin/api/sections/{slug}",
-                                {"description": f"Edited under load, edit {edits}"})
+                                {"description": f"Edited under load, edit {edits}"},
+                                BASES[edits % len(BASES)])
             if not 200 <= status < 300:
                 errors.append(f"edit {slug}: {status} {body[:200]!r}")
             edits += 1
@@ -106,14 +129,15 @@ def main():
         t.join()
 
     missing = [a for a in acked if call("GET", f"/admin/api/articles/{a}")[0] != 200]
-    latencies.sort()
-    pct = lambda p: latencies[min(len(latencies) - 1, int(round((len(latencies) - 1) * p)))] * 1000
     print(f"writer: {n} upserts ({len(acked)} acknowledged), {edits} section edits, "
           f"{len(errors)} errors")
-    if latencies:
-        print(f"publish-to-feed latency over {len(latencies)} sampled upserts under load: "
-              f"p50 {pct(0.5):.0f} ms, p90 {pct(0.9):.0f} ms, p99 {pct(0.99):.0f} ms, "
-              f"max {latencies[-1] * 1000:.0f} ms")
+    named = list(zip(BASES, latencies))
+    if len(BASES) > 1:
+        named.append(("every replica (the slowest of each upsert)", slowest))
+    for name, found in named:
+        if found:
+            print(f"publish-to-feed latency over {len(found)} sampled upserts under load"
+                  f"{'' if len(BASES) == 1 else ', ' + name}: {percentiles(found)}")
     print(f"after the run: {len(acked) - len(missing)} of {len(acked)} acknowledged articles "
           f"in the store")
     for e in errors[:10] + [f"missing: {m}" for m in missing[:10]]:

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use crate::admin::{self, Admin};
@@ -22,7 +23,7 @@ use crate::live::{self, LiveConfig};
 use crate::metrics::Metrics;
 use crate::schedule;
 use crate::source;
-use crate::store::{Store, StoreError};
+use crate::store::{ChangeNotice, Store, StoreError};
 use crate::websub;
 
 /// Why seeding the store or serving failed.
@@ -111,7 +112,7 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
 /// admin API as `admin` sets it up (off without tokens), logging every request to
 /// `access_log` if given. `config` is the configuration in force as `live::load` gave it
 /// from `store`; it follows edits of `site.toml` (SIGHUP, polling), admin writes, and
-/// section writes of other processes to the store (polling its sections version). Every wall-time reading (schedules, embargoes, Last-Modified, source
+/// section writes of other processes to the store (hearing or polling its sections version). Every wall-time reading (schedules, embargoes, Last-Modified, source
 /// polls, access log lines) comes from `clock`.
 pub async fn run(
     listener: TcpListener,
@@ -152,7 +153,17 @@ pub async fn run(
         load_failures,
         move |config| notifier.reload(config),
     ));
-    let watcher = live::watch(live.clone());
+    // Other processes' commits, as the store hears them (PostgreSQL): read at once rather
+    // than at the next poll. Heard on the store's thread; both calls only wake a reader.
+    let sections_heard = Arc::new(Notify::new());
+    let listening = {
+        let (notifier, sections_heard) = (scheduler.notifier(), sections_heard.clone());
+        store.listen(move |notice| match notice {
+            ChangeNotice::Articles => notifier.articles_changed(),
+            ChangeNotice::Sections => sections_heard.notify_one(),
+        })
+    };
+    let watcher = live::watch(live.clone(), sections_heard);
     let registry = source::Registry::new(metrics.clone());
     let sources = tokio::spawn(source::supervise(
         live.clone(),
@@ -205,6 +216,7 @@ pub async fn run(
     served?;
     // The watcher only loads files; stopping it mid-reload loses nothing.
     watcher.abort();
+    drop(listening);
     // A poll stopped between its store writes resumes from what was written.
     sources.abort();
     tokio::task::spawn_blocking(move || scheduler.stop())

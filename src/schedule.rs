@@ -5,7 +5,8 @@
 //! - its cron `schedule` fires (a periodic re-collect, whatever else happens);
 //! - a write touched one of its included sections: in-process writers say so through a
 //!   `Notifier` (rebuilt after a short debounce that coalesces bursts), and writes by other
-//!   processes show up in the store's change log, read every `POLL`;
+//!   processes show up in the store's change log, read when the store hears of a commit
+//!   (`Notifier::articles_changed` again) and every `POLL` (`POLL_HEARING` while it hears);
 //! - one of its scheduled articles' time comes (a timer on the next embargo);
 //! - the configuration is reloaded.
 //!
@@ -41,6 +42,9 @@ use crate::websub;
 /// (an import, a replica) shows up. The read is one indexed query. Clock time: a manual
 /// clock's move is a poll.
 const POLL: TimeDelta = TimeDelta::milliseconds(100);
+/// ...and while the store hears other processes' commits (`Store::hears_changes`): only the
+/// net under a notification lost without its connection noticing.
+const POLL_HEARING: TimeDelta = TimeDelta::seconds(1);
 /// Quiet time after a notification before rebuilding, so a burst is one rebuild...
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// ...but a steady stream still gets rebuilds this often.
@@ -342,7 +346,7 @@ impl Scheduler {
             .flatten()
             .chain(self.next_embargo.iter())
             .copied()
-            .chain([now + POLL])
+            .chain([now + self.poll()])
             .min()
             .unwrap_or(now);
         let since = |at: Option<Instant>| at.map_or(Duration::MAX, |at| at.elapsed());
@@ -360,6 +364,15 @@ impl Scheduler {
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// How long until the change log is read again without a notification.
+    fn poll(&self) -> TimeDelta {
+        if self.store.hears_changes() {
+            POLL_HEARING
+        } else {
+            POLL
+        }
     }
 
     fn rebuild_dirty(&mut self, now: DateTime<Utc>) {

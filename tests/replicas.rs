@@ -3,7 +3,8 @@
 //! and a writer go through nginx. With SIGTERM no reader sees an error; with SIGKILL only
 //! requests in flight to the killed replica may fail. Afterwards every acknowledged write is
 //! in every replica's feeds and every feed has the same validators on every replica. And a
-//! killed holder of the sources lease is replaced by the other replica.
+//! killed holder of the sources lease is replaced by the other replica. And a server hears
+//! another process's commit without polling, also after its listening connection is cut.
 //!
 //! PostgreSQL only, whatever `PRESSFEED_TEST_STORE` says: replicas share a store over the
 //! network, which SQLite's one file is not. Every process started here is ended by its PID.
@@ -24,7 +25,8 @@ use http::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use common::{HANG, Http, Reply};
+use common::{HANG, Http, Options, Reply, Server};
+use pressfeed::item::PreparedArticle;
 
 const TOKEN: &str = "replicas-test-token-0123456789abcdef";
 const REPLICAS: usize = 3;
@@ -854,4 +856,70 @@ async fn a_killed_lease_holder_is_replaced_within_ten_seconds() {
          (expected at most TTL + RENEW, 10 s; BENCHMARKS.md is where timing is held to)",
         at.elapsed()
     );
+}
+
+/// Another process's commit reaches a server whose clock stands still, so that its change
+/// log is never polled: only the store's notification can bring it. Then the listening
+/// connection is cut, and a commit made while nobody listens arrives when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_elsewhere_is_heard_without_a_poll_and_after_a_lost_connection() {
+    const TEST: &str = "a_commit_elsewhere_is_heard_without_a_poll_and_after_a_lost_connection";
+    let Some(url) = common::fresh_postgres(TEST) else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join(common::POSTGRES_URL_FILE), url).unwrap();
+    let clock = common::manual_clock();
+    let server = Server::start_on_with(
+        common::site(&[("world", "")]),
+        data.path(),
+        Options::default().on(clock.clock()),
+    )
+    .await;
+    let hears = |on: bool| {
+        let store = server.served_store.clone();
+        move |_: &Server| std::future::ready(store.hears_changes() == on)
+    };
+    server.wait_until("hearing the store", hears(true)).await;
+
+    let elsewhere = server.store();
+    let write = |id: &'static str| {
+        let store = elsewhere.clone();
+        let article = common::article(id, &["world"], "2024-03-01T10:00:00Z", Value::Null);
+        tokio::task::spawn_blocking(move || store.upsert(&[PreparedArticle::new(article)]))
+    };
+    // The first write may land while the store's "something may have changed" on starting
+    // to listen is being read; once it is in the feed, nothing but a notification wakes the
+    // scheduler.
+    write("first").await.unwrap().unwrap();
+    server
+        .wait_until("the first write in the feed", |s| in_feed(s, "first"))
+        .await;
+    write("heard").await.unwrap().unwrap();
+    server
+        .wait_until("the heard write in the feed", |s| in_feed(s, "heard"))
+        .await;
+
+    common::execute_sql(
+        data.path(),
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'pressfeed listener'",
+    );
+    // Committed after the listener's connection is gone: its notification reaches nobody.
+    write("unheard").await.unwrap().unwrap();
+    server
+        .wait_until("the write made while nobody listened, in the feed", |s| {
+            in_feed(s, "unheard")
+        })
+        .await;
+    assert!(server.served_store.hears_changes(), "listening again");
+    server.stop().await;
+}
+
+async fn in_feed(server: &Server, id: &str) -> bool {
+    server
+        .get("/feeds/world.rss")
+        .await
+        .text()
+        .contains(&format!("Title of {id}"))
 }

@@ -1,9 +1,9 @@
 //! The configuration in force: the site from `site.toml` in the feeds directory and the
 //! sections the store keeps (`sections`: seeding the store from section files, reading
 //! them back, import and export). While the server runs it changes whole: after an admin
-//! write, on SIGHUP, when a poll sees `site.toml` change, and when a poll of the store's
-//! sections version sees another process (a replica, `pressfeed sections import`) write
-//! sections. A configuration that does not load never replaces a good one. Writing
+//! write, on SIGHUP, when a poll sees `site.toml` change, and when the store's sections
+//! version shows another process (a replica, `pressfeed sections import`) wrote sections:
+//! read when the store hears of such a commit, and polled. A configuration that does not load never replaces a good one. Writing
 //! sections is the admin API's business and `sections`'; this module loads and hands the
 //! result to the scheduler.
 
@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use prometheus_client::metrics::counter::Counter;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
@@ -327,8 +327,9 @@ fn log_failure(dir: &Path, failure: &SectionsError, consequence: &str) {
 }
 
 /// Reloads on SIGHUP and whenever a poll sees `site.toml` or the stored sections change,
-/// until aborted.
-pub(crate) fn watch(live: Arc<LiveConfig>) -> JoinHandle<()> {
+/// until aborted. `sections_heard` is notified when the store hears another process write
+/// sections (`Store::listen`): then the sections version is read at once, not at the poll.
+pub(crate) fn watch(live: Arc<LiveConfig>, sections_heard: Arc<Notify>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut hangup = Hangup::new();
         let mut poll = tokio::time::interval(POLL);
@@ -337,6 +338,7 @@ pub(crate) fn watch(live: Arc<LiveConfig>) -> JoinHandle<()> {
         loop {
             let force = tokio::select! {
                 _ = poll.tick() => false,
+                () = sections_heard.notified() => false,
                 () = hangup.recv() => {
                     info!("SIGHUP: reloading the configuration");
                     true

@@ -8,14 +8,15 @@
 //! it must. Every write is one transaction: all of it lands or none.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::transfer::{ArticleRow, Holdings, SourceRecord};
 use super::{
-    ChangedSections, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, Stamp, StoreError,
-    StoredSection,
+    ChangeNotice, ChangedSections, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState,
+    Stamp, StoreError, StoredSection,
 };
 use crate::article::{Article, ArticleId};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
@@ -32,6 +33,16 @@ pub(crate) trait Backend:
     /// Turns the settings for bulk writes on or off (see `Store::with_bulk_settings`).
     /// Hints only: refused, an import is merely slower.
     fn bulk_writes(&self, on: bool);
+
+    /// Starts calling `on_change` for other processes' commits (see `Store::listen`);
+    /// `None` when the backend cannot hear them.
+    fn listen(
+        &self,
+        on_change: Arc<dyn Fn(ChangeNotice) + Send + Sync>,
+    ) -> Option<tokio::task::AbortHandle>;
+
+    /// Whether other processes' commits are heard now.
+    fn hears_changes(&self) -> bool;
 }
 
 /// Articles, their prepared items and the feed query.

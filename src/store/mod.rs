@@ -176,6 +176,27 @@ pub struct FeedQuery<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// What another process's commit changed, as `Store::listen` hears it: a reason to read
+/// the change log or the sections version now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeNotice {
+    /// Articles were written: the change counter moved.
+    Articles,
+    /// Sections were written: the sections version moved.
+    Sections,
+}
+
+/// Hearing other processes' commits (`Store::listen`); stops when dropped.
+pub struct Listening(Option<tokio::task::AbortHandle>);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.0 {
+            listener.abort();
+        }
+    }
+}
+
 /// The sections writes touched since a reader last looked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangedSections {
@@ -415,6 +436,20 @@ impl Store {
     }
 
     // The change log and embargoes.
+
+    /// Calls `on_change`, on a thread of the store's, whenever any process commits a write
+    /// of articles or sections, and once each time hearing (re)starts (what was committed
+    /// meanwhile is unheard), until the `Listening` is dropped. PostgreSQL can: a
+    /// notification per commit. SQLite cannot, so nothing is called there, and a reader
+    /// polls the change log: `hears_changes` says which.
+    pub fn listen(&self, on_change: impl Fn(ChangeNotice) + Send + Sync + 'static) -> Listening {
+        Listening(self.backend.listen(Arc::new(on_change)))
+    }
+
+    /// Whether other processes' commits are heard now (see `listen`); while not, poll.
+    pub fn hears_changes(&self) -> bool {
+        self.backend.hears_changes()
+    }
 
     /// A number that changes whenever any process writes articles to the store.
     pub fn change_counter(&self) -> Result<i64, StoreError> {

@@ -21,19 +21,22 @@ mod changes;
 mod feeds;
 mod health;
 mod leases;
+mod listen;
 mod schema;
 mod sections;
 mod sources;
 mod transfer;
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use super::StoreError;
 use super::backend::Backend;
+use super::{ChangeNotice, StoreError};
 pub(super) use health::fault_of;
 
 /// Connections one process keeps at most: a build, an admin write, a source's poll and
@@ -122,6 +125,10 @@ pub(super) struct Postgres {
     /// Runs the pool's connections; `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
     pool: Pool,
+    /// For the listening connection, which is not the pool's.
+    config: tokio_postgres::Config,
+    /// Whether a connection listens for other processes' changes now (`listen`).
+    hearing: Arc<AtomicBool>,
     /// For messages: the URL without its password.
     display: String,
 }
@@ -158,6 +165,8 @@ impl Postgres {
         let db = Postgres {
             runtime: Some(runtime),
             pool,
+            config: settings.config.clone(),
+            hearing: Arc::default(),
             display,
         };
         db.block_on(async {
@@ -241,6 +250,19 @@ impl Backend for Postgres {
     /// Nothing to tune: the server's settings are the operator's, and one import's
     /// transactions are already one round trip per statement per batch.
     fn bulk_writes(&self, _on: bool) {}
+
+    fn listen(
+        &self,
+        on_change: Arc<dyn Fn(ChangeNotice) + Send + Sync>,
+    ) -> Option<tokio::task::AbortHandle> {
+        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
+        let listener = listen::run(self.config.clone(), on_change, self.hearing.clone());
+        Some(runtime.spawn(listener).abort_handle())
+    }
+
+    fn hears_changes(&self) -> bool {
+        self.hearing.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use super::Client;
 use crate::store::StoreError;
 
 /// Schema migrations, in order.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE articles (
         id           TEXT PRIMARY KEY,
         status       TEXT NOT NULL,
@@ -82,7 +83,22 @@ const MIGRATIONS: &[&str] = &[r#"
         holder TEXT NOT NULL,
         until  TIMESTAMPTZ NOT NULL
     );
-"#];
+"#,
+    r#"
+    -- Every process listening hears a write of articles or sections when it commits
+    -- (`listen`). Statement triggers: one notification per write, whatever it touched.
+    CREATE FUNCTION pressfeed_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify(TG_ARGV[0], '');
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER changes_notify AFTER UPDATE ON changes
+        FOR EACH STATEMENT EXECUTE FUNCTION pressfeed_notify('pressfeed_articles');
+    CREATE TRIGGER sections_notify AFTER UPDATE ON sections_version
+        FOR EACH STATEMENT EXECUTE FUNCTION pressfeed_notify('pressfeed_sections');
+"#,
+];
 
 /// A key of `pg_advisory_xact_lock` of pressfeed's own: processes opening one new database
 /// at once migrate it one after the other.

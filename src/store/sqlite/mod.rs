@@ -19,15 +19,15 @@ mod sources;
 mod transfer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 // Write transactions are IMMEDIATE: a deferred one that reads first and then writes fails
 // with SQLITE_BUSY_SNAPSHOT (no retry) when another process wrote in between.
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::StoreError;
 use super::backend::Backend;
+use super::{ChangeNotice, StoreError};
 pub(super) use health::fault_of;
 
 /// The file name of the store inside the data directory.
@@ -147,6 +147,18 @@ impl Backend for Sqlite {
             let _ = tune(&conn, DEFAULT_CACHE_KIB, WAL_BYTES);
             let _ = conn.execute_batch("PRAGMA shrink_memory");
         }
+    }
+
+    /// SQLite tells no other process of a commit: the change log is polled.
+    fn listen(
+        &self,
+        _on_change: Arc<dyn Fn(ChangeNotice) + Send + Sync>,
+    ) -> Option<tokio::task::AbortHandle> {
+        None
+    }
+
+    fn hears_changes(&self) -> bool {
+        false
     }
 }
 

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::http::{AccessLog, Shared};
 use crate::import::{self, ImportError};
 use crate::item::{self, StoredItem};
+use crate::lease::Lease;
 use crate::live::{self, LiveConfig};
 use crate::metrics::Metrics;
 use crate::schedule;
@@ -135,16 +136,26 @@ pub async fn run(
     // One outbound client: its connection pool is shared by WebSub pings and sources.
     let client = HttpClient::default();
     let (pinger, websub) = websub::start(client.clone(), metrics.clone());
+    // Whether this process polls the sources and pings the hubs, of all sharing the store.
+    let (lease, held) = Lease::hold(store.clone());
     // It reads the store before it returns: on a blocking thread, as every store call.
     let scheduler = {
         let (config, store, catalog) = (config.clone(), store.clone(), catalog.clone());
-        let (metrics, clock) = (metrics.clone(), clock.clone());
+        let (metrics, clock, held) = (metrics.clone(), clock.clone(), held.clone());
         tokio::task::spawn_blocking(move || {
-            schedule::start(config, store, catalog, metrics, pinger, clock)
+            schedule::start(config, store, catalog, metrics, (pinger, held), clock)
         })
         .await
         .expect("starting the scheduler does not panic")?
     };
+    let lease_watcher = tokio::spawn({
+        let (notifier, mut held) = (scheduler.notifier(), held.clone());
+        async move {
+            while held.changed().await.is_ok() {
+                notifier.lease_changed();
+            }
+        }
+    });
     let notifier = scheduler.notifier();
     let load_failures = metrics.config_load_failures.clone();
     let live = Arc::new(LiveConfig::new(
@@ -172,6 +183,7 @@ pub async fn run(
         client,
         registry.clone(),
         clock.clone(),
+        held,
     ));
     let tokens = admin.tokens.len();
     let store_health = store.health();
@@ -219,6 +231,9 @@ pub async fn run(
     drop(listening);
     // A poll stopped between its store writes resumes from what was written.
     sources.abort();
+    lease_watcher.abort();
+    // Given up, so another replica takes it over at once.
+    drop(lease);
     tokio::task::spawn_blocking(move || scheduler.stop())
         .await
         .ok();

@@ -26,6 +26,7 @@ pub mod config; // every configuration type and its loading, from files
 pub mod store; // the store: articles, change log, saved feeds, source state, sections
 pub mod import; // NDJSON in, batched upserts into the store
 pub mod live; // the configuration in force: site.toml and the store's sections; import, export
+mod lease; // which one of the processes sharing a store polls sources and pings hubs
 
 // From items to served bytes.
 pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Feed, OPML)

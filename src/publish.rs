@@ -28,16 +28,6 @@ use crate::store::{FeedQuery, FeedState, SavedFeed, Store, StoreError};
 /// together.
 pub type Changes = Vec<(String, Arc<Feed>)>;
 
-/// What `Publisher::save` decided.
-#[derive(Default)]
-pub struct Saved {
-    /// Files whose validators the store had agreed otherwise (another process stamped the
-    /// same bytes first), to serve in place of the ones built.
-    pub adopted: Changes,
-    /// Files this save wrote: their bytes are new to the store.
-    pub written: Vec<String>,
-}
-
 /// Turns built files into served `Feed`s, keeping each file's validators: Last-Modified
 /// moves only when the bytes change, across restarts too.
 pub struct Publisher {
@@ -132,7 +122,8 @@ impl Publisher {
     /// publisher remember them, so a failed save is retried by the next build. The
     /// validators are agreed in the store (`Store::save_feeds`): when another process
     /// sharing it saved the same bytes first, its Last-Modified is the one served, so every
-    /// replica answers a conditional request alike.
+    /// replica answers a conditional request alike. Returns those files, with the
+    /// validators agreed, to serve in place of the ones built.
     ///
     /// `now` is read when the store is ours, not when the build began: another replica may
     /// have stamped the same bytes in between, at a second later than this build's start,
@@ -147,7 +138,7 @@ impl Publisher {
         changed: Changes,
         built_from: i64,
         now: impl Fn() -> i64,
-    ) -> Result<Saved, StoreError> {
+    ) -> Result<Changes, StoreError> {
         let mut saved: Vec<SavedFeed> = changed
             .iter()
             .map(|(name, feed)| SavedFeed {
@@ -162,7 +153,7 @@ impl Publisher {
             })
             .collect();
         let validators = &self.validators;
-        let written = store.save_feeds(&mut saved, &|stored, feed| match stored {
+        store.save_feeds(&mut saved, &|stored, feed| match stored {
             // Another process saved these bytes since this one last looked: its stamp is
             // everyone's, whatever this machine's clock says of it (clocks of machines
             // differ by a little; a stamp from this one's future is no clock set back).
@@ -173,19 +164,16 @@ impl Publisher {
             }
             _ => stamp(stored, feed.state.hash.clone(), now()),
         })?;
-        let mut result = Saved::default();
-        for (((name, built), feed), written) in changed.into_iter().zip(saved).zip(written) {
+        let mut adopted = Changes::new();
+        for ((name, built), feed) in changed.into_iter().zip(saved) {
             if feed.state != built.state {
-                let adopted = Arc::new(built.with_headers(feed.state.clone(), built.max_age));
-                result.adopted.push((name.clone(), adopted));
-            }
-            if written {
-                result.written.push(name.clone());
+                let served = Arc::new(built.with_headers(feed.state.clone(), built.max_age));
+                adopted.push((name.clone(), served));
             }
             self.saved.insert(name.clone());
             self.validators.insert(name, feed.state);
         }
-        Ok(result)
+        Ok(adopted)
     }
 
     /// Section feeds built once (their validators persist in the store, so this survives
@@ -324,8 +312,7 @@ pub fn everything(
         files.extend(publisher.section(store, config, section, now, &old, &mut changed)?);
     }
     files.extend(publisher.site_files(config, now, &old, &mut changed));
-    let saved = publisher.save(store, changed, built_from, || now.timestamp())?;
-    files.extend(saved.adopted);
+    files.extend(publisher.save(store, changed, built_from, || now.timestamp())?);
     Ok(files.into_iter().collect())
 }
 
@@ -527,7 +514,7 @@ mod tests {
         let fast_saved = fast
             .save(&store, fast_changes, 0, || at(1).timestamp())
             .unwrap();
-        assert!(fast_saved.adopted.is_empty());
+        assert!(fast_saved.is_empty());
         let fast_state = rss(&fast_built).unwrap();
         assert_eq!(fast_state.last_modified, at(1).timestamp());
         // The clock reads 2 when `slow` gets the store, after `fast`'s save.
@@ -540,11 +527,10 @@ mod tests {
             "same bytes"
         );
         assert_eq!(
-            rss(&slow_saved.adopted),
+            rss(&slow_saved),
             Some(fast_state.clone()),
             "the slow replica serves the stamp saved first"
         );
-        assert!(!slow_saved.written.contains(&"world.rss".to_owned()));
         let stored = (store.feed_states().unwrap().into_iter())
             .find(|(name, ..)| name == "world.rss")
             .map(|(_, state, _)| state);

@@ -26,12 +26,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use crate::build;
 use crate::catalog::{Catalog, Snapshot};
 use crate::clock::Clock;
 use crate::config::{Config, Section};
+use crate::lease::TAKEOVER_PINGS;
 use crate::metrics::{Metrics, SectionLabel};
 use crate::publish::{Changes, Publisher};
 use crate::slug::Slug;
@@ -62,6 +64,8 @@ enum Message {
     Reload(Arc<Config>),
     /// A manual clock moved: cron firings, embargoes and the change log are looked at.
     Tick,
+    /// This process took or lost the singleton lease.
+    Lease,
     Stop,
 }
 
@@ -80,6 +84,11 @@ impl Notifier {
     /// Serve `config` from now on.
     pub fn reload(&self, config: Arc<Config>) {
         let _ = self.0.send(Message::Reload(config));
+    }
+
+    /// This process took or lost the singleton lease: the hubs are its to ping, or no more.
+    pub(crate) fn lease_changed(&self) {
+        let _ = self.0.send(Message::Lease);
     }
 }
 
@@ -103,13 +112,15 @@ impl SchedulerHandle {
     }
 }
 
-/// Starts the scheduler thread: it builds every feed at once, then keeps them fresh.
-pub fn start(
+/// Starts the scheduler thread: it builds every feed at once, then keeps them fresh. It
+/// pings the hubs through `websub` while `lease` says this process holds the singleton
+/// lease (see `lease`); tell it of a change of that through `Notifier::lease_changed`.
+pub(crate) fn start(
     config: Arc<Config>,
     store: Store,
     catalog: Catalog,
     metrics: Arc<Metrics>,
-    websub: websub::Pinger,
+    (websub, lease): (websub::Pinger, watch::Receiver<bool>),
     clock: Clock,
 ) -> Result<SchedulerHandle, StoreError> {
     let publisher = Publisher::load(&store)?;
@@ -130,6 +141,8 @@ pub fn start(
         metrics,
         publisher,
         websub,
+        lease,
+        pinging: false,
         seen,
         next_cron: HashMap::new(),
         republish: true,
@@ -167,8 +180,12 @@ struct Scheduler {
     metrics: Arc<Metrics>,
     /// Turns built bytes into served files; holds every file's validators.
     publisher: Publisher,
-    /// Told the file names of feeds whose bytes changed, after the snapshot is published.
+    /// Told the file names of feeds whose bytes changed, after the snapshot is published,
+    /// while this process holds the singleton lease (`lease`).
     websub: websub::Pinger,
+    lease: watch::Receiver<bool>,
+    /// Whether this process held the lease when it last looked (see `holds_lease`).
+    pinging: bool,
     /// Sections to rebuild at the next opportunity.
     dirty: BTreeSet<Slug>,
     /// The store's change counter as last read.
@@ -204,6 +221,9 @@ impl Scheduler {
             match received {
                 // Not debounced: a move of the clock is no burst of writes.
                 Ok(Message::Tick) => {}
+                Ok(Message::Lease) => {
+                    self.holds_lease();
+                }
                 Ok(message) => {
                     if !self.handle(message) || !self.debounce(rx) {
                         return;
@@ -220,6 +240,9 @@ impl Scheduler {
         match message {
             // The store's change log says which sections; it is read in `collect_due`.
             Message::Changed | Message::Tick => {}
+            Message::Lease => {
+                self.holds_lease();
+            }
             Message::Reload(config) => {
                 // Only the feeds an edit touched are rebuilt: one section's edit must not
                 // queue every other section's fresh articles behind a full rebuild. A site
@@ -366,6 +389,37 @@ impl Scheduler {
             .min()
     }
 
+    /// Whether this process holds the singleton lease, so pings the hubs. When it has just
+    /// taken the lease, the hubs hear again of every feed served that changed in the last
+    /// `TAKEOVER_PINGS`: the holder before may have died before it told them. (At a start,
+    /// the feeds the last run changed just before it stopped.)
+    fn holds_lease(&mut self) -> bool {
+        let held = *self.lease.borrow();
+        if held && !self.pinging {
+            self.ping_recent();
+        }
+        self.pinging = held;
+        held
+    }
+
+    fn ping_recent(&self) {
+        let since = self.clock.now().timestamp() - TAKEOVER_PINGS.as_secs() as i64;
+        let snapshot = self.catalog.snapshot();
+        let recent: Vec<String> = (snapshot.feeds.iter())
+            .filter(|(name, feed)| {
+                build::Format::of_file(name).is_some() && feed.state.last_modified >= since
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if !recent.is_empty() {
+            info!(
+                feeds = recent.len(),
+                "took the singleton lease: pinging the hubs again for the feeds changed lately"
+            );
+        }
+        self.websub.feeds_changed(&self.config.site, &recent);
+    }
+
     /// How long until the change log is read again without a notification.
     fn poll(&self) -> TimeDelta {
         if self.store.hears_changes() {
@@ -463,17 +517,26 @@ impl Scheduler {
         }
         // Stamped at the save, not at `now`: see `Publisher::save`.
         let clock = &self.clock;
-        let saved =
+        let adopted =
             (self.publisher).save(&self.store, changed, self.seen, || clock.now().timestamp())?;
-        feeds.extend(saved.adopted);
-        // A feed's validators change when its bytes do (and when a clock set back restamps
-        // them: the hubs are then told once for nothing). Bytes another process saved
-        // first are its to tell.
-        let new_bytes: Vec<String> = saved
-            .written
-            .into_iter()
-            .filter(|name| build::Format::of_file(name).is_some())
-            .collect();
+        feeds.extend(adopted);
+        // The hubs hear of the feeds whose bytes now served differ from those served
+        // before, whichever replica saved them first, from the holder of the lease only.
+        let pings: Vec<String> = if self.holds_lease() {
+            feeds
+                .iter()
+                .filter(|(name, feed)| {
+                    build::Format::of_file(name).is_some()
+                        && old
+                            .feeds
+                            .get(*name)
+                            .is_none_or(|served| served.state.hash != feed.state.hash)
+                })
+                .map(|(name, _)| name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let gone = self.publisher.gone(&self.config);
         self.catalog.publish(Snapshot {
             feeds,
@@ -481,7 +544,7 @@ impl Scheduler {
             ready: true,
         });
         // After publishing: a hub told of a change fetches the feed at once.
-        self.websub.feeds_changed(&self.config.site, &new_bytes);
+        self.websub.feeds_changed(&self.config.site, &pings);
         Ok(())
     }
 }

@@ -3,8 +3,9 @@
 //! and a writer go through nginx. With SIGTERM no reader sees an error; with SIGKILL only
 //! requests in flight to the killed replica may fail. Afterwards every acknowledged write is
 //! in every replica's feeds and every feed has the same validators on every replica. And a
-//! killed holder of the sources lease is replaced by the other replica. And a server hears
-//! another process's commit without polling, also after its listening connection is cut.
+//! killed holder of the singleton lease is replaced by the other replica. And a server hears
+//! another process's commit without polling, also after its listening connection is cut;
+//! and one replica pings the WebSub hubs, its successor too when it dies.
 //!
 //! PostgreSQL only, whatever `PRESSFEED_TEST_STORE` says: replicas share a store over the
 //! network, which SQLite's one file is not. Every process started here is ended by its PID.
@@ -25,6 +26,7 @@ use http::{Method, StatusCode};
 use serde_json::Value;
 use tempfile::TempDir;
 
+use common::hub::Hub;
 use common::{HANG, Http, Options, Reply, Server};
 use pressfeed::item::PreparedArticle;
 
@@ -796,7 +798,7 @@ async fn polls(http: &Http, replica: &Replica) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The holder of the sources lease dies without a word; the other replica takes the lease
+/// The holder of the singleton lease dies without a word; the other replica takes the lease
 /// once it runs out and polls. The time is printed, not asserted beyond `HANG`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_lease_holder_is_replaced_within_ten_seconds() {
@@ -922,4 +924,104 @@ async fn in_feed(server: &Server, id: &str) -> bool {
         .await
         .text()
         .contains(&format!("Title of {id}"))
+}
+
+/// WebSub pings come from one replica, the holder of the singleton lease, whichever
+/// replica wrote and built first. A holder frozen before it could tell the hubs of a change
+/// and then killed is replaced, and the replica taking over tells them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_pings_the_hubs_and_the_next_holder_pings_what_a_dead_one_left() {
+    const TEST: &str = "one_replica_pings_the_hubs_and_the_next_holder_pings_what_a_dead_one_left";
+    let Some(store) = common::fresh_postgres(TEST) else {
+        return;
+    };
+    let (hub, hub_url) = Hub::start(&[]).await;
+    let feeds = common::site(&[("world", ""), ("sports", "")]);
+    std::fs::write(
+        feeds.path().join("site.toml"),
+        common::SITE.replace("https://hub.example/", &hub_url),
+    )
+    .unwrap();
+    let site = Site::new(feeds, store);
+    let http = Http::new();
+    // The first alone, so it is the holder: it pings for the first build.
+    let holder = Replica::start(&site, "pings-0", 0).await;
+    wait_ready(&http, &holder).await;
+    hub.wait_for(6).await;
+    let other = Replica::start(&site, "pings-1", 0).await;
+    wait_ready(&http, &other).await;
+
+    let pings = |replica| metric(&http, replica, "pressfeed_websub_pings_total");
+    let post = |replica: &Replica, id: &str, section: &str| {
+        let body = common::article_json(id, &[section], "2024-03-01T10:00:00Z").to_string();
+        let url = replica.url("/admin/api/articles");
+        let http = &http;
+        async move {
+            let bearer = format!("Bearer {TOKEN}");
+            let headers = [
+                ("authorization", bearer.as_str()),
+                ("content-type", "application/json"),
+            ];
+            let reply = send(http, Method::POST, &url, &headers, body.into()).await;
+            let reply = reply.expect("an answer").expect("no error");
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        }
+    };
+    let topics = |names: &[&str]| -> Vec<String> {
+        let mut topics: Vec<String> = names
+            .iter()
+            .map(|n| format!("https://feeds.news.example/feeds/{n}"))
+            .collect();
+        topics.sort();
+        topics
+    };
+    let heard = || {
+        let mut heard = hub.topics();
+        heard.sort();
+        heard
+    };
+
+    // Written through the other replica; then a marker through it: its pings come after
+    // any the first write caused, so nothing more can be on its way.
+    hub.pings.lock().unwrap().clear();
+    post(&other, "through-the-other", "world").await;
+    hub.wait_for(3).await;
+    post(&other, "marker", "sports").await;
+    hub.wait_for(6).await;
+    assert_eq!(
+        heard(),
+        topics(&[
+            "sports.atom",
+            "sports.json",
+            "sports.rss",
+            "world.atom",
+            "world.json",
+            "world.rss"
+        ]),
+        "each changed feed once, not once per replica"
+    );
+    assert_eq!(pings(&other).await, Some(0.0), "the other replica pinged");
+
+    // The holder stops running before it can build or tell anyone, then dies; the other
+    // builds the change, saves it, and says nothing until it holds the lease.
+    let stopped = Command::new("kill")
+        .args(["-STOP", &holder.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    hub.pings.lock().unwrap().clear();
+    post(&other, "left-unsaid", "world").await;
+    holder.stop("KILL").await;
+    let killed = Instant::now();
+    wait_for("the next holder's pings for the world feeds", || async {
+        let heard = heard();
+        ["world.rss", "world.atom", "world.json"]
+            .iter()
+            .all(|name| heard.contains(&topics(&[name])[0]))
+    })
+    .await;
+    eprintln!(
+        "{TEST}: the hub heard of the change {:?} after the holder was killed",
+        killed.elapsed()
+    );
 }

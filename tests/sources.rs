@@ -933,7 +933,7 @@ fn write(path: &Path, text: &str) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
-/// Two replicas on one store: one holds the sources lease and polls on schedule, the
+/// Two replicas on one store: one holds the singleton lease and polls on schedule, the
 /// other does not poll at all; stopped, the holder gives the lease up and the other takes
 /// it and polls. (A holder that dies without a word is replaced once its lease runs out:
 /// tests/replicas.rs kills one.)

@@ -2,7 +2,6 @@
 //! site's REST API, a JSON document (URL or file), a folder of article files.
 //!
 //! - `run`        one task per source polling on its cron schedule, following reloads
-//! - `lease`      which replica of those sharing a store polls on schedule
 //! - `wordpress`, `json`, `directory`  reading each kind into items
 //! - `intake`     items into the store: upserts, skips with reasons, retractions
 //! - `status`     how each source is doing, for the admin API and `/metrics`
@@ -14,7 +13,6 @@
 mod directory;
 mod intake;
 mod json;
-mod lease;
 mod run;
 mod status;
 mod wordpress;

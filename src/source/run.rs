@@ -18,7 +18,6 @@ use tracing::{error, info, warn};
 use super::directory::DirectorySource;
 use super::intake::Intake;
 use super::json::{self, JsonSource};
-use super::lease::SourcesLease;
 use super::status::{Counts, Registry, Report};
 use super::wordpress::WordPressSource;
 use super::{Origin, Source, SourceError};
@@ -35,7 +34,8 @@ const RELOAD_POLL: Duration = Duration::from_secs(1);
 /// Runs the sources of the configuration in `live`, and follows its changes: spawn it and
 /// abort the task to stop every source at once (a write in progress finishes on its
 /// blocking thread, each is one transaction, so nothing is half-written). `registry` hears
-/// how each is doing; `clock` says when each poll is due.
+/// how each is doing; `clock` says when each poll is due; `held` whether this process holds
+/// the singleton lease (`lease`), and so polls on schedule.
 pub async fn supervise(
     live: Arc<LiveConfig>,
     store: Store,
@@ -43,10 +43,10 @@ pub async fn supervise(
     client: HttpClient,
     registry: Registry,
     clock: Clock,
+    held: watch::Receiver<bool>,
 ) {
-    // Owned here, so that aborting the supervisor aborts every source and gives the lease up.
+    // Owned here, so that aborting the supervisor aborts every source.
     let mut tasks = JoinSet::new();
-    let (_lease, held) = SourcesLease::hold(store.clone());
     let mut running: HashMap<String, (Arc<Source>, AbortHandle)> = HashMap::new();
     let mut applied: Option<Arc<Config>> = None;
     let mut tick = tokio::time::interval(RELOAD_POLL);
@@ -125,7 +125,7 @@ pub async fn supervise(
 
 /// Polls `source` at once, then at every firing of its schedule and whenever `poll_now`
 /// is notified; the scheduled polls only while `lease` says this process holds the
-/// sources lease, and at once when it takes it over.
+/// singleton lease, and at once when it takes it over.
 async fn poll_forever(
     source: Arc<Source>,
     mut puller: Puller,
@@ -161,7 +161,7 @@ async fn poll_forever(
             () = scheduled => false,
             () = owed => false,
             () = taken_over => {
-                info!(source = %name, "polling: this replica took the sources lease over");
+                info!(source = %name, "polling: this replica took the singleton lease over");
                 true
             }
             () = poll_now.notified() => {

@@ -5,6 +5,8 @@
 //! data directory (`open_store`, `store_args`): tests/run runs the end-to-end tests again so.
 #![allow(dead_code)]
 
+pub mod hub;
+
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,11 +1,15 @@
-//! The sources lease: of all the processes sharing one store (replicas behind a load
-//! balancer), one pulls the sources on their schedules, so an upstream CMS is polled once
-//! per firing, not once per replica. Held in the store (`Store::take_lease`), renewed
-//! every `RENEW`; a holder that dies stops renewing, and another replica takes the lease
-//! at most `TTL + RENEW` later and polls at once (`run::poll_forever`), so no firing is
-//! missed for long; around a takeover a poll may run twice, which writes nothing twice
-//! (a source's write of an unchanged article is skipped). A poll asked for through the
-//! admin API runs wherever it is asked, lease or not.
+//! The singleton lease: of all the processes sharing one store (replicas behind a load
+//! balancer), one does the work that must be done once, not once per replica. It pulls
+//! the sources on their schedules, so an upstream CMS is polled once per firing (`source`),
+//! and it pings the WebSub hubs when feeds' bytes change, whichever replica built them
+//! first (`schedule`). Held in the store (`Store::take_lease`), renewed every `RENEW`; a
+//! holder that dies stops renewing, and another replica takes the lease at most
+//! `TTL + RENEW` later. The new holder polls at once and pings again the feeds changed in
+//! the last `TAKEOVER_PINGS`, so nothing is missed for long; around a takeover a poll may
+//! run twice (which writes nothing twice: a source's write of an unchanged article is
+//! skipped) and a hub may hear of a change twice (it finds the feed unchanged). A poll
+//! asked for through the admin API runs wherever it is asked, lease or not. Alone on its
+//! store (SQLite), a process takes the lease at its start.
 
 use std::time::Duration;
 
@@ -15,25 +19,31 @@ use tracing::{info, warn};
 
 use crate::store::Store;
 
+/// The name the lease had when it covered the sources only, kept so that replicas of both
+/// versions agree on one holder during a rolling upgrade.
 const NAME: &str = "sources";
 /// How long a renewal holds the lease: a few renewals, so a slow store call does not lose
 /// it.
 const TTL: Duration = Duration::from_secs(8);
 /// How often the holder renews and the others try to take it.
 const RENEW: Duration = Duration::from_secs(2);
+/// How far back a new holder pings again: the changes a holder that died may have left
+/// unpinged, up to its last renewal (`TTL + RENEW` before the takeover) and its pings'
+/// retries (about 15 s), with room.
+pub(crate) const TAKEOVER_PINGS: Duration = Duration::from_secs(60);
 
 /// This process's part in the lease; dropped, it stops renewing and gives the lease up,
 /// so another replica takes it at once on a graceful stop.
-pub(super) struct SourcesLease {
+pub(crate) struct Lease {
     store: Store,
     holder: String,
     renewing: JoinHandle<()>,
 }
 
-impl SourcesLease {
+impl Lease {
     /// Starts trying to take and keep the lease; the receiver says whether this process
     /// holds it now.
-    pub(super) fn hold(store: Store) -> (SourcesLease, watch::Receiver<bool>) {
+    pub(crate) fn hold(store: Store) -> (Lease, watch::Receiver<bool>) {
         let holder = Store::lease_holder();
         let (held_tx, held) = watch::channel(false);
         let renewing = tokio::spawn({
@@ -51,20 +61,20 @@ impl SourcesLease {
                     let now = match taken {
                         Ok(Ok(held)) => held,
                         Ok(Err(e)) => {
-                            warn!(error = %e, "cannot renew the sources lease");
+                            warn!(error = %e, "cannot renew the singleton lease");
                             false
                         }
                         Err(_) => false,
                     };
                     if now != *held_tx.borrow() {
-                        info!(holder = %holder, held = now, "sources lease changed hands");
+                        info!(holder = %holder, held = now, "singleton lease changed hands");
                     }
                     held_tx.send_replace(now);
                 }
             }
         });
         (
-            SourcesLease {
+            Lease {
                 store,
                 holder,
                 renewing,
@@ -74,7 +84,7 @@ impl SourcesLease {
     }
 }
 
-impl Drop for SourcesLease {
+impl Drop for Lease {
     fn drop(&mut self) {
         self.renewing.abort();
         // One short write as the server stops; if it fails, the lease runs out by itself.

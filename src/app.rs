@@ -12,6 +12,7 @@ use tracing::{info, warn};
 
 use crate::admin::{self, Admin};
 use crate::article::Article;
+use crate::bucket::{self, BucketError};
 use crate::catalog::Catalog;
 use crate::client::HttpClient;
 use crate::clock::Clock;
@@ -22,7 +23,8 @@ use crate::item::{self, StoredItem};
 use crate::lease::Lease;
 use crate::live::{self, LiveConfig};
 use crate::metrics::Metrics;
-use crate::schedule;
+use crate::schedule::{self, Singleton};
+
 use crate::source;
 use crate::store::{ChangeNotice, Store, StoreError};
 use crate::websub;
@@ -50,6 +52,9 @@ pub enum AppError {
     /// The access log's writer thread could not be started.
     #[error("starting the access log: {0}")]
     AccessLog(std::io::Error),
+    /// The `[publish]` bucket could not be set up.
+    #[error(transparent)]
+    Bucket(#[from] BucketError),
 }
 
 /// Prepares every stored article again when the preparation rules changed
@@ -136,14 +141,27 @@ pub async fn run(
     // One outbound client: its connection pool is shared by WebSub pings and sources.
     let client = HttpClient::default();
     let (pinger, websub) = websub::start(client.clone(), metrics.clone());
-    // Whether this process polls the sources and pings the hubs, of all sharing the store.
+    let (uploads, bucket) = match &config.site.publish {
+        Some(target) => {
+            let (uploads, task) = bucket::start(target, metrics.clone())?;
+            (Some(uploads), Some(task))
+        }
+        None => (None, None),
+    };
+    // Whether this process polls the sources and tells the world of changes, of all
+    // sharing the store.
     let (lease, held) = Lease::hold(store.clone());
     // It reads the store before it returns: on a blocking thread, as every store call.
     let scheduler = {
         let (config, store, catalog) = (config.clone(), store.clone(), catalog.clone());
-        let (metrics, clock, held) = (metrics.clone(), clock.clone(), held.clone());
+        let (metrics, clock) = (metrics.clone(), clock.clone());
+        let singleton = Singleton {
+            lease: held.clone(),
+            websub: pinger,
+            bucket: uploads,
+        };
         tokio::task::spawn_blocking(move || {
-            schedule::start(config, store, catalog, metrics, (pinger, held), clock)
+            schedule::start(config, store, catalog, metrics, singleton, clock)
         })
         .await
         .expect("starting the scheduler does not panic")?
@@ -239,5 +257,9 @@ pub async fn run(
         .ok();
     // Pings still waiting are dropped: subscribers poll too, and the next change pings.
     websub.abort();
+    // Uploads still waiting are dropped: the next holder of the lease copies everything.
+    if let Some(bucket) = bucket {
+        bucket.abort();
+    }
     Ok(())
 }

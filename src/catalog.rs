@@ -80,6 +80,11 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The names of `Feed::static_files`, in `Coding::ALL` order.
+pub fn static_file_names(name: &str) -> [String; 3] {
+    [name.to_owned(), format!("{name}.gz"), format!("{name}.br")]
+}
+
 /// One coding of a feed.
 #[derive(Debug, Clone)]
 pub struct Variant {
@@ -111,6 +116,18 @@ pub struct Feed {
 }
 
 impl Feed {
+    /// The files a static host or a bucket keeps of this feed, published as `name`: each
+    /// coding's bytes under `name`, `name.gz` and `name.br` (the names nginx's
+    /// `gzip_static`/`brotli_static` and most CDNs look for).
+    pub fn static_files(&self, name: &str) -> [(String, &Variant); 3] {
+        let [identity, gzip, brotli] = static_file_names(name);
+        [
+            (identity, self.variant(Coding::Identity)),
+            (gzip, self.variant(Coding::Gzip)),
+            (brotli, self.variant(Coding::Brotli)),
+        ]
+    }
+
     /// Wraps built bytes: compresses them and computes every header. `state.hash` is
     /// `content_hash(&body)`.
     pub fn new(body: Bytes, state: FeedState, content_type: &'static str, max_age: u32) -> Feed {

@@ -49,19 +49,12 @@ pub fn export(
     })?;
     let files = publish::everything(store, config, now)?;
     for (name, feed) in &files {
-        let identity = feed.variant(Coding::Identity);
-        write(&dir.join(name), &identity.body)?;
-        write(
-            &dir.join(format!("{name}.gz")),
-            &feed.variant(Coding::Gzip).body,
-        )?;
-        write(
-            &dir.join(format!("{name}.br")),
-            &feed.variant(Coding::Brotli).body,
-        )?;
+        for (file, variant) in feed.static_files(name) {
+            write(&dir.join(file), &variant.body)?;
+        }
         write(
             &dir.join(format!("{name}{SIDECAR_SUFFIX}")),
-            &sidecar(feed, &identity.etag),
+            &sidecar(feed, &feed.variant(Coding::Identity).etag),
         )?;
     }
     Ok(files.len())

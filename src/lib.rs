@@ -36,6 +36,7 @@ pub mod publish; // built bytes → catalog feeds with validators, saved in the 
 mod metrics; // counters and gauges for `/metrics`
 mod client; // the one outbound HTTP client (sources, WebSub)
 mod websub; // tells WebSub hubs when a feed's bytes change
+mod bucket; // copies every changed feed file to an S3-compatible bucket for a CDN
 mod schedule; // when to rebuild which section; rebuilds off the request path
 mod source; // pulls articles from WordPress, JSON documents and folders on a schedule
 

@@ -256,6 +256,9 @@ pub struct Metrics {
     pub http: HttpMetrics,
     pub websub_ok: Counter,
     pub websub_error: Counter,
+    /// Files copied to (or deleted from) the `[publish]` bucket, by result.
+    pub bucket_ok: Counter,
+    pub bucket_error: Counter,
     pub sources: SourceMetrics,
     /// Reloads of the configuration that did not load (the last good one stayed served).
     pub config_load_failures: Counter,
@@ -314,6 +317,16 @@ impl Default for Metrics {
         let websub_error = websub
             .get_or_create(&ResultLabel { result: "error" })
             .clone();
+        let bucket = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "bucket_files",
+            "Feed files copied to or deleted from the [publish] bucket, by result (each try counts)",
+            bucket.clone(),
+        );
+        let bucket_ok = bucket.get_or_create(&ResultLabel { result: "ok" }).clone();
+        let bucket_error = bucket
+            .get_or_create(&ResultLabel { result: "error" })
+            .clone();
         let sources = SourceMetrics::new(&mut registry);
         let config_load_failures = Counter::default();
         registry.register(
@@ -333,6 +346,8 @@ impl Default for Metrics {
             http,
             websub_ok,
             websub_error,
+            bucket_ok,
+            bucket_error,
             sources,
             config_load_failures,
         }

@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use crate::build;
-use crate::catalog::{Catalog, Snapshot};
+use crate::catalog::{Catalog, Feed, Snapshot};
 use crate::clock::Clock;
 use crate::config::{Config, Section};
 use crate::lease::TAKEOVER_PINGS;
@@ -38,7 +38,7 @@ use crate::metrics::{Metrics, SectionLabel};
 use crate::publish::{Changes, Publisher};
 use crate::slug::Slug;
 use crate::store::{Store, StoreError};
-use crate::websub;
+use crate::{bucket, websub};
 
 /// How often the store's change log is read: bounds how late a write by another process
 /// (an import, a replica) shows up. The read is one indexed query. Clock time: a manual
@@ -112,15 +112,23 @@ impl SchedulerHandle {
     }
 }
 
-/// Starts the scheduler thread: it builds every feed at once, then keeps them fresh. It
-/// pings the hubs through `websub` while `lease` says this process holds the singleton
-/// lease (see `lease`); tell it of a change of that through `Notifier::lease_changed`.
+/// What the scheduler tells the world of changed feeds while `lease` says this process
+/// holds the singleton lease (see `lease`): the WebSub hubs, and the `[publish]` bucket if
+/// there is one. Tell the scheduler of a change of the lease through
+/// `Notifier::lease_changed`.
+pub(crate) struct Singleton {
+    pub lease: watch::Receiver<bool>,
+    pub websub: websub::Pinger,
+    pub bucket: Option<bucket::Uploads>,
+}
+
+/// Starts the scheduler thread: it builds every feed at once, then keeps them fresh.
 pub(crate) fn start(
     config: Arc<Config>,
     store: Store,
     catalog: Catalog,
     metrics: Arc<Metrics>,
-    (websub, lease): (websub::Pinger, watch::Receiver<bool>),
+    singleton: Singleton,
     clock: Clock,
 ) -> Result<SchedulerHandle, StoreError> {
     let publisher = Publisher::load(&store)?;
@@ -140,8 +148,7 @@ pub(crate) fn start(
         catalog,
         metrics,
         publisher,
-        websub,
-        lease,
+        singleton,
         pinging: false,
         seen,
         next_cron: HashMap::new(),
@@ -180,10 +187,8 @@ struct Scheduler {
     metrics: Arc<Metrics>,
     /// Turns built bytes into served files; holds every file's validators.
     publisher: Publisher,
-    /// Told the file names of feeds whose bytes changed, after the snapshot is published,
-    /// while this process holds the singleton lease (`lease`).
-    websub: websub::Pinger,
-    lease: watch::Receiver<bool>,
+    /// Told of the files whose bytes changed, after the snapshot is published.
+    singleton: Singleton,
     /// Whether this process held the lease when it last looked (see `holds_lease`).
     pinging: bool,
     /// Sections to rebuild at the next opportunity.
@@ -389,20 +394,21 @@ impl Scheduler {
             .min()
     }
 
-    /// Whether this process holds the singleton lease, so pings the hubs. When it has just
-    /// taken the lease, the hubs hear again of every feed served that changed in the last
-    /// `TAKEOVER_PINGS`: the holder before may have died before it told them. (At a start,
-    /// the feeds the last run changed just before it stopped.)
+    /// Whether this process holds the singleton lease, so tells the world of changes. When
+    /// it has just taken the lease, the hubs hear again of every feed served that changed
+    /// in the last `TAKEOVER_PINGS`, and the bucket is made to hold what is served: the
+    /// holder before may have died before it told them. (At a start, what the last run
+    /// changed just before it stopped.)
     fn holds_lease(&mut self) -> bool {
-        let held = *self.lease.borrow();
+        let held = *self.singleton.lease.borrow();
         if held && !self.pinging {
-            self.ping_recent();
+            self.catch_up();
         }
         self.pinging = held;
         held
     }
 
-    fn ping_recent(&self) {
+    fn catch_up(&self) {
         let since = self.clock.now().timestamp() - TAKEOVER_PINGS.as_secs() as i64;
         let snapshot = self.catalog.snapshot();
         let recent: Vec<String> = (snapshot.feeds.iter())
@@ -417,7 +423,16 @@ impl Scheduler {
                 "took the singleton lease: pinging the hubs again for the feeds changed lately"
             );
         }
-        self.websub.feeds_changed(&self.config.site, &recent);
+        self.singleton
+            .websub
+            .feeds_changed(&self.config.site, &recent);
+        if let Some(bucket) = &self.singleton.bucket {
+            let all = snapshot.feeds.iter();
+            bucket.sync(
+                all.map(|(name, feed)| (name.clone(), feed.clone()))
+                    .collect(),
+            );
+        }
     }
 
     /// How long until the change log is read again without a notification.
@@ -520,19 +535,18 @@ impl Scheduler {
         let adopted =
             (self.publisher).save(&self.store, changed, self.seen, || clock.now().timestamp())?;
         feeds.extend(adopted);
-        // The hubs hear of the feeds whose bytes now served differ from those served
-        // before, whichever replica saved them first, from the holder of the lease only.
-        let pings: Vec<String> = if self.holds_lease() {
-            feeds
-                .iter()
-                .filter(|(name, feed)| {
-                    build::Format::of_file(name).is_some()
-                        && old
-                            .feeds
-                            .get(*name)
-                            .is_none_or(|served| served.state.hash != feed.state.hash)
-                })
-                .map(|(name, _)| name.clone())
+        // The files whose bytes now served differ from those served before (`Some`), or
+        // that are served no more (`None`), whichever replica saved them first: the world
+        // hears of them from the holder of the lease only.
+        let changed_files: Vec<(String, Option<Arc<Feed>>)> = if self.holds_lease() {
+            let differ = |(name, feed): (&String, &Arc<Feed>)| {
+                let served = old.feeds.get(name);
+                served.is_none_or(|served| served.state.hash != feed.state.hash)
+            };
+            let new = feeds.iter().filter(|&file| differ(file));
+            let went = old.feeds.keys().filter(|name| !feeds.contains_key(*name));
+            new.map(|(name, feed)| (name.clone(), Some(feed.clone())))
+                .chain(went.map(|name| (name.clone(), None)))
                 .collect()
         } else {
             Vec::new()
@@ -544,7 +558,16 @@ impl Scheduler {
             ready: true,
         });
         // After publishing: a hub told of a change fetches the feed at once.
-        self.websub.feeds_changed(&self.config.site, &pings);
+        let pings: Vec<String> = (changed_files.iter())
+            .filter(|(name, feed)| feed.is_some() && build::Format::of_file(name).is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        self.singleton
+            .websub
+            .feeds_changed(&self.config.site, &pings);
+        if let Some(bucket) = &self.singleton.bucket {
+            bucket.changed(changed_files);
+        }
         Ok(())
     }
 }

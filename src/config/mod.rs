@@ -10,7 +10,9 @@
 //! - `schedule`  `Schedule`: a cron expression, seconds first
 //! - `source`    `Source`: a `[[sources]]` entry, validated
 //! - `http`      `Limits`: what one client may cost the server
+//! - `bucket`    `Bucket`: the `[publish]` table, a bucket the feed files are copied to
 
+mod bucket;
 mod file;
 mod http;
 mod schedule;
@@ -23,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
+pub use bucket::{Bucket, S3Target};
 pub use file::parse_toml;
 pub use http::Limits;
 pub use schedule::Schedule;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 use toml::de::DeValue;
 
+use super::bucket::Bucket;
 use super::file::TomlFile;
 use super::http::Limits;
 use super::source::{self, Source};
@@ -69,6 +70,9 @@ pub struct Site {
     /// Where the scheduler pulls articles from (`[[sources]]`); pushing needs none.
     #[serde(default)]
     pub sources: Vec<Source>,
+    /// The `[publish]` table: a bucket every changed feed file is copied to.
+    #[serde(default)]
+    pub publish: Option<Bucket>,
 }
 
 impl Site {
@@ -99,7 +103,7 @@ impl Site {
     }
 
     /// Whether `other` makes the same feeds: the fields only the server reads (where it
-    /// listens, its store, its seed, its HTTP limits, its sources) set aside. Any other
+    /// listens, its store, its seed, its HTTP limits, its sources, its bucket) set aside. Any other
     /// field, including one added later, counts.
     pub fn same_feeds_as(&self, other: &Site) -> bool {
         let feeds_only = |site: &Site| Site {
@@ -109,6 +113,7 @@ impl Site {
             seed_articles: None,
             http: Limits::default(),
             sources: Vec::new(),
+            publish: None,
             ..site.clone()
         };
         feeds_only(self) == feeds_only(other)

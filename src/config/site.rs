@@ -69,6 +69,10 @@ pub struct Site {
     /// Where the scheduler pulls articles from (`[[sources]]`); pushing needs none.
     #[serde(default)]
     pub sources: Vec<Source>,
+    /// Whether WordPress's feed URLs (`/feed/`, `/category/{slug}/feed/` ...) answer 301 to
+    /// the feeds that take their place, for a site that moved from WordPress.
+    #[serde(default)]
+    pub wordpress_paths: bool,
 }
 
 impl Site {
@@ -99,7 +103,7 @@ impl Site {
     }
 
     /// Whether `other` makes the same feeds: the fields only the server reads (where it
-    /// listens, its store, its seed, its HTTP limits, its sources) set aside. Any other
+    /// listens, its store, its seed, its HTTP limits, its sources, its redirects) set aside. Any other
     /// field, including one added later, counts.
     pub fn same_feeds_as(&self, other: &Site) -> bool {
         let feeds_only = |site: &Site| Site {
@@ -109,6 +113,7 @@ impl Site {
             seed_articles: None,
             http: Limits::default(),
             sources: Vec::new(),
+            wordpress_paths: false,
             ..site.clone()
         };
         feeds_only(self) == feeds_only(other)

@@ -116,9 +116,10 @@ impl Publisher {
             }
             _ => {
                 let feed = Feed::new(Bytes::from(built.bytes), state, built.content_type, max_age);
-                Arc::new(match preview::has_preview(&built.name) {
-                    true => feed.with_preview(),
-                    false => feed,
+                Arc::new(if preview::has_preview(&built.name) {
+                    feed.with_preview()
+                } else {
+                    feed
                 })
             }
         };

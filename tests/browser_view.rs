@@ -67,7 +67,11 @@ async fn one_feed_url_answers_a_browser_with_the_preview_and_a_reader_with_the_f
         assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
         assert_ne!(feed.header("content-type"), "text/html; charset=utf-8");
         assert_eq!(feed.body, bare.body, "{path}: no Accept is a reader");
-        assert_ne!(page.header("etag"), feed.header("etag"), "{path}: two representations");
+        assert_ne!(
+            page.header("etag"),
+            feed.header("etag"),
+            "{path}: two representations"
+        );
         for reply in [&page, &feed, &bare] {
             assert_eq!(reply.header("vary"), "Accept, Accept-Encoding", "{path}");
             assert!(reply.header("cache-control").contains("max-age="));
@@ -104,7 +108,10 @@ async fn one_feed_url_answers_a_browser_with_the_preview_and_a_reader_with_the_f
         let times: Vec<_> = elements(&html, "time")
             .map(|t| t.value().attr("datetime").unwrap().to_owned())
             .collect();
-        assert_eq!(times, ["2022-05-02T10:00:00+00:00", "2022-05-01T10:00:00+00:00"]);
+        assert_eq!(
+            times,
+            ["2022-05-02T10:00:00+00:00", "2022-05-01T10:00:00+00:00"]
+        );
         assert!(page.text().contains("href=\"https://news.example/w1/\""));
         assert!(page.text().contains("Summary of w2"));
     }
@@ -117,7 +124,13 @@ async fn the_preview_and_the_feed_each_answer_their_own_conditional_requests() {
     let page = ask(&server, path, CHROMIUM, &[]).await;
     let feed = ask(&server, path, READER, &[]).await;
     for (accept, reply, other) in [(CHROMIUM, &page, &feed), (READER, &feed, &page)] {
-        let again = ask(&server, path, accept, &[("if-none-match", reply.header("etag"))]).await;
+        let again = ask(
+            &server,
+            path,
+            accept,
+            &[("if-none-match", reply.header("etag"))],
+        )
+        .await;
         assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{accept}");
         assert!(again.body.is_empty());
         assert_eq!(again.header("etag"), reply.header("etag"));
@@ -126,7 +139,13 @@ async fn the_preview_and_the_feed_each_answer_their_own_conditional_requests() {
         let since = ask(&server, path, accept, &[("if-modified-since", since)]).await;
         assert_eq!(since.status, StatusCode::NOT_MODIFIED, "{accept}: by date");
         // The other representation's tag names other bytes.
-        let crossed = ask(&server, path, accept, &[("if-none-match", other.header("etag"))]).await;
+        let crossed = ask(
+            &server,
+            path,
+            accept,
+            &[("if-none-match", other.header("etag"))],
+        )
+        .await;
         assert_eq!(crossed.status, StatusCode::OK, "{accept}");
         assert_eq!(crossed.body, reply.body);
     }
@@ -135,8 +154,15 @@ async fn the_preview_and_the_feed_each_answer_their_own_conditional_requests() {
     for (coding, suffix) in [("gzip", "-gz\""), ("br", "-br\"")] {
         let compressed = ask(&server, path, CHROMIUM, &[("accept-encoding", coding)]).await;
         assert_eq!(compressed.header("content-encoding"), coding);
-        assert_eq!(compressed.header("content-type"), "text/html; charset=utf-8");
-        assert!(compressed.header("etag").ends_with(suffix), "{}", compressed.header("etag"));
+        assert_eq!(
+            compressed.header("content-type"),
+            "text/html; charset=utf-8"
+        );
+        assert!(
+            compressed.header("etag").ends_with(suffix),
+            "{}",
+            compressed.header("etag")
+        );
         tags.push(compressed.header("etag").to_owned());
         let head = server
             .request(
@@ -157,7 +183,11 @@ async fn hostile_titles_stay_text_in_the_preview() {
     let text = include_str!("data/hostile.ndjson");
     let articles: Vec<_> = text
         .lines()
-        .map(|line| pressfeed::article::Article::from_json(line).unwrap().article)
+        .map(|line| {
+            pressfeed::article::Article::from_json(line)
+                .unwrap()
+                .article
+        })
         .collect();
     let server = Server::start(site(&[("world", "limit = 500")]), &articles).await;
     let rss = parse_rss(&server.get("/feeds/world.rss").await.body);
@@ -180,7 +210,11 @@ async fn hostile_titles_stay_text_in_the_preview() {
         .map(|item| item.title().unwrap().to_owned())
         .collect();
     assert_eq!(headlines, titles);
-    assert!(titles.iter().any(|t| t.contains("<script>alert(1)</script>")));
+    assert!(
+        titles
+            .iter()
+            .any(|t| t.contains("<script>alert(1)</script>"))
+    );
     // An image URL with quotes and markup stays one attribute value.
     let odd = elements(&html, "img")
         .filter_map(|i| i.value().attr("src"))
@@ -239,7 +273,11 @@ async fn the_feeds_page_lists_every_enabled_feed_and_its_autodiscovery_lines() {
     assert_eq!(alternates, 2);
 
     let again = server
-        .request(Method::GET, "/feeds/", &[("if-none-match", page.header("etag"))])
+        .request(
+            Method::GET,
+            "/feeds/",
+            &[("if-none-match", page.header("etag"))],
+        )
         .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     let br = server

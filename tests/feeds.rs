@@ -227,7 +227,8 @@ async fn head_unknown_feeds_and_other_methods() {
     for path in [
         "/feeds/nope.rss",
         "/feeds/world.xml",
-        "/feeds/",
+        "/feeds/world.xml.html",
+        "/feeds/index.opml.html",
         "/",
         "/feeds/../feeds/world.rss",
     ] {

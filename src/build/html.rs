@@ -23,9 +23,10 @@ body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:52rem;padding:1r
 a{color:#0b57d0}h1{font-size:1.8rem;margin:.4rem 0}h2{font-size:1.25rem;margin:2rem 0 .5rem}\
 .notice{background:#fff8e1;border:1px solid #f0d98a;border-radius:6px;padding:.75rem 1rem}\
 code,pre{font:.9rem/1.4 ui-monospace,monospace;background:#f4f4f6;border-radius:4px}\
-code{padding:.1rem .3rem;word-break:break-all}pre{padding:.75rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}\
-.item{display:flex;gap:1rem;padding:1rem 0;border-top:1px solid #e3e3e8}\
-.item img{width:10rem;height:5.625rem;object-fit:cover;flex:none;border-radius:4px;background:#eee}\
+code{padding:.1rem .3rem;word-break:break-all}pre{padding:.75rem;overflow-x:auto}\
+.item{display:flex;gap:1rem;padding:1rem 0;border-top:1px solid #e3e3e8}.item>a{flex:none}\
+.item img{display:block;width:10rem;height:5.625rem;object-fit:cover;border-radius:4px;\
+background:#eee;overflow:hidden;font-size:.75rem;color:#5f6368}\
 .item h3{font-size:1.1rem;margin:0 0 .25rem}.meta{color:#5f6368;font-size:.9rem;margin:0}\
 .item p{margin:.25rem 0}.feed h3{margin:1.25rem 0 .25rem}ul{padding-left:1.25rem}";
 

@@ -66,7 +66,9 @@ impl Format {
     /// The media type alone, as `<link rel="alternate" type>` names it.
     pub(crate) fn media_type(self) -> &'static str {
         let content_type = self.content_type();
-        content_type.split_once(';').map_or(content_type, |(t, _)| t)
+        content_type
+            .split_once(';')
+            .map_or(content_type, |(t, _)| t)
     }
 
     /// The format's name for people.

@@ -48,10 +48,12 @@ pub(super) fn render(format: Format, source: &FeedSource<'_>) -> Vec<u8> {
         link = escape(section.link.as_str()),
         site_title = escape(&site.title),
     );
-    for other in Format::ALL.into_iter().filter(|&f| f != format) {
+    let others = Format::ALL.into_iter().filter(|&f| f != format);
+    for (i, other) in others.enumerate() {
         let _ = write!(
             body,
-            " <a href=\"{}\">{}</a>",
+            "{} <a href=\"{}\">{}</a>",
+            if i == 0 { "" } else { "," },
             escape(&site.feed_url(&other.file_name(section))),
             other.label()
         );
@@ -92,7 +94,7 @@ fn write_item(body: &mut String, source: &FeedSource<'_>, item: &FeedItem) {
          <time datetime=\"{datetime}\">{date}</time>",
         title = escape(&item.title),
         datetime = item.published.to_rfc3339(),
-        date = item.published.format("%-d %B %Y, %H:%M"),
+        date = item.published.to_utc().format("%-d %B %Y, %H:%M UTC"),
     );
     let authors: Vec<&str> = source.authors(item).map(|(name, _)| name).collect();
     let _ = write!(body, " · {}</p>", escape(&authors.join(", ")));

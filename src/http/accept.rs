@@ -35,7 +35,10 @@ pub fn prefers_html(headers: &HeaderMap, feed_type: &str) -> bool {
     } else {
         &[]
     };
-    let feed = generic.iter().map(|t| weighs(t)).fold(weighs(feed_type), u16::max);
+    let feed = generic
+        .iter()
+        .map(|t| weighs(t))
+        .fold(weighs(feed_type), u16::max);
     weighs("text/html") > feed
 }
 
@@ -44,7 +47,10 @@ fn weight_of(headers: &HeaderMap, media_type: &str) -> u16 {
     let (kind, subtype) = media_type.split_once('/').unwrap_or((media_type, ""));
     // (specificity, weight) of the best range so far.
     let mut best: Option<(u8, u16)> = None;
-    let fields = headers.get_all(ACCEPT).iter().filter_map(|v| v.to_str().ok());
+    let fields = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
     for element in fields.flat_map(|field| field.split(',')) {
         let mut parts = element.split(';');
         let range = parts.next().unwrap_or_default().trim();
@@ -123,9 +129,19 @@ mod tests {
                 "q-values weigh",
             ),
             (&["text/html;q=0, */*"], RSS, false, "HTML excluded"),
-            (&["text/html;level=1"], RSS, true, "other parameters ignored"),
+            (
+                &["text/html;level=1"],
+                RSS,
+                true,
+                "other parameters ignored",
+            ),
             (&["TEXT/HTML"], RSS, true, "case-insensitive"),
-            (&["text/html;q=2, */*"], RSS, false, "malformed q voids the range"),
+            (
+                &["text/html;q=2, */*"],
+                RSS,
+                false,
+                "malformed q voids the range",
+            ),
             (&["*/*;q=0.1", "text/html"], RSS, true, "several fields"),
             (
                 &["text/*;q=0.9, text/html;q=0.1, application/*"],

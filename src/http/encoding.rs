@@ -32,7 +32,9 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Coding> {
         for element in field.split(',') {
             let mut parts = element.split(';');
             let name = parts.next().unwrap_or_default().trim();
-            let Some(weight) = weight(parts) else { continue };
+            let Some(weight) = weight(parts) else {
+                continue;
+            };
             let is = |token: &str| name.eq_ignore_ascii_case(token);
             let slot = if is("br") {
                 &mut listed[Coding::Brotli as usize]

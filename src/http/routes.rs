@@ -66,7 +66,10 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     // all). Missing only while a store an older pressfeed wrote is served before the first
     // build: the feed itself then.
     let preview = (feed.previewed
-        && accept::prefers_html(req.headers(), feed.content_type.to_str().unwrap_or_default()))
+        && accept::prefers_html(
+            req.headers(),
+            feed.content_type.to_str().unwrap_or_default(),
+        ))
     .then(|| snapshot.feeds.get(&preview::file_name(name)))
     .flatten();
     let feed = preview.unwrap_or(feed);

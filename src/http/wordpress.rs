@@ -11,7 +11,8 @@
 //! | `/author/{slug}/feed/` | `author/{slug}.rss` |
 //! | `/?feed=rss2` (`rss`, `rdf`, `atom`), with `category_name`, `tag` or `author_name` | as above |
 //!
-//! The trailing slash is optional and other query parameters are ignored, as WordPress does.
+//! The trailing slash is optional and other query parameters are ignored, as WordPress does,
+//! except `cat`, `author` and `tag_id`, which name things by WordPress's ids: unknown here.
 //! A category is the enabled section with that slug, else the first whose `link` path ends
 //! in it; no such section, or a tag or author name no feed could have, is a 404 here.
 //! Whether a tag's or the whole site's feed is switched on is for its own URL to say.
@@ -55,16 +56,24 @@ enum Wanted<'a> {
 fn file_for(path: &str, query: Option<&str>, config: &Config) -> Option<String> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     // The query only counts at the root, where it is all there is.
-    let pairs: Vec<(String, String)> = match segments.is_empty() {
-        true => url::form_urlencoded::parse(query?.as_bytes())
+    let pairs: Vec<(String, String)> = if segments.is_empty() {
+        url::form_urlencoded::parse(query?.as_bytes())
             .into_owned()
-            .collect(),
-        false => Vec::new(),
+            .collect()
+    } else {
+        Vec::new()
     };
     let (wanted, format) = match segments.as_slice() {
         [] => {
             let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| &v[..]);
             let format = format_named(value("feed")?)?;
+            // A category, author or tag named by WordPress's numeric id: no feed here knows it.
+            if ["cat", "author", "tag_id"]
+                .into_iter()
+                .any(|key| value(key).is_some())
+            {
+                return None;
+            }
             let wanted = match (value("category_name"), value("tag"), value("author_name")) {
                 (Some(category), _, _) => Wanted::Category(category),
                 (None, Some(tag), _) => Wanted::Tag(tag),
@@ -115,7 +124,7 @@ fn category<'c>(config: &'c Config, slug: &str) -> Option<&'c Section> {
         .or_else(|| {
             enabled().find(|section| {
                 let segments = section.link.as_url().path_segments();
-                segments.and_then(|s| s.filter(|s| !s.is_empty()).last()) == Some(slug)
+                segments.and_then(|mut s| s.rfind(|s| !s.is_empty())) == Some(slug)
             })
         })
 }

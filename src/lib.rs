@@ -28,7 +28,7 @@ pub mod import; // NDJSON in, batched upserts into the store
 pub mod live; // the configuration in force: site.toml and the store's sections; import, export
 
 // From items to served bytes.
-pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Feed, OPML)
+pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Feed, previews, OPML)
 mod sendfile; // large feed bodies also kept in unnamed files, sent with `sendfile`
 mod catalog; // the built feeds and their header values, swapped in whole
 pub mod publish; // built bytes → catalog feeds with validators, saved in the store

@@ -212,10 +212,13 @@ pub fn section_feeds(site: &Site, section: &Section, items: &[FeedItem]) -> Vec<
         content_type: format.content_type(),
         bytes: render(format, &source),
     });
-    let previews = Format::ALL.map(|format| BuiltFeed {
-        name: preview::file_name(&format.file_name(section)),
-        content_type: html::CONTENT_TYPE,
-        bytes: preview::render(format, &source),
-    });
+    let previews = Format::ALL
+        .into_iter()
+        .zip(preview::render(&source))
+        .map(|(format, bytes)| BuiltFeed {
+            name: preview::file_name(&format.file_name(section)),
+            content_type: html::CONTENT_TYPE,
+            bytes,
+        });
     feeds.into_iter().chain(previews).collect()
 }

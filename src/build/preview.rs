@@ -26,11 +26,26 @@ pub fn has_preview(name: &str) -> bool {
     Format::of_file(name).is_some()
 }
 
-/// Renders the preview of `source`'s feed in `format`.
-pub(super) fn render(format: Format, source: &FeedSource<'_>) -> Vec<u8> {
+/// Renders the preview of `source`'s feed in each format, in `Format::ALL` order. The
+/// items are the same in the three pages: their markup is written once.
+pub(super) fn render(source: &FeedSource<'_>) -> [Vec<u8>; 3] {
+    let mut items = String::with_capacity(256 + source.items.len() * 1024);
+    items.push_str("<main>\n");
+    for item in source.items {
+        write_item(&mut items, source, item);
+    }
+    if source.items.is_empty() {
+        items.push_str("<p>Nothing published here yet.</p>\n");
+    }
+    items.push_str("</main>\n");
+    Format::ALL.map(|format| page(format, source, &items))
+}
+
+/// The preview of the feed in `format`, around its `items` markup.
+fn page(format: Format, source: &FeedSource<'_>, items: &str) -> Vec<u8> {
     let (site, section) = (source.site, source.section);
     let url = source.self_url(format);
-    let mut body = String::with_capacity(1024 + source.items.len() * 1024);
+    let mut body = String::with_capacity(1024 + items.len());
     let _ = write!(
         body,
         "<p class=\"notice\">This is a news feed ({label}). Copy its URL into your feed reader \
@@ -63,14 +78,7 @@ pub(super) fn render(format: Format, source: &FeedSource<'_>) -> Vec<u8> {
         " · <a href=\"{}\">every feed of the site</a></p>",
         escape(&site.feed_url(""))
     );
-    body.push_str("<main>\n");
-    for item in source.items {
-        write_item(&mut body, source, item);
-    }
-    if source.items.is_empty() {
-        body.push_str("<p>Nothing published here yet.</p>\n");
-    }
-    body.push_str("</main>\n");
+    body.push_str(items);
     let head = alternate_link(site, section, format) + "\n";
     let title = format!("{} · {}", section.title, site.title);
     document(site, &title, &head, &body)
@@ -81,6 +89,7 @@ fn write_item(body: &mut String, source: &FeedSource<'_>, item: &FeedItem) {
     body.push_str("<article class=\"item\">");
     let lead = item.lead_image().map(|(image, _)| image);
     if let Some((image, src)) = lead.and_then(|image| Some((image, image.preview()?))) {
+        // Out of the tab order: the headline beside it is the same link, once is enough.
         let _ = write!(
             body,
             "<a href=\"{url}\" tabindex=\"-1\"><img src=\"{}\" alt=\"{}\" loading=\"lazy\"></a>",

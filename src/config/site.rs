@@ -103,8 +103,8 @@ impl Site {
     }
 
     /// Whether `other` makes the same feeds: the fields only the server reads (where it
-    /// listens, its store, its seed, its HTTP limits, its sources, its redirects) set aside. Any other
-    /// field, including one added later, counts.
+    /// listens, its store, its seed, its HTTP limits, its sources, its redirects) set
+    /// aside. Any other field, including one added later, counts.
     pub fn same_feeds_as(&self, other: &Site) -> bool {
         let feeds_only = |site: &Site| Site {
             listen: String::new(),

@@ -93,7 +93,7 @@ async fn wordpress_feed_urls_answer_301_to_the_feed_in_their_place() {
 }
 
 #[tokio::test]
-async fn wordpress_feed_urls_are_not_found_unless_switched_on() {
+async fn wordpress_feed_urls_are_not_found_unless_switched_on_which_needs_no_restart() {
     let server = Server::start(site(&[("world", "")]), &[]).await;
     for path in [
         "/feed/",
@@ -107,4 +107,12 @@ async fn wordpress_feed_urls_are_not_found_unless_switched_on() {
             "{path}"
         );
     }
+    let site_toml = server.feeds.path().join("site.toml");
+    let text = std::fs::read_to_string(&site_toml).unwrap();
+    std::fs::write(&site_toml, format!("wordpress_paths = true\n{text}")).unwrap();
+    server
+        .wait_until("the setting read again", |s| async move {
+            s.get("/category/world/feed/").await.status == StatusCode::MOVED_PERMANENTLY
+        })
+        .await;
 }

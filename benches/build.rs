@@ -1,6 +1,6 @@
-//! Build cost: one 50-item section of the demo site in RSS, Atom and JSON Feed, from the
-//! store (query included) and from articles already in memory; and a full rebuild of 20
-//! sections from a 100,000-article store.
+//! Build cost: one 50-item section of the demo site in RSS, Atom and JSON Feed (and with
+//! each one's HTML preview), from the store (query included) and from articles already in
+//! memory; and a full rebuild of 20 sections from a 100,000-article store.
 //!
 //! The big store is made once (about half a minute) and kept under the target directory
 //! for later runs; delete `target/tmp/bench-store-100k` to make it again.
@@ -40,12 +40,15 @@ fn section_build(c: &mut Criterion) {
     let section = config.section("top-news").unwrap();
     let now = chrono::Utc::now();
 
-    c.bench_function("top-news 50 items, 3 formats, from the store", |b| {
-        b.iter(|| {
-            let items = publish::section_items(&store, section, now).unwrap();
-            build::section_feeds(&config.site, section, &items)
-        })
-    });
+    c.bench_function(
+        "top-news 50 items, 3 formats and previews, from the store",
+        |b| {
+            b.iter(|| {
+                let items = publish::section_items(&store, section, now).unwrap();
+                build::section_feeds(&config.site, section, &items)
+            })
+        },
+    );
 
     let sections = section.included_sections();
     let query = FeedQuery {
@@ -68,6 +71,10 @@ fn section_build(c: &mut Criterion) {
     c.bench_function("top-news 50 items, 3 formats, in memory", |b| {
         b.iter(|| Format::ALL.map(|f| build::render(f, &source)))
     });
+    c.bench_function(
+        "top-news 50 items, 3 formats and previews, in memory",
+        |b| b.iter(|| build::section_feeds(&config.site, section, &items)),
+    );
     c.bench_function("top-news 50 items, RSS + Atom, in memory", |b| {
         b.iter(|| [Format::Rss, Format::Atom].map(|f| build::render(f, &source)))
     });
@@ -154,15 +161,32 @@ fn full_rebuild(c: &mut Criterion) {
     };
     let built = build_all();
     assert_eq!(built.len(), BIG_SECTIONS);
+    let feeds = built.iter().flatten();
     assert!(
-        built
-            .iter()
-            .flatten()
+        feeds
+            .filter(|file| Format::of_file(&file.name).is_some())
             .all(|feed| feed.bytes.len() > 100_000)
     );
     c.bench_function(
-        "20 sections of a 100,000-article store, 3 formats, query included",
+        "20 sections of a 100,000-article store, 3 formats and previews, query included",
         |b| b.iter(build_all),
+    );
+    // The same without the previews, to show what they cost.
+    c.bench_function(
+        "20 sections of a 100,000-article store, 3 formats, query included",
+        |b| {
+            b.iter(|| {
+                for section in &config.sections {
+                    let items = publish::section_items(&store, section, now).unwrap();
+                    let source = FeedSource {
+                        site: &config.site,
+                        section,
+                        items: &items,
+                    };
+                    std::hint::black_box(Format::ALL.map(|f| build::render(f, &source)));
+                }
+            })
+        },
     );
 }
 

@@ -102,11 +102,9 @@ pub struct Feed {
     pub state: FeedState,
     variants: [Variant; 3],
     pub content_type: HeaderValue,
-    /// What a browser opening the file is sent instead of `content_type`, so that it runs
-    /// the feed's stylesheet: Chromium shows `application/rss+xml` and
-    /// `application/atom+xml` as plain text, but renders `application/xml`. `None` for
-    /// files served alike to every client.
-    pub browser_content_type: Option<HeaderValue>,
+    /// Whether a browser asking for this file is sent its HTML preview instead (a feed's;
+    /// see `build::preview`), so the answer varies with `Accept`.
+    pub previewed: bool,
     /// Seconds, as in `cache_control`.
     pub max_age: u32,
     pub cache_control: HeaderValue,
@@ -147,7 +145,7 @@ impl Feed {
             state,
             bodies,
             HeaderValue::from_static(content_type),
-            None,
+            false,
             max_age,
         )
     }
@@ -158,7 +156,7 @@ impl Feed {
         state: FeedState,
         bodies: [Bytes; 3],
         content_type: HeaderValue,
-        browser_content_type: Option<HeaderValue>,
+        previewed: bool,
         max_age: u32,
     ) -> Feed {
         let mut bodies = bodies.into_iter();
@@ -169,22 +167,23 @@ impl Feed {
                 .then(|| HeaderValue::from_static(coding.token())),
         });
         Feed {
-            browser_content_type,
+            previewed,
             ..Feed::with_variants(state, variants, content_type, max_age)
         }
     }
 
-    /// The same file, sent to browsers as `content_type` (see `browser_content_type`).
-    pub fn for_browsers(mut self, content_type: &'static str) -> Feed {
-        self.browser_content_type = Some(HeaderValue::from_static(content_type));
+    /// The same file, with a preview for browsers (see `previewed`).
+    pub fn with_preview(mut self) -> Feed {
+        self.previewed = true;
         self
     }
 
-    /// `Accept-Encoding`, plus `Accept` when the content type depends on it.
+    /// `Accept-Encoding`, plus `Accept` when a browser is sent the preview.
     pub fn vary(&self) -> HeaderValue {
-        HeaderValue::from_static(match self.browser_content_type {
-            Some(_) => VARY_ACCEPT,
-            None => VARY_ENCODING,
+        HeaderValue::from_static(if self.previewed {
+            VARY_ACCEPT
+        } else {
+            VARY_ENCODING
         })
     }
 
@@ -192,7 +191,7 @@ impl Feed {
     /// Last-Modified changed. `state.hash` is this feed's.
     pub fn with_headers(&self, state: FeedState, max_age: u32) -> Feed {
         Feed {
-            browser_content_type: self.browser_content_type.clone(),
+            previewed: self.previewed,
             ..Feed::with_variants(
                 state,
                 self.variants.clone(),
@@ -213,7 +212,7 @@ impl Feed {
             state,
             variants,
             content_type,
-            browser_content_type: None,
+            previewed: false,
             max_age,
             cache_control: header(format!(
                 "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, stale-if-error={STALE_IF_ERROR}"
@@ -352,9 +351,9 @@ mod tests {
         assert_eq!(g.vary(), "Accept-Encoding");
         let h = f
             .with_headers(state(b"", 2), 1)
-            .for_browsers("application/xml")
+            .with_preview()
             .with_headers(state(b"", 4), 3);
-        assert_eq!(h.browser_content_type.as_ref().unwrap(), "application/xml");
+        assert!(h.previewed);
         assert_eq!(h.vary(), "Accept, Accept-Encoding");
         assert_eq!(g.variant(Coding::Gzip).body, f.variant(Coding::Gzip).body);
         assert_eq!(g.ambiguous_until(), None);

@@ -29,7 +29,7 @@ pub mod live; // the configuration in force: site.toml and the store's sections;
 mod lease; // which one of the processes sharing a store polls sources and pings hubs
 
 // From items to served bytes.
-pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Feed, OPML)
+pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Feed, previews, OPML)
 mod sendfile; // large feed bodies also kept in unnamed files, sent with `sendfile`
 mod catalog; // the built feeds and their header values, swapped in whole
 pub mod publish; // built bytes → catalog feeds with validators, saved in the store

@@ -427,6 +427,7 @@ fn serve(
             "  http://{addr}/feeds/{}",
             build::OPML_FILE_NAME
         )?;
+        writeln!(banner, "  http://{addr}/feeds/")?;
         for source in &config.site.sources {
             writeln!(
                 banner,

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::HeaderValue;
 
-use crate::build::{self, BuiltFeed, Format};
+use crate::build::{self, BuiltFeed, Format, preview};
 use crate::catalog::{Coding, Feed, Snapshot};
 use crate::config::{Config, Section};
 use crate::digest::content_hash;
@@ -68,7 +68,7 @@ impl Publisher {
             .collect())
     }
 
-    /// The site's OPML list and the browser view's stylesheet, wrapped for serving. They
+    /// The site's feeds page, OPML list and stylesheet, wrapped for serving. They
     /// change with the configuration only; caches may keep them as long as a feed.
     pub fn site_files(
         &self,
@@ -106,9 +106,10 @@ impl Publisher {
             }
             _ => {
                 let feed = Feed::new(Bytes::from(built.bytes), state, built.content_type, max_age);
-                Arc::new(match built.browser_content_type {
-                    Some(content_type) => feed.for_browsers(content_type),
-                    None => feed,
+                Arc::new(if preview::has_preview(&built.name) {
+                    feed.with_preview()
+                } else {
+                    feed
                 })
             }
         };
@@ -145,7 +146,6 @@ impl Publisher {
                 name: name.clone(),
                 state: feed.state.clone(),
                 content_type: header_text(&feed.content_type),
-                browser_content_type: feed.browser_content_type.as_ref().map(header_text),
                 identity: feed.variant(Coding::Identity).body.clone(),
                 gzip: feed.variant(Coding::Gzip).body.clone(),
                 brotli: feed.variant(Coding::Brotli).body.clone(),
@@ -240,10 +240,12 @@ pub fn section_items(
     })
 }
 
-/// The slug of a section feed's file name (`world` of `world.rss`); `None` for site files.
+/// The slug of the section whose file `name` is (`world` of `world.rss` and of its preview
+/// `world.rss.html`); `None` for site files.
 fn section_slug(name: &str) -> Option<&str> {
-    Format::of_file(name)?;
-    name.rsplit_once('.').map(|(slug, _)| slug)
+    let feed = preview::feed_of(name).unwrap_or(name);
+    Format::of_file(feed)?;
+    feed.rsplit_once('.').map(|(slug, _)| slug)
 }
 
 /// The `max_age` of the file `name` if `config` publishes it (a feed of an enabled section,
@@ -254,7 +256,7 @@ pub fn max_age_of(config: &Config, name: &str) -> Option<u32> {
             .section(slug)
             .filter(|section| section.enabled)
             .map(|section| section.max_age),
-        None => [build::opml::FILE_NAME, build::xsl::FILE_NAME]
+        None => build::SITE_FILES
             .contains(&name)
             .then_some(crate::config::DEFAULT_MAX_AGE),
     }
@@ -274,13 +276,7 @@ pub fn restore(store: &Store, config: &Config) -> Result<HashMap<String, Arc<Fee
         let Some(max_age) = max_age_of(config, &saved.name) else {
             continue;
         };
-        let content_type = HeaderValue::from_str(&saved.content_type);
-        let browser = saved
-            .browser_content_type
-            .as_deref()
-            .map(HeaderValue::from_str)
-            .transpose();
-        let (Ok(content_type), Ok(browser)) = (content_type, browser) else {
+        let Ok(content_type) = HeaderValue::from_str(&saved.content_type) else {
             tracing::warn!(file = %saved.name, "saved feed has a bad content type; not restored");
             continue;
         };
@@ -288,7 +284,7 @@ pub fn restore(store: &Store, config: &Config) -> Result<HashMap<String, Arc<Fee
             saved.state,
             [saved.identity, saved.gzip, saved.brotli],
             content_type,
-            browser,
+            preview::has_preview(&saved.name),
             max_age,
         );
         feeds.insert(saved.name, Arc::new(feed));

@@ -488,7 +488,7 @@ impl Scheduler {
         let mut feeds = HashMap::new();
         let mut changed = Changes::new();
         for section in enabled(&self.config) {
-            let names = build::Format::ALL.map(|f| f.file_name(section));
+            let names = build::section_file_names(section);
             let kept: Option<Vec<_>> = names
                 .iter()
                 .map(|name| old.feeds.get(name).map(|feed| (name.clone(), feed.clone())))
@@ -514,8 +514,7 @@ impl Scheduler {
                 .observe(started.elapsed().as_secs_f64());
         }
         // The site files depend on the configuration alone.
-        let site_files = [build::opml::FILE_NAME, build::xsl::FILE_NAME];
-        let kept: Option<Vec<_>> = site_files
+        let kept: Option<Vec<_>> = build::SITE_FILES
             .iter()
             .map(|&name| {
                 old.feeds

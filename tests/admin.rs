@@ -705,8 +705,8 @@ async fn a_deleted_sections_feeds_answer_410_and_a_disabled_ones_404() {
         "the admin API writes no file"
     );
     wait_for_status(&server, "/feeds/business.rss", StatusCode::GONE).await;
-    for format in ["atom", "json"] {
-        let path = format!("/feeds/business.{format}");
+    for file in ["atom", "json", "rss.html", "json.html"] {
+        let path = format!("/feeds/business.{file}");
         assert_eq!(server.get(&path).await.status, StatusCode::GONE, "{path}");
     }
     let reply = call(

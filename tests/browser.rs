@@ -1,6 +1,9 @@
-//! The browser view: a feed opened in a real browser (headless Chromium) runs the served
-//! XSLT and shows a page, not raw XML. Where Chromium is missing it fails, or skips loudly
-//! where `PRESSFEED_ALLOW_SKIP=1` allows it (never in CI).
+//! The browser view in a real browser (headless Chromium): a feed opened from its URL shows
+//! the server-rendered preview page, and `/feeds/` the feeds page, with no script and no
+//! XSLT (Chromium 156 puts a removal banner over pages that run XSLT). Screenshots go to
+//! `target/test-output/`; docs/feed-preview.png and docs/feeds-page.png are copies. Where
+//! Chromium is missing it fails, or skips loudly where `PRESSFEED_ALLOW_SKIP=1` allows it
+//! (never in CI).
 
 mod common;
 
@@ -8,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, article, site};
-use serde_json::json;
+use common::{Server, site};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -53,8 +55,49 @@ fn output_dir() -> PathBuf {
     target.join("test-output")
 }
 
+/// The demo articles, all filed under `world` (headlines, lead images, a video), and a
+/// hostile headline, as JSON.
+fn articles() -> Vec<serde_json::Value> {
+    let hostile = include_str!("data/hostile.ndjson").lines().next().unwrap();
+    let hostile: serde_json::Value = serde_json::from_str(hostile).unwrap();
+    pressfeed_corpus::demo_articles()
+        .into_iter()
+        .take(6)
+        .chain([hostile])
+        .map(|mut doc| {
+            doc["sections"] = serde_json::json!(["world"]);
+            doc
+        })
+        .collect()
+}
+
+/// The DOM Chromium made of `url`, after taking a screenshot of it into `shot`.
+async fn render(url: String, shot: PathBuf) -> String {
+    let dom = tokio::task::spawn_blocking(move || {
+        let profile = tempfile::tempdir().unwrap();
+        let dom = chromium(&url, "--dump-dom", profile.path());
+        let mode = format!("--screenshot={}", shot.display());
+        let screenshot = chromium(&url, &mode, profile.path());
+        assert!(
+            screenshot.status.success() && shot.exists(),
+            "{url}: no screenshot: {}",
+            String::from_utf8_lossy(&screenshot.stderr)
+        );
+        println!("{url}: {}", shot.display());
+        assert!(
+            dom.status.success(),
+            "{}",
+            String::from_utf8_lossy(&dom.stderr)
+        );
+        dom
+    })
+    .await
+    .unwrap();
+    String::from_utf8_lossy(&dom.stdout).into_owned()
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_feed_opened_in_a_browser_is_a_readable_page() {
+async fn a_feed_and_the_feeds_page_opened_in_a_browser_are_readable_pages() {
     if !Path::new(CHROMIUM).exists() {
         common::missing(
             "tests/browser.rs",
@@ -63,69 +106,68 @@ async fn a_feed_opened_in_a_browser_is_a_readable_page() {
         );
         return;
     }
-    let server = Server::start(
-        site(&[("world", "")]),
-        &[
-            article(
-                "w1",
-                &["world"],
-                "2022-05-01T10:00:00Z",
-                json!({"image": {"url": "https://news.example/w1.jpg", "type": "image/jpeg"}}),
-            ),
-            article("w2", &["world"], "2022-05-02T10:00:00Z", json!({})),
-        ],
-    )
-    .await;
+    let docs = articles();
+    let articles: Vec<_> = (docs.iter().cloned())
+        .map(|doc| {
+            pressfeed::article::Article::from_value(doc)
+                .unwrap()
+                .article
+        })
+        .collect();
+    let server = Server::start(site(&[("world", ""), ("sports", "")]), &articles).await;
     let out = output_dir();
     std::fs::create_dir_all(&out).unwrap();
+    let base = format!("http://{}/feeds/", server.addr);
 
-    for format in ["rss", "atom"] {
-        let url = format!("http://{}/feeds/world.{format}", server.addr);
-        let profile = tempfile::tempdir().unwrap();
-        let shot = out.join(format!("browser-world-{format}.png"));
-        let (dom, screenshot) = {
-            let url = url.clone();
-            let shot = shot.clone();
-            tokio::task::spawn_blocking(move || {
-                let dom = chromium(&url, "--dump-dom", profile.path());
-                let screenshot = chromium(
-                    &url,
-                    &format!("--screenshot={}", shot.display()),
-                    profile.path(),
-                );
-                (dom, screenshot)
-            })
-            .await
-            .unwrap()
-        };
-        let dom = String::from_utf8_lossy(&dom.stdout);
-        assert!(
-            dom.contains("<h1>world title</h1>"),
-            "{format}: XSLT did not run:\n{dom}"
-        );
+    for format in ["rss", "atom", "json"] {
+        let url = format!("{base}world.{format}");
+        let dom = render(url, out.join(format!("feed-preview-{format}.png"))).await;
+        assert!(dom.contains("<h1>world title</h1>"), "{format}: {dom}");
         assert!(dom.contains("This is a news feed"), "{format}: {dom}");
         assert!(
-            dom.contains("https://feeds.news.example/feeds/world."),
+            dom.contains(&format!("https://feeds.news.example/feeds/world.{format}")),
             "{format}: the feed URL to copy: {dom}"
         );
+        assert!(!dom.contains("<script"), "{format}: {dom}");
+        // The server's page, not the stylesheet's, which would say the same words.
         assert!(
-            dom.contains("Title of w1") && dom.contains("Title of w2"),
+            dom.contains("<meta http-equiv=\"Content-Security-Policy\""),
+            "{format}: not the preview: {dom}"
+        );
+        // The hostile headline shows as text.
+        assert!(
+            dom.contains("Markup in a title: &lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;"),
             "{format}: {dom}"
         );
-        assert!(
-            dom.contains("href=\"https://news.example/w1/\""),
-            "{format}: item links: {dom}"
-        );
-        assert!(
-            dom.contains("https://news.example/w1.jpg"),
-            "{format}: thumbnail: {dom}"
-        );
-        assert!(dom.contains("Summary of w2"), "{format}: {dom}");
-        assert!(
-            screenshot.status.success() && shot.exists(),
-            "{format}: no screenshot: {}",
-            String::from_utf8_lossy(&screenshot.stderr)
-        );
-        println!("browser view of {url}: {}", shot.display());
+        for doc in &docs {
+            let url = doc["url"].as_str().unwrap();
+            assert!(
+                dom.contains(&format!("href=\"{url}\"")),
+                "{format}: a link to {url}: {dom}"
+            );
+            if let Some(image) = doc["image"]["url"].as_str() {
+                assert!(dom.contains(image), "{format}: thumbnail {image}: {dom}");
+            }
+        }
     }
+
+    let dom = render(base.clone(), out.join("feeds-page.png")).await;
+    assert!(dom.contains("<h1>Test Times feeds</h1>"), "{dom}");
+    for feed in [
+        "world.rss",
+        "world.atom",
+        "world.json",
+        "sports.rss",
+        "index.opml",
+    ] {
+        assert!(
+            dom.contains(&format!("href=\"https://feeds.news.example/feeds/{feed}\"")),
+            "{feed}: {dom}"
+        );
+    }
+    assert!(
+        dom.contains("&lt;link rel=\"alternate\" type=\"application/rss+xml\""),
+        "the autodiscovery lines as text: {dom}"
+    );
+    assert!(!dom.contains("<script"), "{dom}");
 }

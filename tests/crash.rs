@@ -182,7 +182,11 @@ async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Pa
         .into_iter()
         .filter(|f| f.name.starts_with("world."))
         .collect();
-    assert_eq!(saved.len(), 3, "world's three feeds were saved");
+    assert_eq!(
+        saved.len(),
+        6,
+        "world's three feeds and their previews were saved"
+    );
     // Newer than every other article, so it changes the first page of every feed.
     let marker = format!("marker-{}", store.change_counter().unwrap());
     let mut doc = article(&marker);

@@ -1,11 +1,15 @@
 //! Feed builders: a section and its prepared items in, the bytes of each feed format out.
 //! Nothing here knows about HTTP; the same bytes are served and exported. Beside the feeds:
-//! the site's OPML list and the stylesheet that makes RSS and Atom readable in a browser.
+//! each feed's HTML preview for browsers, the site's feeds page and OPML list, and the
+//! stylesheet that makes RSS and Atom readable in browsers that still run XSLT.
 
 mod atom;
+pub(crate) mod feeds_page;
+mod html;
 mod json;
 mod media_rss;
 pub(crate) mod opml;
+pub(crate) mod preview;
 mod rss;
 mod xml;
 pub(crate) mod xsl;
@@ -59,12 +63,20 @@ impl Format {
         }
     }
 
-    /// The type sent to a browser that opens the feed, when it differs: browsers render
-    /// RSS and Atom with the stylesheet only when told they are plain XML.
-    pub fn browser_content_type(self) -> Option<&'static str> {
+    /// The media type alone, as `<link rel="alternate" type>` names it.
+    pub(crate) fn media_type(self) -> &'static str {
+        let content_type = self.content_type();
+        content_type
+            .split_once(';')
+            .map_or(content_type, |(t, _)| t)
+    }
+
+    /// The format's name for people.
+    pub(crate) fn label(self) -> &'static str {
         match self {
-            Format::Rss | Format::Atom => Some("application/xml; charset=utf-8"),
-            Format::Json => None,
+            Format::Rss => "RSS",
+            Format::Atom => "Atom",
+            Format::Json => "JSON Feed",
         }
     }
 
@@ -143,51 +155,70 @@ pub fn render(format: Format, source: &FeedSource<'_>) -> Vec<u8> {
     }
 }
 
-/// One built file: a section's feed, the OPML list or the stylesheet.
+/// One built file: a section's feed or its preview, the feeds page, the OPML list or the
+/// stylesheet.
 pub struct BuiltFeed {
     /// The file name, e.g. `top-news.rss`.
     pub name: String,
     pub(crate) content_type: &'static str,
-    /// See `Format::browser_content_type`.
-    pub browser_content_type: Option<&'static str>,
     /// The file as served without compression.
     pub bytes: Vec<u8>,
 }
 
-/// The files of the whole site rather than of one section: `index.opml` (every enabled
-/// section) and `feed.xsl`.
+/// The names of the files of the whole site rather than of one section, which change with
+/// the configuration alone.
+pub const SITE_FILES: [&str; 3] = [feeds_page::FILE_NAME, opml::FILE_NAME, xsl::FILE_NAME];
+
+/// The files named in `SITE_FILES`: the feeds page and `index.opml` (of every enabled
+/// section), and `feed.xsl`.
 pub fn site_files(site: &Site, sections: &[Section]) -> Vec<BuiltFeed> {
     vec![
         BuiltFeed {
+            name: feeds_page::FILE_NAME.to_owned(),
+            content_type: html::CONTENT_TYPE,
+            bytes: feeds_page::render(site, sections),
+        },
+        BuiltFeed {
             name: opml::FILE_NAME.to_owned(),
             content_type: opml::CONTENT_TYPE,
-            browser_content_type: None,
             bytes: opml::render(site, sections),
         },
         BuiltFeed {
             name: xsl::FILE_NAME.to_owned(),
             content_type: xsl::CONTENT_TYPE,
-            browser_content_type: None,
             bytes: xsl::STYLESHEET.as_bytes().to_vec(),
         },
     ]
 }
 
+/// The names of every file built for `section`: its feeds and their previews.
+pub fn section_file_names(section: &Section) -> Vec<String> {
+    let feeds = Format::ALL.map(|format| format.file_name(section));
+    let previews = feeds.clone().map(|feed| preview::file_name(&feed));
+    feeds.into_iter().chain(previews).collect()
+}
+
 /// Renders every format of a section's feed from its items (newest first, already
-/// limited: the caller asks the store).
+/// limited: the caller asks the store), and each one's preview, in the order of
+/// `section_file_names`.
 pub fn section_feeds(site: &Site, section: &Section, items: &[FeedItem]) -> Vec<BuiltFeed> {
     let source = FeedSource {
         site,
         section,
         items,
     };
-    Format::ALL
+    let feeds = Format::ALL.map(|format| BuiltFeed {
+        name: format.file_name(section),
+        content_type: format.content_type(),
+        bytes: render(format, &source),
+    });
+    let previews = Format::ALL
         .into_iter()
-        .map(|format| BuiltFeed {
-            name: format.file_name(section),
-            content_type: format.content_type(),
-            browser_content_type: format.browser_content_type(),
-            bytes: render(format, &source),
-        })
-        .collect()
+        .zip(preview::render(&source))
+        .map(|(format, bytes)| BuiltFeed {
+            name: preview::file_name(&format.file_name(section)),
+            content_type: html::CONTENT_TYPE,
+            bytes,
+        });
+    feeds.into_iter().chain(previews).collect()
 }

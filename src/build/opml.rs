@@ -52,8 +52,8 @@ fn outline(w: &mut Writer<Vec<u8>>, site: &Site, section: &Section) -> std::io::
         .with_attribute(attr("text", title))
         .with_attribute(attr("title", title))
         .write_inner_content(|w| {
-            for (format, label) in [(Format::Rss, "RSS"), (Format::Atom, "Atom")] {
-                let text = format!("{title} ({label})");
+            for format in [Format::Rss, Format::Atom] {
+                let text = format!("{title} ({})", format.label());
                 let xml_url = site.feed_url(&format.file_name(section));
                 // OPML 2.0 says `type="rss"` for every feed subscription, Atom included.
                 w.create_element("outline")

@@ -73,6 +73,10 @@ pub struct Site {
     /// The `[publish]` table: a bucket every changed feed file is copied to.
     #[serde(default)]
     pub publish: Option<Bucket>,
+    /// Whether WordPress's feed URLs (`/feed/`, `/category/{slug}/feed/` ...) answer 301 to
+    /// the feeds that take their place, for a site that moved from WordPress.
+    #[serde(default)]
+    pub wordpress_paths: bool,
 }
 
 impl Site {
@@ -103,8 +107,8 @@ impl Site {
     }
 
     /// Whether `other` makes the same feeds: the fields only the server reads (where it
-    /// listens, its store, its seed, its HTTP limits, its sources, its bucket) set aside. Any other
-    /// field, including one added later, counts.
+    /// listens, its store, its seed, its HTTP limits, its sources, its bucket, its
+    /// redirects) set aside. Any other field, including one added later, counts.
     pub fn same_feeds_as(&self, other: &Site) -> bool {
         let feeds_only = |site: &Site| Site {
             listen: String::new(),
@@ -114,6 +118,7 @@ impl Site {
             http: Limits::default(),
             sources: Vec::new(),
             publish: None,
+            wordpress_paths: false,
             ..site.clone()
         };
         feeds_only(self) == feeds_only(other)

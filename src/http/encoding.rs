@@ -24,7 +24,7 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Coding> {
     if fields.peek().is_none() {
         return Some(Coding::Identity);
     }
-    // Weights in thousandths, as qvalues have at most three decimals.
+    // Weights in thousandths (see `weight`).
     let mut listed: [Option<u16>; 3] = [None; 3];
     let mut star = None;
     for field in fields {
@@ -32,13 +32,9 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Coding> {
         for element in field.split(',') {
             let mut parts = element.split(';');
             let name = parts.next().unwrap_or_default().trim();
-            let weight = parts
-                .find_map(|p| {
-                    let (k, v) = p.split_once('=')?;
-                    k.trim().eq_ignore_ascii_case("q").then(|| qvalue(v.trim()))
-                })
-                .unwrap_or(Some(1000));
-            let Some(weight) = weight else { continue };
+            let Some(weight) = weight(parts) else {
+                continue;
+            };
             let is = |token: &str| name.eq_ignore_ascii_case(token);
             let slot = if is("br") {
                 &mut listed[Coding::Brotli as usize]
@@ -70,6 +66,18 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Coding> {
                 std::cmp::Reverse(BY_SIZE.iter().position(|&b| b == c)),
             )
         })
+}
+
+/// The weight of a list element from its parameters (what follows its first `;`): its
+/// `q`, 1000 without one, `None` when the `q` is malformed. Weights are in thousandths, as
+/// qvalues have at most three decimals.
+pub(super) fn weight<'a>(mut parameters: impl Iterator<Item = &'a str>) -> Option<u16> {
+    parameters
+        .find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim().eq_ignore_ascii_case("q").then(|| qvalue(v.trim()))
+        })
+        .unwrap_or(Some(1000))
 }
 
 /// A qvalue (`0`, `0.5`, `1.000`) in thousandths; `None` if malformed.

@@ -1,10 +1,12 @@
 //! The HTTP side: accept loop and shutdown (`server`), routing (`routes`), conditional
 //! requests (`cache`), cross-origin reads of `/feeds/` (`cors`), content negotiation
-//! (`encoding`), the admin page's static files (`page`), what one client may cost
+//! (`encoding`, `accept`), WordPress's feed URLs (`wordpress`), the admin page's static
+//! files (`page`), what one client may cost
 //! (`limits`, `connection`), the threads connections are served on (`workers`), the
 //! access log (`access_log`). It only picks prebuilt bytes and headers; it never builds a
 //! feed. `/admin/` requests go to the `AdminHandler` the server is started with.
 
+mod accept;
 mod access_log;
 mod body;
 pub mod cache;
@@ -14,6 +16,7 @@ pub mod encoding;
 mod page;
 mod routes;
 mod server;
+mod wordpress;
 mod workers;
 
 use std::sync::Arc;

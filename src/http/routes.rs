@@ -3,12 +3,13 @@
 
 use bytes::Bytes;
 use http::header::{
-    ACCEPT, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED,
+    ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED,
     RETRY_AFTER, VARY,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 
-use super::{Body, Shared, cache, cors, encoding};
+use super::{Body, Shared, accept, cache, cors, encoding, wordpress};
+use crate::build::{feeds_page, preview};
 use crate::catalog::{Feed, Snapshot, Variant};
 use crate::publish;
 
@@ -31,7 +32,10 @@ pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
         "/healthz" => |_| text(StatusCode::OK, "ok\n"),
         "/readyz" => ready,
         "/metrics" => metrics,
-        _ => return not_found(),
+        _ => {
+            let config = &shared.config.current().config;
+            return wordpress::redirect(req, config).unwrap_or_else(not_found);
+        }
     };
     if !is_read(req.method()) {
         return get_or_head_only();
@@ -41,17 +45,34 @@ pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
 
 fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     let snapshot = shared.catalog.snapshot();
+    let name = if name.is_empty() {
+        feeds_page::FILE_NAME
+    } else {
+        name
+    };
     let Some(feed) = snapshot.feeds.get(name) else {
         return not_served(req, shared, &snapshot, name);
     };
     if !is_read(req.method()) {
         return get_or_head_only();
     }
+    let vary = feed.vary();
     let Some(coding) = encoding::negotiate(req.headers()) else {
         let mut response = text(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding\n");
-        response.headers_mut().insert(VARY, feed.vary());
+        response.headers_mut().insert(VARY, vary);
         return response;
     };
+    // A browser is sent the feed's preview, a representation of its own (validators and
+    // all). Missing only while a store an older pressfeed wrote is served before the first
+    // build: the feed itself then.
+    let preview = (feed.previewed
+        && accept::prefers_html(
+            req.headers(),
+            feed.content_type.to_str().unwrap_or_default(),
+        ))
+    .then(|| snapshot.feeds.get(&preview::file_name(name)))
+    .flatten();
+    let feed = preview.unwrap_or(feed);
     let variant = feed.variant(coding);
     let etag = variant.etag.as_bytes();
     if cache::not_modified(
@@ -61,16 +82,12 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
         feed.ambiguous_until(),
     ) {
         let response = Response::new(Body::default());
-        return with_validators(response, feed, variant, StatusCode::NOT_MODIFIED);
+        return with_validators(response, feed, variant, vary, StatusCode::NOT_MODIFIED);
     }
     let response = Response::new(Body::new(variant.body.clone()));
-    let mut response = with_validators(response, feed, variant, StatusCode::OK);
+    let mut response = with_validators(response, feed, variant, vary, StatusCode::OK);
     let headers = response.headers_mut();
-    let content_type = match &feed.browser_content_type {
-        Some(browser) if is_browser(req.headers()) => browser,
-        _ => &feed.content_type,
-    };
-    headers.insert(CONTENT_TYPE, content_type.clone());
+    headers.insert(CONTENT_TYPE, feed.content_type.clone());
     if let Some(coding) = &variant.content_encoding {
         headers.insert(CONTENT_ENCODING, coding.clone());
     }
@@ -112,11 +129,13 @@ fn not_served<B>(
     not_found()
 }
 
-/// The headers a 200 and a 304 share (RFC 9110 §15.4.5).
+/// The headers a 200 and a 304 share (RFC 9110 §15.4.5). `vary` is that of the URL, which
+/// may answer with another file than `feed` (its preview).
 fn with_validators(
     mut response: Response<Body>,
     feed: &Feed,
     variant: &Variant,
+    vary: HeaderValue,
     status: StatusCode,
 ) -> Response<Body> {
     *response.status_mut() = status;
@@ -126,7 +145,7 @@ fn with_validators(
     headers.insert(ETAG, variant.etag.clone());
     headers.insert(LAST_MODIFIED, feed.last_modified_header.clone());
     headers.insert(CACHE_CONTROL, feed.cache_control.clone());
-    headers.insert(VARY, feed.vary());
+    headers.insert(VARY, vary);
     response
 }
 
@@ -155,21 +174,6 @@ fn ready(shared: &Shared) -> Response<Body> {
         ),
         None => text(StatusCode::OK, "ready\n"),
     }
-}
-
-/// A browser opening a page asks for HTML first; feed readers ask for feed types or `*/*`.
-fn is_browser(headers: &http::HeaderMap) -> bool {
-    headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|range| {
-            range
-                .split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/html"))
-        })
 }
 
 fn metrics(shared: &Shared) -> Response<Body> {

@@ -244,7 +244,6 @@ pub struct SavedFeed {
     /// Its validators, saved with its bytes so they never disagree.
     pub state: FeedState,
     pub(crate) content_type: String,
-    pub(crate) browser_content_type: Option<String>,
     /// The bytes without compression.
     pub identity: Bytes,
     pub(crate) gzip: Bytes,

@@ -43,7 +43,7 @@ impl SavedFeeds for Postgres {
             Ok(client
                 .query(
                     "SELECT name, hash, last_modified, ambiguous_until, content_type,
-                            browser_content_type, identity, gzip, brotli, built_from
+                            identity, gzip, brotli, built_from
                      FROM feed_state WHERE identity IS NOT NULL",
                     &[],
                 )
@@ -57,11 +57,10 @@ impl SavedFeeds for Postgres {
                         ambiguous_until: row.get(3),
                     },
                     content_type: row.get(4),
-                    browser_content_type: row.get(5),
-                    identity: Bytes::from(row.get::<_, Vec<u8>>(6)),
-                    gzip: Bytes::from(row.get::<_, Vec<u8>>(7)),
-                    brotli: Bytes::from(row.get::<_, Vec<u8>>(8)),
-                    built_from: row.get(9),
+                    identity: Bytes::from(row.get::<_, Vec<u8>>(5)),
+                    gzip: Bytes::from(row.get::<_, Vec<u8>>(6)),
+                    brotli: Bytes::from(row.get::<_, Vec<u8>>(7)),
+                    built_from: row.get(8),
                 })
                 .collect())
         })
@@ -124,13 +123,12 @@ pub(super) async fn put_feeds<'a>(
     let put = tx
         .prepare(
             "INSERT INTO feed_state (name, hash, last_modified, ambiguous_until,
-                content_type, browser_content_type, identity, gzip, brotli, built_from)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                content_type, identity, gzip, brotli, built_from)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (name) DO UPDATE SET hash = excluded.hash,
                 last_modified = excluded.last_modified,
                 ambiguous_until = excluded.ambiguous_until,
                 content_type = excluded.content_type,
-                browser_content_type = excluded.browser_content_type,
                 identity = excluded.identity, gzip = excluded.gzip,
                 brotli = excluded.brotli, built_from = excluded.built_from",
         )
@@ -144,7 +142,6 @@ pub(super) async fn put_feeds<'a>(
                 &feed.state.last_modified,
                 &feed.state.ambiguous_until,
                 &feed.content_type,
-                &feed.browser_content_type,
                 &&feed.identity[..],
                 &&feed.gzip[..],
                 &&feed.brotli[..],

@@ -34,7 +34,7 @@ impl SavedFeeds for Sqlite {
         self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT name, hash, last_modified, ambiguous_until, content_type,
-                        browser_content_type, identity, gzip, brotli, built_from
+                        identity, gzip, brotli, built_from
                  FROM feed_state WHERE identity IS NOT NULL",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -46,11 +46,10 @@ impl SavedFeeds for Sqlite {
                         ambiguous_until: r.get(3)?,
                     },
                     content_type: r.get(4)?,
-                    browser_content_type: r.get(5)?,
-                    identity: Bytes::from(r.get::<_, Vec<u8>>(6)?),
-                    gzip: Bytes::from(r.get::<_, Vec<u8>>(7)?),
-                    brotli: Bytes::from(r.get::<_, Vec<u8>>(8)?),
-                    built_from: r.get(9)?,
+                    identity: Bytes::from(r.get::<_, Vec<u8>>(5)?),
+                    gzip: Bytes::from(r.get::<_, Vec<u8>>(6)?),
+                    brotli: Bytes::from(r.get::<_, Vec<u8>>(7)?),
+                    built_from: r.get(8)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -106,8 +105,8 @@ pub(super) fn put_feeds<'a>(
 ) -> Result<(), StoreError> {
     let mut put = tx.prepare_cached(
         "INSERT OR REPLACE INTO feed_state (name, hash, last_modified, ambiguous_until,
-            content_type, browser_content_type, identity, gzip, brotli, built_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            content_type, identity, gzip, brotli, built_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for feed in feeds {
         put.execute(params![
@@ -116,7 +115,6 @@ pub(super) fn put_feeds<'a>(
             feed.state.last_modified,
             feed.state.ambiguous_until,
             feed.content_type,
-            feed.browser_content_type,
             &feed.identity[..],
             &feed.gzip[..],
             &feed.brotli[..],

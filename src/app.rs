@@ -149,8 +149,9 @@ pub async fn run(
         None => (None, None),
     };
     // Whether this process polls the sources and tells the world of changes, of all
-    // sharing the store.
-    let (lease, held) = Lease::hold(store.clone());
+    // sharing the store: the lease is tried once the scheduler has started, as a try waits
+    // behind another process's write, and SQLite's reads with it.
+    let (held_tx, held) = tokio::sync::watch::channel(false);
     // It reads the store before it returns: on a blocking thread, as every store call.
     let scheduler = {
         let (config, store, catalog) = (config.clone(), store.clone(), catalog.clone());
@@ -166,6 +167,7 @@ pub async fn run(
         .await
         .expect("starting the scheduler does not panic")?
     };
+    let lease = Lease::hold(store.clone(), held_tx);
     let lease_watcher = tokio::spawn({
         let (notifier, mut held) = (scheduler.notifier(), held.clone());
         async move {

@@ -41,11 +41,10 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    /// Starts trying to take and keep the lease; the receiver says whether this process
-    /// holds it now.
-    pub(crate) fn hold(store: Store) -> (Lease, watch::Receiver<bool>) {
+    /// Starts trying to take and keep the lease, telling `held_tx`'s receivers whether this
+    /// process holds it whenever that changes.
+    pub(crate) fn hold(store: Store, held_tx: watch::Sender<bool>) -> Lease {
         let holder = Store::lease_holder();
-        let (held_tx, held) = watch::channel(false);
         let renewing = tokio::spawn({
             let (store, holder) = (store.clone(), holder.clone());
             async move {
@@ -66,21 +65,23 @@ impl Lease {
                         }
                         Err(_) => false,
                     };
-                    if now != *held_tx.borrow() {
-                        info!(holder = %holder, held = now, "singleton lease changed hands");
-                    }
-                    held_tx.send_replace(now);
+                    // Receivers hear of a change only: the scheduler wakes for each.
+                    held_tx.send_if_modified(|held| {
+                        let changed = *held != now;
+                        if changed {
+                            info!(holder = %holder, held = now, "singleton lease changed hands");
+                            *held = now;
+                        }
+                        changed
+                    });
                 }
             }
         });
-        (
-            Lease {
-                store,
-                holder,
-                renewing,
-            },
-            held,
-        )
+        Lease {
+            store,
+            holder,
+            renewing,
+        }
     }
 }
 

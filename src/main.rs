@@ -62,6 +62,17 @@ enum Command {
         /// Address to listen on [default: listen of site.toml].
         #[arg(long, env = "PRESSFEED_LISTEN")]
         listen: Option<String>,
+        /// Serve HTTPS with this PEM certificate chain, read again when it changes
+        /// [default: tls.certificate of site.toml].
+        #[arg(long, env = "PRESSFEED_TLS_CERTIFICATE", requires = "tls_key")]
+        tls_certificate: Option<PathBuf>,
+        /// The PEM private key of --tls-certificate [default: tls.key of site.toml].
+        #[arg(long, env = "PRESSFEED_TLS_KEY", requires = "tls_certificate")]
+        tls_key: Option<PathBuf>,
+        /// With TLS, also listen for plain HTTP here and redirect every request to HTTPS
+        /// [default: tls.redirect_listen of site.toml].
+        #[arg(long, env = "PRESSFEED_REDIRECT_LISTEN")]
+        redirect_listen: Option<String>,
         /// A file of admin API tokens, one per line: `label:token` or `token`. The admin
         /// API is off unless this or the PRESSFEED_ADMIN_TOKEN environment variable (never
         /// a flag: command lines are visible to every user) gives a token.
@@ -226,6 +237,9 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
         Command::Check | Command::Migrate { .. } => unreachable!("answered above"),
         Command::Serve {
             listen,
+            tls_certificate,
+            tls_key,
+            redirect_listen,
             admin_token_file,
             admin_max_body,
             access_log,
@@ -244,10 +258,11 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
                 })
                 .transpose()?;
             let store = open_store(&store_at)?;
-            let config = match in_force(&store)? {
+            let mut config = match in_force(&store)? {
                 Ok(config) => config,
                 Err(code) => return Ok(code),
             };
+            config.site.tls = tls_settings(&config, tls_certificate, tls_key, redirect_listen)?;
             serve(config, store, &store_at, listen, admin, access_log)
         }
         Command::Import { file } => import_file(&store_at, &file),
@@ -382,6 +397,39 @@ fn postgres_settings(url: &str) -> Result<PostgresSettings> {
     Ok(PostgresSettings::parse(url, password.as_deref())?)
 }
 
+/// The `[tls]` of `config` with the flags over it and every file absolute; `None` for plain
+/// HTTP. A flag's file is relative to the working directory, a site.toml one to the feeds
+/// directory.
+fn tls_settings(
+    config: &Config,
+    certificate: Option<PathBuf>,
+    key: Option<PathBuf>,
+    redirect_listen: Option<String>,
+) -> Result<Option<pressfeed::config::Tls>> {
+    let from_site = config
+        .site
+        .tls
+        .as_ref()
+        .map(|tls| tls.resolved(&config.dir));
+    let tls = match (certificate.zip(key), from_site) {
+        (Some((certificate, key)), site) => pressfeed::config::Tls {
+            certificate: std::path::absolute(&certificate)?,
+            key: std::path::absolute(&key)?,
+            redirect_listen: site.as_ref().and_then(|s| s.redirect_listen.clone()),
+            hsts_max_age: site.and_then(|s| s.hsts_max_age),
+        },
+        (None, Some(site)) => site,
+        (None, None) if redirect_listen.is_some() => {
+            anyhow::bail!("--redirect-listen redirects to HTTPS, which needs a certificate and key")
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(pressfeed::config::Tls {
+        redirect_listen: redirect_listen.or(tls.redirect_listen.clone()),
+        ..tls
+    }))
+}
+
 /// Opens the store and prepares again what older preparation rules left in it.
 fn open_store(at: &StoreAt) -> Result<Store> {
     let context = || format!("opening the store ({at})");
@@ -410,21 +458,37 @@ fn serve(
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
+        let redirect = match config.site.tls.as_ref().and_then(|t| t.redirect_listen.as_ref()) {
+            Some(at) => Some(
+                tokio::net::TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("listening for the redirect to HTTPS on {at}"))?,
+            ),
+            None => None,
+        };
+        let scheme = if config.site.tls.is_some() { "https" } else { "http" };
         // One write: a reader that stops after the URL list (a script, a test) must not
         // make a later line fail with a broken pipe.
         use std::fmt::Write as _;
         let mut banner = format!(
-            "pressfeed serving {} on http://{addr}/\n",
+            "pressfeed serving {} on {scheme}://{addr}/\n",
             config.dir.display()
         );
+        if let Some(redirect) = &redirect {
+            writeln!(
+                banner,
+                "Redirecting plain HTTP on http://{}/ to HTTPS.",
+                redirect.local_addr()?
+            )?;
+        }
         for section in config.sections.iter().filter(|s| s.enabled) {
             for format in build::Format::ALL {
-                writeln!(banner, "  http://{addr}/feeds/{}", format.file_name(section))?;
+                writeln!(banner, "  {scheme}://{addr}/feeds/{}", format.file_name(section))?;
             }
         }
         writeln!(
             banner,
-            "  http://{addr}/feeds/{}",
+            "  {scheme}://{addr}/feeds/{}",
             build::OPML_FILE_NAME
         )?;
         for source in &config.site.sources {
@@ -444,7 +508,7 @@ fn serve(
         } else {
             writeln!(
                 banner,
-                "Admin API on http://{addr}/admin/api/ ({} tokens).",
+                "Admin API on {scheme}://{addr}/admin/api/ ({} tokens).",
                 admin.tokens.len()
             )?;
         }
@@ -462,7 +526,10 @@ fn serve(
             out.flush()?;
         }
         app::run(
-            listener,
+            app::Listeners {
+                serve: listener,
+                redirect,
+            },
             config,
             store,
             admin,

@@ -10,6 +10,7 @@
 //! - `schedule`  `Schedule`: a cron expression, seconds first
 //! - `source`    `Source`: a `[[sources]]` entry, validated
 //! - `http`      `Limits`: what one client may cost the server
+//! - `tls`       `Tls`: HTTPS on the listener, the redirect to it, HSTS
 
 mod file;
 mod http;
@@ -17,6 +18,7 @@ mod schedule;
 mod section;
 mod site;
 mod source;
+mod tls;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, parse_section};
 pub use site::{Site, StoreUrl};
 use site::{check_sources, load_site};
 pub use source::{Credentials, Origin, Source, WordPressSite};
+pub use tls::Tls;
 
 /// The site's file in the feeds directory.
 pub const SITE_FILE: &str = "site.toml";

@@ -1,5 +1,5 @@
 //! `feeds/site.toml`: the site's title, links, authorship, where feeds are published and
-//! the server-only tables (`[http]`, `[[sources]]`, listen address, data directory).
+//! the server-only tables (`[http]`, `[tls]`, `[[sources]]`, listen address, data directory).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -12,6 +12,7 @@ use toml::de::DeValue;
 use super::file::TomlFile;
 use super::http::Limits;
 use super::source::{self, Source};
+use super::tls::Tls;
 use super::{ConfigError, read_text};
 use crate::link::HttpUrl;
 
@@ -66,6 +67,9 @@ pub struct Site {
     /// The `[http]` table: timeouts, the connection cap, the header size limit.
     #[serde(default)]
     pub http: Limits,
+    /// The `[tls]` table: HTTPS on the listener; plain HTTP when not set.
+    #[serde(default)]
+    pub tls: Option<Tls>,
     /// Where the scheduler pulls articles from (`[[sources]]`); pushing needs none.
     #[serde(default)]
     pub sources: Vec<Source>,
@@ -99,7 +103,7 @@ impl Site {
     }
 
     /// Whether `other` makes the same feeds: the fields only the server reads (where it
-    /// listens, its store, its seed, its HTTP limits, its sources) set aside. Any other
+    /// listens, its store, its seed, its HTTP limits and TLS, its sources) set aside. Any other
     /// field, including one added later, counts.
     pub fn same_feeds_as(&self, other: &Site) -> bool {
         let feeds_only = |site: &Site| Site {
@@ -108,6 +112,7 @@ impl Site {
             store: None,
             seed_articles: None,
             http: Limits::default(),
+            tls: None,
             sources: Vec::new(),
             ..site.clone()
         };

@@ -2,7 +2,8 @@
 //! requests (`cache`), cross-origin reads of `/feeds/` (`cors`), content negotiation
 //! (`encoding`), the admin page's static files (`page`), what one client may cost
 //! (`limits`, `connection`), the threads connections are served on (`workers`), the
-//! access log (`access_log`). It only picks prebuilt bytes and headers; it never builds a
+//! access log (`access_log`), HTTPS and its certificates (`tls`), the plain-HTTP redirect
+//! beside it (`redirect`). It only picks prebuilt bytes and headers; it never builds a
 //! feed. `/admin/` requests go to the `AdminHandler` the server is started with.
 
 mod access_log;
@@ -12,15 +13,19 @@ mod connection;
 mod cors;
 pub mod encoding;
 mod page;
+mod redirect;
 mod routes;
 mod server;
+mod tls;
 mod workers;
 
 use std::sync::Arc;
 
 pub use access_log::{AccessLog, LogFormat};
 pub use body::{AdminHandler, Body};
+pub(crate) use redirect::run as redirect;
 pub(crate) use server::run;
+pub use tls::{Tls, TlsError};
 
 use crate::catalog::Catalog;
 use crate::live::LiveConfig;

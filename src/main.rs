@@ -16,16 +16,17 @@ use pressfeed::clock::Clock;
 use pressfeed::config::{Config, ConfigError};
 use pressfeed::http::{AccessLog, LogFormat};
 use pressfeed::store::{PostgresSettings, Store, StoreError};
-use pressfeed::{admin, app, build, export, import, live};
+use pressfeed::{admin, app, build, export, import, live, store};
 
 /// The exit codes, for `--help` (README.md has them too).
 const EXIT_CODES: &str = "Exit codes:
   0  success
   1  failure: I/O, the store, bad lines in an import, an article that is not there,
      sections an import refused (edited in the store since their last import),
-     a `migrate` target that is not empty
-  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, or a
-     bad file in `sections import`)";
+     a `migrate` target that is not empty, a `restore` refused (the store is open in a
+     pressfeed process, or the file is not a readable pressfeed store)
+  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, a
+     bad file in `sections import`, or `backup`/`restore` of a PostgreSQL store)";
 
 /// Import progress goes to stderr this often, in articles read.
 const PROGRESS_EVERY: u64 = 10_000;
@@ -111,6 +112,27 @@ enum Command {
     Articles {
         #[command(subcommand)]
         command: ArticlesCommand,
+    },
+    /// Write a consistent copy of the SQLite store to FILE while servers keep serving and
+    /// writing it: every write acknowledged before the backup began is in it.
+    ///
+    /// The copy is made in one read of the store (SQLite's `VACUUM INTO`), checked, and
+    /// renamed into place, so FILE is always a whole backup. A PostgreSQL store is backed
+    /// up with pg_dump instead (docs/operations.md).
+    Backup {
+        /// The backup file to write; replaced if it exists.
+        file: PathBuf,
+    },
+    /// Replace the SQLite store with a backup made by `pressfeed backup`.
+    ///
+    /// FILE is checked first: a pressfeed store, of a schema this pressfeed reads (an older
+    /// one is migrated when the store next opens), undamaged. Refused, with nothing
+    /// changed, while any pressfeed process (a server, an import) has the store open:
+    /// stop them first. The store is replaced by a rename, so a crash leaves the old store
+    /// or the restored one. A PostgreSQL store is restored with pg_restore instead.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
     },
     /// Copy the data directory's SQLite store into an empty PostgreSQL store, as stored.
     ///
@@ -266,6 +288,8 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
             serve(config, store, &store_at, listen, admin, access_log)
         }
         Command::Import { file } => import_file(&store_at, &file),
+        Command::Backup { file } => backup(&store_at, &file),
+        Command::Restore { file } => restore(&store_at, &file),
         Command::Sections { command } => {
             let store = open_store(&store_at)?;
             match command {
@@ -613,6 +637,56 @@ fn import_file(store_at: &StoreAt, file: &Path) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `pressfeed backup`: the SQLite store copied to `file`.
+fn backup(store_at: &StoreAt, file: &Path) -> Result<ExitCode> {
+    let StoreAt::Sqlite(dir) = store_at else {
+        return Ok(postgres_has_its_own_tools(store_at, "backup"));
+    };
+    let summary = store::backup(dir, file).with_context(|| {
+        format!(
+            "backing up {store_at} to {}; no backup was written",
+            file.display()
+        )
+    })?;
+    println!(
+        "backed up {} articles (schema version {}) from {store_at} to {}",
+        summary.articles,
+        summary.schema,
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `pressfeed restore`: the SQLite store replaced with the backup `file`.
+fn restore(store_at: &StoreAt, file: &Path) -> Result<ExitCode> {
+    let StoreAt::Sqlite(dir) = store_at else {
+        return Ok(postgres_has_its_own_tools(store_at, "restore"));
+    };
+    let summary = store::restore(file, dir).with_context(|| {
+        format!(
+            "restoring {} into {store_at}; the store was not replaced",
+            file.display()
+        )
+    })?;
+    println!(
+        "restored {} articles (schema version {}) from {} into {store_at}",
+        summary.articles,
+        summary.schema,
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `backup` and `restore` copy a SQLite file; a PostgreSQL store has pg_dump and
+/// pg_restore, which know its server. Exit 2: the command does not apply.
+fn postgres_has_its_own_tools(store_at: &StoreAt, command: &str) -> ExitCode {
+    eprintln!(
+        "pressfeed: `{command}` copies a SQLite store, and the store is {store_at}: use \
+         pg_dump and pg_restore (docs/operations.md, \"Backup and restore\")"
+    );
+    ExitCode::from(2)
 }
 
 /// `pressfeed migrate`: the SQLite store in `data_dir` copied into the empty PostgreSQL

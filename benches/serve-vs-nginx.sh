@@ -57,7 +57,7 @@ if [ "$TLS" = 1 ]; then
     -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
   chmod 644 "$work/key.pem"
   tls_args=(--tls-certificate "$work/cert.pem" --tls-key "$work/key.pem")
-  nginx_listen="listen 127.0.0.1:$NGINX_PORT ssl; http2 on;
+  nginx_listen="listen 127.0.0.1:$NGINX_PORT ssl;
     ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:1m;"
 fi

@@ -134,14 +134,12 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
 }
 
 /// Serves `config`'s feeds from `store` on `listeners` until `shutdown` completes, over
-/// HTTPS when the site has `[tls]` (its files as given: `Tls::resolved` makes them
-/// absolute), with the
-/// admin API as `admin` sets it up (off without tokens), logging every request to
-/// `access_log` if given. `config` is the configuration in force as `live::load` gave it
-/// from `store`; it follows edits of `site.toml` (SIGHUP, polling), admin writes, and
-/// section writes of other processes to the store (polling its sections version). Every wall-time reading (schedules, embargoes, Last-Modified, source
-/// polls, access log lines, looks at the TLS files) comes from
-/// `clock`.
+/// HTTPS when the site has `[tls]`, with the admin API as `admin` sets it up (off without
+/// tokens), logging every request to `access_log` if given. `config` is the configuration
+/// in force as `live::load` gave it from `store`; it follows edits of `site.toml` (SIGHUP,
+/// polling), admin writes, and section writes of other processes to the store (polling
+/// its sections version). Every wall-time reading (schedules, embargoes, Last-Modified,
+/// source polls, access log lines, looks at the TLS files) comes from `clock`.
 pub async fn run(
     listeners: impl Into<Listeners>,
     config: Config,
@@ -156,7 +154,9 @@ pub async fn run(
         redirect,
     } = listeners.into();
     // First: a server that was asked for HTTPS and cannot speak it must not start.
-    let tls = config.site.tls.as_ref().map(Tls::load).transpose()?;
+    let tls = (config.site.tls.as_ref())
+        .map(|tls| Tls::load(&tls.resolved(&config.dir)))
+        .transpose()?;
     let catalog = Catalog::default();
     let metrics = Arc::new(Metrics::default());
     let access_log = access_log

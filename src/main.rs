@@ -421,21 +421,16 @@ fn postgres_settings(url: &str) -> Result<PostgresSettings> {
     Ok(PostgresSettings::parse(url, password.as_deref())?)
 }
 
-/// The `[tls]` of `config` with the flags over it and every file absolute; `None` for plain
-/// HTTP. A flag's file is relative to the working directory, a site.toml one to the feeds
-/// directory.
+/// The `[tls]` of `config` with the flags over it; `None` for plain HTTP. A flag's file is
+/// made absolute (it is relative to the working directory); a site.toml one stays
+/// relative to the feeds directory, where `app::run` looks for it.
 fn tls_settings(
     config: &Config,
     certificate: Option<PathBuf>,
     key: Option<PathBuf>,
     redirect_listen: Option<String>,
 ) -> Result<Option<pressfeed::config::Tls>> {
-    let from_site = config
-        .site
-        .tls
-        .as_ref()
-        .map(|tls| tls.resolved(&config.dir));
-    let tls = match (certificate.zip(key), from_site) {
+    let tls = match (certificate.zip(key), config.site.tls.clone()) {
         (Some((certificate, key)), site) => pressfeed::config::Tls {
             certificate: std::path::absolute(&certificate)?,
             key: std::path::absolute(&key)?,

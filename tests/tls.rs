@@ -189,7 +189,6 @@ impl TlsServer {
             .await
     }
 
-    /// One request on a new TLS connection offering `alpn`.
     async fn send(
         &self,
         pki: &Pki,
@@ -199,43 +198,7 @@ impl TlsServer {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Answer {
-        let tcp = tokio::net::TcpStream::connect(self.addr).await.unwrap();
-        let name = ServerName::try_from("localhost").unwrap();
-        let tls = pki.client(alpn).connect(name, tcp).await.unwrap();
-        let certificate = tls.get_ref().1.peer_certificates().unwrap()[0].clone();
-        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-        let url = format!("https://localhost:{}{path}", self.addr.port());
-        let mut request = Request::builder().method(method).uri(url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request.body(Full::new(body)).unwrap();
-        let io = TokioIo::new(tls);
-        let response = if h2 {
-            let (mut sender, connection) =
-                hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
-                    .await
-                    .unwrap();
-            tokio::spawn(connection);
-            sender.send_request(request).await.unwrap()
-        } else {
-            let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
-            tokio::spawn(connection);
-            let mut request = request;
-            request.headers_mut().insert(
-                http::header::HOST,
-                format!("localhost:{}", self.addr.port()).parse().unwrap(),
-            );
-            sender.send_request(request).await.unwrap()
-        };
-        let (parts, body) = response.into_parts();
-        Answer {
-            version: parts.version,
-            status: parts.status,
-            headers: parts.headers,
-            body: body.collect().await.unwrap().to_bytes(),
-            certificate,
-        }
+        fetch(pki, self.addr, alpn, method, path, headers, body).await
     }
 
     /// Moves the clock on, so that the server looks at its files, until `check` holds.
@@ -258,6 +221,55 @@ impl TlsServer {
             .filter(|l| l.starts_with(name))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
+    }
+}
+
+/// One request to `addr` on a new TLS connection offering `alpn`, trusting only `pki`'s CA.
+async fn fetch(
+    pki: &Pki,
+    addr: SocketAddr,
+    alpn: &[&[u8]],
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Answer {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = pki.client(alpn).connect(name, tcp).await.unwrap();
+    let certificate = tls.get_ref().1.peer_certificates().unwrap()[0].clone();
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    let url = format!("https://localhost:{}{path}", addr.port());
+    let mut request = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(body)).unwrap();
+    let io = TokioIo::new(tls);
+    let response = if h2 {
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+                .await
+                .unwrap();
+        tokio::spawn(connection);
+        sender.send_request(request).await.unwrap()
+    } else {
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        tokio::spawn(connection);
+        let mut request = request;
+        request.headers_mut().insert(
+            http::header::HOST,
+            format!("localhost:{}", addr.port()).parse().unwrap(),
+        );
+        sender.send_request(request).await.unwrap()
+    };
+    let (parts, body) = response.into_parts();
+    Answer {
+        version: parts.version,
+        status: parts.status,
+        headers: parts.headers,
+        body: body.collect().await.unwrap().to_bytes(),
+        certificate,
     }
 }
 
@@ -455,4 +467,124 @@ async fn plain_http_is_redirected_to_https_and_hsts_is_sent_when_configured() {
         );
     }
     server.stop().await;
+}
+
+/// The address after `prefix` in `line`, up to the next `/`.
+fn address_after(line: &str, prefix: &str) -> SocketAddr {
+    let rest = &line[line
+        .find(prefix)
+        .unwrap_or_else(|| panic!("{prefix} in {line:?}"))
+        + prefix.len()..];
+    rest.split('/').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn serve_takes_the_certificate_and_the_redirect_from_flags() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+
+    let pki = Pki::new();
+    let leaf = pki.leaf("from flags");
+    let certs = tempfile::tempdir().unwrap();
+    std::fs::write(certs.path().join("chain.pem"), &leaf.chain_pem).unwrap();
+    std::fs::write(certs.path().join("key.pem"), &leaf.key_pem).unwrap();
+    let feeds = site(&[("world", "")]);
+    let data = tempfile::tempdir().unwrap();
+    let pressfeed = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pressfeed"));
+        cmd.arg("--feeds")
+            .arg(feeds.path())
+            .args(common::store_args(data.path()))
+            .env("RUST_LOG", "warn")
+            // Relative to the working directory, as a flag's file is.
+            .current_dir(certs.path());
+        cmd
+    };
+
+    let mut child = pressfeed()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--tls-certificate", "chain.pem", "--tls-key", "key.pem"])
+        .args(["--redirect-listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let https = address_after(&banner, " on https://");
+    let redirect = lines.next().unwrap().unwrap();
+    let plain_addr = address_after(&redirect, "plain HTTP on http://");
+
+    let deadline = Instant::now() + HANG;
+    loop {
+        let ready = fetch(
+            &pki,
+            https,
+            &[b"h2"],
+            Method::GET,
+            "/readyz",
+            &[],
+            Bytes::new(),
+        )
+        .await;
+        assert_eq!(ready.certificate, leaf.der);
+        if ready.status == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not ready after {HANG:?}");
+        tokio::task::yield_now().await;
+    }
+    let answer = plain(
+        plain_addr,
+        "GET /feeds/world.rss HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    .await;
+    let location = format!(
+        "location: https://localhost:{}/feeds/world.rss\r\n",
+        https.port()
+    );
+    assert!(answer.to_lowercase().contains(&location), "{answer}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // A redirect to HTTPS without HTTPS, and half a pair, are refused before anything runs.
+    let output = pressfeed()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--redirect-listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("needs a certificate and key"));
+    let output = pressfeed()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-certificate",
+            "chain.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    // And a key that is not the certificate's: the server does not start.
+    let other = pki.leaf("other");
+    std::fs::write(certs.path().join("other-key.pem"), &other.key_pem).unwrap();
+    let output = pressfeed()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--tls-certificate",
+            "chain.pem",
+            "--tls-key",
+            "other-key.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("other-key.pem does not fit"), "{stderr}");
 }

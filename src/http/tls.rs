@@ -69,6 +69,8 @@ pub struct Tls {
     acceptor: TlsAcceptor,
     hsts: Option<HeaderValue>,
     certificates: Arc<Certificates>,
+    /// The files as `load` read them: what the first look compares with.
+    loaded: Read,
 }
 
 impl Tls {
@@ -104,6 +106,7 @@ impl Tls {
             acceptor: TlsAcceptor::from(Arc::new(server)),
             hsts,
             certificates,
+            loaded: read,
         })
     }
 
@@ -117,12 +120,14 @@ impl Tls {
     }
 
     /// Looks at the files every `RELOAD_EVERY` of `clock` and serves a changed pair that
-    /// loads, until the task is aborted. The first look compares with the pair `load` read.
+    /// loads, until the task is aborted. The first look compares with the files `load` read,
+    /// so a change made since is not missed.
     pub fn watch(&self, clock: Clock, metrics: Arc<Metrics>) -> JoinHandle<()> {
         let certificates = self.certificates.clone();
+        let loaded = self.loaded.clone();
         let every = TimeDelta::from_std(RELOAD_EVERY).expect("a few seconds");
         tokio::spawn(async move {
-            let mut seen = certificates.files.read().ok();
+            let mut seen = Some(loaded);
             loop {
                 clock.sleep_until(clock.now() + every).await;
                 let certificates = certificates.clone();
@@ -176,7 +181,7 @@ struct Files {
 }
 
 /// The two files' bytes as read at one look.
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 struct Read {
     certificate: Vec<u8>,
     key: Vec<u8>,

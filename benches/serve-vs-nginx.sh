@@ -7,8 +7,7 @@
 #   ARTICLES=20000 ROUNDS=1 DURATION=5s bash benches/serve-vs-nginx.sh
 #   TLS=1 bash benches/serve-vs-nginx.sh      # both over HTTPS, on one certificate
 #
-# With TLS=1 both servers speak HTTPS (TLS 1.3, HTTP/1.1 on keep-alive connections, as wrk
-# asks) with one self-signed ECDSA P-256 certificate made here by openssl; nginx uses its
+# With TLS=1 both servers speak HTTPS (HTTP/1.1 on keep-alive connections, as wrk asks) with one self-signed ECDSA P-256 certificate made here by openssl; nginx uses its
 # OpenSSL, pressfeed rustls.
 #
 # Needs wrk and nginx (Debian: `apt-get install wrk nginx-light`; installed here if root).

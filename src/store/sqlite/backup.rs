@@ -259,3 +259,53 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> BackupError + '_ {
         error,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::Sqlite;
+
+    fn marker(data: &Path) -> i64 {
+        let store = Sqlite::open(data).unwrap();
+        let conn = store.conn();
+        conn.query_row("SELECT value FROM meta WHERE key = 'marker'", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_restore_leaves_nothing_of_the_old_store_not_even_its_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        let file = dir.path().join("backup.sqlite3");
+        let store = Sqlite::open(&first).unwrap();
+        store
+            .conn()
+            .execute("INSERT INTO meta VALUES ('marker', 1)", [])
+            .unwrap();
+        drop(store);
+        assert_eq!(backup(&first, &file).unwrap().schema, schema::VERSION);
+
+        // The store to replace, with a write still in its WAL, as a process that died
+        // leaves it (a connection never closed does not checkpoint).
+        drop(Sqlite::open(&second).unwrap());
+        let died = Connection::open(second.join(FILE_NAME)).unwrap();
+        died.execute("INSERT INTO meta VALUES ('marker', 2)", [])
+            .unwrap();
+        std::mem::forget(died);
+        let wal = second.join(format!("{FILE_NAME}-wal"));
+        assert!(wal.exists());
+
+        restore(&file, &second).unwrap();
+        assert!(!wal.exists());
+        assert_eq!(marker(&second), 1);
+        // And while the store is open, a restore is refused.
+        let open = Sqlite::open(&second).unwrap();
+        assert!(matches!(
+            restore(&file, &second),
+            Err(BackupError::InUse(_))
+        ));
+        drop(open);
+    }
+}

@@ -100,8 +100,8 @@ enum Command {
         out: PathBuf,
     },
     /// Validate the configuration: every problem of every file, one line each, and sources
-    /// this machine cannot serve (credential variables unset, a file or folder missing);
-    /// exit 2 if any.
+    /// this machine cannot serve (credential variables unset, a file or folder missing) and
+    /// TLS files it cannot read; exit 2 if any.
     Check,
     /// The site's sections.
     Sections {

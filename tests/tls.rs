@@ -588,3 +588,26 @@ async fn serve_takes_the_certificate_and_the_redirect_from_flags() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("other-key.pem does not fit"), "{stderr}");
 }
+
+#[test]
+fn check_tells_the_tls_files_it_cannot_read() {
+    let feeds = site(&[("world", "")]);
+    let site_file = feeds.path().join("site.toml");
+    let mut text = std::fs::read_to_string(&site_file).unwrap();
+    let lines = text.lines().count();
+    std::fs::write(feeds.path().join("chain.pem"), "present").unwrap();
+    text.push_str("[tls]\ncertificate = \"chain.pem\"\nkey = \"tls/missing-key.pem\"\n");
+    std::fs::write(&site_file, text).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+        .arg("--feeds")
+        .arg(feeds.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let told = format!("line {}: tls.key: cannot read ", lines + 3);
+    assert!(stderr.contains(&told), "{stderr}");
+    assert!(stderr.contains("missing-key.pem"), "{stderr}");
+    assert!(!stderr.contains("tls.certificate"), "{stderr}");
+}

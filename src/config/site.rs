@@ -172,17 +172,18 @@ pub(super) fn load_site(path: &Path) -> Result<Site, ConfigError> {
     file.finish(site)
 }
 
-/// What keeps the `sources` loaded from the `site.toml` at `path` from working on this
-/// machine now (see `Source::unmet`), each told at its field's line.
-pub(super) fn check_sources(
+/// What keeps `site`, loaded from the `site.toml` at `path`, from working on this machine
+/// now: its sources' unmet needs (see `Source::unmet`) and TLS files it cannot read (see
+/// `Tls::unreadable`), each told at its field's line.
+pub(super) fn check_environment(
     path: &Path,
-    sources: &[Source],
+    site: &Site,
     feeds_dir: &Path,
 ) -> Result<(), ConfigError> {
     let text = read_text(path)?;
     let mut file = TomlFile::parse(path, &text)?;
-    let found: Vec<Found> = entries(&file)
-        .zip(sources)
+    let mut found: Vec<Found> = entries(&file)
+        .zip(&site.sources)
         .flat_map(|((i, entry), source)| {
             let unmet = source.unmet(feeds_dir).into_iter();
             unmet.filter_map(move |(field, message)| {
@@ -191,6 +192,13 @@ pub(super) fn check_sources(
             })
         })
         .collect();
+    if let (Some(tls), Some(table)) = (&site.tls, file.get("tls")) {
+        for (field, message) in tls.unreadable(feeds_dir) {
+            if let Some(value) = table.get_ref().get(field) {
+                found.push((format!("tls.{field}"), value.span(), message));
+            }
+        }
+    }
     for (field, span, message) in found {
         file.report(field, span, message);
     }

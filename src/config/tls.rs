@@ -47,6 +47,20 @@ impl Tls {
             ..self.clone()
         }
     }
+
+    /// The files this process cannot open, as (field, why): what `pressfeed check` tells.
+    /// Whether they hold a pair that loads is for the server to find, which reads them
+    /// with the TLS library; a file missing or unreadable here is missing there too.
+    pub(crate) fn unreadable(&self, feeds: &Path) -> Vec<(&'static str, String)> {
+        let resolved = self.resolved(feeds);
+        [("certificate", resolved.certificate), ("key", resolved.key)]
+            .into_iter()
+            .filter_map(|(field, path)| {
+                let error = std::fs::File::open(&path).err()?;
+                Some((field, format!("cannot read {}: {error}", path.display())))
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

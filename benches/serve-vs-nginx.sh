@@ -5,6 +5,10 @@
 #
 #   bash benches/serve-vs-nginx.sh            # 100,000 articles, 3 rounds of 10 s per case
 #   ARTICLES=20000 ROUNDS=1 DURATION=5s bash benches/serve-vs-nginx.sh
+#   TLS=1 bash benches/serve-vs-nginx.sh      # both over HTTPS, on one certificate
+#
+# With TLS=1 both servers speak HTTPS (HTTP/1.1 on keep-alive connections, as wrk asks) with one self-signed ECDSA P-256 certificate made here by openssl; nginx uses its
+# OpenSSL, pressfeed rustls.
 #
 # Needs wrk and nginx (Debian: `apt-get install wrk nginx-light`; installed here if root).
 # Only 127.0.0.1 is touched; both servers are stopped, by PID, when the script ends.
@@ -18,6 +22,8 @@ CONNECTIONS=${CONNECTIONS:-64}
 PRESSFEED_PORT=${PRESSFEED_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
 FEED=section-01.rss
+TLS=${TLS:-0}
+SCHEME=$([ "$TLS" = 1 ] && echo https || echo http)
 
 for tool in wrk nginx; do
   if ! command -v "$tool" >/dev/null; then
@@ -42,6 +48,19 @@ trap cleanup EXIT
 source benches/site.sh
 write_site "$work/feeds" "$PRESSFEED_PORT"
 
+tls_args=()
+nginx_listen="listen 127.0.0.1:$NGINX_PORT;"
+if [ "$TLS" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+  chmod 644 "$work/key.pem"
+  tls_args=(--tls-certificate "$work/cert.pem" --tls-key "$work/key.pem")
+  nginx_listen="listen 127.0.0.1:$NGINX_PORT ssl;
+    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:1m;"
+fi
+
 echo "== corpus of $ARTICLES articles, import, export"
 "$corpus" --articles "$ARTICLES" --sections 20 > "$work/corpus.ndjson"
 "$bin" --feeds "$work/feeds" --data "$work/data" import "$work/corpus.ndjson" >/dev/null
@@ -51,7 +70,7 @@ echo "== corpus of $ARTICLES articles, import, export"
 ls -l "$work/out/feeds/$FEED" "$work/out/feeds/$FEED.gz" | awk '{print "   ", $5, "bytes", $9}'
 
 "$bin" --feeds "$work/feeds" --data "$work/data" serve --listen "127.0.0.1:$PRESSFEED_PORT" \
-  >/dev/null 2>"$work/pressfeed.log" &
+  "${tls_args[@]}" >/dev/null 2>"$work/pressfeed.log" &
 pids+=($!)
 
 cat > "$work/nginx.conf" <<EOF
@@ -78,7 +97,7 @@ http {
   charset utf-8;
   charset_types application/rss+xml application/atom+xml;
   server {
-    listen 127.0.0.1:$NGINX_PORT;
+    $nginx_listen
     root $work/out;
     etag on;
     gzip_static on;
@@ -97,13 +116,13 @@ pids+=($!)
 
 for port in "$PRESSFEED_PORT" "$NGINX_PORT"; do
   for _ in $(seq 100); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/feeds/$FEED" && break
+    curl -ksf -o /dev/null "$SCHEME://127.0.0.1:$port/feeds/$FEED" && break
     sleep 0.2
   done
-  curl -sf -o /dev/null "http://127.0.0.1:$port/feeds/$FEED" ||
+  curl -ksf -o /dev/null "$SCHEME://127.0.0.1:$port/feeds/$FEED" ||
     { echo "port $port does not serve /feeds/$FEED"; exit 1; }
 done
-cmp <(curl -s "http://127.0.0.1:$PRESSFEED_PORT/feeds/$FEED") <(curl -s "http://127.0.0.1:$NGINX_PORT/feeds/$FEED") &&
+cmp <(curl -ks "$SCHEME://127.0.0.1:$PRESSFEED_PORT/feeds/$FEED") <(curl -ks "$SCHEME://127.0.0.1:$NGINX_PORT/feeds/$FEED") &&
   echo "   both servers send the same bytes"
 
 source benches/wrk.sh
@@ -111,7 +130,7 @@ source benches/wrk.sh
 declare -A result
 cases=(plain gzip br inm ims)
 
-echo "== wrk -t2 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, interleaved"
+echo "== wrk -t2 -c$CONNECTIONS -d$DURATION over $SCHEME, $ROUNDS rounds, interleaved"
 for round in $(seq "$ROUNDS"); do
   for c in "${cases[@]}"; do
     for server in pressfeed nginx; do

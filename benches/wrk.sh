@@ -1,11 +1,11 @@
 # wrk as benches/serve-vs-nginx.sh and benches/access-log.sh run it (sourced, not run):
 # one feed, $FEED, with -t2 -c$CONNECTIONS -d$DURATION; the cases they run; and the table
 # of medians and ratios they print. A script fills `result[<server>,<case>]` with one
-# run_wrk line per round.
+# run_wrk line per round; $SCHEME (http unless set) is how both servers are spoken to.
 
 # A response header of $FEED on 127.0.0.1:port, e.g. its etag to revalidate with.
 header() { # port, header name, extra curl args
-  curl -s -o /dev/null -D - "${@:3}" "http://127.0.0.1:$1/feeds/$FEED" |
+  curl -ks -o /dev/null -D - "${@:3}" "${SCHEME:-http}://127.0.0.1:$1/feeds/$FEED" |
     tr -d '\r' | awk -v h="$2" 'BEGIN{IGNORECASE=1} index(tolower($0), tolower(h)": ")==1 {sub(/^[^:]*: /, ""); print}'
 }
 
@@ -13,7 +13,7 @@ header() { # port, header name, extra curl args
 # than 2xx and 3xx).
 run_wrk() { # port, header args...
   local port=$1; shift
-  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "http://127.0.0.1:$port/feeds/$FEED" |
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "${SCHEME:-http}://127.0.0.1:$port/feeds/$FEED" |
     awk '
       function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
       /Requests\/sec/ { rps = $2 }

@@ -17,7 +17,7 @@ use crate::catalog::Catalog;
 use crate::client::HttpClient;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::http::{AccessLog, Shared};
+use crate::http::{AccessLog, Shared, Tls, TlsError};
 use crate::import::{self, ImportError};
 use crate::item::{self, StoredItem};
 use crate::lease::Lease;
@@ -55,6 +55,32 @@ pub enum AppError {
     /// The `[publish]` bucket could not be set up.
     #[error(transparent)]
     Bucket(#[from] BucketError),
+    /// The `[tls]` certificate and key did not load.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
+    /// The address of the listener could not be read.
+    #[error("the listener's address: {0}")]
+    Listener(std::io::Error),
+}
+
+/// Where `run` takes connections: the listener for feeds and the admin API (HTTPS when
+/// the site has `[tls]`), and with `[tls]` maybe a plain-HTTP one that only redirects to
+/// it. Bound by the caller, so a test binds port 0 and knows the address.
+pub struct Listeners {
+    /// Feeds, OPML, health, metrics and the admin API.
+    pub serve: TcpListener,
+    /// Answers every request with a redirect to HTTPS on `serve`'s port; ignored without
+    /// `[tls]`.
+    pub redirect: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(serve: TcpListener) -> Listeners {
+        Listeners {
+            serve,
+            redirect: None,
+        }
+    }
 }
 
 /// Prepares every stored article again when the preparation rules changed
@@ -114,14 +140,15 @@ pub fn seed_if_new(config: &Config, store: &Store) -> Result<u64, AppError> {
     Ok(report.stored)
 }
 
-/// Serves `config`'s feeds from `store` on `listener` until `shutdown` completes, with the
-/// admin API as `admin` sets it up (off without tokens), logging every request to
-/// `access_log` if given. `config` is the configuration in force as `live::load` gave it
-/// from `store`; it follows edits of `site.toml` (SIGHUP, polling), admin writes, and
-/// section writes of other processes to the store (hearing or polling its sections version). Every wall-time reading (schedules, embargoes, Last-Modified, source
-/// polls, access log lines) comes from `clock`.
+/// Serves `config`'s feeds from `store` on `listeners` until `shutdown` completes, over
+/// HTTPS when the site has `[tls]`, with the admin API as `admin` sets it up (off without
+/// tokens), logging every request to `access_log` if given. `config` is the configuration
+/// in force as `live::load` gave it from `store`; it follows edits of `site.toml` (SIGHUP,
+/// polling), admin writes, and section writes of other processes to the store (hearing or
+/// polling its sections version). Every wall-time reading (schedules, embargoes, Last-Modified,
+/// source polls, access log lines, looks at the TLS files) comes from `clock`.
 pub async fn run(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     config: Config,
     store: Store,
     admin: admin::Settings,
@@ -129,6 +156,14 @@ pub async fn run(
     clock: Clock,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AppError> {
+    let Listeners {
+        serve: listener,
+        redirect,
+    } = listeners.into();
+    // First: a server that was asked for HTTPS and cannot speak it must not start.
+    let tls = (config.site.tls.as_ref())
+        .map(|tls| Tls::load(&tls.resolved(&config.dir)))
+        .transpose()?;
     let catalog = Catalog::default();
     let metrics = Arc::new(Metrics::default());
     let access_log = access_log
@@ -137,6 +172,24 @@ pub async fn run(
         .map_err(AppError::AccessLog)?;
     // Read once: a listening server cannot change these without a restart.
     let limits = config.site.http.clone();
+    let redirect = match (&tls, redirect) {
+        (Some(_), Some(redirect)) => {
+            let port = listener.local_addr().map_err(AppError::Listener)?.port();
+            let limits = limits.clone();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
+                crate::http::redirect(redirect, port, &limits, async {
+                    let _ = stopped.await;
+                })
+                .await;
+            });
+            Some((stop, task))
+        }
+        _ => None,
+    };
+    let tls_watcher = tls
+        .as_ref()
+        .map(|tls| tls.watch(clock.clone(), metrics.clone()));
     let config = Arc::new(config);
     // One outbound client: its connection pool is shared by WebSub pings and sources.
     let client = HttpClient::default();
@@ -235,6 +288,7 @@ pub async fn run(
         admin,
         access_log.as_ref(),
         &limits,
+        tls.as_ref(),
         shutdown,
     )
     .await
@@ -244,6 +298,13 @@ pub async fn run(
         tokio::task::spawn_blocking(move || access_log.stop())
             .await
             .ok();
+    }
+    if let Some((stop, task)) = redirect {
+        let _ = stop.send(());
+        let _ = task.await;
+    }
+    if let Some(watcher) = tls_watcher {
+        watcher.abort();
     }
     served?;
     // The watcher only loads files; stopping it mid-reload loses nothing.

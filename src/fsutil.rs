@@ -1,5 +1,6 @@
 //! Crash-safe file replacement: the one way pressfeed writes a file that something else may
-//! be reading (a feed a CDN syncs, a section file `sections export` writes). Nothing else here.
+//! be reading (a feed a CDN syncs, a section file `sections export` writes, a backup of the
+//! store, the store a restore puts in place). Nothing else here.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -11,20 +12,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// file in the same directory (a rename is only atomic within one file system), written and
 /// fsynced, renamed over `path`, then the directory fsynced so the rename itself is durable.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = temp_path(path)?;
-    let written = (|| {
-        let mut file = File::create(&tmp)?;
+    replace_with(path, |tmp| {
+        let mut file = File::create(tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
+        file.sync_all()
+    })
+}
+
+/// `write_atomically` for a file that something else writes: `write` makes the file at
+/// the temp path it is given, whole and synced (or fails), and only then is it renamed
+/// over `path`.
+pub fn replace_with<E: From<io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
+    let tmp = temp_path(path)?;
+    let written = write(&tmp).and_then(|()| Ok(std::fs::rename(&tmp, path)?));
     if written.is_err() {
         // Best effort: a leftover temp file is harmless (its name never ends in `.toml`),
         // but litter is not.
         let _ = std::fs::remove_file(&tmp);
     }
     written?;
-    sync_parent(path)
+    Ok(sync_parent(path)?)
 }
 
 /// A name no concurrent writer in this process or another uses: hidden, and ending in

@@ -16,16 +16,17 @@ use pressfeed::clock::Clock;
 use pressfeed::config::{Config, ConfigError};
 use pressfeed::http::{AccessLog, LogFormat};
 use pressfeed::store::{PostgresSettings, Store, StoreError};
-use pressfeed::{admin, app, build, export, import, live};
+use pressfeed::{admin, app, build, export, import, live, store};
 
 /// The exit codes, for `--help` (README.md has them too).
 const EXIT_CODES: &str = "Exit codes:
   0  success
   1  failure: I/O, the store, bad lines in an import, an article that is not there,
      sections an import refused (edited in the store since their last import),
-     a `migrate` target that is not empty
-  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, or a
-     bad file in `sections import`)";
+     a `migrate` target that is not empty, a `restore` refused (the store is open in a
+     pressfeed process, or the file is not a readable pressfeed store)
+  2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, a
+     bad file in `sections import`, or `backup`/`restore` of a PostgreSQL store)";
 
 /// Import progress goes to stderr this often, in articles read.
 const PROGRESS_EVERY: u64 = 10_000;
@@ -62,6 +63,17 @@ enum Command {
         /// Address to listen on [default: listen of site.toml].
         #[arg(long, env = "PRESSFEED_LISTEN")]
         listen: Option<String>,
+        /// Serve HTTPS with this PEM certificate chain, read again when it changes
+        /// [default: tls.certificate of site.toml].
+        #[arg(long, env = "PRESSFEED_TLS_CERTIFICATE", requires = "tls_key")]
+        tls_certificate: Option<PathBuf>,
+        /// The PEM private key of --tls-certificate [default: tls.key of site.toml].
+        #[arg(long, env = "PRESSFEED_TLS_KEY", requires = "tls_certificate")]
+        tls_key: Option<PathBuf>,
+        /// With TLS, also listen for plain HTTP here and redirect every request to HTTPS
+        /// [default: tls.redirect_listen of site.toml].
+        #[arg(long, env = "PRESSFEED_REDIRECT_LISTEN")]
+        redirect_listen: Option<String>,
         /// A file of admin API tokens, one per line: `label:token` or `token`. The admin
         /// API is off unless this or the PRESSFEED_ADMIN_TOKEN environment variable (never
         /// a flag: command lines are visible to every user) gives a token.
@@ -88,8 +100,8 @@ enum Command {
         out: PathBuf,
     },
     /// Validate the configuration: every problem of every file, one line each, and sources
-    /// this machine cannot serve (credential variables unset, a file or folder missing);
-    /// exit 2 if any.
+    /// this machine cannot serve (credential variables unset, a file or folder missing) and
+    /// TLS files it cannot read; exit 2 if any.
     Check,
     /// The site's sections.
     Sections {
@@ -100,6 +112,27 @@ enum Command {
     Articles {
         #[command(subcommand)]
         command: ArticlesCommand,
+    },
+    /// Write a consistent copy of the SQLite store to FILE while servers keep serving and
+    /// writing it: every write acknowledged before the backup began is in it.
+    ///
+    /// The copy is made in one read of the store (SQLite's `VACUUM INTO`), checked, and
+    /// renamed into place, so FILE is always a whole backup. A PostgreSQL store is backed
+    /// up with pg_dump instead (docs/operations.md).
+    Backup {
+        /// The backup file to write; replaced if it exists.
+        file: PathBuf,
+    },
+    /// Replace the SQLite store with a backup made by `pressfeed backup`.
+    ///
+    /// FILE is checked first: a pressfeed store, of a schema this pressfeed reads (an older
+    /// one is migrated when the store next opens), undamaged. Refused, with nothing
+    /// changed, while any pressfeed process (a server, an import) has the store open:
+    /// stop them first. The store is replaced by a rename, so a crash leaves the old store
+    /// or the restored one. A PostgreSQL store is restored with pg_restore instead.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
     },
     /// Copy the data directory's SQLite store into an empty PostgreSQL store, as stored.
     ///
@@ -226,6 +259,9 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
         Command::Check | Command::Migrate { .. } => unreachable!("answered above"),
         Command::Serve {
             listen,
+            tls_certificate,
+            tls_key,
+            redirect_listen,
             admin_token_file,
             admin_max_body,
             access_log,
@@ -244,13 +280,16 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
                 })
                 .transpose()?;
             let store = open_store(&store_at)?;
-            let config = match in_force(&store)? {
+            let mut config = match in_force(&store)? {
                 Ok(config) => config,
                 Err(code) => return Ok(code),
             };
+            config.site.tls = tls_settings(&config, tls_certificate, tls_key, redirect_listen)?;
             serve(config, store, &store_at, listen, admin, access_log)
         }
         Command::Import { file } => import_file(&store_at, &file),
+        Command::Backup { file } => backup(&store_at, &file),
+        Command::Restore { file } => restore(&store_at, &file),
         Command::Sections { command } => {
             let store = open_store(&store_at)?;
             match command {
@@ -382,6 +421,34 @@ fn postgres_settings(url: &str) -> Result<PostgresSettings> {
     Ok(PostgresSettings::parse(url, password.as_deref())?)
 }
 
+/// The `[tls]` of `config` with the flags over it; `None` for plain HTTP. A flag's file is
+/// made absolute (it is relative to the working directory); a site.toml one stays
+/// relative to the feeds directory, where `app::run` looks for it.
+fn tls_settings(
+    config: &Config,
+    certificate: Option<PathBuf>,
+    key: Option<PathBuf>,
+    redirect_listen: Option<String>,
+) -> Result<Option<pressfeed::config::Tls>> {
+    let tls = match (certificate.zip(key), config.site.tls.clone()) {
+        (Some((certificate, key)), site) => pressfeed::config::Tls {
+            certificate: std::path::absolute(&certificate)?,
+            key: std::path::absolute(&key)?,
+            redirect_listen: site.as_ref().and_then(|s| s.redirect_listen.clone()),
+            hsts_max_age: site.and_then(|s| s.hsts_max_age),
+        },
+        (None, Some(site)) => site,
+        (None, None) if redirect_listen.is_some() => {
+            anyhow::bail!("--redirect-listen redirects to HTTPS, which needs a certificate and key")
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(pressfeed::config::Tls {
+        redirect_listen: redirect_listen.or(tls.redirect_listen.clone()),
+        ..tls
+    }))
+}
+
 /// Opens the store and prepares again what older preparation rules left in it.
 fn open_store(at: &StoreAt) -> Result<Store> {
     let context = || format!("opening the store ({at})");
@@ -410,21 +477,37 @@ fn serve(
             .await
             .with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
+        let redirect = match config.site.tls.as_ref().and_then(|t| t.redirect_listen.as_ref()) {
+            Some(at) => Some(
+                tokio::net::TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("listening for the redirect to HTTPS on {at}"))?,
+            ),
+            None => None,
+        };
+        let scheme = if config.site.tls.is_some() { "https" } else { "http" };
         // One write: a reader that stops after the URL list (a script, a test) must not
         // make a later line fail with a broken pipe.
         use std::fmt::Write as _;
         let mut banner = format!(
-            "pressfeed serving {} on http://{addr}/\n",
+            "pressfeed serving {} on {scheme}://{addr}/\n",
             config.dir.display()
         );
+        if let Some(redirect) = &redirect {
+            writeln!(
+                banner,
+                "Redirecting plain HTTP on http://{}/ to HTTPS.",
+                redirect.local_addr()?
+            )?;
+        }
         for section in config.sections.iter().filter(|s| s.enabled) {
             for format in build::Format::ALL {
-                writeln!(banner, "  http://{addr}/feeds/{}", format.file_name(section))?;
+                writeln!(banner, "  {scheme}://{addr}/feeds/{}", format.file_name(section))?;
             }
         }
         writeln!(
             banner,
-            "  http://{addr}/feeds/{}",
+            "  {scheme}://{addr}/feeds/{}",
             build::OPML_FILE_NAME
         )?;
         writeln!(banner, "  http://{addr}/feeds/")?;
@@ -445,7 +528,7 @@ fn serve(
         } else {
             writeln!(
                 banner,
-                "Admin API on http://{addr}/admin/api/ ({} tokens).",
+                "Admin API on {scheme}://{addr}/admin/api/ ({} tokens).",
                 admin.tokens.len()
             )?;
         }
@@ -463,7 +546,10 @@ fn serve(
             out.flush()?;
         }
         app::run(
-            listener,
+            app::Listeners {
+                serve: listener,
+                redirect,
+            },
             config,
             store,
             admin,
@@ -547,6 +633,56 @@ fn import_file(store_at: &StoreAt, file: &Path) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `pressfeed backup`: the SQLite store copied to `file`.
+fn backup(store_at: &StoreAt, file: &Path) -> Result<ExitCode> {
+    let StoreAt::Sqlite(dir) = store_at else {
+        return Ok(postgres_has_its_own_tools(store_at, "backup"));
+    };
+    let summary = store::backup(dir, file).with_context(|| {
+        format!(
+            "backing up {store_at} to {}; no backup was written",
+            file.display()
+        )
+    })?;
+    println!(
+        "backed up {} articles (schema version {}) from {store_at} to {}",
+        summary.articles,
+        summary.schema,
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `pressfeed restore`: the SQLite store replaced with the backup `file`.
+fn restore(store_at: &StoreAt, file: &Path) -> Result<ExitCode> {
+    let StoreAt::Sqlite(dir) = store_at else {
+        return Ok(postgres_has_its_own_tools(store_at, "restore"));
+    };
+    let summary = store::restore(file, dir).with_context(|| {
+        format!(
+            "restoring {} into {store_at}; the store was not replaced",
+            file.display()
+        )
+    })?;
+    println!(
+        "restored {} articles (schema version {}) from {} into {store_at}",
+        summary.articles,
+        summary.schema,
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `backup` and `restore` copy a SQLite file; a PostgreSQL store has pg_dump and
+/// pg_restore, which know its server. Exit 2: the command does not apply.
+fn postgres_has_its_own_tools(store_at: &StoreAt, command: &str) -> ExitCode {
+    eprintln!(
+        "pressfeed: `{command}` copies a SQLite store, and the store is {store_at}: use \
+         pg_dump and pg_restore (docs/operations.md, \"Backup and restore\")"
+    );
+    ExitCode::from(2)
 }
 
 /// `pressfeed migrate`: the SQLite store in `data_dir` copied into the empty PostgreSQL

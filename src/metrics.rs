@@ -262,6 +262,10 @@ pub struct Metrics {
     pub sources: SourceMetrics,
     /// Reloads of the configuration that did not load (the last good one stayed served).
     pub config_load_failures: Counter,
+    /// Certificate pairs that `http::tls` loaded while serving, and those it refused (the
+    /// pair before stayed served).
+    pub tls_reloads: Counter,
+    pub tls_reload_failures: Counter,
 }
 
 impl Default for Metrics {
@@ -334,6 +338,19 @@ impl Default for Metrics {
             "Reloads of the configuration that did not load; the last good one stays served",
             config_load_failures.clone(),
         );
+        let tls_reloads = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "tls_certificate_reloads",
+            "Certificate and key files read again while serving after they changed, by result \
+             (ok: served to new connections; error: refused, the pair before stays served)",
+            tls_reloads.clone(),
+        );
+        let tls_reload_failures = tls_reloads
+            .get_or_create(&ResultLabel { result: "error" })
+            .clone();
+        let tls_reloads = tls_reloads
+            .get_or_create(&ResultLabel { result: "ok" })
+            .clone();
         Metrics {
             registry,
             rebuilds,
@@ -350,6 +367,8 @@ impl Default for Metrics {
             bucket_error,
             sources,
             config_load_failures,
+            tls_reloads,
+            tls_reload_failures,
         }
     }
 }

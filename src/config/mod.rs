@@ -11,6 +11,7 @@
 //! - `source`    `Source`: a `[[sources]]` entry, validated
 //! - `http`      `Limits`: what one client may cost the server
 //! - `bucket`    `Bucket`: the `[publish]` table, a bucket the feed files are copied to
+//! - `tls`       `Tls`: HTTPS on the listener, the redirect to it, HSTS
 
 mod bucket;
 mod file;
@@ -19,6 +20,7 @@ mod schedule;
 mod section;
 mod site;
 mod source;
+mod tls;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -31,8 +33,9 @@ pub use http::Limits;
 pub use schedule::Schedule;
 pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, parse_section};
 pub use site::{Site, StoreUrl};
-use site::{check_sources, load_site};
+use site::{check_environment, load_site};
 pub use source::{Credentials, Origin, Source, WordPressSite};
+pub use tls::Tls;
 
 /// The site's file in the feeds directory.
 pub const SITE_FILE: &str = "site.toml";
@@ -108,12 +111,12 @@ impl Config {
 
     /// What `pressfeed check` tells beyond the files' own rules, with file, field and line:
     /// a source whose credential variables are not set in this process's environment, or
-    /// whose file or folder is not there. Not part of `load`, which `serve` and every
+    /// whose file or folder is not there; a `[tls]` file this process cannot read. Not part of `load`, which `serve` and every
     /// reload use: a running source tells these itself at each poll (its status, the log,
     /// `/metrics`), and works as soon as the secret is set or the folder made, no reload
     /// needed. Call on a configuration `load` gave.
     pub fn check_environment(&self) -> Result<(), ConfigError> {
-        check_sources(&self.dir.join(SITE_FILE), &self.site.sources, &self.dir)
+        check_environment(&self.dir.join(SITE_FILE), &self.site, &self.dir)
     }
 
     /// The section named `slug`, enabled or not.

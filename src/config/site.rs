@@ -1,5 +1,5 @@
 //! `feeds/site.toml`: the site's title, links, authorship, where feeds are published and
-//! the server-only tables (`[http]`, `[[sources]]`, listen address, data directory).
+//! the server-only tables (`[http]`, `[tls]`, `[[sources]]`, listen address, data directory).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -13,6 +13,7 @@ use super::bucket::Bucket;
 use super::file::TomlFile;
 use super::http::Limits;
 use super::source::{self, Source};
+use super::tls::Tls;
 use super::{ConfigError, read_text};
 use crate::link::HttpUrl;
 
@@ -67,6 +68,9 @@ pub struct Site {
     /// The `[http]` table: timeouts, the connection cap, the header size limit.
     #[serde(default)]
     pub http: Limits,
+    /// The `[tls]` table: HTTPS on the listener; plain HTTP when not set.
+    #[serde(default)]
+    pub tls: Option<Tls>,
     /// Where the scheduler pulls articles from (`[[sources]]`); pushing needs none.
     #[serde(default)]
     pub sources: Vec<Source>,
@@ -107,7 +111,7 @@ impl Site {
     }
 
     /// Whether `other` makes the same feeds: the fields only the server reads (where it
-    /// listens, its store, its seed, its HTTP limits, its sources, its bucket, its
+    /// listens, its store, its seed, its HTTP limits and TLS, its sources, its bucket, its
     /// redirects) set aside. Any other field, including one added later, counts.
     pub fn same_feeds_as(&self, other: &Site) -> bool {
         let feeds_only = |site: &Site| Site {
@@ -116,6 +120,7 @@ impl Site {
             store: None,
             seed_articles: None,
             http: Limits::default(),
+            tls: None,
             sources: Vec::new(),
             publish: None,
             wordpress_paths: false,
@@ -177,17 +182,18 @@ pub(super) fn load_site(path: &Path) -> Result<Site, ConfigError> {
     file.finish(site)
 }
 
-/// What keeps the `sources` loaded from the `site.toml` at `path` from working on this
-/// machine now (see `Source::unmet`), each told at its field's line.
-pub(super) fn check_sources(
+/// What keeps `site`, loaded from the `site.toml` at `path`, from working on this machine
+/// now: its sources' unmet needs (see `Source::unmet`) and TLS files it cannot read (see
+/// `Tls::unreadable`), each told at its field's line.
+pub(super) fn check_environment(
     path: &Path,
-    sources: &[Source],
+    site: &Site,
     feeds_dir: &Path,
 ) -> Result<(), ConfigError> {
     let text = read_text(path)?;
     let mut file = TomlFile::parse(path, &text)?;
-    let found: Vec<Found> = entries(&file)
-        .zip(sources)
+    let mut found: Vec<Found> = entries(&file)
+        .zip(&site.sources)
         .flat_map(|((i, entry), source)| {
             let unmet = source.unmet(feeds_dir).into_iter();
             unmet.filter_map(move |(field, message)| {
@@ -196,6 +202,13 @@ pub(super) fn check_sources(
             })
         })
         .collect();
+    if let (Some(tls), Some(table)) = (&site.tls, file.get("tls")) {
+        for (field, message) in tls.unreadable(feeds_dir) {
+            if let Some(value) = table.get_ref().get(field) {
+                found.push((format!("tls.{field}"), value.span(), message));
+            }
+        }
+    }
     for (field, span, message) in found {
         file.report(field, span, message);
     }

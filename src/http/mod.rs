@@ -3,7 +3,8 @@
 //! (`encoding`, `accept`), WordPress's feed URLs (`wordpress`), the admin page's static
 //! files (`page`), what one client may cost
 //! (`limits`, `connection`), the threads connections are served on (`workers`), the
-//! access log (`access_log`). It only picks prebuilt bytes and headers; it never builds a
+//! access log (`access_log`), HTTPS and its certificates (`tls`), the plain-HTTP redirect
+//! beside it (`redirect`). It only picks prebuilt bytes and headers; it never builds a
 //! feed. `/admin/` requests go to the `AdminHandler` the server is started with.
 
 mod accept;
@@ -14,8 +15,10 @@ mod connection;
 mod cors;
 pub mod encoding;
 mod page;
+mod redirect;
 mod routes;
 mod server;
+mod tls;
 mod wordpress;
 mod workers;
 
@@ -23,7 +26,9 @@ use std::sync::Arc;
 
 pub use access_log::{AccessLog, LogFormat};
 pub use body::{AdminHandler, Body};
+pub(crate) use redirect::run as redirect;
 pub(crate) use server::run;
+pub use tls::{Tls, TlsError};
 
 use crate::catalog::Catalog;
 use crate::live::LiveConfig;

@@ -2,25 +2,29 @@
 //! `shutdown` resolves, then lets open connections finish (bounded) and returns. At most
 //! `Limits::max_connections` are served at once; `connection` bounds each one's life.
 //! Every response is counted in `/metrics` and, with the access log on, logged, at one point.
+//! With `Tls`, every connection is handshaken first, and speaks HTTP/2 or HTTP/1.1 within.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::header::CONTENT_ENCODING;
-use http::{Method, Request, Response};
+use http::header::{CONTENT_ENCODING, STRICT_TRANSPORT_SECURITY};
+use http::{HeaderValue, Method, Request, Response};
 use hyper::body::{Body as _, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
-use tracing::{info, warn};
+use tokio_rustls::TlsAcceptor;
+use tracing::{debug, info, warn};
 
 use super::access_log::{self, Entry};
 use super::connection::{self, Activity, Stream, Timeouts};
 use super::routes;
+use super::tls::Tls;
 use super::workers::Workers;
 use super::{AdminHandler, Body, Shared, page};
 use crate::config::Limits;
@@ -78,17 +82,36 @@ fn brings_unwanted_body(req: &Request<Incoming>) -> bool {
     !req.body().is_end_stream() && !req.uri().path().starts_with(ADMIN_API_PREFIX)
 }
 
-/// Serves the catalog on `listener` until `shutdown` completes, `/admin/` by `admin` (404
-/// without), logging each request to `access_log` if given. Connections are served on
-/// worker threads of their own (see `workers`); fails only if those cannot start.
+/// A connection as hyper reads and writes it: plain, or TLS over it. Boxed rather than
+/// generic: one dynamic call per read or write is nothing beside the system call, and the
+/// service and the connection's supervision stay one type.
+trait Transport: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Transport for T {}
+
+/// What a connection needs of the listener's TLS, when it has one.
+#[derive(Clone)]
+struct Handshake {
+    acceptor: TlsAcceptor,
+    hsts: Option<HeaderValue>,
+}
+
+/// Serves the catalog on `listener` until `shutdown` completes, over HTTPS with `tls`,
+/// `/admin/` by `admin` (404 without), logging each request to `access_log` if given.
+/// Connections are served on worker threads of their own (see `workers`); fails only if
+/// those cannot start.
 pub(crate) async fn run(
     listener: TcpListener,
     shared: Shared,
     admin: Option<AdminHandler>,
     access_log: Option<&access_log::Writer>,
     limits: &Limits,
+    tls: Option<&Tls>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let handshake = tls.map(|tls| Handshake {
+        acceptor: tls.acceptor(),
+        hsts: tls.hsts(),
+    });
     let mut workers = Workers::start(|| access_log.map(access_log::Writer::buffer))?;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -142,6 +165,7 @@ pub(crate) async fn run(
                 shared.clone(),
                 admin.clone(),
                 access_log.clone(),
+                handshake.clone(),
                 timeouts,
                 stopping.clone(),
             );
@@ -167,13 +191,16 @@ pub(crate) async fn run(
 }
 
 /// Serves one connection on the worker thread that runs this future, until it ends; its
-/// requests are logged to that worker's `access_log` buffer, if any.
+/// requests are logged to that worker's `access_log` buffer, if any. With `handshake`, the
+/// TLS handshake comes first, and must end within the head timeout.
+#[allow(clippy::too_many_arguments)]
 fn serve(
     stream: TcpStream,
     builder: auto::Builder<TokioExecutor>,
     shared: Shared,
     admin: Option<AdminHandler>,
     access_log: Option<access_log::Buffer>,
+    handshake: Option<Handshake>,
     timeouts: Timeouts,
     stopping: watch::Receiver<bool>,
 ) -> impl Future<Output = ()> + Send + 'static {
@@ -186,6 +213,23 @@ fn serve(
             return;
         };
         let activity = Arc::new(Activity::default());
+        let stream = Stream::new(stream, activity.clone());
+        let (io, hsts): (Box<dyn Transport>, _) = match handshake {
+            None => (Box::new(stream), None),
+            Some(Handshake { acceptor, hsts }) => {
+                match tokio::time::timeout(timeouts.head, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => (Box::new(tls), hsts),
+                    Ok(Err(e)) => {
+                        debug!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        debug!("TLS handshake not done in time");
+                        return;
+                    }
+                }
+            }
+        };
         let requests = activity.clone();
         let service = service_fn(move |req: Request<Incoming>| {
             let in_flight = requests.begin();
@@ -212,19 +256,26 @@ fn serve(
             if let Dispatch::Answered(response) = &route {
                 record(&shared.metrics, logged, counted, head, response);
             }
+            let hsts = hsts.clone();
             async move {
                 let _in_flight = in_flight;
-                Ok::<_, Infallible>(match route {
+                let mut response = match route {
                     Dispatch::Answered(response) => response,
                     Dispatch::Admin(req, admin, metrics, logged) => {
                         let response = admin(req).await;
                         record(&metrics, logged.map(|e| *e), counted, head, &response);
                         response
                     }
-                })
+                };
+                if let Some(hsts) = hsts {
+                    response
+                        .headers_mut()
+                        .insert(STRICT_TRANSPORT_SECURITY, hsts);
+                }
+                Ok::<_, Infallible>(response)
             }
         });
-        let io = TokioIo::new(Stream::new(stream, activity.clone()));
+        let io = TokioIo::new(io);
         let connection = builder.serve_connection(io, service).into_owned();
         connection::supervise(
             connection,

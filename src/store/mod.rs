@@ -7,6 +7,8 @@
 //! (`app::prepare_stale`) says how to prepare again; the store runs that over its articles
 //! inside one transaction, so no write slips between an article's read and its new item.
 //! A whole store is copied into an empty one as stored (`transfer`, `pressfeed migrate`).
+//! A SQLite store is backed up while in use and restored from such a copy
+//! (`sqlite::backup`, `pressfeed backup` and `restore`); PostgreSQL has its own tools.
 //!
 //! The store keeps its own `StoreHealth` too: a call that fails because of the disk or the
 //! file (full, read-only, I/O error, locked, damaged) marks it degraded until a `probe`
@@ -36,6 +38,7 @@ pub use health::{Outage, StoreHealth};
 pub use postgres::{Settings as PostgresSettings, SettingsError as PostgresSettingsError};
 pub use sections::{Expect, SectionWrite, StoredSection};
 pub use sqlite::FILE_NAME;
+pub use sqlite::backup::{BackupError, Summary, backup, check, restore};
 pub use transfer::Copied;
 
 use crate::article::{Article, ArticleError, ArticleId};

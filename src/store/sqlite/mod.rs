@@ -9,6 +9,7 @@
 //! order.
 
 mod articles;
+pub(super) mod backup;
 mod changes;
 mod feeds;
 mod health;
@@ -53,6 +54,9 @@ pub(super) struct Sqlite {
     conn: Mutex<Connection>,
     /// The data directory: where a probe checks that there is room.
     dir: PathBuf,
+    /// A shared lock on the data directory while the store is open, so that a restore
+    /// does not replace the file under it (`backup::lock`).
+    _open: std::fs::File,
 }
 
 /// Sets the page cache (`cache_kib`, as `PRAGMA cache_size` takes it) and checkpoints the
@@ -76,6 +80,14 @@ impl Sqlite {
             path: data_dir.display().to_string(),
             source,
         })?;
+        // Waits while a restore is putting a file in place: then the new file opens.
+        let open =
+            backup::lock(data_dir, rustix::fs::FlockOperation::LockShared).map_err(|source| {
+                StoreError::DataDir {
+                    path: data_dir.display().to_string(),
+                    source,
+                }
+            })?;
         let mut conn = Connection::open(&path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
@@ -98,6 +110,7 @@ impl Sqlite {
         Ok(Sqlite {
             conn: Mutex::new(conn),
             dir: data_dir.to_owned(),
+            _open: open,
         })
     }
 

@@ -120,6 +120,10 @@ const MIGRATIONS: &[&str] = &[
 "#,
 ];
 
+/// The schema version of a store this pressfeed made or migrated: a file with a higher
+/// one is a newer pressfeed's.
+pub(super) const VERSION: usize = MIGRATIONS.len();
+
 /// Brings the store at `path` (for messages) up to the last migration.
 pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
     let version = |conn: &Connection| -> Result<usize, StoreError> {

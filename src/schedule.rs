@@ -149,7 +149,7 @@ pub(crate) fn start(
         metrics,
         publisher,
         singleton,
-        pinging: false,
+        held_lease: false,
         seen,
         next_cron: HashMap::new(),
         republish: true,
@@ -190,7 +190,7 @@ struct Scheduler {
     /// Told of the files whose bytes changed, after the snapshot is published.
     singleton: Singleton,
     /// Whether this process held the lease when it last looked (see `holds_lease`).
-    pinging: bool,
+    held_lease: bool,
     /// Sections to rebuild at the next opportunity.
     dirty: BTreeSet<Slug>,
     /// The store's change counter as last read.
@@ -401,10 +401,10 @@ impl Scheduler {
     /// changed just before it stopped.)
     fn holds_lease(&mut self) -> bool {
         let held = *self.singleton.lease.borrow();
-        if held && !self.pinging {
+        if held && !self.held_lease {
             self.catch_up();
         }
-        self.pinging = held;
+        self.held_lease = held;
         held
     }
 

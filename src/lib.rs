@@ -18,6 +18,7 @@ pub mod article; // the article JSON and its validation (`Article`, `ArticleId` 
 pub mod media; // media referenced by an article: lead image, explicit media, embeds
 pub mod sanitize; // article HTML made safe for feeds
 pub mod item; // an article prepared for feeds once, at write time (`FeedItem`)
+pub mod dimension; // feeds by dimension: `all`, a tag, an author; names folded into slugs, feed keys
 
 // What the site is, and where things are kept.
 pub mod digest; // the hash that names bytes (ETags)

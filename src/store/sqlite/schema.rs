@@ -261,6 +261,25 @@ mod tests {
     }
 
     #[test]
+    fn the_step_that_makes_the_key_index_fills_it_with_the_articles_stored() {
+        let (dir, store) = seeded();
+        drop(store);
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch(
+            "DROP TABLE article_keys; DROP TABLE key_changes; DROP TABLE demand_feed_state;",
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", (KEYED - 1) as i64)
+            .unwrap();
+        drop(conn);
+        let store = Store::open(dir.path()).unwrap();
+        let now = crate::store::fixtures::now();
+        let newest = store.newest_of("tag/russia", 10, now).unwrap();
+        assert_eq!(crate::store::fixtures::ids(&newest), ["a"], "not the draft d");
+        assert_eq!(store.newest_of("all", 10, now).unwrap().len(), 4);
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         Connection::open(dir.path().join(FILE_NAME))

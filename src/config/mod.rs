@@ -10,7 +10,9 @@
 //! - `schedule`  `Schedule`: a cron expression, seconds first
 //! - `source`    `Source`: a `[[sources]]` entry, validated
 //! - `http`      `Limits`: what one client may cost the server
+//! - `feeds`     `OnDemand`: the `[feeds]` table, feeds built on demand
 
+mod feeds;
 mod file;
 mod http;
 mod schedule;
@@ -23,10 +25,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
+pub use feeds::OnDemand;
 pub use file::parse_toml;
 pub use http::Limits;
 pub use schedule::Schedule;
-pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, parse_section};
+pub use section::{ContentMode, DEFAULT_MAX_AGE, RESERVED, Section, parse_section};
 pub use site::{Site, StoreUrl};
 use site::{check_sources, load_site};
 pub use source::{Credentials, Origin, Source, WordPressSite};

@@ -1,5 +1,6 @@
 //! `feeds/site.toml`: the site's title, links, authorship, where feeds are published and
-//! the server-only tables (`[http]`, `[[sources]]`, listen address, data directory).
+//! the server-only tables (`[http]`, `[[sources]]`, listen address, data directory); the
+//! feeds built on demand (`[feeds]`).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -10,6 +11,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::file::TomlFile;
+use super::feeds::OnDemand;
 use super::http::Limits;
 use super::source::{self, Source};
 use super::{ConfigError, read_text};
@@ -66,6 +68,10 @@ pub struct Site {
     /// The `[http]` table: timeouts, the connection cap, the header size limit.
     #[serde(default)]
     pub http: Limits,
+    /// The `[feeds]` table: feeds built on demand (the whole site, tags, authors); off
+    /// without it.
+    #[serde(default)]
+    pub feeds: Option<OnDemand>,
     /// Where the scheduler pulls articles from (`[[sources]]`); pushing needs none.
     #[serde(default)]
     pub sources: Vec<Source>,

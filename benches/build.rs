@@ -64,6 +64,7 @@ fn section_build(c: &mut Criterion) {
         site: &config.site,
         section,
         items: &items,
+        key: None,
     };
     c.bench_function("top-news 50 items, 3 formats, in memory", |b| {
         b.iter(|| Format::ALL.map(|f| build::render(f, &source)))

@@ -1,4 +1,5 @@
-//! Wiring: the store, the catalog, the scheduler and the HTTP server of one `pressfeed serve`,
+//! Wiring: the store, the catalog, the feeds built on demand, the scheduler and the HTTP
+//! server of one `pressfeed serve`,
 //! started together and shut down in order.
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use crate::import::{self, ImportError};
 use crate::item::{self, StoredItem};
 use crate::live::{self, LiveConfig};
 use crate::metrics::Metrics;
+use crate::ondemand::OnDemand;
 use crate::schedule;
 use crate::source;
 use crate::store::{Store, StoreError};
@@ -134,12 +136,18 @@ pub async fn run(
     // One outbound client: its connection pool is shared by WebSub pings and sources.
     let client = HttpClient::default();
     let (pinger, websub) = websub::start(client.clone(), metrics.clone());
+    let on_demand = OnDemand::new(
+        store.clone(),
+        clock.clone(),
+        metrics.clone(),
+        config.site.feeds.as_ref(),
+    );
     // It reads the store before it returns: on a blocking thread, as every store call.
     let scheduler = {
         let (config, store, catalog) = (config.clone(), store.clone(), catalog.clone());
-        let (metrics, clock) = (metrics.clone(), clock.clone());
+        let (metrics, clock, on_demand) = (metrics.clone(), clock.clone(), on_demand.clone());
         tokio::task::spawn_blocking(move || {
-            schedule::start(config, store, catalog, metrics, pinger, clock)
+            schedule::start(config, store, catalog, on_demand, metrics, pinger, clock)
         })
         .await
         .expect("starting the scheduler does not panic")?
@@ -184,6 +192,7 @@ pub async fn run(
         catalog,
         config: live,
         metrics,
+        on_demand,
         store: store_health,
     };
     let served = crate::http::run(

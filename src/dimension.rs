@@ -62,7 +62,9 @@ pub fn parse_key(key: &str) -> Option<(Dimension, &str)> {
         && !slug.starts_with('-')
         && !slug.ends_with('-')
         && !slug.contains("--")
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     well_formed.then_some((dimension, slug))
 }
 
@@ -146,12 +148,25 @@ mod tests {
         for name in ["Kraków", "Jane O'Neil", "日本", "a-b"] {
             let slug = slug_of(name).unwrap();
             let key = Dimension::Tag.key(&slug);
-            assert_eq!(parse_key(&key), Some((Dimension::Tag, slug.as_str())), "{name}");
+            assert_eq!(
+                parse_key(&key),
+                Some((Dimension::Tag, slug.as_str())),
+                "{name}"
+            );
         }
         assert_eq!(parse_key("all"), Some((Dimension::All, "")));
         for bad in [
-            "tag/", "tag/Krakow", "tag/a--b", "tag/-a", "tag/a-", "tag/a/b", "all/x", "x/y",
-            "tag", "author/kraków", "section/world",
+            "tag/",
+            "tag/Krakow",
+            "tag/a--b",
+            "tag/-a",
+            "tag/a-",
+            "tag/a/b",
+            "all/x",
+            "x/y",
+            "tag",
+            "author/kraków",
+            "section/world",
         ] {
             assert_eq!(parse_key(bad), None, "{bad}");
         }

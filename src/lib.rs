@@ -34,6 +34,7 @@ mod sendfile; // large feed bodies also kept in unnamed files, sent with `sendfi
 mod catalog; // the built feeds and their header values, swapped in whole
 pub mod publish; // built bytes → catalog feeds with validators, saved in the store
 mod metrics; // counters and gauges for `/metrics`
+mod ondemand; // feeds by dimension (all, tag, author): built on first request, kept in a bounded cache
 mod client; // the one outbound HTTP client (sources, WebSub)
 mod websub; // tells WebSub hubs when a feed's bytes change
 mod schedule; // when to rebuild which section; rebuilds off the request path

@@ -9,6 +9,11 @@
 //! - one of its scheduled articles' time comes (a timer on the next embargo);
 //! - the configuration is reloaded.
 //!
+//! The change log and embargoes also name the keys of the feeds built on demand that a
+//! change touched (`all`, tags, authors): those are dropped from `ondemand`'s cache, and
+//! the next request builds them again. While WebSub hubs are configured, the dropped ones
+//! are rebuilt after the sections, and the hubs told of those whose bytes changed.
+//!
 //! A failed rebuild is logged and retried; the last good feeds stay served. Before its
 //! first build the scheduler serves the feeds the last run saved in the store. While the
 //! store is degraded (disk full, I/O errors), the scheduler probes it until writes land.
@@ -32,6 +37,7 @@ use crate::catalog::{Catalog, Snapshot};
 use crate::clock::Clock;
 use crate::config::{Config, Section};
 use crate::metrics::{Metrics, SectionLabel};
+use crate::ondemand::OnDemand;
 use crate::publish::{Changes, Publisher};
 use crate::slug::Slug;
 use crate::store::{Store, StoreError};
@@ -104,6 +110,7 @@ pub fn start(
     config: Arc<Config>,
     store: Store,
     catalog: Catalog,
+    on_demand: OnDemand,
     metrics: Arc<Metrics>,
     websub: websub::Pinger,
     clock: Clock,
@@ -123,6 +130,8 @@ pub fn start(
         config,
         store,
         catalog,
+        on_demand,
+        refresh: Vec::new(),
         metrics,
         publisher,
         websub,
@@ -160,6 +169,11 @@ struct Scheduler {
     config: Arc<Config>,
     store: Store,
     catalog: Catalog,
+    /// Told the keys of the feeds built on demand that changes touched.
+    on_demand: OnDemand,
+    /// Feeds built on demand that changes dropped, to rebuild after the sections to learn
+    /// whether the hubs are to be told (only while hubs are configured).
+    refresh: Vec<(String, String)>,
     metrics: Arc<Metrics>,
     /// Turns built bytes into served files; holds every file's validators.
     publisher: Publisher,
@@ -193,6 +207,11 @@ impl Scheduler {
             if (!self.dirty.is_empty() || self.republish) && !waiting {
                 self.rebuild_dirty(now);
             }
+            if !self.refresh.is_empty() {
+                let dropped = std::mem::take(&mut self.refresh);
+                let changed = self.on_demand.refresh(&self.config, dropped);
+                self.websub.feeds_changed(&self.config.site, &changed);
+            }
             let received = match self.wait() {
                 Some(wait) => rx.recv_timeout(wait),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
@@ -221,6 +240,9 @@ impl Scheduler {
                 // queue every other section's fresh articles behind a full rebuild. A site
                 // change that feeds show reaches every feed.
                 let site_changed = !config.site.same_feeds_as(&self.config.site);
+                if site_changed {
+                    self.keys_changed(None);
+                }
                 let touched: Vec<Slug> = enabled(&config)
                     .filter(|s| site_changed || self.config.section(s.slug.as_str()) != Some(*s))
                     .map(|s| s.slug.clone())
@@ -274,6 +296,7 @@ impl Scheduler {
             Ok(changes) if changes.counter != self.seen => {
                 self.seen = changes.counter;
                 self.mark_affected(changes.sections.as_ref());
+                self.keys_changed(changes.sections.is_some().then_some(&changes.keys));
                 self.next_embargo = self.store.next_embargo(now).unwrap_or(None);
             }
             Ok(_) => {}
@@ -281,12 +304,16 @@ impl Scheduler {
         }
 
         if self.next_embargo.is_some_and(|at| at <= now) {
-            match self
-                .store
+            let published = (self.store)
                 .sections_published_between(self.embargo_checked, now)
-            {
-                Ok(sections) => {
+                .and_then(|sections| {
+                    let keys = (self.store).keys_published_between(self.embargo_checked, now)?;
+                    Ok((sections, keys))
+                });
+            match published {
+                Ok((sections, keys)) => {
                     self.mark_affected(Some(&sections));
+                    self.keys_changed(Some(&keys));
                     self.embargo_checked = now;
                     self.next_embargo = self.store.next_embargo(now).unwrap_or(None);
                 }
@@ -314,6 +341,16 @@ impl Scheduler {
         self.metrics
             .store_up
             .set(i64::from(health.outage().is_none()));
+    }
+
+    /// Drops the feeds built on demand of `keys` (every one for `None`); while hubs are
+    /// configured, those dropped are rebuilt after the sections, to tell the hubs of those
+    /// whose bytes changed.
+    fn keys_changed(&mut self, keys: Option<&BTreeSet<String>>) {
+        let dropped = self.on_demand.invalidate(keys);
+        if !self.config.site.websub_hubs.is_empty() {
+            self.refresh.extend(dropped);
+        }
     }
 
     /// Marks dirty the enabled sections that include any of `changed` (all when `None`).

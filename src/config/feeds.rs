@@ -137,7 +137,10 @@ default_author = "A"
             ("feeds.cold_builds", 9),
             ("feeds.max_age", 10),
         ] {
-            assert!(told.contains(&(Some(field), Some(line))), "{field}: {problems:?}");
+            assert!(
+                told.contains(&(Some(field), Some(line))),
+                "{field}: {problems:?}"
+            );
         }
         assert!(
             problems.iter().any(|p| p.message.contains("size")),

@@ -302,8 +302,12 @@ enabled = "yes"
                 [(Some("slug".to_owned()), Some(2))],
                 "{name}"
             );
-            let json = serde_json::json!({"slug": name, "title": "T", "link": "https://x.example/"});
-            assert_eq!(Section::from_json(json).unwrap_err().0.as_deref(), Some("slug"));
+            let json =
+                serde_json::json!({"slug": name, "title": "T", "link": "https://x.example/"});
+            assert_eq!(
+                Section::from_json(json).unwrap_err().0.as_deref(),
+                Some("slug")
+            );
         }
     }
 

@@ -10,8 +10,8 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::file::TomlFile;
 use super::feeds::OnDemand;
+use super::file::TomlFile;
 use super::http::Limits;
 use super::source::{self, Source};
 use super::{ConfigError, read_text};

@@ -3,7 +3,7 @@
 //! (`encoding`), the admin page's static files (`page`), what one client may cost
 //! (`limits`, `connection`), the threads connections are served on (`workers`), the
 //! access log (`access_log`). It only picks prebuilt bytes and headers; it never builds a
-//! feed. `/admin/` requests go to the `AdminHandler` the server is started with.
+//! feed itself (a feed built on demand is `ondemand`'s, awaited off the worker thread). `/admin/` requests go to the `AdminHandler` the server is started with.
 
 mod access_log;
 mod body;
@@ -25,6 +25,7 @@ pub(crate) use server::run;
 use crate::catalog::Catalog;
 use crate::live::LiveConfig;
 use crate::metrics::Metrics;
+use crate::ondemand::OnDemand;
 use crate::store::StoreHealth;
 
 /// What every request handler can read.
@@ -35,6 +36,8 @@ pub struct Shared {
     /// scheduler hears of it, so a section added live is known at once.
     pub(crate) config: Arc<LiveConfig>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The feeds built on demand (`all`, tags, authors), and their cache.
+    pub(crate) on_demand: OnDemand,
     /// Whether the store takes writes, for `/readyz`.
     pub store: StoreHealth,
 }

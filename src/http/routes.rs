@@ -8,8 +8,12 @@ use http::header::{
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 
+use std::future::Future;
+use std::pin::Pin;
+
 use super::{Body, Shared, cache, cors, encoding};
 use crate::catalog::{Feed, Snapshot, Variant};
+use crate::ondemand::{Answer, Lookup};
 use crate::publish;
 
 const FEEDS_PREFIX: &str = "/feeds/";
@@ -20,30 +24,49 @@ const FEED_HEADERS: usize = 8;
 /// The answer to `req`, a request outside `/admin/`. Every answer under `/feeds/`, a
 /// preflight's and errors too, may be read by any origin (`cors`); health, readiness and
 /// metrics are for the operator's tools, which are no browser scripts, and only read.
-pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
+pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Routed {
     let path = req.uri().path();
     if let Some(name) = path.strip_prefix(FEEDS_PREFIX) {
-        let mut response = cors::preflight(req).unwrap_or_else(|| feed(req, shared, name));
-        cors::allow_any_origin(response.headers_mut());
-        return response;
+        return match cors::preflight(req).map_or_else(|| feed(req, shared, name), Routed::Now) {
+            Routed::Now(mut response) => {
+                cors::allow_any_origin(response.headers_mut());
+                Routed::Now(response)
+            }
+            Routed::Later(later) => Routed::Later(Box::pin(async move {
+                let mut response = later.await;
+                cors::allow_any_origin(response.headers_mut());
+                response
+            })),
+        };
     }
     let answer: fn(&Shared) -> Response<Body> = match path {
         "/healthz" => |_| text(StatusCode::OK, "ok\n"),
         "/readyz" => ready,
         "/metrics" => metrics,
-        _ => return not_found(),
+        _ => return Routed::Now(not_found()),
     };
     if !is_read(req.method()) {
-        return get_or_head_only();
+        return Routed::Now(get_or_head_only());
     }
-    answer(shared)
+    Routed::Now(answer(shared))
 }
 
-fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
+/// An answer made now, or one a feed built on demand is awaited for (see `ondemand`).
+pub enum Routed {
+    Now(Response<Body>),
+    Later(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
+}
+
+fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Routed {
     let snapshot = shared.catalog.snapshot();
-    let Some(feed) = snapshot.feeds.get(name) else {
-        return not_served(req, shared, &snapshot, name);
-    };
+    match snapshot.feeds.get(name) {
+        Some(feed) => Routed::Now(serve(req, feed)),
+        None => on_demand(req, shared, &snapshot, name),
+    }
+}
+
+/// The answer of `feed` to `req`: its bytes in the coding asked for, or 304.
+fn serve<B>(req: &Request<B>, feed: &Feed) -> Response<Body> {
     if !is_read(req.method()) {
         return get_or_head_only();
     }
@@ -77,6 +100,44 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     response
 }
 
+/// A feed the catalog does not hold: one built on demand, served if it is kept, else built
+/// (the request waits for it); a name no live article has is 404, and so is any other
+/// name `not_served` does not know.
+fn on_demand<B>(req: &Request<B>, shared: &Shared, snapshot: &Snapshot, name: &str) -> Routed {
+    let cold = match shared
+        .on_demand
+        .lookup(&shared.config.current().config, name)
+    {
+        Lookup::NotOurs => return Routed::Now(not_served(req, shared, snapshot, name)),
+        Lookup::Warm(feed) => return Routed::Now(serve(req, &feed)),
+        Lookup::Cold(_) if !is_read(req.method()) => return Routed::Now(get_or_head_only()),
+        Lookup::Cold(cold) => cold,
+    };
+    // What `serve` reads of the request, owned by the future.
+    let mut head = Request::new(());
+    *head.method_mut() = req.method().clone();
+    *head.headers_mut() = req.headers().clone();
+    Routed::Later(Box::pin(async move {
+        match cold.await {
+            Answer::Feed(feed) => serve(&head, &feed),
+            Answer::Unknown => not_found(),
+            Answer::Busy | Answer::Failed => {
+                retry_soon("busy: too many feeds are being built; retry in a second\n")
+            }
+        }
+    }))
+}
+
+/// 503 that asks to come back in a second. `no-store` keeps a cache in front from
+/// answering with this in place of the feed once it is built.
+fn retry_soon(message: &'static str) -> Response<Body> {
+    let mut response = text(StatusCode::SERVICE_UNAVAILABLE, message);
+    let headers = response.headers_mut();
+    headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// A feed the catalog does not hold. One the configuration in force publishes is not built
 /// yet (the first build after a start or after its section was added is running): 503, as
 /// a reader takes 404 for a feed that does not exist and may drop it. That comes first, so
@@ -92,16 +153,8 @@ fn not_served<B>(
         if !is_read(req.method()) {
             return get_or_head_only();
         }
-        let mut response = text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not built yet: this feed is being built; retry in a second\n",
-        );
-        let headers = response.headers_mut();
-        // A first build is quick, so asking again soon costs little. `no-store` keeps a
-        // cache in front from answering with this in place of the feed once it is built.
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return response;
+        // A first build is quick, so asking again soon costs little.
+        return retry_soon("not built yet: this feed is being built; retry in a second\n");
     }
     if snapshot.gone.contains(name) {
         return text(

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 
 use super::transfer::{ArticleRow, Holdings, SourceRecord};
 use super::{
-    ChangedSections, FeedQuery, FeedState, KeyCount, SavedFeed, SectionWrite, SourceState, Stamp, StoreError,
-    StoredSection,
+    ChangedSections, FeedQuery, FeedState, KeyCount, SavedFeed, SectionWrite, SourceState, Stamp,
+    StoreError, StoredSection,
 };
 use crate::article::{Article, ArticleId};
 use crate::dimension::Dimension;
@@ -24,7 +24,16 @@ use crate::slug::Slug;
 
 /// A whole store: every concern, and the upkeep that is the backend's own.
 pub(crate) trait Backend:
-    Articles + ChangeLog + KeyIndex + SavedFeeds + SourceStates + Sections + Leases + Transfer + Send + Sync
+    Articles
+    + ChangeLog
+    + KeyIndex
+    + SavedFeeds
+    + SourceStates
+    + Sections
+    + Leases
+    + Transfer
+    + Send
+    + Sync
 {
     /// A small write transaction lands and there is room for a few more; an error says
     /// why not (see `Store::probe`).

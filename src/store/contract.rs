@@ -108,7 +108,10 @@ fn on_demand_feeds_hold_live_published_articles_by_key(place: Place) {
         assert_eq!(store.key_exists(key, now()).unwrap(), exists, "{key}");
     }
     let before: DateTime<Utc> = "2022-05-04T12:00:00Z".parse().unwrap();
-    assert!(!store.key_exists("tag/poland", before).unwrap(), "not live yet");
+    assert!(
+        !store.key_exists("tag/poland", before).unwrap(),
+        "not live yet"
+    );
     store.retract(&ArticleId::parse("a").unwrap()).unwrap();
     assert!(!store.key_exists("tag/russia", now()).unwrap());
 }
@@ -116,14 +119,25 @@ fn on_demand_feeds_hold_live_published_articles_by_key(place: Place) {
 fn the_change_log_names_the_keys_before_and_after(place: Place) {
     let store = seed(&place);
     store
-        .upsert(&prepared([by("k", "2022-05-04T00:00:00Z", &["X", "Y"], &["Ann"])]))
+        .upsert(&prepared([by(
+            "k",
+            "2022-05-04T00:00:00Z",
+            &["X", "Y"],
+            &["Ann"],
+        )]))
         .unwrap();
     let seen = store.change_counter().unwrap();
     assert_eq!(store.changes_since(seen).unwrap().keys, BTreeSet::new());
     store
-        .upsert(&prepared([by("k", "2022-05-04T00:00:00Z", &["Y", "Z"], &[])]))
+        .upsert(&prepared([by(
+            "k",
+            "2022-05-04T00:00:00Z",
+            &["Y", "Z"],
+            &[],
+        )]))
         .unwrap();
-    let keys = |changes: super::ChangedSections| -> Vec<String> { changes.keys.into_iter().collect() };
+    let keys =
+        |changes: super::ChangedSections| -> Vec<String> { changes.keys.into_iter().collect() };
     assert_eq!(
         keys(store.changes_since(seen).unwrap()),
         ["all", "author/ann", "tag/x", "tag/y", "tag/z"],
@@ -138,9 +152,18 @@ fn the_change_log_names_the_keys_before_and_after(place: Place) {
     // A draft is in no feed: writing one touches only the keys it had.
     let seen = store.change_counter().unwrap();
     store
-        .upsert(&prepared([article("d", &["world"], "2022-05-02T00:00:00Z", &["Q"], "draft")]))
+        .upsert(&prepared([article(
+            "d",
+            &["world"],
+            "2022-05-02T00:00:00Z",
+            &["Q"],
+            "draft",
+        )]))
         .unwrap();
-    assert_eq!(keys(store.changes_since(seen).unwrap()), Vec::<String>::new());
+    assert_eq!(
+        keys(store.changes_since(seen).unwrap()),
+        Vec::<String>::new()
+    );
 }
 
 fn the_most_used_tags_and_authors_come_with_counts_and_a_name(place: Place) {
@@ -150,7 +173,12 @@ fn the_most_used_tags_and_authors_come_with_counts_and_a_name(place: Place) {
             by("a", "2022-05-01T00:00:00Z", &["Kraków", "Sport"], &["Ann"]),
             by("b", "2022-05-02T00:00:00Z", &["krakow"], &["Ann"]),
             by("c", "2022-05-03T00:00:00Z", &["Kraków", "Sport"], &["Bo"]),
-            by("d", "2099-01-01T00:00:00Z", &["Future", "Future 2", "Sport"], &[]),
+            by(
+                "d",
+                "2099-01-01T00:00:00Z",
+                &["Future", "Future 2", "Sport"],
+                &[],
+            ),
         ]))
         .unwrap();
     let top = |dimension, n| -> Vec<(String, String, i64)> {
@@ -170,7 +198,10 @@ fn the_most_used_tags_and_authors_come_with_counts_and_a_name(place: Place) {
     assert_eq!(top(Dimension::Tag, 1).len(), 1);
     assert_eq!(
         top(Dimension::Author, 10),
-        [("ann".into(), "Ann".into(), 2), ("bo".into(), "Bo".into(), 1)]
+        [
+            ("ann".into(), "Ann".into(), 2),
+            ("bo".into(), "Bo".into(), 1)
+        ]
     );
     assert_eq!(top(Dimension::All, 10), []);
 }
@@ -178,7 +209,12 @@ fn the_most_used_tags_and_authors_come_with_counts_and_a_name(place: Place) {
 fn scheduled_articles_name_their_keys_when_their_time_comes(place: Place) {
     let store = seed(&place);
     store
-        .upsert(&prepared([by("s", "2099-01-01T00:00:00Z", &["Later"], &["Ann"])]))
+        .upsert(&prepared([by(
+            "s",
+            "2099-01-01T00:00:00Z",
+            &["Later"],
+            &["Ann"],
+        )]))
         .unwrap();
     let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
     let keys = store
@@ -218,7 +254,11 @@ fn on_demand_validators_are_agreed_without_bytes(place: Place) {
     let state = other
         .agree_demand_state("tag/x.rss", "h2", 8, &stamp_at("h2", 600))
         .unwrap();
-    assert_eq!(state.map(|s| s.last_modified), Some(300), "another handle agrees");
+    assert_eq!(
+        state.map(|s| s.last_modified),
+        Some(300),
+        "another handle agrees"
+    );
 }
 
 fn newest_live_articles_first_with_a_stable_tie_break(place: Place) {

@@ -10,9 +10,9 @@ use super::changes::{bump_changes, sections_of, take_write_lock};
 use super::keys::remove_keys;
 use super::{Postgres, Transaction};
 use crate::article::{Article, ArticleId, Status};
+use crate::dimension;
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::store::backend::{Articles, Transfer};
-use crate::dimension;
 use crate::store::transfer::ArticleRow;
 use crate::store::{FeedQuery, StoreError, decode_article, newest_items};
 

@@ -59,7 +59,9 @@ pub(super) async fn fill(tx: &Transaction<'_>) -> Result<(), StoreError> {
             let (id, doc): (&str, &str) = (row.get(0), row.get(2));
             match decode_article(id, doc) {
                 Ok(article) => articles.push((article, row.get::<_, i64>(1))),
-                Err(e) => tracing::warn!(error = %e, "an unreadable article is in no on-demand feed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "an unreadable article is in no on-demand feed")
+                }
             }
         }
         let mut rows = Rows::default();

@@ -7,7 +7,8 @@ use super::Client;
 use crate::store::StoreError;
 
 /// Schema migrations, in order.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE articles (
         id           TEXT PRIMARY KEY,
         status       TEXT NOT NULL,
@@ -82,7 +83,8 @@ const MIGRATIONS: &[&str] = &[r#"
         holder TEXT NOT NULL,
         until  TIMESTAMPTZ NOT NULL
     );
-"#, r#"
+"#,
+    r#"
     -- On-demand feeds: as SQLite's (sqlite/schema.rs), filled by `keys::fill`.
     CREATE TABLE article_keys (
         key          TEXT NOT NULL,
@@ -104,7 +106,8 @@ const MIGRATIONS: &[&str] = &[r#"
         ambiguous_until BIGINT,
         built_from      BIGINT NOT NULL
     );
-"#];
+"#,
+];
 
 /// The number of migrations after which `article_keys` exists: the step that makes it
 /// also fills it.

@@ -89,7 +89,8 @@ pub(super) fn bump_changes(
     for section in touched {
         log.execute(params![counter, section])?;
     }
-    let mut log_key = tx.prepare_cached("INSERT INTO key_changes (counter, key) VALUES (?1, ?2)")?;
+    let mut log_key =
+        tx.prepare_cached("INSERT INTO key_changes (counter, key) VALUES (?1, ?2)")?;
     for key in keys {
         log_key.execute(params![counter, key])?;
     }

@@ -46,7 +46,8 @@ pub(super) fn remove(
     id: &str,
     touched: &mut BTreeSet<String>,
 ) -> Result<(), rusqlite::Error> {
-    let mut had = tx.prepare_cached("DELETE FROM article_keys WHERE article_id = ?1 RETURNING key")?;
+    let mut had =
+        tx.prepare_cached("DELETE FROM article_keys WHERE article_id = ?1 RETURNING key")?;
     let rows = had.query_map([id], |r| r.get(0))?;
     for key in rows {
         touched.insert(key?);

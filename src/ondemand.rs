@@ -182,10 +182,7 @@ impl OnDemand {
         let Some(settings) = &config.site.feeds else {
             return Lookup::NotOurs;
         };
-        let (Some(format), Some((stem, _))) = (Format::of_file(name), name.rsplit_once('.')) else {
-            return Lookup::NotOurs;
-        };
-        let Some((dimension, _)) = dimension::parse_key(stem) else {
+        let Some((_, _, dimension, _)) = parse(name) else {
             return Lookup::NotOurs;
         };
         if !settings.serves(dimension) {
@@ -195,9 +192,7 @@ impl OnDemand {
             return Lookup::Warm(feed);
         }
         let (this, config, name) = (self.clone(), config.clone(), name.to_owned());
-        Lookup::Cold(Box::pin(
-            async move { this.cold(config, name, format).await },
-        ))
+        Lookup::Cold(Box::pin(async move { this.cold(config, name).await }))
     }
 
     fn cached(&self, name: &str) -> Option<Arc<Feed>> {
@@ -208,7 +203,7 @@ impl OnDemand {
     }
 
     /// Joins the build of `name` under way, or starts one on a blocking thread.
-    async fn cold(self, config: Arc<Config>, name: String, format: Format) -> Answer {
+    async fn cold(self, config: Arc<Config>, name: String) -> Answer {
         let mut done = {
             let mut flights = lock(&self.0.flights);
             match flights.get(&name) {
@@ -231,7 +226,7 @@ impl OnDemand {
                     let this = self.clone();
                     tokio::task::spawn_blocking(move || {
                         let answer = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            this.fly(&config, &name, format, permit)
+                            this.fly(&config, &name, permit)
                         }))
                         .unwrap_or(Answer::Failed);
                         this.land(&name, &answer);
@@ -249,15 +244,11 @@ impl OnDemand {
 
     /// A cold request's work, on a blocking thread, holding one of the `cold_builds`
     /// permits: the lookup, then the build if the key is known.
-    fn fly(
-        &self,
-        config: &Config,
-        name: &str,
-        format: Format,
-        _permit: OwnedSemaphorePermit,
-    ) -> Answer {
-        let stem = &name[..name.len() - format.extension().len() - 1];
-        match self.0.store.key_exists(stem, self.0.clock.now()) {
+    fn fly(&self, config: &Config, name: &str, _permit: OwnedSemaphorePermit) -> Answer {
+        let Some((_, key, ..)) = parse(name) else {
+            return Answer::Unknown;
+        };
+        match self.0.store.key_exists(key, self.0.clock.now()) {
             Ok(true) => {}
             Ok(false) => return Answer::Unknown,
             Err(e) => {

@@ -121,8 +121,9 @@ fn on_demand<B>(req: &Request<B>, shared: &Shared, snapshot: &Snapshot, name: &s
         match cold.await {
             Answer::Feed(feed) => serve(&head, &feed),
             Answer::Unknown => not_found(),
-            Answer::Busy | Answer::Failed => {
-                retry_soon("busy: too many feeds are being built; retry in a second\n")
+            Answer::Busy => retry_soon("busy: too many feeds are being built; retry in a second\n"),
+            Answer::Failed => {
+                retry_soon("unavailable: this feed cannot be built now; retry soon\n")
             }
         }
     }))

@@ -240,7 +240,7 @@ impl Scheduler {
                 // queue every other section's fresh articles behind a full rebuild. A site
                 // change that feeds show reaches every feed.
                 let site_changed = !config.site.same_feeds_as(&self.config.site);
-                if site_changed {
+                if site_changed || config.site.feeds != self.config.site.feeds {
                     self.keys_changed(None);
                 }
                 let touched: Vec<Slug> = enabled(&config)

@@ -104,9 +104,10 @@ impl Site {
         format!("{}{file_name}", self.feed_base_url)
     }
 
-    /// Whether `other` makes the same feeds: the fields only the server reads (where it
-    /// listens, its store, its seed, its HTTP limits, its sources) set aside. Any other
-    /// field, including one added later, counts.
+    /// Whether `other` makes the same section feeds: the fields only the server reads
+    /// (where it listens, its store, its seed, its HTTP limits, its sources) and the feeds
+    /// built on demand (`feeds`) set aside. Any other field, including one added later,
+    /// counts.
     pub fn same_feeds_as(&self, other: &Site) -> bool {
         let feeds_only = |site: &Site| Site {
             listen: String::new(),
@@ -115,6 +116,7 @@ impl Site {
             seed_articles: None,
             http: Limits::default(),
             sources: Vec::new(),
+            feeds: None,
             ..site.clone()
         };
         feeds_only(self) == feeds_only(other)

@@ -100,8 +100,11 @@ struct Cache {
     slots: HashMap<String, Slot>,
     bytes: usize,
     budget: usize,
-    /// Counts uses: a slot's `used` is the count at its last use.
-    uses: AtomicU64,
+    /// Counts insertions: a slot's `used` is the count at its last use. Uses do not move
+    /// it, so a warm request writes no line every worker shares (it would cost each request
+    /// a contended atomic); recency is told apart between insertions, which is what
+    /// eviction, at an insertion, asks.
+    epoch: u64,
 }
 
 struct Slot {
@@ -111,8 +114,10 @@ struct Slot {
 
 impl Cache {
     fn touch(&self, slot: &Slot) {
-        slot.used
-            .store(self.uses.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        // Read before written: a feed used again within an epoch costs no write.
+        if slot.used.load(Ordering::Relaxed) != self.epoch {
+            slot.used.store(self.epoch, Ordering::Relaxed);
+        }
     }
 
     /// Keeps `feed`, dropping the least recently used until it fits; a feed bigger than the
@@ -134,11 +139,11 @@ impl Cache {
                 None => break,
             }
         }
+        self.epoch += 1;
         let slot = Slot {
             feed,
-            used: AtomicU64::new(0),
+            used: AtomicU64::new(self.epoch),
         };
-        self.touch(&slot);
         self.bytes += size;
         self.slots.insert(name, slot);
     }
@@ -170,28 +175,29 @@ impl OnDemand {
                 slots: HashMap::new(),
                 bytes: 0,
                 budget: settings.cache_bytes,
-                uses: AtomicU64::new(0),
+                epoch: 0,
             }),
             flights: Mutex::new(HashMap::new()),
             builds: Arc::new(Semaphore::new(settings.cold_builds)),
         }))
     }
 
-    /// What serving the file `name` (the path under `/feeds/`) takes, as `config` has it.
-    pub fn lookup(&self, config: &Arc<Config>, name: &str) -> Lookup {
-        let Some(settings) = &config.site.feeds else {
-            return Lookup::NotOurs;
-        };
-        let Some((_, _, dimension, _)) = parse(name) else {
-            return Lookup::NotOurs;
-        };
-        if !settings.serves(dimension) {
-            return Lookup::NotOurs;
-        }
+    /// What serving the file `name` (the path under `/feeds/`) takes, as the configuration
+    /// in force (`config`) has it.
+    /// A feed kept is served without a look at the configuration: an edit of `[feeds]`
+    /// drops every feed kept (`invalidate`), so one kept is one the configuration serves.
+    pub fn lookup(&self, config: impl FnOnce() -> Arc<Config>, name: &str) -> Lookup {
         if let Some(feed) = self.cached(name) {
             return Lookup::Warm(feed);
         }
-        let (this, config, name) = (self.clone(), config.clone(), name.to_owned());
+        let Some((_, _, dimension, _)) = parse(name) else {
+            return Lookup::NotOurs;
+        };
+        let config = config();
+        if !(config.site.feeds.as_ref()).is_some_and(|settings| settings.serves(dimension)) {
+            return Lookup::NotOurs;
+        }
+        let (this, name) = (self.clone(), name.to_owned());
         Lookup::Cold(Box::pin(async move { this.cold(config, name).await }))
     }
 

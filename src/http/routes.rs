@@ -104,10 +104,8 @@ fn serve<B>(req: &Request<B>, feed: &Feed) -> Response<Body> {
 /// (the request waits for it); a name no live article has is 404, and so is any other
 /// name `not_served` does not know.
 fn on_demand<B>(req: &Request<B>, shared: &Shared, snapshot: &Snapshot, name: &str) -> Routed {
-    let cold = match shared
-        .on_demand
-        .lookup(&shared.config.current().config, name)
-    {
+    let config = || shared.config.current().config.clone();
+    let cold = match shared.on_demand.lookup(config, name) {
         Lookup::NotOurs => return Routed::Now(not_served(req, shared, snapshot, name)),
         Lookup::Warm(feed) => return Routed::Now(serve(req, &feed)),
         Lookup::Cold(_) if !is_read(req.method()) => return Routed::Now(get_or_head_only()),

@@ -14,6 +14,7 @@
 #
 #   bash benches/on-demand.sh
 #   ARTICLES=20000 TAGS=5000 STARTUP_TAGS="1000 5000" bash benches/on-demand.sh
+#   PHASES="1 2" bash benches/on-demand.sh     # only the cold and warm figures
 #
 # Each store is imported once per (articles, tags) and kept in
 # target/tmp/bench-on-demand-ARTICLES-TAGS (about 1 GB each); each run serves a copy.
@@ -30,6 +31,7 @@ ROUNDS=${ROUNDS:-3}
 SECONDS_EACH=${SECONDS_EACH:-10}
 LOAD_SECONDS=${LOAD_SECONDS:-30}
 STARTUP_TAGS=${STARTUP_TAGS:-1000 10000 100000}
+PHASES=${PHASES:-1 2 3 4}
 PORT=${PORT:-18092}
 CACHE_BYTES=$((256 << 20))
 
@@ -159,6 +161,9 @@ start_server "$TAGS" > "$work/ready"
 read -r ready rss < "$work/ready"
 echo "ready in $ready ms, RSS $((rss / 1024)) MB"
 
+phase() { [[ " $PHASES " == *" $1 "* ]]; }
+
+if phase 1; then
 echo "== 1. cold tag feeds: $COLD one after the other"
 python3 - "$PORT" "$TAGS" "$COLD" <<'EOF'
 import http.client, random, sys, time
@@ -178,6 +183,9 @@ times.sort()
 pick = lambda p: times[min(len(times) - 1, int(len(times) * p))]
 print("cold: p50 %.2f ms, p99 %.2f ms, max %.2f ms; statuses %s" % (pick(0.5), pick(0.99), times[-1], statuses))
 EOF
+fi
+
+if phase 2; then
 
 echo "== 2. warm tag feeds against section feeds: $ROUNDS x ${SECONDS_EACH}s each, alternately"
 python3 -c '
@@ -201,6 +209,9 @@ n = len(sys.argv) // 2
 w, s = [float(x) for x in sys.argv[1:1 + n]], [float(x) for x in sys.argv[1 + n:]]
 print("median warm tags %.0f req/s, sections %.0f req/s: ratio %.2f" % (statistics.median(w), statistics.median(s), statistics.median(w) / statistics.median(s)))
 ' "${warm[@]}" "${sections[@]}"
+fi
+
+if phase 3; then
 
 echo "== 3. memory under random tags of all $TAGS for ${LOAD_SECONDS}s (budget $((CACHE_BYTES >> 20)) MiB)"
 python3 -c '
@@ -214,7 +225,10 @@ run_wrk "$work/all-tags.txt" "$LOAD_SECONDS"
 read -r after hwm < <(memory)
 cache=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^pressfeed_on_demand_cache_bytes / {print $2}')
 echo "RSS before $((before / 1024)) MB, after $((after / 1024)) MB, peak $((hwm / 1024)) MB; cache $((${cache%.*} >> 20)) MiB; bound $((150 + (CACHE_BYTES >> 20))) MB"
+fi
 stop_server
+
+phase 4 || exit 0
 
 echo "== 4. startup and memory at ready by number of tags"
 for tags in $STARTUP_TAGS; do

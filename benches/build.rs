@@ -67,6 +67,7 @@ fn section_build(c: &mut Criterion) {
         site: &config.site,
         section,
         items: &items,
+        key: None,
     };
     c.bench_function("top-news 50 items, 3 formats, in memory", |b| {
         b.iter(|| Format::ALL.map(|f| build::render(f, &source)))
@@ -182,6 +183,7 @@ fn full_rebuild(c: &mut Criterion) {
                         site: &config.site,
                         section,
                         items: &items,
+                        key: None,
                     };
                     std::hint::black_box(Format::ALL.map(|f| build::render(f, &source)));
                 }

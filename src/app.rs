@@ -1,4 +1,5 @@
-//! Wiring: the store, the catalog, the scheduler and the HTTP server of one `pressfeed serve`,
+//! Wiring: the store, the catalog, the feeds built on demand, the scheduler and the HTTP
+//! server of one `pressfeed serve`,
 //! started together and shut down in order.
 
 use std::future::Future;
@@ -23,6 +24,7 @@ use crate::item::{self, StoredItem};
 use crate::lease::Lease;
 use crate::live::{self, LiveConfig};
 use crate::metrics::Metrics;
+use crate::ondemand::OnDemand;
 use crate::schedule::{self, Singleton};
 
 use crate::source;
@@ -201,6 +203,12 @@ pub async fn run(
         }
         None => (None, None),
     };
+    let on_demand = OnDemand::new(
+        store.clone(),
+        clock.clone(),
+        metrics.clone(),
+        config.site.feeds.as_ref(),
+    );
     // Whether this process polls the sources and tells the world of changes, of all
     // sharing the store: the lease is tried once the scheduler has started, as a try waits
     // behind another process's write, and SQLite's reads with it.
@@ -208,14 +216,14 @@ pub async fn run(
     // It reads the store before it returns: on a blocking thread, as every store call.
     let scheduler = {
         let (config, store, catalog) = (config.clone(), store.clone(), catalog.clone());
-        let (metrics, clock) = (metrics.clone(), clock.clone());
+        let (metrics, clock, on_demand) = (metrics.clone(), clock.clone(), on_demand.clone());
         let singleton = Singleton {
             lease: held.clone(),
             websub: pinger,
             bucket: uploads,
         };
         tokio::task::spawn_blocking(move || {
-            schedule::start(config, store, catalog, metrics, singleton, clock)
+            schedule::start(config, store, catalog, on_demand, metrics, singleton, clock)
         })
         .await
         .expect("starting the scheduler does not panic")?
@@ -280,6 +288,7 @@ pub async fn run(
         catalog,
         config: live,
         metrics,
+        on_demand,
         store: store_health,
     };
     let served = crate::http::run(

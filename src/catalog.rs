@@ -226,6 +226,11 @@ impl Feed {
         &self.variants[coding as usize]
     }
 
+    /// The bytes of every coding together: what keeping this feed costs.
+    pub fn size(&self) -> usize {
+        self.variants.iter().map(|v| v.body.len()).sum()
+    }
+
     /// While Last-Modified is ambiguous, the newest second stamped on earlier bytes: an
     /// `If-Modified-Since` up to it does not name these bytes alone (RFC 9110 §8.8.2.2
     /// deems a date a strong validator only when the origin server "reliably knows that

@@ -18,6 +18,7 @@ pub mod article; // the article JSON and its validation (`Article`, `ArticleId` 
 pub mod media; // media referenced by an article: lead image, explicit media, embeds
 pub mod sanitize; // article HTML made safe for feeds
 pub mod item; // an article prepared for feeds once, at write time (`FeedItem`)
+pub mod dimension; // feeds by dimension: `all`, a tag, an author; names folded into slugs, feed keys
 
 // What the site is, and where things are kept.
 pub mod digest; // the hash that names bytes (ETags)
@@ -34,6 +35,7 @@ mod sendfile; // large feed bodies also kept in unnamed files, sent with `sendfi
 mod catalog; // the built feeds and their header values, swapped in whole
 pub mod publish; // built bytes → catalog feeds with validators, saved in the store
 mod metrics; // counters and gauges for `/metrics`
+mod ondemand; // feeds by dimension (all, tag, author): built on first request, kept in a bounded cache
 mod client; // the one outbound HTTP client (sources, WebSub)
 mod websub; // tells WebSub hubs when a feed's bytes change
 mod bucket; // copies every changed feed file to an S3-compatible bucket for a CDN

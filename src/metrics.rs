@@ -93,6 +93,50 @@ impl SourceMetrics {
     }
 }
 
+/// The feeds built on demand (`ondemand`): their cache and their cold builds.
+pub struct OnDemandMetrics {
+    /// Bytes of the built feeds kept, every coding counted.
+    pub cache_bytes: Gauge,
+    /// Feeds (one format of one key) kept.
+    pub cache_feeds: Gauge,
+    /// Cold builds: for a request that found the feed not built.
+    pub builds: Counter,
+    /// Requests answered 503 because the cold builds at once were at their bound.
+    pub refused: Counter,
+}
+
+impl OnDemandMetrics {
+    fn new(registry: &mut Registry) -> OnDemandMetrics {
+        let metrics = OnDemandMetrics {
+            cache_bytes: Gauge::default(),
+            cache_feeds: Gauge::default(),
+            builds: Counter::default(),
+            refused: Counter::default(),
+        };
+        registry.register(
+            "on_demand_cache_bytes",
+            "Bytes of feeds built on demand kept in memory, every coding counted",
+            metrics.cache_bytes.clone(),
+        );
+        registry.register(
+            "on_demand_cache_feeds",
+            "Feeds built on demand kept in memory",
+            metrics.cache_feeds.clone(),
+        );
+        registry.register(
+            "on_demand_builds",
+            "Feeds built on demand for a request that found them not built",
+            metrics.builds.clone(),
+        );
+        registry.register(
+            "on_demand_refused",
+            "Requests for feeds built on demand answered 503: too many cold builds at once",
+            metrics.refused.clone(),
+        );
+        metrics
+    }
+}
+
 /// What a request was for, as `/metrics` groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -266,6 +310,7 @@ pub struct Metrics {
     /// pair before stayed served).
     pub tls_reloads: Counter,
     pub tls_reload_failures: Counter,
+    pub on_demand: OnDemandMetrics,
 }
 
 impl Default for Metrics {
@@ -351,7 +396,9 @@ impl Default for Metrics {
         let tls_reloads = tls_reloads
             .get_or_create(&ResultLabel { result: "ok" })
             .clone();
+        let on_demand = OnDemandMetrics::new(&mut registry);
         Metrics {
+            on_demand,
             registry,
             rebuilds,
             rebuild_failures,

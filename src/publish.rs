@@ -92,10 +92,11 @@ impl Publisher {
         old: &Snapshot,
         changed: &mut Changes,
     ) -> (String, Arc<Feed>) {
-        let previous = self.validators.get(&built.name);
+        let name = built.name.clone();
+        let previous = self.validators.get(&name);
         let state = stamp(previous, content_hash(&built.bytes), now.timestamp());
-        let unsaved = previous != Some(&state) || !self.saved.contains(&built.name);
-        let feed = match old.feeds.get(&built.name) {
+        let unsaved = previous != Some(&state) || !self.saved.contains(&name);
+        let feed = match old.feeds.get(&name) {
             // Same bytes: reuse the compressed variants.
             Some(feed) if feed.state.hash == state.hash => {
                 if feed.max_age == max_age && feed.state == state {
@@ -104,19 +105,12 @@ impl Publisher {
                     Arc::new(feed.with_headers(state, max_age))
                 }
             }
-            _ => {
-                let feed = Feed::new(Bytes::from(built.bytes), state, built.content_type, max_age);
-                Arc::new(if preview::has_preview(&built.name) {
-                    feed.with_preview()
-                } else {
-                    feed
-                })
-            }
+            _ => Arc::new(served(built, state, max_age)),
         };
         if unsaved {
-            changed.push((built.name.clone(), feed.clone()));
+            changed.push((name.clone(), feed.clone()));
         }
-        (built.name, feed)
+        (name, feed)
     }
 
     /// Persists `changed`, stamped at the unix second `now` gives; only then does this
@@ -188,6 +182,16 @@ impl Publisher {
     }
 }
 
+/// Built bytes as served with the validators `state`: compressed, every header made.
+pub(crate) fn served(built: BuiltFeed, state: FeedState, max_age: u32) -> Feed {
+    let feed = Feed::new(Bytes::from(built.bytes), state, built.content_type, max_age);
+    if preview::has_preview(&built.name) {
+        feed.with_preview()
+    } else {
+        feed
+    }
+}
+
 /// The validators of a file whose bytes hash to `hash` at the unix second `now`, after
 /// `previous`. Last-Modified moves only when the bytes change, and then to `now`: never
 /// later than the clock, as RFC 9110 §8.8.2.1 requires ("An origin server with a clock
@@ -200,7 +204,7 @@ impl Publisher {
 /// clock set back), a client's `If-Modified-Since` cannot say which bytes it holds.
 /// `ambiguous_until` keeps the newest second stamped so far until a change is stamped
 /// after it; meanwhile only `If-None-Match` gets a 304.
-fn stamp(previous: Option<&FeedState>, hash: String, now: i64) -> FeedState {
+pub(crate) fn stamp(previous: Option<&FeedState>, hash: String, now: i64) -> FeedState {
     let Some(previous) = previous else {
         return FeedState {
             hash,

@@ -10,6 +10,11 @@
 //! - one of its scheduled articles' time comes (a timer on the next embargo);
 //! - the configuration is reloaded.
 //!
+//! The change log and embargoes also name the keys of the feeds built on demand that a
+//! change touched (`all`, tags, authors): those are dropped from `ondemand`'s cache, and
+//! the next request builds them again. While WebSub hubs are configured, the dropped ones
+//! are rebuilt after the sections, and the hubs told of those whose bytes changed.
+//!
 //! A failed rebuild is logged and retried; the last good feeds stay served. Before its
 //! first build the scheduler serves the feeds the last run saved in the store. While the
 //! store is degraded (disk full, I/O errors), the scheduler probes it until writes land.
@@ -35,6 +40,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Section};
 use crate::lease::TAKEOVER_PINGS;
 use crate::metrics::{Metrics, SectionLabel};
+use crate::ondemand::OnDemand;
 use crate::publish::{Changes, Publisher};
 use crate::slug::Slug;
 use crate::store::{Store, StoreError};
@@ -127,6 +133,7 @@ pub(crate) fn start(
     config: Arc<Config>,
     store: Store,
     catalog: Catalog,
+    on_demand: OnDemand,
     metrics: Arc<Metrics>,
     singleton: Singleton,
     clock: Clock,
@@ -146,6 +153,8 @@ pub(crate) fn start(
         config,
         store,
         catalog,
+        on_demand,
+        refresh: Vec::new(),
         metrics,
         publisher,
         singleton,
@@ -184,6 +193,11 @@ struct Scheduler {
     config: Arc<Config>,
     store: Store,
     catalog: Catalog,
+    /// Told the keys of the feeds built on demand that changes touched.
+    on_demand: OnDemand,
+    /// Feeds built on demand that changes dropped, to rebuild after the sections to learn
+    /// whether the hubs are to be told (only while hubs are configured).
+    refresh: Vec<(String, String)>,
     metrics: Arc<Metrics>,
     /// Turns built bytes into served files; holds every file's validators.
     publisher: Publisher,
@@ -219,6 +233,14 @@ impl Scheduler {
             if (!self.dirty.is_empty() || self.republish) && !waiting {
                 self.rebuild_dirty(now);
             }
+            if !self.refresh.is_empty() {
+                let dropped = std::mem::take(&mut self.refresh);
+                let changed = self.on_demand.refresh(&self.config, dropped);
+                // The holder of the lease tells the hubs, of the feeds it was asked for.
+                if self.holds_lease() {
+                    (self.singleton.websub).feeds_changed(&self.config.site, &changed);
+                }
+            }
             let received = match self.wait() {
                 Some(wait) => rx.recv_timeout(wait),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
@@ -253,6 +275,9 @@ impl Scheduler {
                 // queue every other section's fresh articles behind a full rebuild. A site
                 // change that feeds show reaches every feed.
                 let site_changed = !config.site.same_feeds_as(&self.config.site);
+                if site_changed || config.site.feeds != self.config.site.feeds {
+                    self.keys_changed(None);
+                }
                 let touched: Vec<Slug> = enabled(&config)
                     .filter(|s| site_changed || self.config.section(s.slug.as_str()) != Some(*s))
                     .map(|s| s.slug.clone())
@@ -306,6 +331,7 @@ impl Scheduler {
             Ok(changes) if changes.counter != self.seen => {
                 self.seen = changes.counter;
                 self.mark_affected(changes.sections.as_ref());
+                self.keys_changed(changes.sections.is_some().then_some(&changes.keys));
                 self.next_embargo = self.store.next_embargo(now).unwrap_or(None);
             }
             Ok(_) => {}
@@ -313,12 +339,16 @@ impl Scheduler {
         }
 
         if self.next_embargo.is_some_and(|at| at <= now) {
-            match self
-                .store
+            let published = (self.store)
                 .sections_published_between(self.embargo_checked, now)
-            {
-                Ok(sections) => {
+                .and_then(|sections| {
+                    let keys = (self.store).keys_published_between(self.embargo_checked, now)?;
+                    Ok((sections, keys))
+                });
+            match published {
+                Ok((sections, keys)) => {
                     self.mark_affected(Some(&sections));
+                    self.keys_changed(Some(&keys));
                     self.embargo_checked = now;
                     self.next_embargo = self.store.next_embargo(now).unwrap_or(None);
                 }
@@ -346,6 +376,16 @@ impl Scheduler {
         self.metrics
             .store_up
             .set(i64::from(health.outage().is_none()));
+    }
+
+    /// Drops the feeds built on demand of `keys` (every one for `None`); while hubs are
+    /// configured, those dropped are rebuilt after the sections, to tell the hubs of those
+    /// whose bytes changed.
+    fn keys_changed(&mut self, keys: Option<&BTreeSet<String>>) {
+        let dropped = self.on_demand.invalidate(keys);
+        if !self.config.site.websub_hubs.is_empty() {
+            self.refresh.extend(dropped);
+        }
     }
 
     /// Marks dirty the enabled sections that include any of `changed` (all when `None`).

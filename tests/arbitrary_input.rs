@@ -224,6 +224,7 @@ fn check_article(text: &str) -> Result<Checked, TestCaseError> {
         site: &DEMO.site,
         section: DEMO.section("world").expect("the demo has a world section"),
         items: &items,
+        key: None,
     };
     let rss = rss::Channel::read_from(&render(Format::Rss, &source)[..]).expect("RSS parses");
     prop_assert_eq!(rss.items().len(), 1);

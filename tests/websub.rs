@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use common::hub::Hub;
 use common::{Server, article, site};
+use http::StatusCode;
 use pressfeed::item::PreparedArticle;
 use tempfile::TempDir;
 
@@ -183,4 +184,56 @@ async fn an_https_hub_is_pinged_over_tls() {
         })
         .await;
     assert!(handshakes.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}
+
+#[tokio::test]
+async fn a_feed_built_on_demand_that_was_asked_for_pings_when_its_bytes_change() {
+    let (hub, url) = Hub::start(&[]).await;
+    let feeds = site_with_hub(&[("world", ""), ("sports", "")], &url);
+    let path = feeds.path().join("site.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}\n[feeds]\n")).unwrap();
+    let tagged = |id: &str, section: &str, tag: &str, title: &str| {
+        let extra = serde_json::json!({ "tags": [tag], "title": title });
+        article(id, &[section], "2024-01-01T10:00:00Z", extra)
+    };
+    let articles = [
+        tagged("a", "world", "Alpha", "A"),
+        tagged("b", "world", "Beta", "B"),
+    ];
+    let server = Server::start(feeds, &articles).await;
+    // The first build announces the sections' six feeds, and nothing built on demand.
+    hub.wait_for(6).await;
+    for feed in ["/feeds/tag/alpha.rss", "/feeds/tag/beta.rss"] {
+        assert_eq!(server.get(feed).await.status, StatusCode::OK, "{feed}");
+    }
+    hub.pings.lock().unwrap().clear();
+    let tagged = |id: &str, section: &str, tag: &str, title: &str| {
+        PreparedArticle::new(tagged(id, section, tag, title))
+    };
+
+    // Alpha's article changes: its section's feeds and Alpha's feed (asked for) change;
+    // Beta's (asked for, untouched) and `all` (never asked for) are not announced.
+    server
+        .store()
+        .upsert(&[tagged("a", "world", "Alpha", "A, again")])
+        .unwrap();
+    hub.wait_for(4).await;
+    // A later change in another section is the marker: its pings come after.
+    server
+        .store()
+        .upsert(&[tagged("s", "sports", "Gamma", "S")])
+        .unwrap();
+    hub.wait_for(7).await;
+    let topics = hub.topics();
+    assert_eq!(
+        topics[..4].iter().cloned().collect::<BTreeSet<_>>(),
+        set(&["world.rss", "world.atom", "world.json", "tag/alpha.rss"]),
+        "{topics:?}"
+    );
+    assert_eq!(
+        topics[4..].iter().cloned().collect::<BTreeSet<_>>(),
+        set(&["sports.rss", "sports.atom", "sports.json"]),
+        "{topics:?}"
+    );
 }

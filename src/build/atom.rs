@@ -26,8 +26,10 @@ fn feed(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
     let section = source.section;
     let id_prefix = site.id_prefix();
     element(w, "title", &section.title)?;
-    w.create_element("id")
-        .write_inner_content(|w| texts(w, &[&id_prefix, "section:", section.slug.as_str()]))?;
+    w.create_element("id").write_inner_content(|w| {
+        let [kind, name] = source.id();
+        texts(w, &[&id_prefix, kind, name])
+    })?;
     element(w, "updated", &source.updated().to_rfc3339())?;
     person(w, "author", &site.default_author, Some(site.url.as_str()))?;
     link(

@@ -94,12 +94,33 @@ pub struct FeedSource<'a> {
     pub section: &'a Section,
     /// Newest first, already limited: the builders render what they are given.
     pub items: &'a [FeedItem],
+    /// The key of a feed built on demand (`all`, `tag/krakow`: its path under `/feeds/`
+    /// and its id), whose `section` only lends the feed's title, links and rules; `None`
+    /// for a section's own feed.
+    pub key: Option<&'a str>,
 }
 
 impl FeedSource<'_> {
+    /// The feed's file name in `format`: `world.rss`, `tag/krakow.rss`.
+    fn file_name(&self, format: Format) -> String {
+        match self.key {
+            Some(key) => format!("{key}.{}", format.extension()),
+            None => format.file_name(self.section),
+        }
+    }
+
     /// The public URL of this feed in `format`.
     fn self_url(&self, format: Format) -> String {
-        self.site.feed_url(&format.file_name(self.section))
+        self.site.feed_url(&self.file_name(format))
+    }
+
+    /// What follows the site's id prefix in the feed's Atom id: `section:<slug>`, or
+    /// `feed:<key>` for a feed built on demand (no section takes a key's name).
+    fn id(&self) -> [&str; 2] {
+        match self.key {
+            Some(key) => ["feed:", key],
+            None => ["section:", self.section.slug.as_str()],
+        }
     }
 
     /// The feed's `updated`: the newest change among its items. Derived from content, not
@@ -206,12 +227,9 @@ pub fn section_feeds(site: &Site, section: &Section, items: &[FeedItem]) -> Vec<
         site,
         section,
         items,
+        key: None,
     };
-    let feeds = Format::ALL.map(|format| BuiltFeed {
-        name: format.file_name(section),
-        content_type: format.content_type(),
-        bytes: render(format, &source),
-    });
+    let feeds = Format::ALL.map(|format| built(format, &source));
     let previews = Format::ALL
         .into_iter()
         .zip(preview::render(&source))
@@ -221,4 +239,29 @@ pub fn section_feeds(site: &Site, section: &Section, items: &[FeedItem]) -> Vec<
             bytes,
         });
     feeds.into_iter().chain(previews).collect()
+}
+
+/// Renders the feed built on demand `key` (see `FeedSource::key`) in `format`.
+pub fn key_feed(
+    site: &Site,
+    section: &Section,
+    key: &str,
+    format: Format,
+    items: &[FeedItem],
+) -> BuiltFeed {
+    let source = FeedSource {
+        site,
+        section,
+        items,
+        key: Some(key),
+    };
+    built(format, &source)
+}
+
+fn built(format: Format, source: &FeedSource<'_>) -> BuiltFeed {
+    BuiltFeed {
+        name: source.file_name(format),
+        content_type: format.content_type(),
+        bytes: render(format, source),
+    }
 }

@@ -12,8 +12,10 @@
 //! - `http`      `Limits`: what one client may cost the server
 //! - `bucket`    `Bucket`: the `[publish]` table, a bucket the feed files are copied to
 //! - `tls`       `Tls`: HTTPS on the listener, the redirect to it, HSTS
+//! - `feeds`     `OnDemand`: the `[feeds]` table, feeds built on demand
 
 mod bucket;
+mod feeds;
 mod file;
 mod http;
 mod schedule;
@@ -28,10 +30,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer};
 
 pub use bucket::{Bucket, S3Target};
+pub use feeds::OnDemand;
 pub use file::parse_toml;
 pub use http::Limits;
 pub use schedule::Schedule;
-pub use section::{ContentMode, DEFAULT_MAX_AGE, Section, parse_section};
+pub use section::{ContentMode, DEFAULT_MAX_AGE, RESERVED, Section, parse_section};
 pub use site::{Site, StoreUrl};
 use site::{check_environment, load_site};
 pub use source::{Credentials, Origin, Source, WordPressSite};

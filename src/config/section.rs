@@ -12,7 +12,7 @@ use crate::link::HttpUrl;
 use crate::slug::Slug;
 
 /// Items per feed when a section does not say.
-const DEFAULT_LIMIT: usize = 50;
+pub(super) const DEFAULT_LIMIT: usize = 50;
 /// The most items a section may ask for; bigger feeds only slow readers down.
 const MAX_LIMIT: usize = 500;
 /// Seconds of max-age of a section that sets none, and of the OPML list and stylesheet.
@@ -38,6 +38,7 @@ pub enum ContentMode {
 #[serde(deny_unknown_fields)]
 pub struct Section {
     /// The section's name in its file name and its feeds' URLs: `/feeds/<slug>.rss`.
+    #[serde(deserialize_with = "unreserved")]
     pub slug: Slug,
     /// The feed's title.
     #[serde(deserialize_with = "title")]
@@ -71,6 +72,21 @@ pub struct Section {
     pub enabled: bool,
 }
 
+/// Names a section cannot take: the paths under `/feeds/` of the feeds built on demand
+/// (`all.rss`, `tag/…`, `author/…`, docs/feeds.md) and of partner feeds (`partners/…`).
+pub const RESERVED: [&str; 4] = ["all", "tag", "author", "partners"];
+
+fn unreserved<'de, D: Deserializer<'de>>(d: D) -> Result<Slug, D::Error> {
+    let slug = Slug::deserialize(d)?;
+    if RESERVED.contains(&slug.as_str()) {
+        return Err(serde::de::Error::custom(format!(
+            "{:?} is reserved for the feeds under /feeds/{slug}; choose another name",
+            slug.as_str()
+        )));
+    }
+    Ok(slug)
+}
+
 fn default_limit() -> usize {
     DEFAULT_LIMIT
 }
@@ -90,10 +106,10 @@ fn title<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     }
     Ok(title)
 }
-fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+pub(super) fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     in_range(d, 1, MAX_LIMIT as u64, "items").map(|n| n as usize)
 }
-fn max_age<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+pub(super) fn max_age<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     in_range(d, 0, MAX_MAX_AGE.into(), "seconds").map(|n| n as u32)
 }
 
@@ -275,6 +291,24 @@ enabled = "yes"
                 (Some("limit".to_owned()), Some(2)),
             ]
         );
+    }
+
+    #[test]
+    fn the_names_of_feeds_built_on_demand_are_no_section_names() {
+        for name in RESERVED {
+            let text = format!("title = \"T\"\nslug = \"{name}\"\nlink = \"https://x.example/\"\n");
+            assert_eq!(
+                told(&text, &format!("sections/{name}.toml")),
+                [(Some("slug".to_owned()), Some(2))],
+                "{name}"
+            );
+            let json =
+                serde_json::json!({"slug": name, "title": "T", "link": "https://x.example/"});
+            assert_eq!(
+                Section::from_json(json).unwrap_err().0.as_deref(),
+                Some("slug")
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `feeds/site.toml`: the site's title, links, authorship, where feeds are published and
-//! the server-only tables (`[http]`, `[tls]`, `[[sources]]`, listen address, data directory).
+//! the server-only tables (`[http]`, `[tls]`, `[[sources]]`, listen address, data directory);
+//! the feeds built on demand (`[feeds]`).
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -10,6 +11,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::bucket::Bucket;
+use super::feeds::OnDemand;
 use super::file::TomlFile;
 use super::http::Limits;
 use super::source::{self, Source};
@@ -71,6 +73,10 @@ pub struct Site {
     /// The `[tls]` table: HTTPS on the listener; plain HTTP when not set.
     #[serde(default)]
     pub tls: Option<Tls>,
+    /// The `[feeds]` table: feeds built on demand (the whole site, tags, authors); off
+    /// without it.
+    #[serde(default)]
+    pub feeds: Option<OnDemand>,
     /// Where the scheduler pulls articles from (`[[sources]]`); pushing needs none.
     #[serde(default)]
     pub sources: Vec<Source>,
@@ -110,9 +116,10 @@ impl Site {
         format!("{}{file_name}", self.feed_base_url)
     }
 
-    /// Whether `other` makes the same feeds: the fields only the server reads (where it
-    /// listens, its store, its seed, its HTTP limits and TLS, its sources, its bucket, its
-    /// redirects) set aside. Any other field, including one added later, counts.
+    /// Whether `other` makes the same section feeds: the fields only the server reads
+    /// (where it listens, its store, its seed, its HTTP limits and TLS, its sources, its
+    /// bucket, its redirects) and the feeds built on demand (`feeds`) set aside. Any other
+    /// field, including one added later, counts.
     pub fn same_feeds_as(&self, other: &Site) -> bool {
         let feeds_only = |site: &Site| Site {
             listen: String::new(),
@@ -124,6 +131,7 @@ impl Site {
             sources: Vec::new(),
             publish: None,
             wordpress_paths: false,
+            feeds: None,
             ..site.clone()
         };
         feeds_only(self) == feeds_only(other)

@@ -5,7 +5,8 @@
 //! (`limits`, `connection`), the threads connections are served on (`workers`), the
 //! access log (`access_log`), HTTPS and its certificates (`tls`), the plain-HTTP redirect
 //! beside it (`redirect`). It only picks prebuilt bytes and headers; it never builds a
-//! feed. `/admin/` requests go to the `AdminHandler` the server is started with.
+//! feed itself (a feed built on demand is `ondemand`'s, awaited off the worker thread).
+//! `/admin/` requests go to the `AdminHandler` the server is started with.
 
 mod accept;
 mod access_log;
@@ -33,6 +34,7 @@ pub use tls::{Tls, TlsError};
 use crate::catalog::Catalog;
 use crate::live::LiveConfig;
 use crate::metrics::Metrics;
+use crate::ondemand::OnDemand;
 use crate::store::StoreHealth;
 
 /// What every request handler can read.
@@ -43,6 +45,8 @@ pub struct Shared {
     /// scheduler hears of it, so a section added live is known at once.
     pub(crate) config: Arc<LiveConfig>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The feeds built on demand (`all`, tags, authors), and their cache.
+    pub(crate) on_demand: OnDemand,
     /// Whether the store takes writes, for `/readyz`.
     pub store: StoreHealth,
 }

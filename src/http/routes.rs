@@ -8,9 +8,13 @@ use http::header::{
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 
+use std::future::Future;
+use std::pin::Pin;
+
 use super::{Body, Shared, accept, cache, cors, encoding, wordpress};
 use crate::build::{feeds_page, preview};
 use crate::catalog::{Feed, Snapshot, Variant};
+use crate::ondemand::{Answer, Lookup};
 use crate::publish;
 
 const FEEDS_PREFIX: &str = "/feeds/";
@@ -21,12 +25,20 @@ const FEED_HEADERS: usize = 8;
 /// The answer to `req`, a request outside `/admin/`. Every answer under `/feeds/`, a
 /// preflight's and errors too, may be read by any origin (`cors`); health, readiness and
 /// metrics are for the operator's tools, which are no browser scripts, and only read.
-pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
+pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Routed {
     let path = req.uri().path();
     if let Some(name) = path.strip_prefix(FEEDS_PREFIX) {
-        let mut response = cors::preflight(req).unwrap_or_else(|| feed(req, shared, name));
-        cors::allow_any_origin(response.headers_mut());
-        return response;
+        return match cors::preflight(req).map_or_else(|| feed(req, shared, name), Routed::Now) {
+            Routed::Now(mut response) => {
+                cors::allow_any_origin(response.headers_mut());
+                Routed::Now(response)
+            }
+            Routed::Later(later) => Routed::Later(Box::pin(async move {
+                let mut response = later.await;
+                cors::allow_any_origin(response.headers_mut());
+                response
+            })),
+        };
     }
     let answer: fn(&Shared) -> Response<Body> = match path {
         "/healthz" => |_| text(StatusCode::OK, "ok\n"),
@@ -34,16 +46,22 @@ pub fn respond<B>(req: &Request<B>, shared: &Shared) -> Response<Body> {
         "/metrics" => metrics,
         _ => {
             let config = &shared.config.current().config;
-            return wordpress::redirect(req, config).unwrap_or_else(not_found);
+            return Routed::Now(wordpress::redirect(req, config).unwrap_or_else(not_found));
         }
     };
     if !is_read(req.method()) {
-        return get_or_head_only();
+        return Routed::Now(get_or_head_only());
     }
-    answer(shared)
+    Routed::Now(answer(shared))
 }
 
-fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
+/// An answer made now, or one a feed built on demand is awaited for (see `ondemand`).
+pub enum Routed {
+    Now(Response<Body>),
+    Later(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
+}
+
+fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Routed {
     let snapshot = shared.catalog.snapshot();
     let name = if name.is_empty() {
         feeds_page::FILE_NAME
@@ -51,16 +69,7 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
         name
     };
     let Some(feed) = snapshot.feeds.get(name) else {
-        return not_served(req, shared, &snapshot, name);
-    };
-    if !is_read(req.method()) {
-        return get_or_head_only();
-    }
-    let vary = feed.vary();
-    let Some(coding) = encoding::negotiate(req.headers()) else {
-        let mut response = text(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding\n");
-        response.headers_mut().insert(VARY, vary);
-        return response;
+        return on_demand(req, shared, &snapshot, name);
     };
     // A browser is sent the feed's preview, a representation of its own (validators and
     // all). Missing only while a store an older pressfeed wrote is served before the first
@@ -72,6 +81,21 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
         ))
     .then(|| snapshot.feeds.get(&preview::file_name(name)))
     .flatten();
+    Routed::Now(serve(req, feed, preview.map(|preview| &**preview)))
+}
+
+/// The answer of `feed` to `req`: its bytes in the coding asked for, or 304; `preview`'s
+/// instead when the request is a browser's for a feed that has one.
+fn serve<B>(req: &Request<B>, feed: &Feed, preview: Option<&Feed>) -> Response<Body> {
+    if !is_read(req.method()) {
+        return get_or_head_only();
+    }
+    let vary = feed.vary();
+    let Some(coding) = encoding::negotiate(req.headers()) else {
+        let mut response = text(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding\n");
+        response.headers_mut().insert(VARY, vary);
+        return response;
+    };
     let feed = preview.unwrap_or(feed);
     let variant = feed.variant(coding);
     let etag = variant.etag.as_bytes();
@@ -94,6 +118,43 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Response<Body> {
     response
 }
 
+/// A feed the catalog does not hold: one built on demand, served if it is kept, else built
+/// (the request waits for it); a name no live article has is 404, and so is any other
+/// name `not_served` does not know.
+fn on_demand<B>(req: &Request<B>, shared: &Shared, snapshot: &Snapshot, name: &str) -> Routed {
+    let config = || shared.config.current().config.clone();
+    let cold = match shared.on_demand.lookup(config, name) {
+        Lookup::NotOurs => return Routed::Now(not_served(req, shared, snapshot, name)),
+        Lookup::Warm(feed) => return Routed::Now(serve(req, &feed, None)),
+        Lookup::Cold(_) if !is_read(req.method()) => return Routed::Now(get_or_head_only()),
+        Lookup::Cold(cold) => cold,
+    };
+    // What `serve` reads of the request, owned by the future.
+    let mut head = Request::new(());
+    *head.method_mut() = req.method().clone();
+    *head.headers_mut() = req.headers().clone();
+    Routed::Later(Box::pin(async move {
+        match cold.await {
+            Answer::Feed(feed) => serve(&head, &feed, None),
+            Answer::Unknown => not_found(),
+            Answer::Busy => retry_soon("busy: too many feeds are being built; retry in a second\n"),
+            Answer::Failed => {
+                retry_soon("unavailable: this feed cannot be built now; retry soon\n")
+            }
+        }
+    }))
+}
+
+/// 503 that asks to come back in a second. `no-store` keeps a cache in front from
+/// answering with this in place of the feed once it is built.
+fn retry_soon(message: &'static str) -> Response<Body> {
+    let mut response = text(StatusCode::SERVICE_UNAVAILABLE, message);
+    let headers = response.headers_mut();
+    headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// A feed the catalog does not hold. One the configuration in force publishes is not built
 /// yet (the first build after a start or after its section was added is running): 503, as
 /// a reader takes 404 for a feed that does not exist and may drop it. That comes first, so
@@ -109,16 +170,8 @@ fn not_served<B>(
         if !is_read(req.method()) {
             return get_or_head_only();
         }
-        let mut response = text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not built yet: this feed is being built; retry in a second\n",
-        );
-        let headers = response.headers_mut();
-        // A first build is quick, so asking again soon costs little. `no-store` keeps a
-        // cache in front from answering with this in place of the feed once it is built.
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return response;
+        // A first build is quick, so asking again soon costs little.
+        return retry_soon("not built yet: this feed is being built; retry in a second\n");
     }
     if snapshot.gone.contains(name) {
         return text(

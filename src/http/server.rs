@@ -6,6 +6,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use tracing::{debug, info, warn};
 
 use super::access_log::{self, Entry};
 use super::connection::{self, Activity, Stream, Timeouts};
-use super::routes;
+use super::routes::{self, Routed};
 use super::tls::Tls;
 use super::workers::Workers;
 use super::{AdminHandler, Body, Shared, page};
@@ -35,8 +36,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 const ADMIN_PREFIX: &str = "/admin/";
 const ADMIN_API_PREFIX: &str = "/admin/api/";
 
-/// A request either answered on the spot (feeds, health, metrics: sync, from the catalog)
-/// or handed to the admin API, which must read a body and wait for writes.
+/// A request either answered on the spot (feeds, health, metrics: sync, from the catalog),
+/// handed to the admin API, which must read a body and wait for writes, or waiting for a
+/// feed built on demand.
 enum Dispatch {
     Answered(Response<Body>),
     /// With the metrics and the access log's entry, to count and log the response once the
@@ -45,6 +47,12 @@ enum Dispatch {
     Admin(
         Request<Incoming>,
         AdminHandler,
+        Arc<Metrics>,
+        Option<Box<Entry>>,
+    ),
+    /// A feed built on demand being built, as the admin API's answer is counted.
+    Later(
+        Pin<Box<dyn Future<Output = Response<Body>> + Send>>,
         Arc<Metrics>,
         Option<Box<Entry>>,
     ),
@@ -241,7 +249,12 @@ fn serve(
             } else if let Some(response) = page::respond(&req) {
                 Dispatch::Answered(response)
             } else if !req.uri().path().starts_with(ADMIN_PREFIX) {
-                Dispatch::Answered(routes::respond(&req, &shared))
+                match routes::respond(&req, &shared) {
+                    Routed::Now(response) => Dispatch::Answered(response),
+                    Routed::Later(later) => {
+                        Dispatch::Later(later, shared.metrics.clone(), logged.take().map(Box::new))
+                    }
+                }
             } else if let Some(admin) = &admin {
                 Dispatch::Admin(
                     req,
@@ -263,6 +276,11 @@ fn serve(
                     Dispatch::Answered(response) => response,
                     Dispatch::Admin(req, admin, metrics, logged) => {
                         let response = admin(req).await;
+                        record(&metrics, logged.map(|e| *e), counted, head, &response);
+                        response
+                    }
+                    Dispatch::Later(later, metrics, logged) => {
+                        let response = later.await;
                         record(&metrics, logged.map(|e| *e), counted, head, &response);
                         response
                     }

@@ -15,16 +15,26 @@ use chrono::{DateTime, Utc};
 
 use super::transfer::{ArticleRow, Holdings, SourceRecord};
 use super::{
-    ChangeNotice, ChangedSections, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState,
-    Stamp, StoreError, StoredSection,
+    ChangeNotice, ChangedSections, FeedQuery, FeedState, KeyCount, SavedFeed, SectionWrite,
+    SourceState, Stamp, StoreError, StoredSection,
 };
 use crate::article::{Article, ArticleId};
+use crate::dimension::Dimension;
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::slug::Slug;
 
 /// A whole store: every concern, and the upkeep that is the backend's own.
 pub(crate) trait Backend:
-    Articles + ChangeLog + SavedFeeds + SourceStates + Sections + Leases + Transfer + Send + Sync
+    Articles
+    + ChangeLog
+    + KeyIndex
+    + SavedFeeds
+    + SourceStates
+    + Sections
+    + Leases
+    + Transfer
+    + Send
+    + Sync
 {
     /// A small write transaction lands and there is room for a few more; an error says
     /// why not (see `Store::probe`).
@@ -47,8 +57,8 @@ pub(crate) trait Backend:
 
 /// Articles, their prepared items and the feed query.
 pub(crate) trait Articles {
-    /// Writes `articles` (replacing by id) and counts the write in the change log with the
-    /// sections they were and are in. With no `source` (a push) every article is written
+    /// Writes `articles` (replacing by id), their keys (`dimension::keys_of`) with them,
+    /// and counts the write in the change log with the sections and keys they had and have. With no `source` (a push) every article is written
     /// and the write always counts, even of nothing; with one, only the articles that
     /// differ from what is stored (JSON or owning source) are written, the source owns
     /// them, and a write of none is no change. Returns how many were written.
@@ -92,6 +102,41 @@ pub(crate) trait ChangeLog {
         after: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<BTreeSet<String>, StoreError>;
+}
+
+/// On-demand feeds: articles by key (`all`, `tag/<slug>`, `author/<slug>`), kept by
+/// `Articles`'s writes, and the validators of the feeds built from them.
+pub(crate) trait KeyIndex {
+    fn newest_of(
+        &self,
+        key: &str,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FeedItem>, StoreError>;
+
+    fn key_exists(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// `Store::top_keys`, for a tag or author dimension and `n > 0`.
+    fn top_keys(
+        &self,
+        dimension: Dimension,
+        n: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<KeyCount>, StoreError>;
+
+    fn keys_published_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<BTreeSet<String>, StoreError>;
+
+    fn agree_demand_state(
+        &self,
+        name: &str,
+        hash: &str,
+        built_from: i64,
+        stamp: &dyn Fn(Option<&FeedState>) -> FeedState,
+    ) -> Result<Option<FeedState>, StoreError>;
 }
 
 /// The feeds last published: validators and bytes.

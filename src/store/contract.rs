@@ -60,7 +60,206 @@ contract!(
     article_rows_come_by_id_as_stored,
     a_copy_lands_every_row_as_stored,
     a_copy_into_a_store_holding_anything_writes_nothing,
+    on_demand_feeds_hold_live_published_articles_by_key,
+    the_change_log_names_the_keys_before_and_after,
+    the_most_used_tags_and_authors_come_with_counts_and_a_name,
+    scheduled_articles_name_their_keys_when_their_time_comes,
+    on_demand_validators_are_agreed_without_bytes,
 );
+
+/// An article with authors, for the on-demand index.
+fn by(id: &str, published: &str, tags: &[&str], authors: &[&str]) -> Article {
+    let authors: Vec<_> = (authors.iter())
+        .map(|name| serde_json::json!({ "name": name }))
+        .collect();
+    Article::from_value(serde_json::json!({
+        "id": id, "url": format!("https://x.example/{id}"), "title": id,
+        "sections": ["world"], "published_at": published, "tags": tags,
+        "authors": authors, "status": "published",
+    }))
+    .unwrap()
+    .article
+}
+
+fn on_demand_feeds_hold_live_published_articles_by_key(place: Place) {
+    let store = seed(&place);
+    store
+        .upsert(&prepared([
+            by("k", "2022-05-04T00:00:00Z", &["Kraków"], &["Jane Doe"]),
+            by("l", "2022-05-05T00:00:00Z", &["krakow", "Poland"], &[]),
+        ]))
+        .unwrap();
+    let newest = |key: &str, limit| ids(&store.newest_of(key, limit, now()).unwrap()).join(" ");
+    // The draft `d` and the scheduled `e` are in no feed yet.
+    assert_eq!(newest("all", 10), "l k f b c a");
+    assert_eq!(newest("all", 2), "l k");
+    assert_eq!(newest("tag/krakow", 10), "l k", "names folded to one slug");
+    assert_eq!(newest("tag/russia", 10), "a");
+    assert_eq!(newest("author/jane-doe", 10), "k");
+    assert_eq!(newest("tag/nowhere", 10), "");
+    for (key, exists) in [
+        ("all", true),
+        ("tag/krakow", true),
+        ("tag/ukraine", true),
+        ("author/jane-doe", true),
+        ("tag/nowhere", false),
+        ("author/krakow", false),
+    ] {
+        assert_eq!(store.key_exists(key, now()).unwrap(), exists, "{key}");
+    }
+    let before: DateTime<Utc> = "2022-05-04T12:00:00Z".parse().unwrap();
+    assert!(
+        !store.key_exists("tag/poland", before).unwrap(),
+        "not live yet"
+    );
+    store.retract(&ArticleId::parse("a").unwrap()).unwrap();
+    assert!(!store.key_exists("tag/russia", now()).unwrap());
+}
+
+fn the_change_log_names_the_keys_before_and_after(place: Place) {
+    let store = seed(&place);
+    store
+        .upsert(&prepared([by(
+            "k",
+            "2022-05-04T00:00:00Z",
+            &["X", "Y"],
+            &["Ann"],
+        )]))
+        .unwrap();
+    let seen = store.change_counter().unwrap();
+    assert_eq!(store.changes_since(seen).unwrap().keys, BTreeSet::new());
+    store
+        .upsert(&prepared([by(
+            "k",
+            "2022-05-04T00:00:00Z",
+            &["Y", "Z"],
+            &[],
+        )]))
+        .unwrap();
+    let keys =
+        |changes: super::ChangedSections| -> Vec<String> { changes.keys.into_iter().collect() };
+    assert_eq!(
+        keys(store.changes_since(seen).unwrap()),
+        ["all", "author/ann", "tag/x", "tag/y", "tag/z"],
+        "the tag and author it lost, and the ones it has"
+    );
+    assert_eq!(store.newest_of("tag/x", 10, now()).unwrap().len(), 0);
+    store.retract(&ArticleId::parse("k").unwrap()).unwrap();
+    assert_eq!(
+        keys(store.changes_since(seen + 1).unwrap()),
+        ["all", "tag/y", "tag/z"]
+    );
+    // A draft is in no feed: writing one touches only the keys it had.
+    let seen = store.change_counter().unwrap();
+    store
+        .upsert(&prepared([article(
+            "d",
+            &["world"],
+            "2022-05-02T00:00:00Z",
+            &["Q"],
+            "draft",
+        )]))
+        .unwrap();
+    assert_eq!(
+        keys(store.changes_since(seen).unwrap()),
+        Vec::<String>::new()
+    );
+}
+
+fn the_most_used_tags_and_authors_come_with_counts_and_a_name(place: Place) {
+    let store = place.open();
+    store
+        .upsert(&prepared([
+            by("a", "2022-05-01T00:00:00Z", &["Kraków", "Sport"], &["Ann"]),
+            by("b", "2022-05-02T00:00:00Z", &["krakow"], &["Ann"]),
+            by("c", "2022-05-03T00:00:00Z", &["Kraków", "Sport"], &["Bo"]),
+            by(
+                "d",
+                "2099-01-01T00:00:00Z",
+                &["Future", "Future 2", "Sport"],
+                &[],
+            ),
+        ]))
+        .unwrap();
+    let top = |dimension, n| -> Vec<(String, String, i64)> {
+        (store.top_keys(dimension, n, now()).unwrap().into_iter())
+            .map(|k| (k.slug, k.name, k.articles))
+            .collect()
+    };
+    use crate::dimension::Dimension;
+    let tags = top(Dimension::Tag, 10);
+    assert_eq!(
+        tags,
+        [
+            ("krakow".into(), "Kraków".into(), 3),
+            ("sport".into(), "Sport".into(), 2),
+        ]
+    );
+    assert_eq!(top(Dimension::Tag, 1).len(), 1);
+    assert_eq!(
+        top(Dimension::Author, 10),
+        [
+            ("ann".into(), "Ann".into(), 2),
+            ("bo".into(), "Bo".into(), 1)
+        ]
+    );
+    assert_eq!(top(Dimension::All, 10), []);
+}
+
+fn scheduled_articles_name_their_keys_when_their_time_comes(place: Place) {
+    let store = seed(&place);
+    store
+        .upsert(&prepared([by(
+            "s",
+            "2099-01-01T00:00:00Z",
+            &["Later"],
+            &["Ann"],
+        )]))
+        .unwrap();
+    let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+    let keys = store
+        .keys_published_between(at("2098-12-31T00:00:00Z"), at("2099-01-01T00:00:00Z"))
+        .unwrap();
+    let expected: BTreeSet<String> = ["all", "author/ann", "tag/later"].map(Into::into).into();
+    assert_eq!(keys, expected);
+}
+
+fn on_demand_validators_are_agreed_without_bytes(place: Place) {
+    let store = place.open();
+    let stamp_at = |hash: &'static str, at: i64| {
+        move |held: Option<&FeedState>| match held {
+            Some(held) if held.hash == hash => held.clone(),
+            _ => FeedState {
+                hash: hash.into(),
+                last_modified: at,
+                ambiguous_until: None,
+            },
+        }
+    };
+    let agree = |hash, built_from, at| {
+        store
+            .agree_demand_state("tag/x.rss", hash, built_from, &stamp_at(hash, at))
+            .unwrap()
+            .map(|s| (s.hash, s.last_modified))
+    };
+    assert_eq!(agree("h1", 5, 100), Some(("h1".into(), 100)));
+    // The same bytes again (after an eviction, a restart, or on another replica).
+    assert_eq!(agree("h1", 6, 200), Some(("h1".into(), 100)));
+    assert_eq!(agree("h2", 7, 300), Some(("h2".into(), 300)));
+    // Bytes from an older read than those held are not agreed.
+    assert_eq!(agree("h3", 6, 400), None);
+    assert_eq!(agree("h2", 7, 500), Some(("h2".into(), 300)));
+    assert!(store.feed_states().unwrap().is_empty(), "no section feed");
+    let other = place.open();
+    let state = other
+        .agree_demand_state("tag/x.rss", "h2", 8, &stamp_at("h2", 600))
+        .unwrap();
+    assert_eq!(
+        state.map(|s| s.last_modified),
+        Some(300),
+        "another handle agrees"
+    );
+}
 
 fn newest_live_articles_first_with_a_stable_tie_break(place: Place) {
     let store = seed(&place);
@@ -564,6 +763,11 @@ fn a_copy_lands_every_row_as_stored(place: Place) {
         store.backend.sources().unwrap()
     );
     assert_eq!(target.source_ids("wire").unwrap(), ["p".to_owned()].into());
+    assert_eq!(
+        ids(&target.newest_of("tag/wire", 10, now()).unwrap()),
+        ["p"],
+        "the copy's articles are indexed by key"
+    );
     let mut never = |_: &str, _: &str| -> Option<StoredItem> {
         panic!("the items came prepared by the current rules")
     };

@@ -42,6 +42,7 @@ pub use sqlite::backup::{BackupError, Summary, backup, check, restore};
 pub use transfer::Copied;
 
 use crate::article::{Article, ArticleError, ArticleId};
+use crate::dimension::Dimension;
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::slug::Slug;
 use backend::Backend;
@@ -208,6 +209,21 @@ pub struct ChangedSections {
     /// The article sections touched, or `None` when the reader is so far behind that the
     /// log no longer says: then every section counts as changed.
     pub sections: Option<BTreeSet<String>>,
+    /// The keys of on-demand feeds (`dimension::keys_of`) the writes touched, before and
+    /// after: `all`, tags and authors the articles had and have. Empty when `sections` is
+    /// `None`: then every key counts as changed too.
+    pub keys: BTreeSet<String>,
+}
+
+/// A tag or an author, and how many live published articles carry it (`Store::top_keys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCount {
+    /// The slug: the feed is `/feeds/<dimension>/<slug>.<format>`.
+    pub slug: String,
+    /// The name most of those articles give it (ties: the first in sort order).
+    pub name: String,
+    /// How many articles.
+    pub articles: i64,
 }
 
 /// What a source remembers between polls: how far it has read, and the validators of its
@@ -272,14 +288,31 @@ struct Held {
 /// written (a slow build must not put back what a newer one replaced); its process builds
 /// again when it sees the change counter move, and then agrees.
 fn agree(feed: &mut SavedFeed, held: Option<&Held>, stamp: &Stamp<'_>) -> bool {
-    if let Some(held) = held
-        && held.built_from > feed.built_from
-        && held.state.hash != feed.state.hash
-    {
+    let Some(state) = agreed(&feed.state.hash, feed.built_from, held, |held| {
+        stamp(held, feed)
+    }) else {
         return false;
-    }
-    feed.state = stamp(held.map(|held| &held.state), feed);
+    };
+    feed.state = state;
     !held.is_some_and(|held| held.has_bytes && held.state == feed.state)
+}
+
+/// The state to save for bytes hashing to `hash`, built from change counter `built_from`,
+/// over `held`: `None` when the bytes held were built from a later read and differ (see
+/// `agree`), else what `stamp` makes of the state held.
+fn agreed(
+    hash: &str,
+    built_from: i64,
+    held: Option<&Held>,
+    stamp: impl FnOnce(Option<&FeedState>) -> FeedState,
+) -> Option<FeedState> {
+    if let Some(held) = held
+        && held.built_from > built_from
+        && held.state.hash != hash
+    {
+        return None;
+    }
+    Some(stamp(held.map(|held| &held.state)))
 }
 
 /// A handle to the store; cheap to clone, and every clone shares the backend and its
@@ -512,6 +545,68 @@ impl Store {
         self.call(|b| b.save_feeds(feeds, stamp))
     }
 
+    // The index of on-demand feeds: articles by key (`dimension::keys_of`).
+
+    /// The newest live items of the on-demand feed `key` (`all`, `tag/<slug>`,
+    /// `author/<slug>`): published, `published_at <= now`, in `Store::newest`'s order.
+    pub fn newest_of(
+        &self,
+        key: &str,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FeedItem>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.call(|b| b.newest_of(key, limit, now))
+    }
+
+    /// Whether a live published article (`published_at <= now`) has `key`: one indexed
+    /// lookup, whatever the number of keys.
+    pub fn key_exists(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.call(|b| b.key_exists(key, now))
+    }
+
+    /// The `n` tags or authors (`dimension`) most live published articles carry, most first,
+    /// ties by slug. Empty for `Dimension::All`.
+    pub fn top_keys(
+        &self,
+        dimension: Dimension,
+        n: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<KeyCount>, StoreError> {
+        if dimension == Dimension::All || n == 0 {
+            return Ok(Vec::new());
+        }
+        self.call(|b| b.top_keys(dimension, n, now))
+    }
+
+    /// The keys of articles whose `published_at` falls in `(after, until]`: the on-demand
+    /// feeds a scheduled article enters when its time comes.
+    pub fn keys_published_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        self.call(|b| b.keys_published_between(after, until))
+    }
+
+    /// Agrees the validators of the on-demand feed `name` with every process sharing the
+    /// store, as `save_feeds` does for section feeds but keeping no bytes (a site's tags are
+    /// too many to keep every feed's bytes; a rebuild gives them back): in one transaction,
+    /// the state becomes `stamp(held)` from the state held now, and is written unless it is
+    /// that already. Bytes hashing to `hash` built from an earlier read of the store
+    /// (`built_from`) than other bytes held are not agreed: `None`, nothing written.
+    pub fn agree_demand_state(
+        &self,
+        name: &str,
+        hash: &str,
+        built_from: i64,
+        stamp: &dyn Fn(Option<&FeedState>) -> FeedState,
+    ) -> Result<Option<FeedState>, StoreError> {
+        self.call(|b| b.agree_demand_state(name, hash, built_from, stamp))
+    }
+
     // Leases.
 
     /// A name for this process as a lease holder, unique among the processes sharing the
@@ -599,6 +694,13 @@ fn newest_items(
         }
     }
     Ok(items)
+}
+
+/// The keys of `dimension`'s feeds in byte order lie in `[from, to)`: `tag/` up to `tag0`
+/// (`0` follows `/`), so `top_keys` reads a range of the index rather than every key.
+fn key_range(dimension: Dimension) -> (String, String) {
+    let name = dimension.name();
+    (format!("{name}/"), format!("{name}0"))
 }
 
 /// An article as stored, read back: it must still pass validation.

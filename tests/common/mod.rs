@@ -409,7 +409,10 @@ pub fn write_then_hold_lock(data: &Path, write: impl FnOnce()) -> WriteLock {
             postgres: None,
         };
     };
-    let lock = on_postgres(url, "LOCK TABLE changes, feed_state IN EXCLUSIVE MODE");
+    let lock = on_postgres(
+        url,
+        "LOCK TABLE changes, feed_state, demand_feed_state IN EXCLUSIVE MODE",
+    );
     write();
     lock
 }

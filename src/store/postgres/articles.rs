@@ -7,8 +7,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use tokio_postgres::types::ToSql;
 
 use super::changes::{bump_changes, sections_of, take_write_lock};
+use super::keys::remove_keys;
 use super::{Postgres, Transaction};
 use crate::article::{Article, ArticleId, Status};
+use crate::dimension;
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::store::backend::{Articles, Transfer};
 use crate::store::transfer::ArticleRow;
@@ -28,6 +30,8 @@ pub(super) struct Rows<'a> {
     // `article_sections` and `article_tags`.
     section: (Vec<&'a str>, Vec<i64>, Vec<&'a str>),
     tag: (Vec<&'a str>, Vec<String>),
+    /// `article_keys`: key, published_at, article_id, name.
+    key: (Vec<String>, Vec<i64>, Vec<&'a str>, Vec<String>),
 }
 
 impl<'a> Rows<'a> {
@@ -66,6 +70,32 @@ impl<'a> Rows<'a> {
             self.tag.0.push(id);
             self.tag.1.push(tag.to_lowercase());
         }
+        if let Some(published) = published {
+            self.push_keys(article, published);
+        }
+    }
+
+    /// Adds the keys of `article`, published at `published` (unix milliseconds).
+    pub(super) fn push_keys(&mut self, article: &'a Article, published: i64) {
+        for (key, name) in dimension::keys_of(article) {
+            self.key.0.push(key);
+            self.key.1.push(published);
+            self.key.2.push(article.id.as_str());
+            self.key.3.push(name);
+        }
+    }
+
+    /// Writes the keys added (`push_keys`).
+    pub(super) async fn write_keys(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        let (key, published_at, article_id, name) = &self.key;
+        tx.execute(
+            "INSERT INTO article_keys (key, published_at, article_id, name)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[])
+             ON CONFLICT DO NOTHING",
+            &[key, published_at, article_id, name],
+        )
+        .await?;
+        Ok(())
     }
 
     /// Adds a row as another store kept it, its sections and tags as they were.
@@ -141,12 +171,14 @@ impl Articles for Postgres {
             for prepared in &batch {
                 rows.push(prepared, source, &mut touched);
             }
+            let mut keys = BTreeSet::new();
             if written > 0 {
-                write_rows(tx, &rows).await?;
+                keys = write_rows(tx, &rows).await?;
+                keys.extend(rows.key.0.iter().cloned());
             }
             // A push always counts as a write, as it always has; a poll only when it wrote.
             if source.is_none() || written > 0 {
-                bump_changes(tx, &touched).await?;
+                bump_changes(tx, &touched, &keys).await?;
             }
             Ok(written)
         })
@@ -157,6 +189,7 @@ impl Articles for Postgres {
         self.write(async |tx| {
             take_write_lock(tx).await?;
             let touched = sections_of(tx, &ids).await?;
+            let keys = remove_keys(tx, &ids).await?;
             let removed = tx
                 .execute("DELETE FROM articles WHERE id = ANY($1)", &[&ids])
                 .await?;
@@ -171,7 +204,7 @@ impl Articles for Postgres {
             )
             .await?;
             if removed > 0 {
-                bump_changes(tx, &touched).await?;
+                bump_changes(tx, &touched, &keys).await?;
             }
             Ok(removed as usize)
         })
@@ -298,7 +331,12 @@ impl Articles for Postgres {
 }
 
 /// Writes a batch's articles (replacing by id), their sections and their tags.
-pub(super) async fn write_rows(tx: &Transaction<'_>, rows: &Rows<'_>) -> Result<(), StoreError> {
+/// Writes `rows`, replacing the articles of their ids with their sections, tags and keys;
+/// returns the keys those articles had.
+pub(super) async fn write_rows(
+    tx: &Transaction<'_>,
+    rows: &Rows<'_>,
+) -> Result<BTreeSet<String>, StoreError> {
     tx.execute(
         "INSERT INTO articles (id, status, published_at, doc, item, item_summary, item_body, source)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[],
@@ -343,5 +381,7 @@ pub(super) async fn write_rows(tx: &Transaction<'_>, rows: &Rows<'_>) -> Result<
         &[article_id, tag],
     )
     .await?;
-    Ok(())
+    let had = remove_keys(tx, &rows.id).await?;
+    rows.write_keys(tx).await?;
+    Ok(had)
 }

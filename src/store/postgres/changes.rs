@@ -25,9 +25,11 @@ impl ChangeLog for Postgres {
             // One snapshot for the counter and the log, so neither runs ahead of the other.
             let rows = client
                 .query(
-                    "SELECT counter, NULL FROM changes
+                    "SELECT counter, NULL, NULL FROM changes
                      UNION ALL
-                     SELECT NULL, section FROM section_changes WHERE counter > $1",
+                     SELECT NULL, section, NULL FROM section_changes WHERE counter > $1
+                     UNION ALL
+                     SELECT DISTINCT NULL::bigint, NULL, key FROM key_changes WHERE counter > $1",
                     &[&seen],
                 )
                 .await?;
@@ -35,16 +37,21 @@ impl ChangeLog for Postgres {
                 .iter()
                 .find_map(|row| row.get::<_, Option<i64>>(0))
                 .unwrap_or_default();
-            let sections = if seen < counter - CHANGE_LOG_KEEP || seen > counter {
-                None
-            } else {
-                Some(
-                    rows.iter()
-                        .filter_map(|row| row.get::<_, Option<String>>(1))
-                        .collect(),
-                )
+            let logged = |column| {
+                rows.iter()
+                    .filter_map(|row| row.get::<_, Option<String>>(column))
+                    .collect()
             };
-            Ok(ChangedSections { counter, sections })
+            let (sections, keys) = if seen < counter - CHANGE_LOG_KEEP || seen > counter {
+                (None, BTreeSet::new())
+            } else {
+                (Some(logged(1)), logged(2))
+            };
+            Ok(ChangedSections {
+                counter,
+                sections,
+                keys,
+            })
         })
     }
 
@@ -88,11 +95,12 @@ pub(super) async fn take_write_lock(tx: &Transaction<'_>) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Counts a write and logs the sections it touched, forgetting writes older than the log
-/// keeps.
+/// Counts a write and logs the sections and keys it touched, forgetting writes older than
+/// the log keeps.
 pub(super) async fn bump_changes(
     tx: &Transaction<'_>,
     touched: &BTreeSet<String>,
+    keys: &BTreeSet<String>,
 ) -> Result<(), StoreError> {
     let counter: i64 = tx
         .query_one(
@@ -107,11 +115,19 @@ pub(super) async fn bump_changes(
         &[&counter, &sections],
     )
     .await?;
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     tx.execute(
-        "DELETE FROM section_changes WHERE counter <= $1",
-        &[&(counter - CHANGE_LOG_KEEP)],
+        "INSERT INTO key_changes (counter, key) SELECT $1, * FROM UNNEST($2::text[])",
+        &[&counter, &keys],
     )
     .await?;
+    for log in ["section_changes", "key_changes"] {
+        tx.execute(
+            &format!("DELETE FROM {log} WHERE counter <= $1"),
+            &[&(counter - CHANGE_LOG_KEEP)],
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -20,6 +20,7 @@ mod articles;
 mod changes;
 mod feeds;
 mod health;
+mod keys;
 mod leases;
 mod listen;
 mod schema;

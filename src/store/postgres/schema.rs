@@ -98,7 +98,34 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER sections_notify AFTER UPDATE ON sections_version
         FOR EACH STATEMENT EXECUTE FUNCTION pressfeed_notify('pressfeed_sections');
 "#,
+    r#"
+    -- On-demand feeds: as SQLite's (sqlite/schema.rs), filled by `keys::fill`.
+    CREATE TABLE article_keys (
+        key          TEXT NOT NULL,
+        published_at BIGINT NOT NULL,    -- unix milliseconds
+        article_id   TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        PRIMARY KEY (key, published_at, article_id)
+    );
+    CREATE INDEX article_keys_by_article ON article_keys (article_id);
+    CREATE TABLE key_changes (
+        counter BIGINT NOT NULL,
+        key     TEXT NOT NULL,
+        PRIMARY KEY (counter, key)
+    );
+    CREATE TABLE demand_feed_state (
+        name            TEXT PRIMARY KEY,
+        hash            TEXT NOT NULL,
+        last_modified   BIGINT NOT NULL,     -- unix seconds
+        ambiguous_until BIGINT,
+        built_from      BIGINT NOT NULL
+    );
+"#,
 ];
+
+/// The number of migrations after which `article_keys` exists: the step that makes it
+/// also fills it.
+const KEYED: usize = 3;
 
 /// A key of `pg_advisory_xact_lock` of pressfeed's own: processes opening one new database
 /// at once migrate it one after the other.
@@ -131,6 +158,9 @@ pub(super) async fn migrate(client: &mut Client, display: &str) -> Result<(), St
             return Ok(());
         };
         tx.batch_execute(step).await?;
+        if done + 1 == KEYED {
+            super::keys::fill(&tx).await?;
+        }
         tx.execute("DELETE FROM schema_version", &[]).await?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",

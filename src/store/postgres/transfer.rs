@@ -128,6 +128,7 @@ impl Transfer for Postgres {
                 }
                 write_rows(tx, &rows).await?;
             }
+            super::keys::fill(tx).await?;
             tx.execute(
                 "UPDATE changes SET counter = GREATEST(counter, $1)",
                 &[&holdings.change_counter],

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
 use super::changes::{bump_changes, sections_of};
-use super::{Sqlite, placeholders};
+use super::{Sqlite, keys, placeholders};
 use crate::article::{Article, ArticleId, Status};
 use crate::item::{FeedItem, PreparedArticle, StoredItem};
 use crate::store::backend::{Articles, Transfer};
@@ -49,7 +49,7 @@ impl Articles for Sqlite {
         source: Option<&str>,
     ) -> Result<usize, StoreError> {
         self.write(|tx| {
-            let mut touched = BTreeSet::new();
+            let (mut touched, mut keys) = (BTreeSet::new(), BTreeSet::new());
             let mut written = 0;
             let mut stored = tx.prepare_cached("SELECT doc, source FROM articles WHERE id = ?1")?;
             let mut put = tx.prepare_cached(PUT)?;
@@ -92,10 +92,11 @@ impl Articles for Sqlite {
                 for tag in &article.tags {
                     add_tag.execute(params![id, tag.to_lowercase()])?;
                 }
+                keys::replace(tx, article, published, &mut keys)?;
             }
             // A push always counts as a write, as it always has; a poll only when it wrote.
             if source.is_none() || written > 0 {
-                bump_changes(tx, &touched)?;
+                bump_changes(tx, &touched, &keys)?;
             }
             Ok(written)
         })
@@ -103,17 +104,18 @@ impl Articles for Sqlite {
 
     fn retract(&self, ids: &[ArticleId]) -> Result<usize, StoreError> {
         self.write(|tx| {
-            let mut touched = BTreeSet::new();
+            let (mut touched, mut keys) = (BTreeSet::new(), BTreeSet::new());
             let mut removed = 0;
             for id in ids {
                 let id = id.as_str();
                 touched.extend(sections_of(tx, id)?);
+                keys::remove(tx, id, &mut keys)?;
                 removed += tx.execute("DELETE FROM articles WHERE id = ?1", [id])?;
                 tx.execute("DELETE FROM article_sections WHERE article_id = ?1", [id])?;
                 tx.execute("DELETE FROM article_tags WHERE article_id = ?1", [id])?;
             }
             if removed > 0 {
-                bump_changes(tx, &touched)?;
+                bump_changes(tx, &touched, &keys)?;
             }
             Ok(removed)
         })

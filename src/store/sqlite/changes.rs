@@ -18,18 +18,28 @@ impl ChangeLog for Sqlite {
     fn changes_since(&self, seen: i64) -> Result<ChangedSections, StoreError> {
         self.read(|conn| {
             let counter: i64 = conn.query_row("SELECT counter FROM changes", [], |r| r.get(0))?;
-            let sections = if counter == seen {
-                Some(BTreeSet::new())
-            } else if seen < counter - CHANGE_LOG_KEEP || seen > counter {
-                None
-            } else {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT DISTINCT section FROM section_changes WHERE counter > ?1",
-                )?;
+            let logged = |sql: &str| -> Result<BTreeSet<String>, StoreError> {
+                let mut stmt = conn.prepare_cached(sql)?;
                 let rows = stmt.query_map([seen], |r| r.get(0))?;
-                Some(rows.collect::<Result<_, _>>()?)
+                Ok(rows.collect::<Result<_, _>>()?)
             };
-            Ok(ChangedSections { counter, sections })
+            let (sections, keys) = if counter == seen {
+                (Some(BTreeSet::new()), BTreeSet::new())
+            } else if seen < counter - CHANGE_LOG_KEEP || seen > counter {
+                (None, BTreeSet::new())
+            } else {
+                (
+                    Some(logged(
+                        "SELECT DISTINCT section FROM section_changes WHERE counter > ?1",
+                    )?),
+                    logged("SELECT DISTINCT key FROM key_changes WHERE counter > ?1")?,
+                )
+            };
+            Ok(ChangedSections {
+                counter,
+                sections,
+                keys,
+            })
         })
     }
 
@@ -62,10 +72,12 @@ impl ChangeLog for Sqlite {
     }
 }
 
-/// Counts a write and logs the sections it touched, forgetting writes older than the log keeps.
+/// Counts a write and logs the sections and keys it touched, forgetting writes older than
+/// the log keeps.
 pub(super) fn bump_changes(
     tx: &rusqlite::Transaction<'_>,
     touched: &BTreeSet<String>,
+    keys: &BTreeSet<String>,
 ) -> Result<(), rusqlite::Error> {
     let counter: i64 = tx.query_row(
         "UPDATE changes SET counter = counter + 1 RETURNING counter",
@@ -77,10 +89,17 @@ pub(super) fn bump_changes(
     for section in touched {
         log.execute(params![counter, section])?;
     }
-    tx.execute(
-        "DELETE FROM section_changes WHERE counter <= ?1",
-        [counter - CHANGE_LOG_KEEP],
-    )?;
+    let mut log_key =
+        tx.prepare_cached("INSERT INTO key_changes (counter, key) VALUES (?1, ?2)")?;
+    for key in keys {
+        log_key.execute(params![counter, key])?;
+    }
+    for log in ["section_changes", "key_changes"] {
+        tx.execute(
+            &format!("DELETE FROM {log} WHERE counter <= ?1"),
+            [counter - CHANGE_LOG_KEEP],
+        )?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! The SQLite backend: one file in the data directory (WAL mode) behind one connection.
 //! Opening it, its tuning and the bulk settings are here; the schema in `schema`, and each
-//! concern's queries in a file of its own (`articles`, `changes`, `feeds`, `leases`, `sections`,
+//! concern's queries in a file of its own (`articles`, `changes`, `feeds`, `keys`, `leases`, `sections`,
 //! `sources`), with the probe and the SQLite errors that are faults in `health`.
 //!
 //! Articles are kept whole as their canonical JSON, beside the columns the feed query
@@ -13,6 +13,7 @@ pub(super) mod backup;
 mod changes;
 mod feeds;
 mod health;
+mod keys;
 mod leases;
 mod schema;
 mod sections;

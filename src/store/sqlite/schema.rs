@@ -118,11 +118,44 @@ const MIGRATIONS: &[&str] = &[
     -- built from an older read does not replace them.
     ALTER TABLE feed_state ADD COLUMN built_from INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+    -- On-demand feeds (docs/feeds.md): each published article under the keys of the
+    -- feeds it is in (`all`, `tag/<slug>`, `author/<slug>`) with the name it gives the key
+    -- (empty for `all`). Filled for the articles stored already as the step runs
+    -- (`keys::fill`), as folding names into slugs is no SQL.
+    CREATE TABLE article_keys (
+        key          TEXT NOT NULL,
+        published_at INTEGER NOT NULL,   -- unix milliseconds
+        article_id   TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        PRIMARY KEY (key, published_at, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_keys_by_article ON article_keys (article_id);
+    -- The keys each write touched (before and after), as section_changes the sections.
+    CREATE TABLE key_changes (
+        counter INTEGER NOT NULL,
+        key     TEXT NOT NULL,
+        PRIMARY KEY (counter, key)
+    ) WITHOUT ROWID;
+    -- The validators of on-demand feeds, without their bytes: a rebuild gives the bytes
+    -- back, and the same bytes keep their Last-Modified.
+    CREATE TABLE demand_feed_state (
+        name            TEXT PRIMARY KEY,    -- e.g. tag/krakow.rss
+        hash            TEXT NOT NULL,
+        last_modified   INTEGER NOT NULL,    -- unix seconds
+        ambiguous_until INTEGER,
+        built_from      INTEGER NOT NULL
+    );
+"#,
 ];
 
 /// The schema version of a store this pressfeed made or migrated: a file with a higher
 /// one is a newer pressfeed's.
 pub(super) const VERSION: usize = MIGRATIONS.len();
+
+/// The number of migrations after which `article_keys` exists: the step that makes it
+/// also fills it.
+const KEYED: usize = 11;
 
 /// Brings the store at `path` (for messages) up to the last migration.
 pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
@@ -152,6 +185,9 @@ pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreErro
             return Ok(());
         };
         tx.execute_batch(step)?;
+        if done + 1 == KEYED {
+            super::keys::fill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", (done + 1) as i64)?;
         tx.commit()?;
     }
@@ -226,6 +262,29 @@ mod tests {
             ),
             ("abc", 42, None)
         );
+    }
+
+    #[test]
+    fn the_step_that_makes_the_key_index_fills_it_with_the_articles_stored() {
+        let (dir, store) = seeded();
+        drop(store);
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch(
+            "DROP TABLE article_keys; DROP TABLE key_changes; DROP TABLE demand_feed_state;",
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", (KEYED - 1) as i64)
+            .unwrap();
+        drop(conn);
+        let store = Store::open(dir.path()).unwrap();
+        let now = crate::store::fixtures::now();
+        let newest = store.newest_of("tag/russia", 10, now).unwrap();
+        assert_eq!(
+            crate::store::fixtures::ids(&newest),
+            ["a"],
+            "not the draft d"
+        );
+        assert_eq!(store.newest_of("all", 10, now).unwrap().len(), 4);
     }
 
     #[test]

@@ -136,6 +136,7 @@ impl Transfer for Sqlite {
                     }
                 }
             }
+            super::keys::fill(tx)?;
             tx.execute(
                 "UPDATE changes SET counter = MAX(counter, ?1)",
                 [holdings.change_counter],

@@ -1,0 +1,505 @@
+//! Feeds built on demand (`[feeds]` of site.toml, docs/feeds.md): the whole site, each tag,
+//! each author. A site has tens of thousands of tags, so these are not built on every
+//! change as sections are: a feed is built when a request first asks for it, kept in a
+//! cache bounded in bytes (least recently used first out), and dropped from it when the
+//! store's change log names its key. The one place a request may wait for a build.
+//!
+//! What a request costs, by case:
+//! - **warm** (in the cache): a read lock and an atomic store; the bytes are served as a
+//!   section's are.
+//! - **cold**: a lookup of the key in the store's index, then a build (the feed's items
+//!   from the store, one format rendered, compressed), on a blocking thread, at most
+//!   `cold_builds` at once; past that 503 with `Retry-After` before the store is asked, so
+//!   a crawler walking every tag cannot take more than that from section rebuilds and warm
+//!   requests. Requests for a feed being built wait for that build rather than start
+//!   their own.
+//! - **unknown** (no live article has the key): the cold case ending at its lookup, 404;
+//!   nothing is built, cached or evicted, and nothing is remembered of the name, so a
+//!   flood of made-up names takes no memory (and, past the bound, only 503s).
+//!
+//! Validators: Last-Modified moves only when the bytes do (`publish::stamp`), agreed in the
+//! store (`Store::agree_demand_state`) without the bytes, so an eviction, a restart or
+//! another replica rebuilding the same bytes serves the same ETag and Last-Modified.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tracing::warn;
+
+use crate::build::{self, Format};
+use crate::catalog::Feed;
+use crate::clock::Clock;
+use crate::config::{Config, OnDemand as Settings, Section, Site};
+use crate::digest::content_hash;
+use crate::dimension::{self, Dimension};
+use crate::item::FeedItem;
+use crate::metrics::Metrics;
+use crate::publish;
+use crate::slug::Slug;
+use crate::store::{FeedState, Store, StoreError};
+
+/// Feeds whose key changed that are rebuilt after the change to learn whether their bytes
+/// did (for WebSub): at most this many per change, as the scheduler's thread does it.
+/// Beyond them the hubs are told without the check.
+const REFRESH_MAX: usize = 64;
+
+/// What a request for a feed under `/feeds/` finds here.
+pub enum Lookup {
+    /// No feed built on demand by that name (or its dimension is off): not this module's.
+    NotOurs,
+    /// Built and kept: serve it.
+    Warm(Arc<Feed>),
+    /// Not built: awaiting this builds it, or finds it unknown or busy.
+    Cold(Pin<Box<dyn Future<Output = Answer> + Send>>),
+}
+
+/// The end of a cold request.
+#[derive(Clone)]
+pub enum Answer {
+    Feed(Arc<Feed>),
+    /// No live published article has the key: 404.
+    Unknown,
+    /// Too many cold builds at once: 503, retry.
+    Busy,
+    /// The store failed (logged): 503, retry.
+    Failed,
+}
+
+/// The feeds built on demand of one server; cheap to clone.
+#[derive(Clone)]
+pub struct OnDemand(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+    // A read-write lock: warm requests on every worker thread only read (the recency of a
+    // use is an atomic), and a build's insertion or an invalidation writes for a moment.
+    cache: RwLock<Cache>,
+    // Taken before `cache` whenever both are (see `land` and `invalidate`).
+    flights: Mutex<HashMap<String, Flight>>,
+    /// Cold requests at once (`cold_builds`): a lookup, and a build if the key is known.
+    builds: Arc<Semaphore>,
+}
+
+/// A cold build under way, which other requests for the feed wait for.
+struct Flight {
+    done: watch::Receiver<Option<Answer>>,
+    /// Its key changed while it was built: its bytes may be older than the change, so it
+    /// is served to those waiting but not kept.
+    stale: bool,
+}
+
+/// Built feeds by file name (`tag/krakow.rss`), at most `budget` bytes of them.
+struct Cache {
+    slots: HashMap<String, Slot>,
+    bytes: usize,
+    budget: usize,
+    /// Counts insertions: a slot's `used` is the count at its last use. Uses do not move
+    /// it, so a warm request writes no line every worker shares (it would cost each request
+    /// a contended atomic); recency is told apart between insertions, which is what
+    /// eviction, at an insertion, asks.
+    epoch: u64,
+}
+
+struct Slot {
+    feed: Arc<Feed>,
+    used: AtomicU64,
+}
+
+impl Cache {
+    fn touch(&self, slot: &Slot) {
+        // Read before written: a feed used again within an epoch costs no write.
+        if slot.used.load(Ordering::Relaxed) != self.epoch {
+            slot.used.store(self.epoch, Ordering::Relaxed);
+        }
+    }
+
+    /// Keeps `feed`, dropping the least recently used until it fits; a feed bigger than the
+    /// whole budget is not kept.
+    fn insert(&mut self, name: String, feed: Arc<Feed>) {
+        let size = feed.size();
+        if size > self.budget {
+            return;
+        }
+        self.remove(&name);
+        while self.bytes + size > self.budget {
+            // A scan, not a list kept in order: a use then costs an atomic store under the
+            // read lock, and an eviction a pass over the few thousand feeds a budget holds.
+            let oldest = (self.slots.iter())
+                .min_by_key(|(_, slot)| slot.used.load(Ordering::Relaxed))
+                .map(|(name, _)| name.clone());
+            match oldest {
+                Some(oldest) => drop(self.remove(&oldest)),
+                None => break,
+            }
+        }
+        self.epoch += 1;
+        let slot = Slot {
+            feed,
+            used: AtomicU64::new(self.epoch),
+        };
+        self.bytes += size;
+        self.slots.insert(name, slot);
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Arc<Feed>> {
+        let slot = self.slots.remove(name)?;
+        self.bytes -= slot.feed.size();
+        Some(slot.feed)
+    }
+}
+
+impl OnDemand {
+    /// Serves the feeds built on demand from `store`, with the cache budget and the bound
+    /// on cold builds of `settings` (read once, as a restart is needed to change them) or
+    /// their defaults.
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+        settings: Option<&Settings>,
+    ) -> OnDemand {
+        let defaults = Settings::default();
+        let settings = settings.unwrap_or(&defaults);
+        OnDemand(Arc::new(Inner {
+            store,
+            clock,
+            metrics,
+            cache: RwLock::new(Cache {
+                slots: HashMap::new(),
+                bytes: 0,
+                budget: settings.cache_bytes,
+                epoch: 0,
+            }),
+            flights: Mutex::new(HashMap::new()),
+            builds: Arc::new(Semaphore::new(settings.cold_builds)),
+        }))
+    }
+
+    /// What serving the file `name` (the path under `/feeds/`) takes, as the configuration
+    /// in force (`config`) has it.
+    /// A feed kept is served without a look at the configuration: an edit of `[feeds]`
+    /// drops every feed kept (`invalidate`), so one kept is one the configuration serves.
+    pub fn lookup(&self, config: impl FnOnce() -> Arc<Config>, name: &str) -> Lookup {
+        if let Some(feed) = self.cached(name) {
+            return Lookup::Warm(feed);
+        }
+        let Some((_, _, dimension, _)) = parse(name) else {
+            return Lookup::NotOurs;
+        };
+        let config = config();
+        if !(config.site.feeds.as_ref()).is_some_and(|settings| settings.serves(dimension)) {
+            return Lookup::NotOurs;
+        }
+        let (this, name) = (self.clone(), name.to_owned());
+        Lookup::Cold(Box::pin(async move { this.cold(config, name).await }))
+    }
+
+    fn cached(&self, name: &str) -> Option<Arc<Feed>> {
+        let cache = read(&self.0.cache);
+        let slot = cache.slots.get(name)?;
+        cache.touch(slot);
+        Some(slot.feed.clone())
+    }
+
+    /// Joins the build of `name` under way, or starts one on a blocking thread.
+    async fn cold(self, config: Arc<Config>, name: String) -> Answer {
+        let mut done = {
+            let mut flights = lock(&self.0.flights);
+            match flights.get(&name) {
+                Some(flight) => flight.done.clone(),
+                None => {
+                    // Built since the lookup: `land` keeps it before it ends the flight.
+                    if let Some(feed) = self.cached(&name) {
+                        return Answer::Feed(feed);
+                    }
+                    let Ok(permit) = self.0.builds.clone().try_acquire_owned() else {
+                        self.0.metrics.on_demand.refused.inc();
+                        return Answer::Busy;
+                    };
+                    let (tx, done) = watch::channel(None);
+                    let flight = Flight {
+                        done: done.clone(),
+                        stale: false,
+                    };
+                    flights.insert(name.clone(), flight);
+                    let this = self.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let answer = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            this.fly(&config, &name, permit)
+                        }))
+                        .unwrap_or(Answer::Failed);
+                        this.land(&name, &answer);
+                        let _ = tx.send(Some(answer));
+                    });
+                    done
+                }
+            }
+        };
+        match done.wait_for(Option::is_some).await {
+            Ok(answer) => answer.clone().unwrap_or(Answer::Failed),
+            Err(_) => Answer::Failed,
+        }
+    }
+
+    /// A cold request's work, on a blocking thread, holding one of the `cold_builds`
+    /// permits: the lookup, then the build if the key is known.
+    fn fly(&self, config: &Config, name: &str, _permit: OwnedSemaphorePermit) -> Answer {
+        let Some((_, key, ..)) = parse(name) else {
+            return Answer::Unknown;
+        };
+        match self.0.store.key_exists(key, self.0.clock.now()) {
+            Ok(true) => {}
+            Ok(false) => return Answer::Unknown,
+            Err(e) => {
+                warn!(feed = name, error = %e, "cannot look up a feed built on demand");
+                return Answer::Failed;
+            }
+        }
+        self.0.metrics.on_demand.builds.inc();
+        match self.build(config, name) {
+            Ok(Some(feed)) => Answer::Feed(feed),
+            Ok(None) => Answer::Unknown,
+            Err(e) => {
+                warn!(feed = name, error = %e, "cannot build a feed on demand");
+                Answer::Failed
+            }
+        }
+    }
+
+    /// Ends the flight of `name`, keeping what it built unless its key changed meanwhile.
+    fn land(&self, name: &str, answer: &Answer) {
+        let mut flights = lock(&self.0.flights);
+        let flight = flights.remove(name);
+        if let (Answer::Feed(feed), Some(flight)) = (answer, flight)
+            && !flight.stale
+        {
+            let mut cache = write(&self.0.cache);
+            cache.insert(name.to_owned(), feed.clone());
+            self.gauge(&cache);
+        }
+    }
+
+    /// Builds the feed file `name` (`tag/krakow.rss`) from the store now; `None` when no
+    /// live article has its key, or `name` is none of this configuration's.
+    fn build(&self, config: &Config, name: &str) -> Result<Option<Arc<Feed>>, StoreError> {
+        let (store, clock) = (&self.0.store, &self.0.clock);
+        let Some(settings) = &config.site.feeds else {
+            return Ok(None);
+        };
+        let Some((format, key, dimension, slug)) = parse(name) else {
+            return Ok(None);
+        };
+        // Read before the items: bytes built from it lose to bytes built from a later read.
+        let built_from = store.change_counter()?;
+        let items = store.newest_of(key, settings.limit, clock.now())?;
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let section = section_of(&config.site, settings, dimension, slug, &items);
+        let built = build::key_feed(&config.site, &section, key, format, &items);
+        let hash = content_hash(&built.bytes);
+        let stamp =
+            |held: Option<&FeedState>| publish::stamp(held, hash.clone(), clock.now().timestamp());
+        let state = match store.agree_demand_state(&built.name, &hash, built_from, &stamp)? {
+            Some(state) => state,
+            // Another process agreed bytes built from a later read: these are served to
+            // the requests waiting, and dropped at the next poll of the change log.
+            None => stamp(None),
+        };
+        Ok(Some(Arc::new(publish::served(
+            built,
+            state,
+            settings.max_age,
+        ))))
+    }
+
+    /// Drops the kept feeds of `keys` (every feed for `None`), and marks builds of them
+    /// under way stale. Returns the names dropped with the hash of their bytes, for
+    /// `refresh`.
+    pub fn invalidate(&self, keys: Option<&BTreeSet<String>>) -> Vec<(String, String)> {
+        let mut flights = lock(&self.0.flights);
+        let mut cache = write(&self.0.cache);
+        let mut dropped = Vec::new();
+        match keys {
+            None => {
+                flights.values_mut().for_each(|flight| flight.stale = true);
+                dropped = (cache.slots.drain())
+                    .map(|(name, slot)| (name, slot.feed.state.hash.clone()))
+                    .collect();
+                cache.bytes = 0;
+            }
+            Some(keys) => {
+                for key in keys {
+                    for format in Format::ALL {
+                        let name = format!("{key}.{}", format.extension());
+                        if let Some(flight) = flights.get_mut(&name) {
+                            flight.stale = true;
+                        }
+                        if let Some(feed) = cache.remove(&name) {
+                            dropped.push((name, feed.state.hash.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        self.gauge(&cache);
+        dropped
+    }
+
+    /// Rebuilds feeds `invalidate` dropped (they had been asked for) to learn whether
+    /// their bytes changed, keeping them again; returns the names of those whose bytes
+    /// did, which WebSub hubs are told of. Off the request path: the scheduler calls it
+    /// after its rebuild. Past `REFRESH_MAX` feeds, the rest count as changed unchecked.
+    pub fn refresh(&self, config: &Config, dropped: Vec<(String, String)>) -> Vec<String> {
+        let mut changed = Vec::new();
+        for (i, (name, hash)) in dropped.into_iter().enumerate() {
+            if i >= REFRESH_MAX {
+                changed.push(name);
+                continue;
+            }
+            match self.build(config, &name) {
+                Ok(Some(feed)) => {
+                    if feed.state.hash != hash {
+                        changed.push(name.clone());
+                    }
+                    // A request building it now keeps its own.
+                    let flights = lock(&self.0.flights);
+                    if !flights.contains_key(&name) {
+                        let mut cache = write(&self.0.cache);
+                        cache.insert(name, feed);
+                        self.gauge(&cache);
+                    }
+                }
+                // No feed any more: nothing for a hub to fetch.
+                Ok(None) => {}
+                Err(e) => warn!(feed = name, error = %e, "cannot rebuild a feed built on demand"),
+            }
+        }
+        changed
+    }
+
+    fn gauge(&self, cache: &Cache) {
+        let metrics = &self.0.metrics.on_demand;
+        metrics.cache_bytes.set(cache.bytes as i64);
+        metrics.cache_feeds.set(cache.slots.len() as i64);
+    }
+}
+
+/// `tag/krakow.rss` as (format, key, dimension, slug).
+fn parse(name: &str) -> Option<(Format, &str, Dimension, &str)> {
+    let format = Format::of_file(name)?;
+    let (key, _) = name.rsplit_once('.')?;
+    let (dimension, slug) = dimension::parse_key(key)?;
+    Some((format, key, dimension, slug))
+}
+
+/// What lends an on-demand feed its title, description, link and rules: a section that
+/// is none of the site's (its slug, a dimension's name, is one no section may take).
+fn section_of(
+    site: &Site,
+    settings: &Settings,
+    dimension: Dimension,
+    slug: &str,
+    items: &[FeedItem],
+) -> Section {
+    let (title, description) = match dimension {
+        Dimension::All => (
+            site.title.clone(),
+            site.description.clone().unwrap_or_default(),
+        ),
+        Dimension::Tag => {
+            let name = name_in(items, slug, |item| &item.tags);
+            (
+                format!("{}: {name}", site.title),
+                format!("Articles tagged {name}"),
+            )
+        }
+        Dimension::Author => {
+            let names: Vec<Vec<String>> = (items.iter())
+                .map(|item| item.authors.iter().map(|a| a.name.clone()).collect())
+                .collect();
+            let name = name_in(&names, slug, |names| names);
+            (
+                format!("{}: {name}", site.title),
+                format!("Articles by {name}"),
+            )
+        }
+    };
+    Section {
+        slug: Slug::parse(dimension.name()).expect("a dimension's name is a slug"),
+        title,
+        description,
+        link: site.url.clone(),
+        include: Vec::new(),
+        tags: Vec::new(),
+        exclude_tags: Vec::new(),
+        limit: settings.limit,
+        content: settings.content,
+        schedule: Default::default(),
+        max_age: settings.max_age,
+        enabled: true,
+    }
+}
+
+/// The name a feed of `slug` is titled by: of the names its items give it (names that fold
+/// to `slug`), the most frequent; of those, the first in sort order. Deterministic for the
+/// same items, whatever order the names came in.
+fn name_in<'a, T>(items: &'a [T], slug: &str, names: impl Fn(&'a T) -> &'a Vec<String>) -> String {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for name in items.iter().flat_map(|item| names(item).iter()) {
+        if dimension::slug_of(name).as_deref() == Some(slug) {
+            *counts.entry(name.as_str()).or_default() += 1;
+        }
+    }
+    (counts.into_iter())
+        .min_by(|(a, m), (b, n)| n.cmp(m).then(a.cmp(b)))
+        .map_or_else(|| slug.to_owned(), |(name, _)| name.to_owned())
+}
+
+// Poisoning: a panic while one of these is held leaves maps that are still whole (every
+// change to them is one insertion or removal), so the lock is taken anyway.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_title_takes_the_most_frequent_name_then_the_first_sorted() {
+        let names = |lists: &[&[&str]]| -> Vec<Vec<String>> {
+            (lists.iter())
+                .map(|l| l.iter().map(|s| s.to_string()).collect())
+                .collect()
+        };
+        let items = names(&[&["Kraków", "x"], &["krakow"], &["Kraków"]]);
+        assert_eq!(name_in(&items, "krakow", |v| v), "Kraków");
+        let tie = names(&[&["krakow"], &["Kraków"]]);
+        assert_eq!(name_in(&tie, "krakow", |v| v), "Kraków");
+        let tie = names(&[&["Kraków"], &["krakow"]]);
+        assert_eq!(
+            name_in(&tie, "krakow", |v| v),
+            "Kraków",
+            "order does not matter"
+        );
+    }
+}

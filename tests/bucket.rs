@@ -6,15 +6,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{HANG, Http};
+use common::{HANG, Http, Process};
 use http::{Method, StatusCode};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as Key;
@@ -92,37 +90,6 @@ fn bucket(endpoint: &str) -> Arc<dyn ObjectStore> {
             .build()
             .unwrap(),
     )
-}
-
-/// `pressfeed serve` on the site in `feeds` and the store in `data`, the bucket's
-/// credentials in its environment.
-fn serve(feeds: &Path, data: &Path) -> (Killed, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
-        .arg("--feeds")
-        .arg(feeds)
-        .args(common::store_args(data))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("PRESSFEED_ADMIN_TOKEN", TOKEN)
-        .env_remove("PRESSFEED_ADMIN_TOKEN_FILE")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("RUST_LOG", "pressfeed=warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let addr = banner
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {banner:?}"))
-        .parse()
-        .unwrap();
-    (Killed(child), addr)
 }
 
 /// The object at `public/<file>`: its bytes and the headers it is stored with; `None`
@@ -236,7 +203,17 @@ async fn every_change_reaches_the_bucket_with_its_headers() {
         )
         .await
         .unwrap();
-    let (server, addr) = serve(feeds.path(), data.path());
+    let server = Process::serve(
+        feeds.path(),
+        data.path(),
+        TOKEN,
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("RUST_LOG", "pressfeed=warn"),
+        ],
+    );
+    let addr = server.addr;
     for file in [
         "world.rss",
         "world.atom",

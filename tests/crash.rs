@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use pressfeed::article::ArticleId;
 use pressfeed::item::PreparedArticle;
 use serde_json::json;
 
-use common::site;
+use common::{Process, site};
 
 const TOKEN: &str = "crash-test-token-0123456789abcdef";
 /// Each round kills once some writes were acknowledged, then after one of these delays, so
@@ -37,53 +36,6 @@ async fn until(what: &str, done: impl Fn() -> bool) {
 }
 
 /// A `pressfeed serve` process; killed with SIGKILL when dropped.
-struct Pressfeed {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Pressfeed {
-    fn start(feeds: &Path, data: &Path) -> Pressfeed {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
-            .arg("--feeds")
-            .arg(feeds)
-            .args(common::store_args(data))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("PRESSFEED_ADMIN_TOKEN", TOKEN)
-            .env("RUST_LOG", "pressfeed=error")
-            .env_remove("PRESSFEED_ADMIN_TOKEN_FILE")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut banner = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut banner)
-            .unwrap();
-        let addr = banner
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("no address in {banner:?}"))
-            .parse()
-            .unwrap();
-        Pressfeed { child, addr }
-    }
-
-    /// SIGKILL: no shutdown, no flush, no destructor runs.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Pressfeed {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 struct Reply {
     status: StatusCode,
     etag: Option<String>,
@@ -174,7 +126,7 @@ fn article(id: &str) -> serde_json::Value {
 /// (it must save new bytes: an article was added after the kill). The first answers must
 /// be the feeds saved before the kill, with their validators, while `/readyz` still says
 /// starting; once the lock goes, the build lands. Returns the running server.
-async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Path) -> Pressfeed {
+async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Path) -> Process {
     let store = common::open_store(data).expect("the store opens after a kill");
     let saved: Vec<_> = store
         .saved_feeds()
@@ -201,7 +153,7 @@ async fn restart_serves_the_last_good_feeds(http: &Http, feeds: &Path, data: &Pa
     drop(store);
 
     let lock = common::hold_write_lock(data);
-    let server = Pressfeed::start(feeds, data);
+    let server = Process::serve(feeds, data, TOKEN, &[("RUST_LOG", "pressfeed=error")]);
     for feed in &saved {
         let reply = http
             .get(server.addr, &format!("/feeds/{}", feed.name))
@@ -244,7 +196,12 @@ async fn killed_during_an_admin_import_keeps_every_acknowledged_article() {
     let data = tempfile::tempdir().unwrap();
     let http = Http::new();
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let mut server = Pressfeed::start(feeds.path(), data.path());
+    let mut server = Process::serve(
+        feeds.path(),
+        data.path(),
+        TOKEN,
+        &[("RUST_LOG", "pressfeed=error")],
+    );
     http.wait_ready(server.addr).await;
 
     for (round, kill_after) in KILL_AFTER_MS.into_iter().enumerate() {
@@ -306,7 +263,12 @@ async fn killed_during_section_writes_leaves_the_old_or_the_new_section() {
     let data = tempfile::tempdir().unwrap();
     let http = Http::new();
     let path = std::path::Path::new("sections/world.toml");
-    let mut server = Pressfeed::start(feeds.path(), data.path());
+    let mut server = Process::serve(
+        feeds.path(),
+        data.path(),
+        TOKEN,
+        &[("RUST_LOG", "pressfeed=error")],
+    );
     http.wait_ready(server.addr).await;
     // Version 0 is the section as the test site's file seeded it.
     let title = |version: u64| match version {

@@ -7,9 +7,10 @@
 
 pub mod hub;
 
-use std::io::Write as _;
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -630,4 +631,55 @@ pub async fn h2(
     .await
     .unwrap();
     (sender, tokio::spawn(connection))
+}
+
+/// A real `pressfeed serve` process on 127.0.0.1; killed by its PID when dropped.
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Process {
+    /// Starts `pressfeed serve` on `feeds` and the store of `data`, with the admin API on
+    /// for `token` and `env` added, on a port of its own choosing, which its banner's first
+    /// line tells.
+    pub fn serve(feeds: &Path, data: &Path, token: &str, env: &[(&str, &str)]) -> Process {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+            .arg("--feeds")
+            .arg(feeds)
+            .args(store_args(data))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("PRESSFEED_ADMIN_TOKEN", token)
+            .env_remove("PRESSFEED_ADMIN_TOKEN_FILE")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut banner = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut banner)
+            .unwrap();
+        let addr = banner
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("no address in {banner:?}"))
+            .parse()
+            .unwrap();
+        Process { child, addr }
+    }
+
+    /// SIGKILL: no shutdown, no flush, no destructor runs.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -56,6 +56,7 @@ fuzz_target!(|data: &[u8]| {
         site: &SITE,
         section: &SECTION,
         items: &items,
+        key: None,
     };
     let rss = render(Format::Rss, &source);
     rss::Channel::read_from(&rss[..]).expect("RSS parses back");

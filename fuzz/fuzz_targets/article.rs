@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use pressfeed::article::Article;
 use pressfeed::build::{FeedSource, Format, render};
-use pressfeed::item::FeedItem;
 use pressfeed::config::{Section, Site, parse_toml};
+use pressfeed::item::FeedItem;
 
 static SITE: LazyLock<Site> = LazyLock::new(|| {
     parse_toml(

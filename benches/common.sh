@@ -1,4 +1,4 @@
-# Shared by benches/memory.sh and benches/load.sh (sourced,
+# Shared by benches/memory.sh, load.sh, access-log.sh, replicas.sh and bucket.sh (sourced,
 # not run): a release build, the 20-section benchmark site, a store of $ARTICLES generated
 # articles, a server on 127.0.0.1, and wrk. Only 127.0.0.1 is touched; every process started
 # here is stopped by PID when the calling script exits.

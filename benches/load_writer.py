@@ -39,6 +39,8 @@ def call(method, path, body=None, base=BASES[0]):
             return res.status, res.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
+    except OSError as e:  # a timeout or a refused connection: an error of the run, not a crash
+        return None, repr(e).encode()
 
 
 def article(n, section):
@@ -65,6 +67,8 @@ def shows_in_feed(base, section, article_id):
 # latencies[i]: seconds until a sampled upsert showed on BASES[i]; slowest: until it showed
 # on all of them.
 latencies, slowest, errors, acked = [[] for _ in BASES], [], [], []
+# answers: seconds from sending each upsert until its answer.
+answers = []
 lock = threading.Lock()
 
 
@@ -102,10 +106,12 @@ def main():
     next_edit = start + EDIT_EVERY
     while time.monotonic() - start < SECONDS:
         section = rng.choice(SECTIONS)
+        sent = time.monotonic()
         status, body = call("POST", "/admin/api/articles", article(n, section),
                             BASES[n % len(BASES)])
         written = time.monotonic()
-        if 200 <= status < 300:
+        answers.append(written - sent)
+        if status is not None and 200 <= status < 300:
             acked.append(f"load-{n}")
             if n % SAMPLE_EVERY == 0:
                 t = threading.Thread(target=follow, args=(section, f"load-{n}", written))
@@ -119,7 +125,7 @@ def main():
             status, body = call("PATCH", f"/admin/api/sections/{slug}",
                                 {"description": f"Edited under load, edit {edits}"},
                                 BASES[edits % len(BASES)])
-            if not 200 <= status < 300:
+            if status is None or not 200 <= status < 300:
                 errors.append(f"edit {slug}: {status} {body[:200]!r}")
             edits += 1
             next_edit += EDIT_EVERY
@@ -131,6 +137,8 @@ def main():
     missing = [a for a in acked if call("GET", f"/admin/api/articles/{a}")[0] != 200]
     print(f"writer: {n} upserts ({len(acked)} acknowledged), {edits} section edits, "
           f"{len(errors)} errors")
+    if answers:
+        print(f"upsert answered in {percentiles(answers)}")
     named = list(zip(BASES, latencies))
     if len(BASES) > 1:
         named.append(("every replica (the slowest of each upsert)", slowest))

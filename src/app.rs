@@ -176,7 +176,10 @@ pub async fn run(
     let limits = config.site.http.clone();
     let redirect = match (&tls, redirect) {
         (Some(_), Some(redirect)) => {
-            let port = listener.local_addr().map_err(AppError::Listener)?.port();
+            let port = match config.site.tls.as_ref().and_then(|t| t.redirect_port) {
+                Some(port) => port,
+                None => listener.local_addr().map_err(AppError::Listener)?.port(),
+            };
             let limits = limits.clone();
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let task = tokio::spawn(async move {

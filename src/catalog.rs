@@ -63,14 +63,16 @@ fn gzip(body: &[u8]) -> Vec<u8> {
 
 fn brotli(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 5);
-    // Quality 9 is within a few percent of 11 for feeds at a tenth of the time,
-    // which keeps rebuilds well inside the one-second freshness budget.
+    // Quality 6: on a 250 KB feed about 6% more bytes than quality 9 at a fifth of
+    // the time (BENCHMARKS.md, "Compression levels"). Every replica compresses every
+    // change, and with quality 9 the compression of a few sections' feeds took most
+    // of the one-second freshness budget on a loaded machine.
     // The window fitted to the feed (at most 4 MB, as before): the same output,
     // but the encoder zeroes and keeps a ring buffer of 256 KB for a 250 KB
     // feed instead of 4 MB, which was most of a rebuild's peak memory.
     let lgwin = (usize::BITS - (body.len() + 16).leading_zeros()).clamp(10, 22);
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 9,
+        quality: 6,
         lgwin: lgwin as i32,
         size_hint: body.len(),
         ..Default::default()

@@ -435,6 +435,7 @@ fn tls_settings(
             certificate: std::path::absolute(&certificate)?,
             key: std::path::absolute(&key)?,
             redirect_listen: site.as_ref().and_then(|s| s.redirect_listen.clone()),
+            redirect_port: site.as_ref().and_then(|s| s.redirect_port),
             hsts_max_age: site.and_then(|s| s.hsts_max_age),
         },
         (None, Some(site)) => site,

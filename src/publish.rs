@@ -17,10 +17,12 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::HeaderValue;
 
+use crate::build::feeds_page::{self, TopKeys};
 use crate::build::{self, BuiltFeed, Format, preview};
 use crate::catalog::{Coding, Feed, Snapshot};
 use crate::config::{Config, Section};
 use crate::digest::content_hash;
+use crate::dimension::Dimension;
 use crate::item::FeedItem;
 use crate::store::{FeedQuery, FeedState, SavedFeed, Store, StoreError};
 
@@ -69,15 +71,16 @@ impl Publisher {
     }
 
     /// The site's feeds page, OPML list and stylesheet, wrapped for serving. They
-    /// change with the configuration only; caches may keep them as long as a feed.
+    /// change with the configuration and `top`; caches may keep them as long as a feed.
     pub fn site_files(
         &self,
         config: &Config,
+        top: &TopKeys,
         now: DateTime<Utc>,
         old: &Snapshot,
         changed: &mut Changes,
     ) -> Vec<(String, Arc<Feed>)> {
-        build::site_files(&config.site, &config.sections)
+        build::site_files(&config.site, &config.sections, top)
             .into_iter()
             .map(|built| self.wrap(built, crate::config::DEFAULT_MAX_AGE, now, old, changed))
             .collect()
@@ -296,6 +299,25 @@ pub fn restore(store: &Store, config: &Config) -> Result<HashMap<String, Arc<Fee
     Ok(feeds)
 }
 
+/// The most used tags and authors for the feeds page, of the dimensions `[feeds]` turns
+/// on (the page links to their feeds); none are read for the others.
+pub fn top_keys(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<TopKeys, StoreError> {
+    let on = |dimension| {
+        (config.site.feeds.as_ref()).is_some_and(|feeds| feeds.dimensions.contains(&dimension))
+    };
+    let read = |dimension| -> Result<_, StoreError> {
+        if on(dimension) {
+            store.top_keys(dimension, feeds_page::TOP, now)
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    Ok(TopKeys {
+        tags: read(Dimension::Tag)?,
+        authors: read(Dimension::Author)?,
+    })
+}
+
 /// Every file `serve` would publish at `now`, built from scratch, with validators saved
 /// to the store as the scheduler saves them. Sorted by name.
 pub fn everything(
@@ -311,7 +333,8 @@ pub fn everything(
     for section in config.sections.iter().filter(|s| s.enabled) {
         files.extend(publisher.section(store, config, section, now, &old, &mut changed)?);
     }
-    files.extend(publisher.site_files(config, now, &old, &mut changed));
+    let top = top_keys(store, config, now)?;
+    files.extend(publisher.site_files(config, &top, now, &old, &mut changed));
     files.extend(publisher.save(store, changed, built_from, || now.timestamp())?);
     Ok(files.into_iter().collect())
 }

@@ -291,18 +291,7 @@ async fn the_feeds_page_lists_every_enabled_feed_and_its_autodiscovery_lines() {
 #[tokio::test]
 async fn the_export_writes_the_preview_beside_each_feed_and_the_feeds_page() {
     let server = two_articles().await;
-    let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
-        .arg("--feeds")
-        .arg(server.feeds.path())
-        .args(common::store_args(&server.data))
-        .arg("build")
-        .arg("--out")
-        .arg(out.path())
-        .env("RUST_LOG", "pressfeed=warn")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let out = common::export(&server);
     let dir = out.path().join("feeds");
     for format in ["rss", "atom", "json"] {
         let path = format!("/feeds/world.{format}");

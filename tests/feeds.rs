@@ -622,18 +622,7 @@ async fn the_export_holds_the_served_bytes_and_headers() {
         ],
     )
     .await;
-    let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
-        .arg("--feeds")
-        .arg(server.feeds.path())
-        .args(common::store_args(&server.data))
-        .arg("build")
-        .arg("--out")
-        .arg(out.path())
-        .env("RUST_LOG", "pressfeed=warn")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let out = common::export(&server);
 
     let mut names: Vec<String> = std::fs::read_dir(out.path().join("feeds"))
         .unwrap()

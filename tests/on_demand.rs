@@ -321,3 +321,56 @@ async fn reqwest_get(url: &str) -> StatusCode {
         .unwrap()
         .status
 }
+
+#[tokio::test]
+async fn the_feeds_page_lists_the_most_used_tags_and_authors_and_counts_again_later() {
+    let clock = common::manual_clock();
+    let server = Server::start_with(
+        on_demand_site(""),
+        &articles(),
+        Options::default().on(clock.clock()),
+    )
+    .await;
+    let page = server.get("/feeds/").await.text().to_owned();
+    for path in [
+        "all.rss",
+        "tag/krakow.rss",
+        "tag/krakow.atom",
+        "tag/krakow.json",
+        "tag/poland.rss",
+        "author/jane-doe.rss",
+        "author/ann-lee.json",
+    ] {
+        assert!(
+            page.contains(&format!("{path}\"")),
+            "no link to {path}: {page}"
+        );
+    }
+    // "Kraków" and "krakow" are one tag, the most used, so listed first.
+    let krakow = page.find("tag/krakow.rss").unwrap();
+    assert!(krakow < page.find("tag/poland.rss").unwrap());
+    assert!(page.contains("Kraków (2 articles)"), "{page}");
+    assert!(page.contains("Jane Doe (1 article)"), "{page}");
+
+    // A new tag is counted at the first rebuild ten minutes on, not at every rebuild.
+    let breaking = |id: &str| tagged(id, "2024-01-04T10:00:00Z", &["Breaking"], &[]);
+    write(&server, &[breaking("b1")]);
+    clock.advance(chrono::TimeDelta::seconds(1));
+    server
+        .wait_until("b1 in the world feed", async |s| {
+            s.get("/feeds/world.json").await.text().contains("/b1")
+        })
+        .await;
+    assert!(!server.get("/feeds/").await.text().contains("tag/breaking"));
+    clock.advance(chrono::TimeDelta::minutes(10));
+    write(&server, &[breaking("b2")]);
+    clock.advance(chrono::TimeDelta::seconds(1));
+    server
+        .wait_until("the tag Breaking on the feeds page", async |s| {
+            s.get("/feeds/")
+                .await
+                .text()
+                .contains("Breaking (2 articles)")
+        })
+        .await;
+}

@@ -611,3 +611,24 @@ fn check_tells_the_tls_files_it_cannot_read() {
     assert!(stderr.contains("missing-key.pem"), "{stderr}");
     assert!(!stderr.contains("tls.certificate"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_redirect_names_the_https_port_clients_reach_when_configured() {
+    let pki = Pki::new();
+    let leaf = pki.leaf("mapped");
+    // As in a container listening on another port than the 443 it is published on.
+    let server = TlsServer::start(&pki, &leaf, "redirect_port = 443", true).await;
+    let answer = plain(
+        server.redirect.unwrap(),
+        "GET /feeds/world.rss HTTP/1.1\r\nHost: feeds.example\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 301 "), "{answer}");
+    assert!(
+        answer
+            .to_lowercase()
+            .contains("location: https://feeds.example/feeds/world.rss\r\n"),
+        "{answer}"
+    );
+    server.stop().await;
+}

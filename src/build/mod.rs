@@ -187,17 +187,17 @@ pub struct BuiltFeed {
 }
 
 /// The names of the files of the whole site rather than of one section, which change with
-/// the configuration alone.
+/// the configuration (and the feeds page with the most used tags and authors too).
 pub const SITE_FILES: [&str; 3] = [feeds_page::FILE_NAME, opml::FILE_NAME, xsl::FILE_NAME];
 
 /// The files named in `SITE_FILES`: the feeds page and `index.opml` (of every enabled
 /// section), and `feed.xsl`.
-pub fn site_files(site: &Site, sections: &[Section]) -> Vec<BuiltFeed> {
+pub fn site_files(site: &Site, sections: &[Section], top: &feeds_page::TopKeys) -> Vec<BuiltFeed> {
     vec![
         BuiltFeed {
             name: feeds_page::FILE_NAME.to_owned(),
             content_type: html::CONTENT_TYPE,
-            bytes: feeds_page::render(site, sections),
+            bytes: feeds_page::render(site, sections, top),
         },
         BuiltFeed {
             name: opml::FILE_NAME.to_owned(),

@@ -23,6 +23,11 @@ pub struct Tls {
     /// the same host and path over HTTPS; none when not set.
     #[serde(default)]
     pub redirect_listen: Option<String>,
+    /// The port the redirect names: the one clients reach HTTPS on, when a port mapping or
+    /// a load balancer puts it elsewhere than the listener's own (443 behind most). The
+    /// listener's port when not set.
+    #[serde(default, deserialize_with = "port")]
+    pub redirect_port: Option<u16>,
     /// Seconds of `Strict-Transport-Security: max-age=` sent with every HTTPS response;
     /// no such header when not set. Once a browser has seen it, it refuses plain HTTP to
     /// the host for that long: turn it on when HTTPS is there to stay.
@@ -35,6 +40,10 @@ const MAX_HSTS_SECONDS: u64 = 2 * 365 * 24 * 3600;
 
 fn max_age<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     in_range(d, 0, MAX_HSTS_SECONDS, "seconds").map(Some)
+}
+
+fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    in_range(d, 1, u64::from(u16::MAX), "port").map(|port| u16::try_from(port).ok())
 }
 
 impl Tls {
@@ -85,6 +94,7 @@ mod tests {
         let tls = site.tls.unwrap();
         assert_eq!(tls.redirect_listen, None);
         assert_eq!(tls.hsts_max_age, None);
+        assert_eq!(tls.redirect_port, None);
         let resolved = tls.resolved(Path::new("/srv/feeds"));
         assert_eq!(resolved.certificate, Path::new("/srv/feeds/a.pem"));
         assert_eq!(resolved.key, Path::new("/etc/k.pem"));
@@ -106,6 +116,10 @@ mod tests {
             (
                 "[tls]\ncertificate = \"a\"\nkey = \"b\"\nhsts = true\n",
                 "tls.hsts",
+            ),
+            (
+                "[tls]\ncertificate = \"a\"\nkey = \"b\"\nredirect_port = 65536\n",
+                "tls.redirect_port",
             ),
         ] {
             let ConfigError(problems) = parse(text).unwrap_err();

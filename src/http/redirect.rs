@@ -7,7 +7,6 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::header::{CONTENT_TYPE, HOST, LOCATION};
 use http::uri::Authority;
@@ -18,9 +17,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tracing::warn;
 
 use super::Body;
+use super::server::accept_or_stop;
 use crate::config::Limits;
 
 /// Redirects every request on `listener` to HTTPS on `https_port` until `shutdown`
@@ -42,18 +41,7 @@ pub(crate) async fn run(
     let life = limits.header_read_timeout + limits.idle_timeout;
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    warn!(error = %e, "accept failed on the redirect listener");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => return,
-        };
+    while let Some(stream) = accept_or_stop(&listener, &mut shutdown).await {
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             continue;
         };

@@ -144,19 +144,7 @@ pub(crate) async fn run(
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
 
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Usually EMFILE: back off instead of spinning; the listener recovers.
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
+    while let Some(stream) = accept_or_stop(&listener, &mut shutdown).await {
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             // Answered rather than left in the accept queue: a client learns at once that
             // it should come back, and the queue never fills with connections nobody serves.
@@ -303,5 +291,26 @@ fn serve(
             stopping,
         )
         .await;
+    }
+}
+
+/// The next connection on `listener`, or `None` once `shutdown` resolves. A failed accept
+/// (usually EMFILE) is logged and retried after a pause instead of spinning; the listener
+/// recovers.
+pub(super) async fn accept_or_stop(
+    listener: &TcpListener,
+    shutdown: &mut Pin<&mut impl Future<Output = ()>>,
+) -> Option<TcpStream> {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => return Some(stream),
+                Err(e) => {
+                    warn!(error = %e, listener = ?listener.local_addr().ok(), "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            () = shutdown.as_mut() => return None,
+        }
     }
 }

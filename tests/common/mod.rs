@@ -362,6 +362,23 @@ pub fn open_store(data: &Path) -> Result<Store, StoreError> {
     }
 }
 
+/// Runs `pressfeed build --out` on `server`'s site and store; the files it wrote.
+pub fn export(server: &Server) -> TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_pressfeed"))
+        .arg("--feeds")
+        .arg(server.feeds.path())
+        .args(store_args(&server.data))
+        .arg("build")
+        .arg("--out")
+        .arg(out.path())
+        .env("RUST_LOG", "pressfeed=warn")
+        .status()
+        .unwrap();
+    assert!(status.success(), "pressfeed build --out failed");
+    out
+}
+
 /// The arguments that point a `pressfeed` command at the store of `data`.
 pub fn store_args(data: &Path) -> Vec<std::ffi::OsString> {
     let mut args = vec!["--data".into(), data.as_os_str().to_owned()];

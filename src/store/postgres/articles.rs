@@ -234,30 +234,38 @@ impl Articles for Postgres {
         let tags: Vec<String> = q.tags.iter().map(|t| t.to_lowercase()).collect();
         let excluded: Vec<String> = q.exclude_tags.iter().map(|t| t.to_lowercase()).collect();
         let now = q.now.timestamp_millis();
-        // An article in several of the sections comes once per section: that many rows
-        // hold `limit` articles.
-        let rows_needed = (q.limit.saturating_mul(sections.len())).min(i64::MAX as usize) as i64;
-        let mut sql = String::from(
-            "SELECT s.article_id, a.item, a.item_summary, a.item_body
-             FROM article_sections s JOIN articles a ON a.id = s.article_id
-             WHERE s.section = ANY($1) AND s.published_at <= $2 AND a.item IS NOT NULL",
-        );
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&sections, &now, &rows_needed];
+        let limit = q.limit.min(i64::MAX as usize) as i64;
+        // Each section's newest `limit` rows from the primary key, walked backwards, then
+        // merged: with `section = ANY($1)` the planner cannot take the key's order and
+        // walked the time index instead, dropping every other section's row on the way.
+        // An article in several of the sections comes once per section; `newest_items`
+        // keeps it once.
+        let mut filters = String::new();
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&sections, &now, &limit];
         if !tags.is_empty() {
             params.push(&tags);
-            sql += &format!(
+            filters += &format!(
                 " AND EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = s.article_id AND t.tag = ANY(${}))",
                 params.len()
             );
         }
         if !excluded.is_empty() {
             params.push(&excluded);
-            sql += &format!(
+            filters += &format!(
                 " AND NOT EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = s.article_id AND t.tag = ANY(${}))",
                 params.len()
             );
         }
-        sql += " ORDER BY s.published_at DESC, s.article_id DESC LIMIT $3";
+        let sql = format!(
+            "SELECT n.article_id, n.item, n.item_summary, n.item_body
+             FROM unnest($1::text[]) AS wanted(section),
+             LATERAL (SELECT s.article_id, s.published_at, a.item, a.item_summary, a.item_body
+                      FROM article_sections s JOIN articles a ON a.id = s.article_id
+                      WHERE s.section = wanted.section AND s.published_at <= $2
+                        AND a.item IS NOT NULL{filters}
+                      ORDER BY s.published_at DESC, s.article_id DESC LIMIT $3) n
+             ORDER BY n.published_at DESC, n.article_id DESC"
+        );
         self.read(async |client| {
             let rows = client.query(&sql, &params).await?;
             let rows = rows

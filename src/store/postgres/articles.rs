@@ -233,16 +233,17 @@ impl Articles for Postgres {
         let sections: Vec<&str> = q.sections.iter().map(|s| s.as_str()).collect();
         let tags: Vec<String> = q.tags.iter().map(|t| t.to_lowercase()).collect();
         let excluded: Vec<String> = q.exclude_tags.iter().map(|t| t.to_lowercase()).collect();
-        let now = q.now.timestamp_millis();
+        let (from, until) = q.span.millis();
         // An article in several of the sections comes once per section: that many rows
         // hold `limit` articles.
         let rows_needed = (q.limit.saturating_mul(sections.len())).min(i64::MAX as usize) as i64;
         let mut sql = String::from(
             "SELECT s.article_id, a.item, a.item_summary, a.item_body
              FROM article_sections s JOIN articles a ON a.id = s.article_id
-             WHERE s.section = ANY($1) AND s.published_at <= $2 AND a.item IS NOT NULL",
+             WHERE s.section = ANY($1) AND s.published_at BETWEEN $2 AND $3
+               AND a.item IS NOT NULL",
         );
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&sections, &now, &rows_needed];
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&sections, &from, &until, &rows_needed];
         if !tags.is_empty() {
             params.push(&tags);
             sql += &format!(
@@ -257,7 +258,8 @@ impl Articles for Postgres {
                 params.len()
             );
         }
-        sql += " ORDER BY s.published_at DESC, s.article_id DESC LIMIT $3";
+        let order = q.span.order();
+        sql += &format!(" ORDER BY s.published_at {order}, s.article_id {order} LIMIT $4");
         self.read(async |client| {
             let rows = client.query(&sql, &params).await?;
             let rows = rows

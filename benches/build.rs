@@ -16,10 +16,10 @@ use std::io::{BufReader, Write};
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pressfeed::build::{self, FeedSource, Format};
+use pressfeed::build::{self, Archive, FeedSource, Format};
 use pressfeed::config::Config;
 use pressfeed::publish;
-use pressfeed::store::{FeedQuery, Store};
+use pressfeed::store::{FeedQuery, Span, Store};
 use pressfeed_corpus::{self as corpus, CorpusSpec};
 
 const BIG_ARTICLES: i64 = 100_000;
@@ -56,7 +56,7 @@ fn section_build(c: &mut Criterion) {
         tags: &[],
         exclude_tags: &[],
         limit: 50,
-        now,
+        span: Span::live(now),
     };
     c.bench_function("top-news 50 items, store query and decode only", |b| {
         b.iter(|| store.newest(&query).unwrap())
@@ -68,6 +68,7 @@ fn section_build(c: &mut Criterion) {
         section,
         items: &items,
         key: None,
+        archive: Archive::Subscription,
     };
     c.bench_function("top-news 50 items, 3 formats, in memory", |b| {
         b.iter(|| Format::ALL.map(|f| build::render(f, &source)))
@@ -190,6 +191,7 @@ fn full_rebuild(c: &mut Criterion) {
                         section,
                         items: &items,
                         key: None,
+                        archive: Archive::Subscription,
                     };
                     std::hint::black_box(Format::ALL.map(|f| build::render(f, &source)));
                 }

@@ -19,6 +19,7 @@ pub mod media; // media referenced by an article: lead image, explicit media, em
 pub mod sanitize; // article HTML made safe for feeds
 pub mod item; // an article prepared for feeds once, at write time (`FeedItem`)
 pub mod dimension; // feeds by dimension: `all`, a tag, an author; names folded into slugs, feed keys
+pub mod archive; // archives (RFC 5005): a feed's articles by calendar month, the names of their documents
 
 // What the site is, and where things are kept.
 pub mod digest; // the hash that names bytes (ETags)

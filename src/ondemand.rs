@@ -4,6 +4,12 @@
 //! cache bounded in bytes (least recently used first out), and dropped from it when the
 //! store's change log names its key. The one place a request may wait for a build.
 //!
+//! The archive documents (RFC 5005, `archive`) of these feeds and of sections' feeds are
+//! built, kept and dropped the same way, a month of one feed at a time
+//! (`world/archive/2026-11.rss`): bounded by the same budget and the same cold builds.
+//! Their bytes come from the month's articles and its neighbours alone, never the clock, so
+//! every replica builds the same; a closed month is served with a day's `max-age`.
+//!
 //! What a request costs, by case:
 //! - **warm** (in the cache): a read lock and an atomic store; the bytes are served as a
 //!   section's are.
@@ -13,7 +19,8 @@
 //!   a crawler walking every tag cannot take more than that from section rebuilds and warm
 //!   requests. Requests for a feed being built wait for that build rather than start
 //!   their own.
-//! - **unknown** (no live article has the key): the cold case ending at its lookup, 404;
+//! - **unknown** (no live article has the key, or the month): the cold case ending at its
+//!   lookup (a month's is the query of its articles), 404; a month to come is 404 at once;
 //!   nothing is built, cached or evicted, and nothing is remembered of the name, so a
 //!   flood of made-up names takes no memory (and, past the bound, only 503s).
 //!
@@ -28,10 +35,12 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tracing::warn;
 
-use crate::build::{self, Format};
+use crate::archive::{self, Month};
+use crate::build::{self, Archive, Format};
 use crate::catalog::Feed;
 use crate::clock::Clock;
 use crate::config::{Config, OnDemand as Settings, Section, Site};
@@ -41,7 +50,7 @@ use crate::item::FeedItem;
 use crate::metrics::Metrics;
 use crate::publish;
 use crate::slug::Slug;
-use crate::store::{FeedState, Store, StoreError};
+use crate::store::{FeedQuery, FeedState, Span, Store, StoreError};
 
 /// Feeds whose key changed that are rebuilt after the change to learn whether their bytes
 /// did (for WebSub): at most this many per change, as the scheduler's thread does it.
@@ -190,11 +199,14 @@ impl OnDemand {
         if let Some(feed) = self.cached(name) {
             return Lookup::Warm(feed);
         }
-        let Some((_, _, dimension, _)) = parse(name) else {
+        let Some(target) = parse(name) else {
             return Lookup::NotOurs;
         };
         let config = config();
-        if !(config.site.feeds.as_ref()).is_some_and(|settings| settings.serves(dimension)) {
+        // A month to come has no articles yet: 404 without a look at the store.
+        let served = target.feed(&config).is_some()
+            && (target.month).is_none_or(|month| month <= Month::of(self.0.clock.now()));
+        if !served {
             return Lookup::NotOurs;
         }
         let (this, name) = (self.clone(), name.to_owned());
@@ -251,15 +263,18 @@ impl OnDemand {
     /// A cold request's work, on a blocking thread, holding one of the `cold_builds`
     /// permits: the lookup, then the build if the key is known.
     fn fly(&self, config: &Config, name: &str, _permit: OwnedSemaphorePermit) -> Answer {
-        let Some((_, key, ..)) = parse(name) else {
+        let Some(target) = parse(name) else {
             return Answer::Unknown;
         };
-        match self.0.store.key_exists(key, self.0.clock.now()) {
-            Ok(true) => {}
-            Ok(false) => return Answer::Unknown,
-            Err(e) => {
-                warn!(feed = name, error = %e, "cannot look up a feed built on demand");
-                return Answer::Failed;
+        // An archive's month is looked up by its build, one query of the month's articles.
+        if let (Some(key), None) = (target.key, target.month) {
+            match self.0.store.key_exists(key, self.0.clock.now()) {
+                Ok(true) => {}
+                Ok(false) => return Answer::Unknown,
+                Err(e) => {
+                    warn!(feed = name, error = %e, "cannot look up a feed built on demand");
+                    return Answer::Failed;
+                }
             }
         }
         self.0.metrics.on_demand.builds.inc();
@@ -286,43 +301,69 @@ impl OnDemand {
         }
     }
 
-    /// Builds the feed file `name` (`tag/krakow.rss`) from the store now; `None` when no
-    /// live article has its key, or `name` is none of this configuration's.
+    /// Builds the feed file `name` (`tag/krakow.rss`, `world/archive/2026-11.rss`) from the
+    /// store now; `None` when no live article is in it, or `name` is none of this
+    /// configuration's.
     fn build(&self, config: &Config, name: &str) -> Result<Option<Arc<Feed>>, StoreError> {
         let (store, clock) = (&self.0.store, &self.0.clock);
-        let Some(settings) = &config.site.feeds else {
+        let Some(target) = parse(name) else {
             return Ok(None);
         };
-        let Some((format, key, dimension, slug)) = parse(name) else {
+        let Some(feed) = target.feed(config) else {
             return Ok(None);
         };
+        let now = clock.now();
         // Read before the items: bytes built from it lose to bytes built from a later read.
         let built_from = store.change_counter()?;
-        let items = store.newest_of(key, settings.limit, clock.now())?;
+        let (items, place) = match target.month {
+            None => (
+                feed.items(store, feed.limit(), Span::live(now))?,
+                Archive::Subscription,
+            ),
+            Some(month) => {
+                let span = Span {
+                    from: Some(month.start()),
+                    until: now.min(month.last_millisecond()),
+                    oldest_first: false,
+                };
+                let items = feed.items(store, archive::MONTH_LIMIT, span)?;
+                (items, neighbours(store, &feed, month, now)?)
+            }
+        };
         if items.is_empty() {
             return Ok(None);
         }
-        let section = section_of(&config.site, settings, dimension, slug, &items);
-        let built = build::key_feed(&config.site, &section, key, format, &items);
+        let section = feed.section(&config.site, &items);
+        let built = build::demand_feed(
+            &config.site,
+            &section,
+            target.key,
+            place,
+            target.format,
+            &items,
+        );
         let hash = content_hash(&built.bytes);
-        let stamp =
-            |held: Option<&FeedState>| publish::stamp(held, hash.clone(), clock.now().timestamp());
+        let stamp = |held: Option<&FeedState>| publish::stamp(held, hash.clone(), now.timestamp());
         let state = match store.agree_demand_state(&built.name, &hash, built_from, &stamp)? {
             Some(state) => state,
             // Another process agreed bytes built from a later read: these are served to
             // the requests waiting, and dropped at the next poll of the change log.
             None => stamp(None),
         };
-        Ok(Some(Arc::new(publish::served(
-            built,
-            state,
-            settings.max_age,
-        ))))
+        // A closed month changes only by an edit or a retraction of one of its articles:
+        // caches keep it a day. The current month gains every article published in it, so
+        // it is cached as long as the feed itself.
+        let max_age = match target.month {
+            Some(month) if month.end() <= now => archive::CLOSED_MAX_AGE,
+            _ => section.max_age,
+        };
+        Ok(Some(Arc::new(publish::served(built, state, max_age))))
     }
 
-    /// Drops the kept feeds of `keys` (every feed for `None`), and marks builds of them
-    /// under way stale. Returns the names dropped with the hash of their bytes, for
-    /// `refresh`.
+    /// Drops the kept feeds of `keys` (every feed for `None`) and their archive documents
+    /// (`keys` may name sections too, for theirs), and marks builds of them under way
+    /// stale. Returns the names of the feeds dropped with the hash of their bytes, for
+    /// `refresh`; archive documents are no hub's business.
     pub fn invalidate(&self, keys: Option<&BTreeSet<String>>) -> Vec<(String, String)> {
         let mut flights = lock(&self.0.flights);
         let mut cache = write(&self.0.cache);
@@ -346,6 +387,21 @@ impl OnDemand {
                             dropped.push((name, feed.state.hash.clone()));
                         }
                     }
+                }
+                // Archive documents: any month of the feed may be the one that changed
+                // (the log names feeds, not months), or the neighbour of one that did. A
+                // pass over the few thousand names kept; not told to hubs.
+                let archived =
+                    |name: &str| archive::parse(name).is_some_and(|(feed, ..)| keys.contains(feed));
+                (flights.iter_mut())
+                    .filter(|(name, _)| archived(name))
+                    .for_each(|(_, flight)| flight.stale = true);
+                let names: Vec<String> = (cache.slots.keys())
+                    .filter(|name| archived(name))
+                    .cloned()
+                    .collect();
+                for name in names {
+                    cache.remove(&name);
                 }
             }
         }
@@ -392,12 +448,142 @@ impl OnDemand {
     }
 }
 
-/// `tag/krakow.rss` as (format, key, dimension, slug).
-fn parse(name: &str) -> Option<(Format, &str, Dimension, &str)> {
+/// What a file name under `/feeds/` names here, before the configuration is asked.
+struct Target<'a> {
+    format: Format,
+    /// The feed's key (`tag/krakow`); `None` for a section's feed (an archive's, then).
+    key: Option<&'a str>,
+    /// The key's dimension and slug, or the section's slug.
+    dimension: Option<Dimension>,
+    slug: &'a str,
+    /// The archive document's month; `None` for the feed itself.
+    month: Option<Month>,
+}
+
+/// `tag/krakow.rss` (a feed built on demand), `tag/krakow/archive/2026-11.rss` or
+/// `world/archive/2026-11.rss` (an archive document) as a `Target`.
+fn parse(name: &str) -> Option<Target<'_>> {
     let format = Format::of_file(name)?;
-    let (key, _) = name.rsplit_once('.')?;
-    let (dimension, slug) = dimension::parse_key(key)?;
-    Some((format, key, dimension, slug))
+    let (feed, month) = match archive::parse(name) {
+        Some((feed, month, _)) => (feed, Some(month)),
+        None => (name.rsplit_once('.')?.0, None),
+    };
+    let target = |key, dimension, slug| Target {
+        format,
+        key,
+        dimension,
+        slug,
+        month,
+    };
+    match dimension::parse_key(feed) {
+        Some((dimension, slug)) => Some(target(Some(feed), Some(dimension), slug)),
+        // A section's own feeds are the catalog's: only its archive is this module's.
+        None => month
+            .filter(|_| Slug::parse(feed).is_ok())
+            .map(|_| target(None, None, feed)),
+    }
+}
+
+impl<'a> Target<'a> {
+    /// The feed the configuration serves by this name: a key's whose dimension `[feeds]`
+    /// enables, or an enabled section's.
+    fn feed<'c>(&self, config: &'c Config) -> Option<Source<'a, 'c>> {
+        match self.dimension {
+            Some(dimension) => {
+                let settings = (config.site.feeds.as_ref()).filter(|s| s.serves(dimension))?;
+                Some(Source::Key {
+                    key: self.key?,
+                    dimension,
+                    slug: self.slug,
+                    settings,
+                })
+            }
+            None => (config.section(self.slug))
+                .filter(|section| section.enabled)
+                .map(Source::Section),
+        }
+    }
+}
+
+/// Where a feed's items come from.
+enum Source<'a, 'c> {
+    /// A feed built on demand.
+    Key {
+        key: &'a str,
+        dimension: Dimension,
+        slug: &'a str,
+        settings: &'c Settings,
+    },
+    /// A section's feed (its archive documents are built on demand).
+    Section(&'c Section),
+}
+
+impl Source<'_, '_> {
+    fn limit(&self) -> usize {
+        match self {
+            Source::Key { settings, .. } => settings.limit,
+            Source::Section(section) => section.limit,
+        }
+    }
+
+    /// At most `limit` of the feed's items in `span`, in its order.
+    fn items(&self, store: &Store, limit: usize, span: Span) -> Result<Vec<FeedItem>, StoreError> {
+        match self {
+            Source::Key { key, .. } => store.newest_of(key, limit, span),
+            Source::Section(section) => {
+                let sections = section.included_sections();
+                store.newest(&FeedQuery {
+                    sections: &sections,
+                    tags: &section.tags,
+                    exclude_tags: &section.exclude_tags,
+                    limit,
+                    span,
+                })
+            }
+        }
+    }
+
+    /// What lends the feed its title, description, link and rules.
+    fn section(&self, site: &Site, items: &[FeedItem]) -> Section {
+        match self {
+            Source::Key {
+                dimension,
+                slug,
+                settings,
+                ..
+            } => section_of(site, settings, *dimension, slug, items),
+            Source::Section(section) => (*section).clone(),
+        }
+    }
+}
+
+/// The archive links of `month`'s document: the months before and after it that have live
+/// articles of `feed`, each found from one article (the newest before, the oldest after).
+fn neighbours(
+    store: &Store,
+    feed: &Source<'_, '_>,
+    month: Month,
+    now: DateTime<Utc>,
+) -> Result<Archive, StoreError> {
+    let nearest = |span| -> Result<Option<Month>, StoreError> {
+        let items = feed.items(store, 1, span)?;
+        Ok(items.first().map(|item| Month::of(item.published.to_utc())))
+    };
+    let prev = nearest(Span {
+        from: None,
+        until: month.start() - TimeDelta::milliseconds(1),
+        oldest_first: false,
+    })?;
+    let next = if month.end() <= now {
+        nearest(Span {
+            from: Some(month.end()),
+            until: now,
+            oldest_first: true,
+        })?
+    } else {
+        None
+    };
+    Ok(Archive::Month { month, prev, next })
 }
 
 /// What lends an on-demand feed its title, description, link and rules: a section that
@@ -483,6 +669,44 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_of_feeds_and_archive_documents_parse_apart() {
+        let parts = |name| {
+            parse(name).map(|t| (t.key, t.dimension, t.slug, t.month.map(|m| m.to_string())))
+        };
+        let month = || Some("2026-11".to_owned());
+        assert_eq!(
+            parts("tag/krakow.rss"),
+            Some((Some("tag/krakow"), Some(Dimension::Tag), "krakow", None))
+        );
+        assert_eq!(
+            parts("tag/krakow/archive/2026-11.atom"),
+            Some((Some("tag/krakow"), Some(Dimension::Tag), "krakow", month()))
+        );
+        assert_eq!(
+            parts("all/archive/2026-11.json"),
+            Some((Some("all"), Some(Dimension::All), "", month()))
+        );
+        assert_eq!(
+            parts("world/archive/2026-11.rss"),
+            Some((None, None, "world", month()))
+        );
+        // A section's own feed is the catalog's; a tag may be called `archive`.
+        assert_eq!(parts("world.rss"), None);
+        assert_eq!(
+            parts("tag/archive.rss"),
+            Some((Some("tag/archive"), Some(Dimension::Tag), "archive", None))
+        );
+        for other in [
+            "world/archive/2026-11.rss.html",
+            "world/archive/2026-11.xml",
+            "tag/Krakow/archive/2026-11.rss",
+            "world/archive/2026-11/x.rss",
+        ] {
+            assert!(parse(other).is_none(), "{other}");
+        }
+    }
 
     #[test]
     fn the_title_takes_the_most_frequent_name_then_the_first_sorted() {

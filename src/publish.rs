@@ -24,7 +24,7 @@ use crate::config::{Config, Section};
 use crate::digest::content_hash;
 use crate::dimension::Dimension;
 use crate::item::FeedItem;
-use crate::store::{FeedQuery, FeedState, SavedFeed, Store, StoreError};
+use crate::store::{FeedQuery, FeedState, SavedFeed, Span, Store, StoreError};
 
 /// Files whose bytes changed in one build (or are not in the store yet), to be saved
 /// together.
@@ -243,7 +243,7 @@ pub fn section_items(
         tags: &section.tags,
         exclude_tags: &section.exclude_tags,
         limit: section.limit,
-        now,
+        span: Span::live(now),
     })
 }
 

@@ -13,7 +13,9 @@
 //! The change log and embargoes also name the keys of the feeds built on demand that a
 //! change touched (`all`, tags, authors): those are dropped from `ondemand`'s cache, and
 //! the next request builds them again. While WebSub hubs are configured, the dropped ones
-//! are rebuilt after the sections, and the hubs told of those whose bytes changed.
+//! are rebuilt after the sections, and the hubs told of those whose bytes changed. The
+//! archive documents (`archive`) of those keys and of the sections marked for a rebuild by
+//! a write, an embargo or a reload are dropped too.
 //!
 //! A failed rebuild is logged and retried; the last good feeds stay served. Before its
 //! first build the scheduler serves the feeds the last run saved in the store. While the
@@ -299,6 +301,13 @@ impl Scheduler {
                     .filter(|s| site_changed || self.config.section(s.slug.as_str()) != Some(*s))
                     .map(|s| s.slug.clone())
                     .collect();
+                // Archives of the sections touched, and of those disabled or deleted: a kept
+                // archive document is served without a look at the configuration.
+                let left = enabled(&self.config)
+                    .filter(|s| config.section(s.slug.as_str()) != Some(*s))
+                    .map(|s| &s.slug);
+                let archived = touched.iter().chain(left).map(Slug::to_string).collect();
+                self.archives_changed(&archived);
                 self.dirty.extend(touched);
                 self.config = config;
                 self.republish = true;
@@ -405,18 +414,29 @@ impl Scheduler {
         }
     }
 
-    /// Marks dirty the enabled sections that include any of `changed` (all when `None`).
+    /// Marks dirty the enabled sections that include any of `changed` (all when `None`),
+    /// and drops their archive documents built on demand.
     fn mark_affected(&mut self, changed: Option<&BTreeSet<String>>) {
+        let mut affected = BTreeSet::new();
         for section in enabled(&self.config) {
-            let affected = changed.is_none_or(|changed| {
+            let includes_changed = changed.is_none_or(|changed| {
                 section
                     .included_sections()
                     .iter()
                     .any(|s| changed.contains(s.as_str()))
             });
-            if affected {
+            if includes_changed {
                 self.dirty.insert(section.slug.clone());
+                affected.insert(section.slug.to_string());
             }
+        }
+        self.archives_changed(&affected);
+    }
+
+    /// Drops the archive documents of the sections `slugs` (their feeds are the catalog's).
+    fn archives_changed(&self, slugs: &BTreeSet<String>) {
+        if !slugs.is_empty() {
+            self.on_demand.invalidate(Some(slugs));
         }
     }
 

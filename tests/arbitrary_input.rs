@@ -17,7 +17,7 @@ use chrono::{FixedOffset, TimeZone, Utc};
 use http::header::{ACCEPT_ENCODING, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use pressfeed::article::{Article, ArticleError};
-use pressfeed::build::{FeedSource, Format, render};
+use pressfeed::build::{Archive, FeedSource, Format, render};
 use pressfeed::config::{Config, parse_section};
 use pressfeed::http::cache::{if_match, not_modified};
 use pressfeed::http::encoding::negotiate;
@@ -225,6 +225,7 @@ fn check_article(text: &str) -> Result<Checked, TestCaseError> {
         section: DEMO.section("world").expect("the demo has a world section"),
         items: &items,
         key: None,
+        archive: Archive::Subscription,
     };
     let rss = rss::Channel::read_from(&render(Format::Rss, &source)[..]).expect("RSS parses");
     prop_assert_eq!(rss.items().len(), 1);

@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use pressfeed::article::Article;
-use pressfeed::build::{FeedSource, Format, render};
+use pressfeed::build::{Archive, FeedSource, Format, render};
 use pressfeed::config::{Section, Site};
 use pressfeed::item::FeedItem;
 use pressfeed::sanitize::xml_safe;
@@ -221,7 +221,7 @@ proptest! {
         let section = section();
         let articles = articles(&doc, n);
         let items: Vec<FeedItem> = articles.iter().map(|a| FeedItem::prepare(a).unwrap()).collect();
-        let source = FeedSource { site: &site, section: &section, items: &items, key: None };
+        let source = FeedSource { site: &site, section: &section, items: &items, key: None, archive: Archive::Subscription };
 
         let rss = render(Format::Rss, &source);
         prop_assert_eq!(common::blanks(&rss), Vec::<String>::new());

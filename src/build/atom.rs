@@ -12,9 +12,13 @@ use crate::item::FeedItem;
 
 pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
     let mut w = feed_document(source.size_hint()).expect("writing to a Vec cannot fail");
-    w.create_element("feed")
+    let mut feed_element = (w.create_element("feed"))
         .with_attribute(("xmlns", "http://www.w3.org/2005/Atom"))
-        .with_attribute(("xmlns:media", media_rss::NAMESPACE))
+        .with_attribute(("xmlns:media", media_rss::NAMESPACE));
+    if source.is_archive() {
+        feed_element = feed_element.with_attribute(("xmlns:fh", super::HISTORY_NAMESPACE));
+    }
+    feed_element
         .with_attribute(attr("xml:lang", &source.site.language))
         .write_inner_content(|w| feed(w, source))
         .expect("writing to a Vec cannot fail");
@@ -39,6 +43,12 @@ fn feed(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
         "application/atom+xml",
     )?;
     link(w, section.link.as_str(), "alternate", "text/html")?;
+    for (rel, href) in source.archive_links(Format::Atom) {
+        link(w, &href, rel, "application/atom+xml")?;
+    }
+    if source.is_archive() {
+        w.create_element("fh:archive").write_empty()?;
+    }
     for hub in &site.websub_hubs {
         w.create_element("link")
             .with_attribute(attr("href", hub.as_str()))

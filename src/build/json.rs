@@ -18,7 +18,14 @@ pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
     feed.str("version", "https://jsonfeed.org/version/1.1");
     feed.str("title", &section.title);
     feed.str("home_page_url", section.link.as_str());
-    feed.str("feed_url", &source.self_url(Format::Json));
+    // The feed's identity (JSON Feed 1.1): an archive document names its subscription's.
+    feed.str("feed_url", &source.current_url(Format::Json));
+    // Pagination: each document names the one of the month before.
+    if let Some(older) = (source.archive_links(Format::Json).into_iter())
+        .find_map(|(rel, url)| (rel == "prev-archive").then_some(url))
+    {
+        feed.str("next_url", &older);
+    }
     if !section.description.trim().is_empty() {
         feed.str("description", &section.description);
     }

@@ -19,8 +19,12 @@ pub use opml::FILE_NAME as OPML_FILE_NAME;
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::archive::{self, Month};
 use crate::config::{ContentMode, Section, Site};
 use crate::item::FeedItem;
+
+/// The namespace of RFC 5005's `fh:archive`, which marks an archive document.
+const HISTORY_NAMESPACE: &str = "http://purl.org/syndication/history/1.0";
 
 /// The generator named in every feed.
 const GENERATOR: &str = concat!("pressfeed ", env!("CARGO_PKG_VERSION"));
@@ -98,20 +102,82 @@ pub struct FeedSource<'a> {
     /// and its id), whose `section` only lends the feed's title, links and rules; `None`
     /// for a section's own feed.
     pub key: Option<&'a str>,
+    /// Which document of the feed this is: the one subscribed to, or a month's archive.
+    pub archive: Archive,
+}
+
+/// Where a document sits among its feed's archive documents (RFC 5005 §4, `archive`): the
+/// links it carries to them. Months without articles have no document, so the links skip
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archive {
+    /// The subscription document: `prev-archive` (JSON Feed: `next_url`) to the month of
+    /// its newest item, the newest month with articles.
+    Subscription,
+    /// The archive document of `month`: `current` to the subscription document,
+    /// `prev-archive` and `next-archive` to the months before and after it that have
+    /// articles (JSON Feed: `next_url` to the one before).
+    Month {
+        /// The month this document holds.
+        month: Month,
+        /// The nearest earlier month with articles; `None` in the oldest.
+        prev: Option<Month>,
+        /// The nearest later month with articles; `None` in the newest.
+        next: Option<Month>,
+    },
 }
 
 impl FeedSource<'_> {
-    /// The feed's file name in `format`: `world.rss`, `tag/krakow.rss`.
+    /// The feed's name: the section's slug, or the key of a feed built on demand.
+    fn feed(&self) -> &str {
+        self.key.unwrap_or(self.section.slug.as_str())
+    }
+
+    /// This document's file name in `format`: `world.rss`, `tag/krakow.rss`,
+    /// `world/archive/2026-11.rss`.
     fn file_name(&self, format: Format) -> String {
-        match self.key {
-            Some(key) => format!("{key}.{}", format.extension()),
-            None => format.file_name(self.section),
+        match self.archive {
+            Archive::Subscription => format!("{}.{}", self.feed(), format.extension()),
+            Archive::Month { month, .. } => self.month_file_name(month, format),
         }
     }
 
-    /// The public URL of this feed in `format`.
+    fn month_file_name(&self, month: Month, format: Format) -> String {
+        archive::file_name(self.feed(), month, format.extension())
+    }
+
+    /// The public URL of this document in `format`.
     fn self_url(&self, format: Format) -> String {
         self.site.feed_url(&self.file_name(format))
+    }
+
+    /// The public URL of the subscription document in `format`.
+    fn current_url(&self, format: Format) -> String {
+        (self.site).feed_url(&format!("{}.{}", self.feed(), format.extension()))
+    }
+
+    /// The links to the feed's other documents (RFC 5005 §4) in `format`, as (relation,
+    /// URL): a subscription document's `prev-archive`, an archive document's `current`,
+    /// `prev-archive` and `next-archive`, those that exist.
+    fn archive_links(&self, format: Format) -> Vec<(&'static str, String)> {
+        let url = |month: Month| self.site.feed_url(&self.month_file_name(month, format));
+        match self.archive {
+            Archive::Subscription => (self.items.first())
+                .map(|newest| ("prev-archive", url(Month::of(newest.published.to_utc()))))
+                .into_iter()
+                .collect(),
+            Archive::Month { prev, next, .. } => {
+                let mut links = vec![("current", self.current_url(format))];
+                links.extend(prev.map(|prev| ("prev-archive", url(prev))));
+                links.extend(next.map(|next| ("next-archive", url(next))));
+                links
+            }
+        }
+    }
+
+    /// Whether this is an archive document, which says so with `fh:archive`.
+    fn is_archive(&self) -> bool {
+        matches!(self.archive, Archive::Month { .. })
     }
 
     /// What follows the site's id prefix in the feed's Atom id: `section:<slug>`, or
@@ -228,6 +294,7 @@ pub fn section_feeds(site: &Site, section: &Section, items: &[FeedItem]) -> Vec<
         section,
         items,
         key: None,
+        archive: Archive::Subscription,
     };
     let feeds = Format::ALL.map(|format| built(format, &source));
     let previews = Format::ALL
@@ -241,11 +308,13 @@ pub fn section_feeds(site: &Site, section: &Section, items: &[FeedItem]) -> Vec<
     feeds.into_iter().chain(previews).collect()
 }
 
-/// Renders the feed built on demand `key` (see `FeedSource::key`) in `format`.
-pub fn key_feed(
+/// Renders a document of a feed built on demand, `key` (see `FeedSource::key`; `None`: of
+/// `section`'s own feed, an archive document then) in `format`.
+pub fn demand_feed(
     site: &Site,
     section: &Section,
-    key: &str,
+    key: Option<&str>,
+    archive: Archive,
     format: Format,
     items: &[FeedItem],
 ) -> BuiltFeed {
@@ -253,7 +322,8 @@ pub fn key_feed(
         site,
         section,
         items,
-        key: Some(key),
+        key,
+        archive,
     };
     built(format, &source)
 }

@@ -24,14 +24,17 @@ pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
 }
 
 fn write(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
-    w.create_element("rss")
+    let mut rss = (w.create_element("rss"))
         .with_attribute(("version", "2.0"))
-        .with_attributes(NAMESPACES)
-        .write_inner_content(|w| {
-            w.create_element("channel")
-                .write_inner_content(|w| channel(w, source))?;
-            Ok(())
-        })?;
+        .with_attributes(NAMESPACES);
+    if source.is_archive() {
+        rss = rss.with_attribute(("xmlns:fh", super::HISTORY_NAMESPACE));
+    }
+    rss.write_inner_content(|w| {
+        w.create_element("channel")
+            .write_inner_content(|w| channel(w, source))?;
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -74,6 +77,17 @@ fn channel(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
             .with_attribute(attr("href", hub.as_str()))
             .with_attribute(("rel", "hub"))
             .write_empty()?;
+    }
+    // RFC 5005 Appendix B: in RSS 2.0 as Atom's links and the `fh` element.
+    for (rel, href) in source.archive_links(Format::Rss) {
+        w.create_element("atom:link")
+            .with_attribute(attr("href", &href))
+            .with_attribute(("rel", rel))
+            .with_attribute(("type", "application/rss+xml"))
+            .write_empty()?;
+    }
+    if source.is_archive() {
+        w.create_element("fh:archive").write_empty()?;
     }
     let id_prefix = site.id_prefix();
     for item in source.items {

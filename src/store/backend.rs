@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use super::transfer::{ArticleRow, Holdings, SourceRecord};
 use super::{
     ChangeNotice, ChangedSections, FeedQuery, FeedState, KeyCount, SavedFeed, SectionWrite,
-    SourceState, Stamp, StoreError, StoredSection,
+    SourceState, Span, Stamp, StoreError, StoredSection,
 };
 use crate::article::{Article, ArticleId};
 use crate::dimension::Dimension;
@@ -107,12 +107,7 @@ pub(crate) trait ChangeLog {
 /// On-demand feeds: articles by key (`all`, `tag/<slug>`, `author/<slug>`), kept by
 /// `Articles`'s writes, and the validators of the feeds built from them.
 pub(crate) trait KeyIndex {
-    fn newest_of(
-        &self,
-        key: &str,
-        limit: usize,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<FeedItem>, StoreError>;
+    fn newest_of(&self, key: &str, limit: usize, span: Span) -> Result<Vec<FeedItem>, StoreError>;
 
     fn key_exists(&self, key: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
 

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::fixtures::{Place, article, ids, now, prepared, query, seed, slugs};
 use super::{
-    CHANGE_LOG_KEEP, Expect, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, StoreError,
+    CHANGE_LOG_KEEP, Expect, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, Span,
+    StoreError,
 };
 use crate::article::{Article, ArticleId};
 use crate::digest::content_hash;
@@ -65,7 +66,79 @@ contract!(
     the_most_used_tags_and_authors_come_with_counts_and_a_name,
     scheduled_articles_name_their_keys_when_their_time_comes,
     on_demand_validators_are_agreed_without_bytes,
+    a_span_reads_one_month_of_a_feed_either_way,
 );
+
+/// What an archive asks (`ondemand`): the items of a month, of a section's feed and of a
+/// key's, both ways; the nearest article before the month and after it.
+fn a_span_reads_one_month_of_a_feed_either_way(place: Place) {
+    let store = seed(&place);
+    store
+        .upsert(&prepared([
+            by("m1", "2022-04-30T23:59:59.999Z", &["wire"], &[]),
+            by("m2", "2022-03-10T00:00:00Z", &["wire"], &[]),
+            by("m3", "2022-04-01T00:00:00Z", &["wire"], &[]),
+        ]))
+        .unwrap();
+    let at = |s: &str| -> DateTime<Utc> { s.parse().unwrap() };
+    let span = |from: Option<&str>, until: &str, oldest_first| Span {
+        from: from.map(at),
+        until: at(until),
+        oldest_first,
+    };
+    let world = slugs(&["world", "top-news"]);
+    let section = |limit, span| {
+        let q = FeedQuery {
+            span,
+            ..query(&world, limit)
+        };
+        ids(&store.newest(&q).unwrap()).join(" ")
+    };
+    let key = |limit, span| ids(&store.newest_of("tag/wire", limit, span).unwrap()).join(" ");
+
+    // April: from its first millisecond to its last, both in.
+    let april = span(
+        Some("2022-04-01T00:00:00Z"),
+        "2022-04-30T23:59:59.999Z",
+        false,
+    );
+    assert_eq!(section(10, april), "m1 m3");
+    assert_eq!(key(10, april), "m1 m3");
+    // May in the seed, once each though b is in both sections; the scheduled e not yet.
+    let may = span(
+        Some("2022-05-01T00:00:00Z"),
+        "2022-05-31T23:59:59.999Z",
+        false,
+    );
+    assert_eq!(section(10, may), "f b c a");
+    assert_eq!(
+        section(2, may),
+        "f b",
+        "the newest of a month past the limit"
+    );
+    // The month before April's newest article, and after it the oldest.
+    assert_eq!(
+        section(1, span(None, "2022-03-31T23:59:59.999Z", false)),
+        "m2"
+    );
+    assert_eq!(key(1, span(None, "2022-03-31T23:59:59.999Z", false)), "m2");
+    let after = span(Some("2022-05-01T00:00:00Z"), "2022-06-01T00:00:00Z", true);
+    assert_eq!(section(10, after), "a c b f", "oldest first, ties reversed");
+    assert_eq!(
+        key(
+            1,
+            span(Some("2022-04-02T00:00:00Z"), "2022-06-01T00:00:00Z", true)
+        ),
+        "m1"
+    );
+    assert_eq!(
+        key(
+            1,
+            span(Some("2022-05-01T00:00:00Z"), "2022-06-01T00:00:00Z", true)
+        ),
+        ""
+    );
+}
 
 /// An article with authors, for the on-demand index.
 fn by(id: &str, published: &str, tags: &[&str], authors: &[&str]) -> Article {
@@ -89,7 +162,8 @@ fn on_demand_feeds_hold_live_published_articles_by_key(place: Place) {
             by("l", "2022-05-05T00:00:00Z", &["krakow", "Poland"], &[]),
         ]))
         .unwrap();
-    let newest = |key: &str, limit| ids(&store.newest_of(key, limit, now()).unwrap()).join(" ");
+    let newest =
+        |key: &str, limit| ids(&store.newest_of(key, limit, Span::live(now())).unwrap()).join(" ");
     // The draft `d` and the scheduled `e` are in no feed yet.
     assert_eq!(newest("all", 10), "l k f b c a");
     assert_eq!(newest("all", 2), "l k");
@@ -143,7 +217,13 @@ fn the_change_log_names_the_keys_before_and_after(place: Place) {
         ["all", "author/ann", "tag/x", "tag/y", "tag/z"],
         "the tag and author it lost, and the ones it has"
     );
-    assert_eq!(store.newest_of("tag/x", 10, now()).unwrap().len(), 0);
+    assert_eq!(
+        store
+            .newest_of("tag/x", 10, Span::live(now()))
+            .unwrap()
+            .len(),
+        0
+    );
     store.retract(&ArticleId::parse("k").unwrap()).unwrap();
     assert_eq!(
         keys(store.changes_since(seen + 1).unwrap()),
@@ -764,7 +844,7 @@ fn a_copy_lands_every_row_as_stored(place: Place) {
     );
     assert_eq!(target.source_ids("wire").unwrap(), ["p".to_owned()].into());
     assert_eq!(
-        ids(&target.newest_of("tag/wire", 10, now()).unwrap()),
+        ids(&target.newest_of("tag/wire", 10, Span::live(now())).unwrap()),
         ["p"],
         "the copy's articles are indexed by key"
     );

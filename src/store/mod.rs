@@ -176,8 +176,44 @@ pub struct FeedQuery<'a> {
     pub exclude_tags: &'a [String],
     /// The most items to return.
     pub limit: usize,
-    /// Articles published later are not live yet (embargoed).
-    pub now: DateTime<Utc>,
+    /// Which of them, by `published_at`, in which order.
+    pub span: Span,
+}
+
+/// The articles of a feed a query reads, by `published_at`, and their order.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    /// Articles published before are left out (an archive's month starts); `None`: none is.
+    pub from: Option<DateTime<Utc>>,
+    /// Articles published later are left out: not live yet (embargoed), or after an
+    /// archive's month.
+    pub until: DateTime<Utc>,
+    /// Oldest first rather than newest first (ties reversed too): the month after an
+    /// archive's.
+    pub oldest_first: bool,
+}
+
+impl Span {
+    /// What a feed holds at `now`: its live articles, newest first.
+    pub fn live(now: DateTime<Utc>) -> Span {
+        Span {
+            from: None,
+            until: now,
+            oldest_first: false,
+        }
+    }
+
+    /// The bounds in unix milliseconds, both inclusive.
+    fn millis(&self) -> (i64, i64) {
+        let from = self.from.map_or(i64::MIN, |from| from.timestamp_millis());
+        (from, self.until.timestamp_millis())
+    }
+
+    /// The SQL of the order: the feed's (newest first, ties by id, last first) or its
+    /// reverse.
+    fn order(&self) -> &'static str {
+        if self.oldest_first { "ASC" } else { "DESC" }
+    }
 }
 
 /// What another process's commit changed, as `Store::listen` hears it: a reason to read
@@ -441,9 +477,9 @@ impl Store {
         self.call(|b| b.article_count())
     }
 
-    /// The newest live items of a feed: published, in one of `q.sections`, passing the
-    /// tag filters, `published_at <= now`; newest first, ties broken by id (descending) so
-    /// the order never flips between builds.
+    /// The items of a section's feed: published, in one of `q.sections`, passing the tag
+    /// filters, in `q.span` (`Span::live`: the live ones); newest first, ties broken by id
+    /// (descending) so the order never flips between builds, or all that reversed.
     pub fn newest(&self, q: &FeedQuery<'_>) -> Result<Vec<FeedItem>, StoreError> {
         if q.sections.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
@@ -547,18 +583,18 @@ impl Store {
 
     // The index of on-demand feeds: articles by key (`dimension::keys_of`).
 
-    /// The newest live items of the on-demand feed `key` (`all`, `tag/<slug>`,
-    /// `author/<slug>`): published, `published_at <= now`, in `Store::newest`'s order.
+    /// The items of the on-demand feed `key` (`all`, `tag/<slug>`, `author/<slug>`) in
+    /// `span` (`Span::live`: its newest live ones), in `Store::newest`'s order.
     pub fn newest_of(
         &self,
         key: &str,
         limit: usize,
-        now: DateTime<Utc>,
+        span: Span,
     ) -> Result<Vec<FeedItem>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        self.call(|b| b.newest_of(key, limit, now))
+        self.call(|b| b.newest_of(key, limit, span))
     }
 
     /// Whether a live published article (`published_at <= now`) has `key`: one indexed
@@ -755,7 +791,7 @@ pub(crate) mod fixtures {
             tags: &[],
             exclude_tags: &[],
             limit,
-            now: now(),
+            span: Span::live(now()),
         }
     }
 

@@ -233,15 +233,14 @@ impl Articles for Postgres {
         let sections: Vec<&str> = q.sections.iter().map(|s| s.as_str()).collect();
         let tags: Vec<String> = q.tags.iter().map(|t| t.to_lowercase()).collect();
         let excluded: Vec<String> = q.exclude_tags.iter().map(|t| t.to_lowercase()).collect();
-        let now = q.now.timestamp_millis();
+        let (from, until) = q.span.millis();
         let limit = q.limit.min(i64::MAX as usize) as i64;
-        // Each section's newest `limit` rows from the primary key, walked backwards, then
-        // merged: with `section = ANY($1)` the planner cannot take the key's order and
-        // walked the time index instead, dropping every other section's row on the way.
-        // An article in several of the sections comes once per section; `newest_items`
-        // keeps it once.
+        // Each section's first `limit` rows in the span from the primary key, then merged:
+        // with `section = ANY($1)` the planner cannot take the key's order and walked the
+        // time index instead, dropping every other section's row on the way. An article in
+        // several of the sections comes once per section; `newest_items` keeps it once.
         let mut filters = String::new();
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&sections, &now, &limit];
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&sections, &from, &until, &limit];
         if !tags.is_empty() {
             params.push(&tags);
             filters += &format!(
@@ -256,15 +255,16 @@ impl Articles for Postgres {
                 params.len()
             );
         }
+        let order = q.span.order();
         let sql = format!(
             "SELECT n.article_id, n.item, n.item_summary, n.item_body
              FROM unnest($1::text[]) AS wanted(section),
              LATERAL (SELECT s.article_id, s.published_at, a.item, a.item_summary, a.item_body
                       FROM article_sections s JOIN articles a ON a.id = s.article_id
-                      WHERE s.section = wanted.section AND s.published_at <= $2
+                      WHERE s.section = wanted.section AND s.published_at BETWEEN $2 AND $3
                         AND a.item IS NOT NULL{filters}
-                      ORDER BY s.published_at DESC, s.article_id DESC LIMIT $3) n
-             ORDER BY n.published_at DESC, n.article_id DESC"
+                      ORDER BY s.published_at {order}, s.article_id {order} LIMIT $4) n
+             ORDER BY n.published_at {order}, n.article_id {order}"
         );
         self.read(async |client| {
             let rows = client.query(&sql, &params).await?;

@@ -12,7 +12,7 @@ use crate::dimension::Dimension;
 use crate::item::FeedItem;
 use crate::store::backend::KeyIndex;
 use crate::store::{
-    FeedState, Held, KeyCount, StoreError, agreed, decode_article, key_range, newest_items,
+    FeedState, Held, KeyCount, Span, StoreError, agreed, decode_article, key_range, newest_items,
 };
 
 /// The `pg_advisory_xact_lock` key agreements of on-demand feeds' validators take turns on.
@@ -73,22 +73,19 @@ pub(super) async fn fill(tx: &Transaction<'_>) -> Result<(), StoreError> {
 }
 
 impl KeyIndex for Postgres {
-    fn newest_of(
-        &self,
-        key: &str,
-        limit: usize,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<FeedItem>, StoreError> {
+    fn newest_of(&self, key: &str, limit: usize, span: Span) -> Result<Vec<FeedItem>, StoreError> {
         let limit_rows = limit.min(i64::MAX as usize) as i64;
+        let order = span.order();
+        let (from, until) = span.millis();
+        let sql = format!(
+            "SELECT k.article_id, a.item, a.item_summary, a.item_body
+             FROM article_keys k JOIN articles a ON a.id = k.article_id
+             WHERE k.key = $1 AND k.published_at BETWEEN $2 AND $3 AND a.item IS NOT NULL
+             ORDER BY k.published_at {order}, k.article_id {order} LIMIT $4"
+        );
         self.read(async |client| {
             let rows = client
-                .query(
-                    "SELECT k.article_id, a.item, a.item_summary, a.item_body
-                     FROM article_keys k JOIN articles a ON a.id = k.article_id
-                     WHERE k.key = $1 AND k.published_at <= $2 AND a.item IS NOT NULL
-                     ORDER BY k.published_at DESC, k.article_id DESC LIMIT $3",
-                    &[&key, &now.timestamp_millis(), &limit_rows],
-                )
+                .query(&sql, &[&key, &from, &until, &limit_rows])
                 .await?;
             let rows = rows
                 .iter()

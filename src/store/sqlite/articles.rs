@@ -142,7 +142,7 @@ impl Articles for Sqlite {
         let mut sql = format!(
             "SELECT s.article_id, a.item, a.item_summary, a.item_body
              FROM article_sections s JOIN articles a ON a.id = s.article_id
-             WHERE s.section IN ({}) AND s.published_at <= ? AND a.item IS NOT NULL",
+             WHERE s.section IN ({}) AND s.published_at BETWEEN ? AND ? AND a.item IS NOT NULL",
             placeholders(q.sections.len())
         );
         let tags: Vec<String> = q.tags.iter().map(|t| t.to_lowercase()).collect();
@@ -159,14 +159,15 @@ impl Articles for Sqlite {
                 placeholders(excluded.len())
             );
         }
-        sql += " ORDER BY s.published_at DESC, s.article_id DESC";
+        let order = q.span.order();
+        sql += &format!(" ORDER BY s.published_at {order}, s.article_id {order}");
 
-        let now = q.now.timestamp_millis();
+        let (from, until) = q.span.millis();
         let values = q
             .sections
             .iter()
             .map(|s| rusqlite::types::Value::from(s.as_str().to_owned()))
-            .chain(std::iter::once(now.into()))
+            .chain([from.into(), until.into()])
             .chain(tags.into_iter().map(Into::into))
             .chain(excluded.into_iter().map(Into::into));
 

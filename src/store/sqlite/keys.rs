@@ -13,7 +13,7 @@ use crate::dimension::{self, Dimension};
 use crate::item::FeedItem;
 use crate::store::backend::KeyIndex;
 use crate::store::{
-    FeedState, Held, KeyCount, StoreError, agreed, decode_article, key_range, newest_items,
+    FeedState, Held, KeyCount, Span, StoreError, agreed, decode_article, key_range, newest_items,
 };
 
 /// Replaces the keys of the article `article` (`published`: its `published_at` in unix
@@ -77,20 +77,17 @@ pub(super) fn fill(tx: &Transaction<'_>) -> Result<(), StoreError> {
 }
 
 impl KeyIndex for Sqlite {
-    fn newest_of(
-        &self,
-        key: &str,
-        limit: usize,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<FeedItem>, StoreError> {
+    fn newest_of(&self, key: &str, limit: usize, span: Span) -> Result<Vec<FeedItem>, StoreError> {
+        let order = span.order();
+        let (from, until) = span.millis();
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
+            let mut stmt = conn.prepare_cached(&format!(
                 "SELECT k.article_id, a.item, a.item_summary, a.item_body
                  FROM article_keys k JOIN articles a ON a.id = k.article_id
-                 WHERE k.key = ?1 AND k.published_at <= ?2 AND a.item IS NOT NULL
-                 ORDER BY k.published_at DESC, k.article_id DESC",
-            )?;
-            let rows = stmt.query_map(params![key, now.timestamp_millis()], |r| {
+                 WHERE k.key = ?1 AND k.published_at BETWEEN ?2 AND ?3 AND a.item IS NOT NULL
+                 ORDER BY k.published_at {order}, k.article_id {order}"
+            ))?;
+            let rows = stmt.query_map(params![key, from, until], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?;
             newest_items(rows.map(|row| row.map_err(StoreError::from)), limit)

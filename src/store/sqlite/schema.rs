@@ -278,13 +278,21 @@ mod tests {
         drop(conn);
         let store = Store::open(dir.path()).unwrap();
         let now = crate::store::fixtures::now();
-        let newest = store.newest_of("tag/russia", 10, now).unwrap();
+        let newest = store
+            .newest_of("tag/russia", 10, crate::store::Span::live(now))
+            .unwrap();
         assert_eq!(
             crate::store::fixtures::ids(&newest),
             ["a"],
             "not the draft d"
         );
-        assert_eq!(store.newest_of("all", 10, now).unwrap().len(), 4);
+        assert_eq!(
+            store
+                .newest_of("all", 10, crate::store::Span::live(now))
+                .unwrap()
+                .len(),
+            4
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::lease::Lease;
 use crate::live::{self, LiveConfig};
 use crate::metrics::Metrics;
 use crate::ondemand::OnDemand;
+use crate::readers;
 use crate::schedule::{self, Singleton};
 
 use crate::source;
@@ -168,6 +169,9 @@ pub async fn run(
         .transpose()?;
     let catalog = Catalog::default();
     let metrics = Arc::new(Metrics::default());
+    // Who reads the feeds, written to the store every minute and once more at shutdown.
+    let readership = (metrics.readers.clone(), store.clone(), clock.clone());
+    let flusher = readers::flush_periodically(&readership.0, &readership.1, &readership.2);
     let access_log = access_log
         .map(|log| log.start(clock.clone(), metrics.http.access_log_dropped.clone()))
         .transpose()
@@ -305,6 +309,11 @@ pub async fn run(
     )
     .await
     .map_err(AppError::Workers);
+    // After the workers stopped, so every poll is counted; a flush in progress finishes
+    // first (they take turns).
+    flusher.abort();
+    let (tally, store, clock) = readership;
+    readers::flush(&tally, &store, &clock).await;
     // After the workers stopped, so every line is buffered; the last ones are written here.
     if let Some(access_log) = access_log {
         tokio::task::spawn_blocking(move || access_log.stop())

@@ -35,6 +35,7 @@ pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Fe
 mod sendfile; // large feed bodies also kept in unnamed files, sent with `sendfile`
 mod catalog; // the built feeds and their header values, swapped in whole
 pub mod publish; // built bytes → catalog feeds with validators, saved in the store
+mod readers; // who polls each feed: client families, aggregators' subscriber counts, by day in the store
 mod metrics; // counters and gauges for `/metrics`
 mod ondemand; // feeds by dimension (all, tag, author): built on first request, kept in a bounded cache
 mod client; // the one outbound HTTP client (sources, WebSub)

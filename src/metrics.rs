@@ -1,7 +1,9 @@
 //! The numbers pressfeed exposes at `/metrics` (Prometheus text format): builds, the
 //! store, requests and WebSub pings. Counters are atomics; the request path only
 //! increments handles made at start (`HttpMetrics::record`), it never allocates a label.
+//! Who reads the feeds is `readers::Tally`'s, encoded from it at each scrape.
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -10,6 +12,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+use crate::readers::Tally;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SectionLabel {
@@ -311,6 +315,8 @@ pub struct Metrics {
     pub tls_reloads: Counter,
     pub tls_reload_failures: Counter,
     pub on_demand: OnDemandMetrics,
+    /// Polls of each feed by client family and the subscribers aggregators announce.
+    pub readers: Arc<Tally>,
 }
 
 impl Default for Metrics {
@@ -397,7 +403,10 @@ impl Default for Metrics {
             .get_or_create(&ResultLabel { result: "ok" })
             .clone();
         let on_demand = OnDemandMetrics::new(&mut registry);
+        let readers = Arc::new(Tally::default());
+        registry.register_collector(Box::new(readers.clone()));
         Metrics {
+            readers,
             on_demand,
             registry,
             rebuilds,

@@ -249,7 +249,7 @@ pub fn section_items(
 
 /// The slug of the section whose file `name` is (`world` of `world.rss` and of its preview
 /// `world.rss.html`); `None` for site files.
-fn section_slug(name: &str) -> Option<&str> {
+pub(crate) fn section_slug(name: &str) -> Option<&str> {
     let feed = preview::feed_of(name).unwrap_or(name);
     Format::of_file(feed)?;
     feed.rsplit_once('.').map(|(slug, _)| slug)

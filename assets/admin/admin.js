@@ -147,6 +147,57 @@
     $("sections").hidden = res.json.sections.length === 0;
     show("list");
     $("list-title").focus();
+    showReaders();
+  }
+
+  // ---- who reads the feeds
+
+  async function showReaders() {
+    $("readers").hidden = !may("sections");
+    if (!may("sections")) return;
+    let res;
+    try {
+      res = await api("GET", "readers");
+    } catch (e) {
+      return;
+    }
+    $("readers-error").textContent = res.status === 200 ? "" : errorMessage(res);
+    $("readers-list").replaceChildren(...(res.status === 200 ? res.json.sections.map(readersOf) : []));
+  }
+
+  function percent(part, whole) {
+    return whole > 0 ? Math.round((100 * part) / whole) + "%" : "—";
+  }
+
+  function readersOf(s) {
+    const chart = el("img", { width: 360, height: 120,
+      alt: s.section + ": subscribers per day over the last " + s.daily.length + " days" });
+    drawChart(chart, s.section);
+    const aggregators = Object.entries(s.aggregators).sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => el("li", { textContent: name + ": " + n }));
+    const polls = Object.values(s.clients).reduce((sum, c) => sum + c.polls, 0);
+    const clients = Object.entries(s.clients).sort((a, b) => b[1].polls - a[1].polls)
+      .map(([name, c]) => el("li", { textContent: name + ": " + percent(c.polls, polls) +
+        " of polls, " + percent(c.not_modified, c.polls) + " answered “not modified”" }));
+    return el("article", { className: "reader" },
+      el("h3", { textContent: s.section + ": " + s.subscribers + " subscribers" }),
+      chart,
+      el("h4", { textContent: "Subscribers by aggregator" }),
+      aggregators.length ? el("ul", {}, ...aggregators) : el("p", { className: "hint", textContent: "None announced yet." }),
+      el("h4", { textContent: "Polls by client (" + polls + " in " + s.daily.length + " days)" }),
+      clients.length ? el("ul", {}, ...clients) : el("p", { className: "hint", textContent: "No polls yet." }));
+  }
+
+  // The chart is drawn by the server; it needs the token, so it is fetched here and shown as
+  // an image, in which nothing runs.
+  async function drawChart(img, slug) {
+    try {
+      const res = await fetch("/admin/api/readers/" + encodeURIComponent(slug) + ".svg",
+        { headers: { Authorization: "Bearer " + token() }, cache: "no-store" });
+      if (res.ok) img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(await res.text());
+    } catch (e) {
+      // The figures beside it still say it all.
+    }
   }
 
   function row(entry) {

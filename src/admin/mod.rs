@@ -1,6 +1,7 @@
 //! The admin API under `/admin/api/`: authentication, the scope each request needs, routing
 //! and the audit log of writes. Sections (`sections`), articles (`articles`) and the pulled
-//! sources (`sources`: their state, and asking one to poll now) have a file each; cron
+//! sources (`sources`: their state, and asking one to poll now) and who reads the feeds
+//! (`readers`: subscribers, polls by client, a chart per section) have a file each; cron
 //! previews (`schedule`), bodies (`body`), tokens and their scopes (`auth`) and error answers
 //! (`error`) too. Feeds are served elsewhere, sync and without this module: only
 //! `/admin/api/` requests come here (the admin page's static files are `crate::http`'s).
@@ -9,6 +10,7 @@ mod articles;
 mod auth;
 mod body;
 mod error;
+mod readers;
 mod schedule;
 mod sections;
 mod sources;
@@ -306,6 +308,21 @@ where
             }
             _ => Err(ApiError::NotFound("no such admin resource".into())),
         },
+        // Readership is the editors' to see, not the CMS's.
+        None if rest == "readers" => {
+            audit.allow(caller, Scope::Sections)?;
+            match method {
+                Method::GET | Method::HEAD => readers::list(admin).await,
+                _ => Err(not_allowed("GET, HEAD")),
+            }
+        }
+        Some(("readers", chart)) if !chart.is_empty() && !chart.contains('/') => {
+            audit.allow(caller, Scope::Sections)?;
+            match method {
+                Method::GET | Method::HEAD => readers::chart(admin, chart).await,
+                _ => Err(not_allowed("GET, HEAD")),
+            }
+        }
         None if rest == "articles" => {
             audit.allow(caller, Scope::Articles)?;
             match method {

@@ -4,15 +4,16 @@
 use bytes::Bytes;
 use http::header::{
     ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, ETAG, LAST_MODIFIED,
-    RETRY_AFTER, VARY,
+    RETRY_AFTER, USER_AGENT, VARY,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
+use hyper::body::Body as _;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use super::{Body, Shared, accept, cache, cors, encoding, wordpress};
-use crate::build::{feeds_page, preview};
+use crate::build::{Format, feeds_page, preview};
 use crate::catalog::{Feed, Snapshot, Variant};
 use crate::ondemand::{Answer, Lookup};
 use crate::publish;
@@ -81,7 +82,31 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Routed {
         ))
     .then(|| snapshot.feeds.get(&preview::file_name(name)))
     .flatten();
-    Routed::Now(serve(req, feed, preview.map(|preview| &**preview)))
+    let response = serve(req, feed, preview.map(|preview| &**preview));
+    count_poll(req, shared, name, &response);
+    Routed::Now(response)
+}
+
+/// Counts a poll of the section feed `name` answered 200 or 304, by who polled
+/// (`readers`): a few byte searches in the User-Agent and atomic increments. The site's
+/// other files (the feeds page, the OPML list) are not feeds anyone subscribes to.
+fn count_poll<B>(req: &Request<B>, shared: &Shared, name: &str, response: &Response<Body>) {
+    let not_modified = match response.status() {
+        StatusCode::OK => false,
+        StatusCode::NOT_MODIFIED => true,
+        _ => return,
+    };
+    if Format::of_file(name).is_none() {
+        return;
+    }
+    // A HEAD response's body is never sent.
+    let sent = if req.method() == Method::HEAD {
+        0
+    } else {
+        response.body().size_hint().exact().unwrap_or(0)
+    };
+    let user_agent = req.headers().get(USER_AGENT).map(HeaderValue::as_bytes);
+    (shared.metrics.readers).record(name, user_agent, not_modified, sent);
 }
 
 /// The answer of `feed` to `req`: its bytes in the coding asked for, or 304; `preview`'s

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::readership::{PollCount, Readership, ReadershipBounds, SubscriberReport};
 use super::transfer::{ArticleRow, Holdings, SourceRecord};
 use super::{
     ChangeNotice, ChangedSections, FeedQuery, FeedState, KeyCount, SavedFeed, SectionWrite,
@@ -32,6 +33,7 @@ pub(crate) trait Backend:
     + SourceStates
     + Sections
     + Leases
+    + Readerships
     + Transfer
     + Send
     + Sync
@@ -194,6 +196,23 @@ pub(crate) trait Leases {
 
     /// Gives the lease up, if `holder` holds it, so another may take it at once.
     fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+}
+
+/// Who reads the feeds, by day (see `store::readership`).
+pub(crate) trait Readerships {
+    /// In one transaction: adds `polls` to the counts stored for their day, feed and
+    /// client; keeps each report unless a later one is stored for its key, or its feed id
+    /// is new and `bounds.max_feed_ids` are kept for its day, feed and aggregator; forgets
+    /// the days before `bounds.forget_before`. Returns how many reports were kept.
+    fn record_readership(
+        &self,
+        polls: &[PollCount],
+        reports: &[SubscriberReport],
+        bounds: ReadershipBounds,
+    ) -> Result<usize, StoreError>;
+
+    /// Every row from day `since` on.
+    fn readership(&self, since: i64) -> Result<Readership, StoreError>;
 }
 
 /// A whole store read out and written into another as stored (see `store::transfer`).

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::fixtures::{Place, article, ids, now, prepared, query, seed, slugs};
 use super::{
-    CHANGE_LOG_KEEP, Expect, FeedQuery, FeedState, SavedFeed, SectionWrite, SourceState, Span,
-    StoreError,
+    CHANGE_LOG_KEEP, Expect, FeedQuery, FeedState, PollCount, ReadershipBounds, SavedFeed,
+    SectionWrite, SourceState, Span, StoreError, SubscriberReport,
 };
 use crate::article::{Article, ArticleId};
 use crate::digest::content_hash;
@@ -67,6 +67,7 @@ contract!(
     scheduled_articles_name_their_keys_when_their_time_comes,
     on_demand_validators_are_agreed_without_bytes,
     a_span_reads_one_month_of_a_feed_either_way,
+    readership_adds_polls_and_keeps_the_latest_report_within_bounds,
 );
 
 /// What an archive asks (`ondemand`): the items of a month, of a section's feed and of a
@@ -1019,4 +1020,68 @@ fn bytes_built_from_an_older_read_do_not_replace_newer_ones(place: Place) {
     let mut same_read = [built("newest", 5)];
     assert_eq!(store.save_feeds(&mut same_read, &as_built).unwrap(), [true]);
     assert_eq!(store.saved_feeds().unwrap(), same_read);
+}
+
+fn readership_adds_polls_and_keeps_the_latest_report_within_bounds(place: Place) {
+    // Two processes flushing to one store.
+    let (a, b) = (place.open(), place.open());
+    let bounds = ReadershipBounds {
+        max_feed_ids: 2,
+        forget_before: 100,
+    };
+    let polls = |day, polls| PollCount {
+        day,
+        feed: "world.rss".into(),
+        client: "feedly".into(),
+        polls,
+        not_modified: polls - 1,
+        bytes: 10 * polls,
+    };
+    let report = |day, feed_id: &str, subscribers, seen| SubscriberReport {
+        day,
+        feed: "world.rss".into(),
+        aggregator: "feedly".into(),
+        feed_id: feed_id.into(),
+        subscribers,
+        seen,
+    };
+    let kept = a.record_readership(&[polls(101, 3)], &[report(101, "http", 10, 1000)], bounds);
+    assert_eq!(kept.unwrap(), 1);
+    let both = [report(101, "http", 12, 1060), report(101, "https", 5, 1060)];
+    assert_eq!(
+        b.record_readership(&[polls(101, 2)], &both, bounds)
+            .unwrap(),
+        2
+    );
+    // A slow flush of an older report does not replace the newer; a third feed id for the
+    // day, feed and aggregator is past the bound.
+    let late = [
+        report(101, "http", 11, 1030),
+        report(101, "third", 99, 1100),
+    ];
+    assert_eq!(a.record_readership(&[], &late, bounds).unwrap(), 0);
+    let stored = b.readership(0).unwrap();
+    assert_eq!(
+        stored.polls,
+        [PollCount {
+            not_modified: 3,
+            bytes: 50,
+            ..polls(101, 5)
+        }]
+    );
+    assert_eq!(stored.reports, both);
+    // A new day has room of its own, and forgets the days before it is told to.
+    let next = ReadershipBounds {
+        max_feed_ids: 2,
+        forget_before: 102,
+    };
+    let third = [report(102, "third", 7, 90_000)];
+    assert_eq!(
+        a.record_readership(&[polls(102, 1)], &third, next).unwrap(),
+        1
+    );
+    let stored = b.readership(0).unwrap();
+    assert_eq!(stored.polls, [polls(102, 1)]);
+    assert_eq!(stored.reports, third);
+    assert_eq!(b.readership(103).unwrap(), Default::default());
 }

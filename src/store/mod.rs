@@ -6,6 +6,7 @@
 //! (`item::PreparedArticle`). When the rules of preparing change, the caller
 //! (`app::prepare_stale`) says how to prepare again; the store runs that over its articles
 //! inside one transaction, so no write slips between an article's read and its new item.
+//! Who reads the feeds is kept by day (`readership`), as every process flushes it.
 //! A whole store is copied into an empty one as stored (`transfer`, `pressfeed migrate`).
 //! A SQLite store is backed up while in use and restored from such a copy
 //! (`sqlite::backup`, `pressfeed backup` and `restore`); PostgreSQL has its own tools.
@@ -19,6 +20,7 @@ mod backend;
 mod contract;
 mod health;
 mod postgres;
+mod readership;
 mod sections;
 mod sqlite;
 #[doc(hidden)]
@@ -36,6 +38,7 @@ use chrono::{DateTime, Utc};
 pub(crate) use health::Fault;
 pub use health::{Outage, StoreHealth};
 pub use postgres::{Settings as PostgresSettings, SettingsError as PostgresSettingsError};
+pub use readership::{PollCount, Readership, ReadershipBounds, SubscriberReport};
 pub use sections::{Expect, SectionWrite, StoredSection};
 pub use sqlite::FILE_NAME;
 pub use sqlite::backup::{BackupError, Summary, backup, check, restore};
@@ -672,6 +675,26 @@ impl Store {
     /// Gives up the lease `name` if `holder` holds it, so another takes it at once.
     pub fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         self.call(|b| b.release_lease(name, holder))
+    }
+
+    // Who reads the feeds.
+
+    /// Adds one process's polls since its last flush and keeps its aggregators' reports,
+    /// within `bounds`, in one transaction (see `store::readership`). Returns how many
+    /// reports were kept: not those past `bounds.max_feed_ids`, nor those older than one
+    /// stored for their key.
+    pub fn record_readership(
+        &self,
+        polls: &[PollCount],
+        reports: &[SubscriberReport],
+        bounds: ReadershipBounds,
+    ) -> Result<usize, StoreError> {
+        self.call(|b| b.record_readership(polls, reports, bounds))
+    }
+
+    /// What every process sharing the store flushed, from day `since` on.
+    pub fn readership(&self, since: i64) -> Result<Readership, StoreError> {
+        self.call(|b| b.readership(since))
     }
 
     // Source state.

@@ -1,6 +1,7 @@
 // Drives headless Chromium through the admin page against a running pressfeed: sign in,
 // create a section (a bad cron first), see its feed, a conflicting edit from a second
-// session, delete; and a token that may only push articles sees no way to edit. Run by
+// session, delete; who reads the feeds, with a chart per section; and a token that may only
+// push articles sees no way to edit and no readership. Run by
 // tests/admin_page.rs, which starts the server and passes PRESSFEED_URL, PRESSFEED_TOKEN,
 // PRESSFEED_ARTICLES_TOKEN and OUT_DIR (where the screenshots go).
 import { chromium } from "playwright-core";
@@ -79,6 +80,12 @@ try {
   const world = await text(a.page, 'tr[data-slug="world"]');
   assert.match(world, /world title/);
   assert.match(world, /RSS/);
+  // Who reads the feeds: a card per section, its chart drawn by the server and shown as an
+  // image (a CSP violation would be among the problems).
+  await a.page.locator("#readers article.reader").first().waitFor();
+  await a.page.waitForFunction(
+    () => (document.querySelector("#readers img")?.src || "").startsWith("data:image/svg+xml"));
+  assert.match(await text(a.page, "#readers"), /world: \d+ subscribers/);
   await shot(a.page, "admin-list.png");
 
   // A new section; a 5-field cron is caught as it is typed and again by the server on save.
@@ -147,6 +154,7 @@ try {
   assert.equal(await cms.page.getByRole("button", { name: "New section" }).count(), 0);
   assert.equal(await cms.page.getByRole("button", { name: /^Edit / }).count(), 0);
   assert.ok(await cms.page.locator("#list-readonly").isVisible(), "says why");
+  assert.ok(await cms.page.locator("#readers").isHidden(), "readership is the editors'");
   await shot(cms.page, "admin-list-articles-only.png");
 
   // Sign out forgets the token.

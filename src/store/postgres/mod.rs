@@ -1,8 +1,8 @@
 //! The PostgreSQL backend: one database shared by any number of pressfeed processes,
 //! through a pool of connections. Its settings (`Settings`: the URL, the password kept
 //! apart from it) and opening are here; the schema in `schema`, each concern's queries in
-//! a file of its own (`articles`, `changes`, `feeds`, `leases`, `sections`, `sources`), and which errors are
-//! faults in `health`, as for SQLite.
+//! a file of its own (`articles`, `changes`, `feeds`, `leases`, `readership`, `sections`,
+//! `sources`), and which errors are faults in `health`, as for SQLite.
 //!
 //! tokio-postgres with deadpool-postgres: the client the PostgreSQL ecosystem of tokio is
 //! built on, and a pool that is a thin layer over it (no query builder, no compile-time
@@ -23,6 +23,7 @@ mod health;
 mod keys;
 mod leases;
 mod listen;
+mod readership;
 mod schema;
 mod sections;
 mod sources;

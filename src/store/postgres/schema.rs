@@ -121,6 +121,27 @@ const MIGRATIONS: &[&str] = &[
         built_from      BIGINT NOT NULL
     );
 "#,
+    r#"
+    -- Who reads the feeds: as SQLite's (sqlite/schema.rs).
+    CREATE TABLE reader_polls (
+        day          BIGINT NOT NULL,    -- UTC days since 1970-01-01
+        feed         TEXT NOT NULL,
+        client       TEXT NOT NULL,
+        polls        BIGINT NOT NULL,
+        not_modified BIGINT NOT NULL,
+        bytes        BIGINT NOT NULL,
+        PRIMARY KEY (day, feed, client)
+    );
+    CREATE TABLE reader_reports (
+        day          BIGINT NOT NULL,
+        feed         TEXT NOT NULL,
+        aggregator   TEXT NOT NULL,
+        feed_id      TEXT NOT NULL,
+        subscribers  BIGINT NOT NULL,
+        seen         BIGINT NOT NULL,    -- unix seconds
+        PRIMARY KEY (day, feed, aggregator, feed_id)
+    );
+"#,
 ];
 
 /// The number of migrations after which `article_keys` exists: the step that makes it

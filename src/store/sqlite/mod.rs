@@ -1,7 +1,8 @@
 //! The SQLite backend: one file in the data directory (WAL mode) behind one connection.
 //! Opening it, its tuning and the bulk settings are here; the schema in `schema`, and each
-//! concern's queries in a file of its own (`articles`, `changes`, `feeds`, `keys`, `leases`, `sections`,
-//! `sources`), with the probe and the SQLite errors that are faults in `health`.
+//! concern's queries in a file of its own (`articles`, `changes`, `feeds`, `keys`, `leases`,
+//! `readership`, `sections`, `sources`), with the probe and the SQLite errors that are
+//! faults in `health`.
 //!
 //! Articles are kept whole as their canonical JSON, beside the columns the feed query
 //! filters and sorts on and their prepared item. `article_sections` only has rows for
@@ -15,6 +16,7 @@ mod feeds;
 mod health;
 mod keys;
 mod leases;
+mod readership;
 mod schema;
 mod sections;
 mod sources;

@@ -147,6 +147,29 @@ const MIGRATIONS: &[&str] = &[
         built_from      INTEGER NOT NULL
     );
 "#,
+    r#"
+    -- Who reads the feeds (store::readership), by UTC day (days since 1970-01-01): polls
+    -- by client family, added up by every process that flushes them ...
+    CREATE TABLE reader_polls (
+        day          INTEGER NOT NULL,
+        feed         TEXT NOT NULL,      -- e.g. world.rss
+        client       TEXT NOT NULL,      -- the client family, e.g. feedly, browser
+        polls        INTEGER NOT NULL,   -- answered 200 or 304
+        not_modified INTEGER NOT NULL,   -- answered 304
+        bytes        INTEGER NOT NULL,
+        PRIMARY KEY (day, feed, client)
+    ) WITHOUT ROWID;
+    -- ... and each aggregator's latest subscriber count per feed id of its own ('' for none).
+    CREATE TABLE reader_reports (
+        day          INTEGER NOT NULL,
+        feed         TEXT NOT NULL,
+        aggregator   TEXT NOT NULL,
+        feed_id      TEXT NOT NULL,
+        subscribers  INTEGER NOT NULL,
+        seen         INTEGER NOT NULL,   -- unix seconds: the later report wins
+        PRIMARY KEY (day, feed, aggregator, feed_id)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version of a store this pressfeed made or migrated: a file with a higher
@@ -269,8 +292,10 @@ mod tests {
         let (dir, store) = seeded();
         drop(store);
         let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        // Back to the store as it was before the step, with the steps after it undone too.
         conn.execute_batch(
-            "DROP TABLE article_keys; DROP TABLE key_changes; DROP TABLE demand_feed_state;",
+            "DROP TABLE article_keys; DROP TABLE key_changes; DROP TABLE demand_feed_state;
+             DROP TABLE reader_polls; DROP TABLE reader_reports;",
         )
         .unwrap();
         conn.pragma_update(None, "user_version", (KEYED - 1) as i64)

@@ -37,21 +37,5 @@ options="-p $port -k $state -c listen_addresses=127.0.0.1 -c max_connections=400
 if [ "$mode" != durable ]; then
   options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 fi
-# Not `pg_ctl start`, which puts the server in a session of its own (setsid). With the
-# kernel's autogroup scheduling a session is a scheduling group, and under a CPU-bound load
-# in another session (wrk, the servers under test) the cluster's backends waited 15-80 ms
-# for a CPU at every wake-up (/proc/PID/schedstat), so every statement did: an admin write
-# took seconds. Started in the caller's session, it shares the CPU as the caller's own
-# processes do. Its output goes to the log, so no caller waits for it to close a pipe.
-# shellcheck disable=SC2086 # $options is a list of arguments
-runuser -u postgres -- "$bin/postgres" -D "$state/data" $options </dev/null >>"$state/log" 2>&1 &
-for _ in $(seq 300); do
-  "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break
-  sleep 0.1
-done
-"$bin/pg_isready" -q -h 127.0.0.1 -p "$port" || {
-  echo "start.sh: PostgreSQL did not start; the end of $state/log:" >&2
-  tail -n 20 "$state/log" >&2
-  exit 1
-}
+runuser -u postgres -- "$bin/pg_ctl" -D "$state/data" -l "$state/log" -o "$options" -w start >/dev/null
 echo "postgres://pressfeed@127.0.0.1:$port/postgres" >"$state/url"

@@ -13,7 +13,6 @@ use common::{Options, Reply, Server, article, article_json, parse_atom, parse_rs
 use http::{Method, StatusCode};
 use pressfeed::article::Article;
 use pressfeed::clock::ManualClock;
-use pressfeed::item::PreparedArticle;
 use serde_json::json;
 
 const TOKEN: &str = "archive-token-0123456789";
@@ -443,12 +442,7 @@ async fn closed_month_caching(server: &Server, clock: &ManualClock, feed: &str) 
 
 #[tokio::test]
 async fn another_process_serves_the_same_bytes_and_validators() {
-    let data = tempfile::tempdir().unwrap();
-    let prepared: Vec<PreparedArticle> = articles().into_iter().map(PreparedArticle::new).collect();
-    common::open_store(data.path())
-        .unwrap()
-        .upsert(&prepared)
-        .unwrap();
+    let data = common::seeded_data(&articles());
     let clock = common::manual_clock();
     let paths = [
         "/feeds/world/archive/2026-01.rss",

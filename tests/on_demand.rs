@@ -200,12 +200,7 @@ async fn changed(server: &Server, feed: &str, etag: &str) -> bool {
 
 #[tokio::test]
 async fn validators_survive_a_restart() {
-    let data = tempfile::tempdir().unwrap();
-    let prepared: Vec<PreparedArticle> = articles().into_iter().map(PreparedArticle::new).collect();
-    common::open_store(data.path())
-        .unwrap()
-        .upsert(&prepared)
-        .unwrap();
+    let data = common::seeded_data(&articles());
     let clock = common::manual_clock();
     let on_clock = || Options::default().on(clock.clock());
     let server = Server::start_on_with(on_demand_site(""), data.path(), on_clock()).await;

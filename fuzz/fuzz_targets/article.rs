@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use pressfeed::article::Article;
-use pressfeed::build::{FeedSource, Format, render};
+use pressfeed::build::{Archive, FeedSource, Format, render};
 use pressfeed::config::{Section, Site, parse_toml};
 use pressfeed::item::FeedItem;
 
@@ -57,6 +57,7 @@ fuzz_target!(|data: &[u8]| {
         section: &SECTION,
         items: &items,
         key: None,
+        archive: Archive::Subscription,
     };
     let rss = render(Format::Rss, &source);
     rss::Channel::read_from(&rss[..]).expect("RSS parses back");

@@ -362,6 +362,15 @@ pub fn open_store(data: &Path) -> Result<Store, StoreError> {
     }
 }
 
+/// A data directory whose store holds `articles`, for a server started on it later.
+pub fn seeded_data(articles: &[Article]) -> TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let prepared: Vec<PreparedArticle> =
+        articles.iter().cloned().map(PreparedArticle::new).collect();
+    open_store(data.path()).unwrap().upsert(&prepared).unwrap();
+    data
+}
+
 /// Runs `pressfeed build --out` on `server`'s site and store; the files it wrote.
 pub fn export(server: &Server) -> TempDir {
     let out = tempfile::tempdir().unwrap();

@@ -108,9 +108,17 @@ impl Tally {
     /// it reports. No allocation but a feed's first poll's.
     pub fn record(&self, feed: &str, user_agent: Option<&[u8]>, not_modified: bool, bytes: u64) {
         let agent = Agent::parse(user_agent);
-        let Some(tally) = self.feed(feed) else {
-            return;
-        };
+        // The feed's tally borrowed from the map as loaded, not cloned: no shared reference
+        // count moves on the request path.
+        let feeds = self.feeds.load();
+        if let Some(tally) = feeds.get(feed) {
+            self.count(tally, agent, not_modified, bytes);
+        } else if let Some(tally) = self.add_feed(feed) {
+            self.count(&tally, agent, not_modified, bytes);
+        }
+    }
+
+    fn count(&self, tally: &FeedTally, agent: Agent, not_modified: bool, bytes: u64) {
         let counts = &tally.counts[agent.client.slot()];
         counts.polls.fetch_add(1, Relaxed);
         if not_modified {
@@ -118,14 +126,13 @@ impl Tally {
         }
         counts.bytes.fetch_add(bytes, Relaxed);
         if let Some(report) = agent.report {
-            self.keep(&tally, agent.client, report, true);
+            self.keep(tally, agent.client, report, true);
         }
     }
 
-    fn feed(&self, name: &str) -> Option<Arc<FeedTally>> {
-        if let Some(tally) = self.feeds.load().get(name) {
-            return Some(tally.clone());
-        }
+    /// The tally of a feed polled for the first time, added to the map (`None` once the
+    /// map holds `MAX_FEEDS`).
+    fn add_feed(&self, name: &str) -> Option<Arc<FeedTally>> {
         let _adding = lock(&self.adding);
         let feeds = self.feeds.load();
         if let Some(tally) = feeds.get(name) {

@@ -114,7 +114,12 @@ async fn a_feed_and_the_feeds_page_opened_in_a_browser_are_readable_pages() {
                 .article
         })
         .collect();
-    let server = Server::start(site(&[("world", ""), ("sports", "")]), &articles).await;
+    // With feeds by dimension on, the feeds page lists the tags and authors too.
+    let feeds = site(&[("world", ""), ("sports", "")]);
+    let site_toml = feeds.path().join("site.toml");
+    let text = std::fs::read_to_string(&site_toml).unwrap();
+    std::fs::write(&site_toml, format!("{text}\n[feeds]\n")).unwrap();
+    let server = Server::start(feeds, &articles).await;
     let out = output_dir();
     std::fs::create_dir_all(&out).unwrap();
     let base = format!("http://{}/feeds/", server.addr);
@@ -153,12 +158,16 @@ async fn a_feed_and_the_feeds_page_opened_in_a_browser_are_readable_pages() {
 
     let dom = render(base.clone(), out.join("feeds-page.png")).await;
     assert!(dom.contains("<h1>Test Times feeds</h1>"), "{dom}");
+    assert!(dom.contains("Most used tags"), "{dom}");
     for feed in [
         "world.rss",
         "world.atom",
         "world.json",
         "sports.rss",
         "index.opml",
+        "all.rss",
+        "tag/russia.rss",
+        "author/asian-lite-news.json",
     ] {
         assert!(
             dom.contains(&format!("href=\"https://feeds.news.example/feeds/{feed}\"")),

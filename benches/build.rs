@@ -44,7 +44,7 @@ fn section_build(c: &mut Criterion) {
         "top-news 50 items, 3 formats and previews, from the store",
         |b| {
             b.iter(|| {
-                let items = publish::section_items(&store, section, now).unwrap();
+                let items = publish::section_items(&store, section, section.limit, now).unwrap();
                 build::section_feeds(&config.site, section, &items)
             })
         },
@@ -69,6 +69,7 @@ fn section_build(c: &mut Criterion) {
         items: &items,
         key: None,
         archive: Archive::Subscription,
+        partner: None,
     };
     c.bench_function("top-news 50 items, 3 formats, in memory", |b| {
         b.iter(|| Format::ALL.map(|f| build::render(f, &source)))
@@ -156,7 +157,7 @@ fn full_rebuild(c: &mut Criterion) {
             .sections
             .iter()
             .map(|section| {
-                let items = publish::section_items(&store, section, now).unwrap();
+                let items = publish::section_items(&store, section, section.limit, now).unwrap();
                 build::section_feeds(&config.site, section, &items)
             })
             .collect::<Vec<_>>()
@@ -185,13 +186,15 @@ fn full_rebuild(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 for section in &config.sections {
-                    let items = publish::section_items(&store, section, now).unwrap();
+                    let items =
+                        publish::section_items(&store, section, section.limit, now).unwrap();
                     let source = FeedSource {
                         site: &config.site,
                         section,
                         items: &items,
                         key: None,
                         archive: Archive::Subscription,
+                        partner: None,
                     };
                     std::hint::black_box(Format::ALL.map(|f| build::render(f, &source)));
                 }

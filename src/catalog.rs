@@ -2,6 +2,7 @@
 //! headers, swapped in whole after a build. The one piece of state the scheduler and the
 //! HTTP server share.
 
+use crate::partner::SectionProblems;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
@@ -257,6 +258,9 @@ pub struct Snapshot {
     pub gone: HashSet<String>,
     /// True once the first build has finished.
     pub ready: bool,
+    /// What the lint found in each section's partner feeds when they were built (sections
+    /// without problems have none here).
+    pub problems: SectionProblems,
 }
 
 /// A cheap-to-clone handle on the current snapshot.

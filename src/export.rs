@@ -75,9 +75,14 @@ fn sidecar(feed: &Feed, etag: &HeaderValue) -> Vec<u8> {
     bytes
 }
 
+/// Writes `bytes` to `path`, making its folder first: partner feeds are in folders of
+/// their own (`partners/msn/`).
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    write_atomically(path, bytes).map_err(|source| ExportError::Write {
-        path: path.to_owned(),
-        source,
-    })
+    let folder = path.parent().map_or(Ok(()), std::fs::create_dir_all);
+    folder
+        .and_then(|()| write_atomically(path, bytes))
+        .map_err(|source| ExportError::Write {
+            path: path.to_owned(),
+            source,
+        })
 }

@@ -32,6 +32,7 @@ mod lease; // which one of the processes sharing a store polls sources and pings
 
 // From items to served bytes.
 pub mod build; // a section and its items in, feed bytes out (RSS, Atom, JSON Feed, previews, OPML)
+pub mod partner; // partner feeds: the items each partner's rules let in, its window and size cap, the lint's problems
 mod sendfile; // large feed bodies also kept in unnamed files, sent with `sendfile`
 mod catalog; // the built feeds and their header values, swapped in whole
 pub mod publish; // built bytes → catalog feeds with validators, saved in the store

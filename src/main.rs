@@ -13,16 +13,18 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use pressfeed::article::ArticleId;
 use pressfeed::clock::Clock;
-use pressfeed::config::{Config, ConfigError};
+use pressfeed::config::{Config, ConfigError, Partner};
 use pressfeed::http::{AccessLog, LogFormat};
+use pressfeed::partner::Report;
 use pressfeed::store::{PostgresSettings, Store, StoreError};
-use pressfeed::{admin, app, build, export, import, live, store};
+use pressfeed::{admin, app, build, export, import, live, publish, store};
 
 /// The exit codes, for `--help` (README.md has them too).
 const EXIT_CODES: &str = "Exit codes:
   0  success
   1  failure: I/O, the store, bad lines in an import, an article that is not there,
      sections an import refused (edited in the store since their last import),
+     errors found by `lint` in the partner feeds,
      a `migrate` target that is not empty, a `restore` refused (the store is open in a
      pressfeed process, or the file is not a readable pressfeed store)
   2  invalid configuration or arguments (also an invalid PRESSFEED_LOG_FORMAT, a
@@ -98,6 +100,17 @@ enum Command {
         /// `feeds/feed.xsl` and their `.headers.json` sidecars into.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Check the partner feeds against their partners' rules (docs/partners.md), as the
+    /// server would build them now: one line per problem, tab-separated (severity, feed,
+    /// article id or `-`, rule, what was found, the rule's source); exit 1 if any is an
+    /// error (an article left out of a partner's feed, or a feed the partner refuses).
+    Lint {
+        /// Only this partner's feeds: flipboard, smartnews, msn, google-news or feedly.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Only this section's feeds.
+        section: Option<String>,
     },
     /// Validate the configuration: every problem of every file, one line each, and sources
     /// this machine cannot serve (credential variables unset, a file or folder missing) and
@@ -322,7 +335,63 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
                 Err(code) => Ok(code),
             }
         }
+        Command::Lint { partner, section } => {
+            let store = open_store(&store_at)?;
+            match in_force(&store)? {
+                Ok(config) => lint(&config, &store, partner.as_deref(), section.as_deref()),
+                Err(code) => Ok(code),
+            }
+        }
     }
+}
+
+/// `pressfeed lint`: exit 2 for a partner or section that does not exist, 1 for errors.
+fn lint(
+    config: &Config,
+    store: &Store,
+    partner: Option<&str>,
+    section: Option<&str>,
+) -> Result<ExitCode> {
+    if let Some(name) = partner.filter(|&p| p != "feedly" && Partner::named(p).is_none()) {
+        eprintln!(
+            "pressfeed lint: no partner {name:?}; partners: flipboard, smartnews, msn, google-news, feedly"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    if let Some(slug) = section.filter(|&s| config.section(s).is_none()) {
+        eprintln!("pressfeed lint: no section {slug:?}");
+        return Ok(ExitCode::from(2));
+    }
+    let problems = publish::lint(store, config, Clock::system().now())
+        .context("reading the sections' articles")?;
+    let report = Report::new(config, problems, partner, section);
+    for p in &report.problems {
+        let feed = p
+            .feed
+            .as_deref()
+            .or(p.section.as_deref())
+            .unwrap_or("site.toml");
+        let left_out = if p.left_out { " (left out)" } else { "" };
+        println!(
+            "{}\t{feed}\t{}\t{}\t{}{left_out}\t{}",
+            p.severity.name(),
+            p.item.as_deref().unwrap_or("-"),
+            p.rule.id,
+            p.found,
+            p.source,
+        );
+    }
+    eprintln!(
+        "pressfeed lint: {} partner feeds, {} errors, {} warnings",
+        report.feeds.len(),
+        report.errors,
+        report.warnings
+    );
+    Ok(if report.errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `pressfeed check`: the files in `feeds` (site.toml and sections/*.toml, whatever the

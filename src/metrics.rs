@@ -13,11 +13,19 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::partner::Problem;
 use crate::readers::Tally;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SectionLabel {
     pub section: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProblemLabel {
+    partner: &'static str,
+    rule: &'static str,
+    severity: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -317,6 +325,8 @@ pub struct Metrics {
     pub on_demand: OnDemandMetrics,
     /// Polls of each feed by client family and the subscribers aggregators announce.
     pub readers: Arc<Tally>,
+    /// The lint's problems in the partner feeds as last built, by partner and rule.
+    partner_problems: Family<ProblemLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -405,8 +415,16 @@ impl Default for Metrics {
         let on_demand = OnDemandMetrics::new(&mut registry);
         let readers = Arc::new(Tally::default());
         registry.register_collector(Box::new(readers.clone()));
+        let partner_problems = Family::<ProblemLabel, Gauge>::default();
+        registry.register(
+            "partner_problems",
+            "Problems the lint finds in the partner feeds as last built, by partner, rule and \
+             severity (error: the item was left out, or the partner refuses the feed)",
+            partner_problems.clone(),
+        );
         Metrics {
             readers,
+            partner_problems,
             on_demand,
             registry,
             rebuilds,
@@ -430,6 +448,19 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts `problems`, the lint's whole report, in place of the last count.
+    pub fn count_problems(&self, problems: &[Problem]) {
+        self.partner_problems.clear();
+        for problem in problems {
+            let label = ProblemLabel {
+                partner: problem.partner_name(),
+                rule: problem.rule.id,
+                severity: problem.severity.name(),
+            };
+            self.partner_problems.get_or_create(&label).inc();
+        }
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn encode(&self) -> String {
         let mut text = String::new();

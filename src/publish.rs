@@ -24,11 +24,15 @@ use crate::config::{Config, Section};
 use crate::digest::content_hash;
 use crate::dimension::Dimension;
 use crate::item::FeedItem;
+use crate::partner::{self, Problem};
 use crate::store::{FeedQuery, FeedState, SavedFeed, Span, Store, StoreError};
 
 /// Files whose bytes changed in one build (or are not in the store yet), to be saved
 /// together.
-pub type Changes = Vec<(String, Arc<Feed>)>;
+pub type Changes = Files;
+
+/// Served files by name.
+pub type Files = Vec<(String, Arc<Feed>)>;
 
 /// Turns built files into served `Feed`s, keeping each file's validators: Last-Modified
 /// moves only when the bytes change, across restarts too.
@@ -53,7 +57,8 @@ impl Publisher {
         Ok(Publisher { validators, saved })
     }
 
-    /// Builds `section`'s feeds at `now` and wraps each for serving.
+    /// Builds `section`'s feeds, and its partners' (see `partner`), at `now` and wraps
+    /// each for serving; with them, the problems found in making the partners' feeds.
     pub fn section(
         &self,
         store: &Store,
@@ -62,12 +67,22 @@ impl Publisher {
         now: DateTime<Utc>,
         old: &Snapshot,
         changed: &mut Changes,
-    ) -> Result<Vec<(String, Arc<Feed>)>, StoreError> {
-        let items = section_items(store, section, now)?;
-        Ok(build::section_feeds(&config.site, section, &items)
+    ) -> Result<(Files, Vec<Problem>), StoreError> {
+        let site = &config.site;
+        let items = section_items(store, section, partner::items_to_read(site, section), now)?;
+        let public = &items[..items.len().min(section.limit)];
+        let mut built = build::section_feeds(site, section, public);
+        let mut problems = Vec::new();
+        for partner in site.partners.of_section(&section.slug) {
+            let feeds = partner::feeds(site, section, partner, &items, now);
+            built.extend(feeds.files);
+            problems.extend(feeds.problems);
+        }
+        let feeds = built
             .into_iter()
             .map(|built| self.wrap(built, section.max_age, now, old, changed))
-            .collect())
+            .collect();
+        Ok((feeds, problems))
     }
 
     /// The site's feeds page, OPML list and stylesheet, wrapped for serving. They
@@ -230,11 +245,12 @@ pub(crate) fn stamp(previous: Option<&FeedState>, hash: String, now: i64) -> Fee
     }
 }
 
-/// The items of `section`'s feed at `now`: its newest live articles, as the section's
-/// included sections, tag filters and limit select them.
+/// The items of `section`'s feeds at `now`: its newest `limit` live articles, as the
+/// section's included sections and tag filters select them.
 pub fn section_items(
     store: &Store,
     section: &Section,
+    limit: usize,
     now: DateTime<Utc>,
 ) -> Result<Vec<FeedItem>, StoreError> {
     let sections = section.included_sections();
@@ -242,26 +258,36 @@ pub fn section_items(
         sections: &sections,
         tags: &section.tags,
         exclude_tags: &section.exclude_tags,
-        limit: section.limit,
+        limit,
         span: Span::live(now),
     })
 }
 
-/// The slug of the section whose file `name` is (`world` of `world.rss` and of its preview
-/// `world.rss.html`); `None` for site files.
+/// The slug of the section whose file `name` is (`world` of `world.rss`, of its preview
+/// `world.rss.html` and of its partner feed `partners/msn/world.rss`); `None` for site
+/// files.
 pub(crate) fn section_slug(name: &str) -> Option<&str> {
     let feed = preview::feed_of(name).unwrap_or(name);
     Format::of_file(feed)?;
+    let feed = match feed.strip_prefix("partners/") {
+        Some(partner_feed) => partner_feed.split_once('/')?.1,
+        None => feed,
+    };
     feed.rsplit_once('.').map(|(slug, _)| slug)
 }
 
-/// The `max_age` of the file `name` if `config` publishes it (a feed of an enabled section,
-/// or a site file); `None` for any other name. Whether it is built yet does not matter.
+/// The `max_age` of the file `name` if `config` publishes it (a feed of an enabled section
+/// or of one of its partners, or a site file); `None` for any other name. Whether it is
+/// built yet does not matter.
 pub fn max_age_of(config: &Config, name: &str) -> Option<u32> {
     match section_slug(name) {
         Some(slug) => config
             .section(slug)
             .filter(|section| section.enabled)
+            .filter(|section| {
+                let names = build::section_file_names(&config.site, section);
+                names.iter().any(|published| published == name)
+            })
             .map(|section| section.max_age),
         None => build::SITE_FILES
             .contains(&name)
@@ -318,6 +344,32 @@ pub fn top_keys(store: &Store, config: &Config, now: DateTime<Utc>) -> Result<To
     })
 }
 
+/// The lint's problems of `config`'s partner feeds as they would be built at `now`, by the
+/// same build the scheduler runs (nothing is saved), with those of the configuration.
+pub fn lint(
+    store: &Store,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<Vec<Problem>, StoreError> {
+    let mut problems = partner::config_problems(config);
+    for section in config.sections.iter().filter(|s| s.enabled) {
+        let mut partners = config.site.partners.of_section(&section.slug).peekable();
+        if partners.peek().is_none() {
+            continue;
+        }
+        let items = section_items(
+            store,
+            section,
+            partner::items_to_read(&config.site, section),
+            now,
+        )?;
+        for partner in partners {
+            problems.extend(partner::feeds(&config.site, section, partner, &items, now).problems);
+        }
+    }
+    Ok(problems)
+}
+
 /// Every file `serve` would publish at `now`, built from scratch, with validators saved
 /// to the store as the scheduler saves them. Sorted by name.
 pub fn everything(
@@ -331,7 +383,8 @@ pub fn everything(
     let mut changed = Changes::new();
     let mut files = std::collections::BTreeMap::new();
     for section in config.sections.iter().filter(|s| s.enabled) {
-        files.extend(publisher.section(store, config, section, now, &old, &mut changed)?);
+        let (feeds, _) = publisher.section(store, config, section, now, &old, &mut changed)?;
+        files.extend(feeds);
     }
     let top = top_keys(store, config, now)?;
     files.extend(publisher.site_files(config, &top, now, &old, &mut changed));
@@ -524,11 +577,13 @@ mod tests {
         let mut fast = Publisher::load(&store).unwrap();
 
         let mut slow_changes = Changes::new();
-        let slow_built =
-            (slow.section(&store, &config, world, at(0), &old, &mut slow_changes)).unwrap();
+        let slow_built = (slow.section(&store, &config, world, at(0), &old, &mut slow_changes))
+            .unwrap()
+            .0;
         let mut fast_changes = Changes::new();
-        let fast_built =
-            (fast.section(&store, &config, world, at(1), &old, &mut fast_changes)).unwrap();
+        let fast_built = (fast.section(&store, &config, world, at(1), &old, &mut fast_changes))
+            .unwrap()
+            .0;
         let rss = |feeds: &[(String, Arc<Feed>)]| {
             (feeds.iter())
                 .find(|(name, _)| name == "world.rss")

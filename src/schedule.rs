@@ -43,6 +43,7 @@ use crate::config::{Config, Section};
 use crate::lease::TAKEOVER_PINGS;
 use crate::metrics::{Metrics, SectionLabel};
 use crate::ondemand::OnDemand;
+use crate::partner::{self, SectionProblems};
 use crate::publish::{self, Changes, Publisher};
 use crate::slug::Slug;
 use crate::store::{Store, StoreError};
@@ -157,6 +158,7 @@ pub(crate) fn start(
         feeds: crate::publish::restore(&store, &config)?,
         gone: publisher.gone(&config),
         ready: false,
+        problems: SectionProblems::new(),
     });
     let mut scheduler = Scheduler {
         dirty: enabled(&config).map(|s| s.slug.clone()).collect(),
@@ -575,25 +577,33 @@ impl Scheduler {
         let old = self.catalog.snapshot();
         let mut feeds = HashMap::new();
         let mut changed = Changes::new();
+        let mut found = SectionProblems::new();
         for section in enabled(&self.config) {
-            let names = build::section_file_names(section);
+            let names = build::section_file_names(&self.config.site, section);
             let kept: Option<Vec<_>> = names
                 .iter()
                 .map(|name| old.feeds.get(name).map(|feed| (name.clone(), feed.clone())))
                 .collect();
             if let (false, Some(kept)) = (self.dirty.contains(&section.slug), kept) {
                 feeds.extend(kept);
+                if let Some(problems) = old.problems.get(section.slug.as_str()) {
+                    found.insert(section.slug.to_string(), problems.clone());
+                }
                 continue;
             }
             let started = Instant::now();
-            feeds.extend(self.publisher.section(
+            let (built, problems) = self.publisher.section(
                 &self.store,
                 &self.config,
                 section,
                 now,
                 &old,
                 &mut changed,
-            )?);
+            )?;
+            feeds.extend(built);
+            if !problems.is_empty() {
+                found.insert(section.slug.to_string(), problems.into());
+            }
             self.metrics
                 .section_builds
                 .get_or_create(&SectionLabel {
@@ -647,11 +657,14 @@ impl Scheduler {
         } else {
             Vec::new()
         };
+        self.metrics
+            .count_problems(&partner::all_problems(&self.config, &found));
         let gone = self.publisher.gone(&self.config);
         self.catalog.publish(Snapshot {
             feeds,
             gone,
             ready: true,
+            problems: found,
         });
         if counting_top {
             self.top_keys_at = Some(now);

@@ -226,6 +226,7 @@ fn check_article(text: &str) -> Result<Checked, TestCaseError> {
         items: &items,
         key: None,
         archive: Archive::Subscription,
+        partner: None,
     };
     let rss = rss::Channel::read_from(&render(Format::Rss, &source)[..]).expect("RSS parses");
     prop_assert_eq!(rss.items().len(), 1);

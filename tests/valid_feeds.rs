@@ -221,7 +221,7 @@ proptest! {
         let section = section();
         let articles = articles(&doc, n);
         let items: Vec<FeedItem> = articles.iter().map(|a| FeedItem::prepare(a).unwrap()).collect();
-        let source = FeedSource { site: &site, section: &section, items: &items, key: None, archive: Archive::Subscription };
+        let source = FeedSource { site: &site, section: &section, items: &items, key: None, archive: Archive::Subscription, partner: None };
 
         let rss = render(Format::Rss, &source);
         prop_assert_eq!(common::blanks(&rss), Vec::<String>::new());

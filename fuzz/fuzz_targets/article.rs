@@ -58,6 +58,7 @@ fuzz_target!(|data: &[u8]| {
         items: &items,
         key: None,
         archive: Archive::Subscription,
+        partner: None,
     };
     let rss = render(Format::Rss, &source);
     rss::Channel::read_from(&rss[..]).expect("RSS parses back");

@@ -10,6 +10,7 @@ mod articles;
 mod auth;
 mod body;
 mod error;
+mod lint;
 mod readers;
 mod schedule;
 mod sections;
@@ -107,7 +108,8 @@ pub struct Admin {
     store: Store,
     /// Woken after every article write.
     notifier: Notifier,
-    /// Read only, for what the section list says about each section's current feed.
+    /// Read only, for what the section list says about each section's current feed, and
+    /// the problems the lint found in the partner feeds.
     catalog: Catalog,
     /// How the sources are doing; and how to ask one to poll now.
     sources: Registry,
@@ -308,6 +310,14 @@ where
             }
             _ => Err(ApiError::NotFound("no such admin resource".into())),
         },
+        // Like readership, the partner feeds' state is the editors' to see.
+        None if rest == "lint" => {
+            audit.allow(caller, Scope::Sections)?;
+            match method {
+                Method::GET | Method::HEAD => lint::report(admin, parts.uri.query()),
+                _ => Err(not_allowed("GET, HEAD")),
+            }
+        }
         // Readership is the editors' to see, not the CMS's.
         None if rest == "readers" => {
             audit.allow(caller, Scope::Sections)?;

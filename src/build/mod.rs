@@ -9,6 +9,7 @@ mod html;
 mod json;
 mod media_rss;
 pub(crate) mod opml;
+pub(crate) mod partner;
 pub(crate) mod preview;
 mod rss;
 mod xml;
@@ -20,7 +21,7 @@ pub use opml::FILE_NAME as OPML_FILE_NAME;
 use chrono::{DateTime, FixedOffset};
 
 use crate::archive::{self, Month};
-use crate::config::{ContentMode, Section, Site};
+use crate::config::{ContentMode, Partner, Section, Site};
 use crate::item::FeedItem;
 
 /// The namespace of RFC 5005's `fh:archive`, which marks an archive document.
@@ -104,6 +105,9 @@ pub struct FeedSource<'a> {
     pub key: Option<&'a str>,
     /// Which document of the feed this is: the one subscribed to, or a month's archive.
     pub archive: Archive,
+    /// The partner a partner feed is for, whose elements it carries; its `key` is then
+    /// its path (`partners/msn/world`). `None` for the public feeds.
+    pub partner: Option<Partner>,
 }
 
 /// Where a document sits among its feed's archive documents (RFC 5005 §4, `archive`): the
@@ -160,6 +164,10 @@ impl FeedSource<'_> {
     /// URL): a subscription document's `prev-archive`, an archive document's `current`,
     /// `prev-archive` and `next-archive`, those that exist.
     fn archive_links(&self, format: Format) -> Vec<(&'static str, String)> {
+        // Partners take their window and nothing older.
+        if self.partner.is_some() {
+            return Vec::new();
+        }
         let url = |month: Month| self.site.feed_url(&self.month_file_name(month, format));
         match self.archive {
             Archive::Subscription => (self.items.first())
@@ -199,11 +207,12 @@ impl FeedSource<'_> {
             .unwrap_or_default()
     }
 
-    /// The body, when the section carries full content.
+    /// The body, when the section carries full content; always in a partner's feed, as
+    /// every partner asks for the whole article.
     fn content<'i>(&self, item: &'i FeedItem) -> Option<&'i str> {
-        match self.section.content {
-            ContentMode::Full => item.body_html.as_deref(),
-            ContentMode::Summary => None,
+        match (self.partner, self.section.content) {
+            (Some(_), _) | (None, ContentMode::Full) => item.body_html.as_deref(),
+            (None, ContentMode::Summary) => None,
         }
     }
 
@@ -278,11 +287,18 @@ pub fn site_files(site: &Site, sections: &[Section], top: &feeds_page::TopKeys) 
     ]
 }
 
-/// The names of every file built for `section`: its feeds and their previews.
-pub fn section_file_names(section: &Section) -> Vec<String> {
+/// The names of every file built for `section`: its feeds, their previews, and its
+/// partners' feeds.
+pub fn section_file_names(site: &Site, section: &Section) -> Vec<String> {
     let feeds = Format::ALL.map(|format| format.file_name(section));
     let previews = feeds.clone().map(|feed| preview::file_name(&feed));
-    feeds.into_iter().chain(previews).collect()
+    let partners = site.partners.of_section(&section.slug).flat_map(|partner| {
+        let key = partner_key(partner, section);
+        partner::formats(partner)
+            .iter()
+            .map(move |format| format!("{key}.{}", format.extension()))
+    });
+    feeds.into_iter().chain(previews).chain(partners).collect()
 }
 
 /// Renders every format of a section's feed from its items (newest first, already
@@ -295,6 +311,7 @@ pub fn section_feeds(site: &Site, section: &Section, items: &[FeedItem]) -> Vec<
         items,
         key: None,
         archive: Archive::Subscription,
+        partner: None,
     };
     let feeds = Format::ALL.map(|format| built(format, &source));
     let previews = Format::ALL
@@ -324,8 +341,35 @@ pub fn demand_feed(
         items,
         key,
         archive,
+        partner: None,
     };
     built(format, &source)
+}
+
+/// Renders the feed of `section` for `partner` in `format` from the items it takes (newest
+/// first, already chosen: see the `partner` module), at `partners/<partner>/<slug>.<ext>`.
+pub fn partner_feed(
+    site: &Site,
+    section: &Section,
+    partner: Partner,
+    format: Format,
+    items: &[FeedItem],
+) -> BuiltFeed {
+    let key = partner_key(partner, section);
+    let source = FeedSource {
+        site,
+        section,
+        items,
+        key: Some(&key),
+        archive: Archive::Subscription,
+        partner: Some(partner),
+    };
+    built(format, &source)
+}
+
+/// The path of `section`'s feed for `partner` under `/feeds/`, without its extension.
+pub fn partner_key(partner: Partner, section: &Section) -> String {
+    format!("partners/{partner}/{}", section.slug)
 }
 
 fn built(format: Format, source: &FeedSource<'_>) -> BuiltFeed {

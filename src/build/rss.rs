@@ -7,7 +7,7 @@ use std::io;
 use quick_xml::Writer;
 
 use super::xml::{attr, cdata, element, feed_document, number_attr, texts};
-use super::{FeedSource, Format, media_rss};
+use super::{FeedSource, Format, media_rss, partner};
 use crate::item::FeedItem;
 
 const NAMESPACES: [(&str, &str); 4] = [
@@ -29,6 +29,9 @@ fn write(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
         .with_attributes(NAMESPACES);
     if source.is_archive() {
         rss = rss.with_attribute(("xmlns:fh", super::HISTORY_NAMESPACE));
+    }
+    if let Some(namespace) = partner::rss_namespaces(source) {
+        rss = rss.with_attribute(namespace);
     }
     rss.write_inner_content(|w| {
         w.create_element("channel")
@@ -89,6 +92,7 @@ fn channel(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
     if source.is_archive() {
         w.create_element("fh:archive").write_empty()?;
     }
+    partner::rss_channel(w, source)?;
     let id_prefix = site.id_prefix();
     for item in source.items {
         w.create_element("item")
@@ -133,5 +137,6 @@ fn write_item(
     for (name, _) in source.authors(item) {
         element(w, "dc:creator", name)?;
     }
-    media_rss::write(w, &item.media)
+    media_rss::write(w, &item.media)?;
+    partner::rss_item(w, source, item)
 }

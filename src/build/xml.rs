@@ -54,7 +54,7 @@ pub(super) fn attr<'a>(name: &'a str, value: &'a str) -> Attribute<'a> {
 /// It has no early exit within a block of 16 bytes, so the compiler can vectorize a block's
 /// test. It flags every C0 control (tab, LF and CR too) and 0xEF, the lead byte of U+FFFE and
 /// U+FFFF (and of other characters), and `xml_safe` decides about what it flags.
-fn safe(text: &str) -> Cow<'_, str> {
+pub(super) fn safe(text: &str) -> Cow<'_, str> {
     let suspect = text.as_bytes().chunks(16).any(|block| {
         block
             .iter()

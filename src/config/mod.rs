@@ -13,11 +13,13 @@
 //! - `bucket`    `Bucket`: the `[publish]` table, a bucket the feed files are copied to
 //! - `tls`       `Tls`: HTTPS on the listener, the redirect to it, HSTS
 //! - `feeds`     `OnDemand`: the `[feeds]` table, feeds built on demand
+//! - `partner`   `Partners`: the `[partners]` table, which partners get which sections
 
 mod bucket;
 mod feeds;
 mod file;
 mod http;
+mod partner;
 mod schedule;
 mod section;
 mod site;
@@ -33,6 +35,7 @@ pub use bucket::{Bucket, S3Target};
 pub use feeds::OnDemand;
 pub use file::parse_toml;
 pub use http::Limits;
+pub use partner::{Feedly, Partner, Partners, Profile, SmartNews};
 pub use schedule::Schedule;
 pub use section::{ContentMode, DEFAULT_MAX_AGE, RESERVED, Section, parse_section};
 pub use site::{Site, StoreUrl};

@@ -14,6 +14,7 @@ use super::bucket::Bucket;
 use super::feeds::OnDemand;
 use super::file::TomlFile;
 use super::http::Limits;
+use super::partner::Partners;
 use super::source::{self, Source};
 use super::tls::Tls;
 use super::{ConfigError, read_text};
@@ -77,6 +78,10 @@ pub struct Site {
     /// without it.
     #[serde(default)]
     pub feeds: Option<OnDemand>,
+    /// The `[partners]` table: distribution partners' feeds of sections, and Feedly's
+    /// settings for the public feeds.
+    #[serde(default)]
+    pub partners: Partners,
     /// Where the scheduler pulls articles from (`[[sources]]`); pushing needs none.
     #[serde(default)]
     pub sources: Vec<Source>,

@@ -64,6 +64,16 @@ impl MediaItem {
         }
     }
 
+    /// Whether this is an image (not a video's thumbnail).
+    pub fn is_image(&self) -> bool {
+        self.medium == Medium::Image
+    }
+
+    /// Width and height in pixels, when the article or its source gave both.
+    pub fn size(&self) -> Option<(u32, u32)> {
+        self.width.zip(self.height)
+    }
+
     /// The image a reader shows for this medium, if any.
     pub fn preview(&self) -> Option<&str> {
         match self.medium {

@@ -229,7 +229,7 @@ default_author = "A"
             .map(|p| (p.field.as_deref(), p.line))
             .collect();
         for (field, line) in [
-            ("partners.flipboard.sections", 6),
+            ("partners.flipboard.sections[0]", 6),
             ("partners.flipboard.limit", 7),
             ("partners.feedly.accent_color", 12),
         ] {

@@ -567,3 +567,255 @@ pub fn all_problems(config: &Config, sections: &SectionProblems) -> Vec<Problem>
     problems.extend(sections.values().flat_map(|p| p.iter().cloned()));
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::article::Article;
+    use crate::config::parse_toml;
+
+    fn now() -> DateTime<Utc> {
+        "2026-03-01T12:00:00Z".parse().unwrap()
+    }
+
+    /// Long enough for MSN's body and Flipboard's description.
+    const TEXT: &str = "The council met on Tuesday to weigh the harbour plan and its cost to the \
+        city, which the mayor says will be paid back within a decade by the fees of the ships \
+        that dock there. Critics on the council asked for the figures behind that promise, and \
+        the detail of how the fees were set, how long the works would close the quay, \
+        the harbour board said it would publish them before the vote next month, with the \
+        studies of traffic and of the water in the bay that the plan depends on.";
+
+    /// An item every partner takes, but for what `extra` changes.
+    fn item(extra: Value) -> FeedItem {
+        let mut doc = json!({
+            "id": "a1", "url": "https://news.example/a1/", "sections": ["world"],
+            "title": "The harbour plan goes to a vote",
+            "published_at": "2026-02-20T10:00:00Z",
+            "summary": TEXT, "body_html": format!("<p>{TEXT}</p>"),
+            "image": {"url": "https://cdn.news.example/a.jpg", "width": 1200, "height": 800},
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        FeedItem::prepare(&Article::from_value(doc).unwrap().article).unwrap()
+    }
+
+    fn site(extra: &str) -> Site {
+        let text = format!(
+            "title = \"T\"\nurl = \"https://news.example/\"\n\
+             feed_base_url = \"https://feeds.news.example/feeds/\"\ndefault_author = \"D\"\n\
+             websub_hubs = [\"https://hub.example/\"]\n{extra}"
+        );
+        parse_toml(Path::new("site.toml"), &text).unwrap()
+    }
+
+    fn section() -> Section {
+        let text = "slug = \"world\"\ntitle = \"World\"\nlink = \"https://news.example/world/\"\n";
+        crate::config::parse_section(Path::new("world.toml"), text).unwrap()
+    }
+
+    #[test]
+    fn each_item_rule_leaves_out_or_warns_as_its_table_says() {
+        type Case<'a> = (Partner, Value, &'a [&'a str], bool);
+        let no_image = json!({"image": null});
+        let cases: &[Case] = &[
+            (Partner::Flipboard, json!({}), &[], false),
+            (
+                Partner::Flipboard,
+                no_image.clone(),
+                &["flipboard/image"],
+                true,
+            ),
+            (
+                Partner::Flipboard,
+                json!({"image": {"url": "https://cdn.news.example/s.jpg", "width": 640, "height": 399}}),
+                &["flipboard/image-size"],
+                true,
+            ),
+            (
+                Partner::Flipboard,
+                json!({"image": {"url": "https://cdn.news.example/m.jpg", "width": 640, "height": 450}}),
+                &["flipboard/image-size-500"],
+                false,
+            ),
+            (
+                Partner::Flipboard,
+                json!({"image": {"url": "https://cdn.news.example/u.jpg"}}),
+                &["flipboard/image-size-500"],
+                false,
+            ),
+            (
+                Partner::Flipboard,
+                json!({"body_html": null}),
+                &["flipboard/full-body"],
+                true,
+            ),
+            (
+                Partner::Flipboard,
+                json!({"summary": "Short."}),
+                &["flipboard/description"],
+                false,
+            ),
+            (
+                Partner::Flipboard,
+                json!({"url": "https://elsewhere.example/a1/"}),
+                &["flipboard/link-domain"],
+                false,
+            ),
+            (Partner::SmartNews, json!({}), &[], false),
+            (
+                Partner::SmartNews,
+                no_image.clone(),
+                &["smartnews/thumbnail"],
+                false,
+            ),
+            (
+                Partner::SmartNews,
+                json!({"body_html": null}),
+                &["smartnews/body"],
+                false,
+            ),
+            (
+                Partner::SmartNews,
+                json!({"url": "https://news.example/a1/?utm_source=feed"}),
+                &["smartnews/link-utm"],
+                false,
+            ),
+            (Partner::Msn, json!({}), &[], false),
+            (
+                Partner::Msn,
+                json!({"title": "Exactly twenty chars"}),
+                &["msn/title-short"],
+                true,
+            ),
+            (
+                Partner::Msn,
+                json!({"title": "A".repeat(151)}),
+                &["msn/title-long"],
+                false,
+            ),
+            (
+                Partner::Msn,
+                json!({"body_html": "<p>Too short.</p>"}),
+                &["msn/body-length"],
+                true,
+            ),
+            (
+                Partner::Msn,
+                json!({"published_at": "2025-02-28T10:00:00Z"}),
+                &["msn/published-age"],
+                true,
+            ),
+            (Partner::Msn, no_image, &["msn/image"], false),
+            (
+                Partner::Msn,
+                json!({"image": {"url": "https://cdn.news.example/t.jpg", "width": 300, "height": 700}}),
+                &["msn/image-size", "msn/image-ratio"],
+                false,
+            ),
+            (
+                Partner::Msn,
+                json!({"image": {"url": "https://cdn.news.example/u.jpg"}}),
+                &["msn/image-size"],
+                false,
+            ),
+            (Partner::GoogleNews, json!({}), &[], false),
+            (
+                Partner::GoogleNews,
+                json!({"body_html": null}),
+                &["google-news/full-body"],
+                false,
+            ),
+            (
+                Partner::GoogleNews,
+                json!({"body_html": format!("<p>{}</p>", "x".repeat(1_000_001))}),
+                &["google-news/item-size"],
+                true,
+            ),
+        ];
+        let site = site("");
+        for (partner, extra, rules, left_out) in cases {
+            let found = item_checks(&site, *partner, &item(extra.clone()), now());
+            let ids: Vec<&str> = found.iter().map(|(rule, _)| rule.id).collect();
+            assert_eq!(ids, *rules, "{partner} {extra}: {found:?}");
+            let out = found
+                .iter()
+                .any(|(rule, _)| rule.severity == Severity::Error);
+            assert_eq!(out, *left_out, "{partner} {extra}");
+        }
+    }
+
+    #[test]
+    fn what_the_settings_lack_is_told_of_the_feed() {
+        let bare = site("");
+        let told = |site: &Site, partner| -> Vec<&str> {
+            feed_checks(site, &section(), partner)
+                .iter()
+                .map(|(r, _)| r.id)
+                .collect()
+        };
+        assert_eq!(
+            told(&bare, Partner::SmartNews),
+            [
+                "smartnews/logo",
+                "smartnews/dark-mode-logo",
+                "smartnews/analytics"
+            ]
+        );
+        let http = site("").clone();
+        let http = Site {
+            feed_base_url: crate::link::HttpUrl::parse("http://feeds.news.example/").unwrap(),
+            ..http
+        };
+        assert_eq!(told(&http, Partner::Msn), ["msn/https"]);
+        assert!(told(&bare, Partner::Msn).is_empty());
+        let no_hub = Site {
+            websub_hubs: Vec::new(),
+            ..bare.clone()
+        };
+        assert_eq!(told(&no_hub, Partner::Flipboard), ["flipboard/websub"]);
+        let wide = site("[partners.google-news]\nsections = [\"world\"]\nlimit = 80\n");
+        assert_eq!(told(&wide, Partner::GoogleNews), ["google-news/window"]);
+    }
+
+    #[test]
+    fn a_feed_over_its_cap_loses_its_oldest_items_and_says_so() {
+        let site = site("[partners.google-news]\nsections = [\"world\"]\n");
+        // About 300 kB each: seven fit under Google's 2 MB, not ten.
+        let big = format!("<p>{}</p>", "word ".repeat(60_000));
+        let items: Vec<FeedItem> = (0..10)
+            .map(|i| {
+                let published = format!("2026-02-{:02}T10:00:00Z", 20 - i);
+                let id = format!("a{i}");
+                item(
+                    json!({"id": id, "url": format!("https://news.example/{id}/"),
+                            "published_at": published, "body_html": big}),
+                )
+            })
+            .collect();
+        let feeds = feeds(&site, &section(), Partner::GoogleNews, &items, now());
+        for file in &feeds.files {
+            assert!(
+                file.bytes.len() <= 2_000_000,
+                "{}: {}",
+                file.name,
+                file.bytes.len()
+            );
+            assert!(file.bytes.len() > 1_500_000, "no more left out than needed");
+        }
+        let trimmed: Vec<&Problem> = (feeds.problems.iter())
+            .filter(|p| p.rule.id == "google-news/feed-size")
+            .collect();
+        assert_eq!(trimmed.len(), 2, "one per format: {trimmed:?}");
+        assert!(
+            trimmed
+                .iter()
+                .all(|p| p.left_out && p.found.contains("the oldest"))
+        );
+    }
+}

@@ -237,3 +237,30 @@ async fn a_feed_built_on_demand_that_was_asked_for_pings_when_its_bytes_change()
         "{topics:?}"
     );
 }
+
+#[tokio::test]
+async fn a_partner_feed_pings_the_hub_when_its_bytes_change() {
+    let (hub, url) = Hub::start(&[]).await;
+    let feeds = site_with_hub(&[("world", "")], &url);
+    let path = feeds.path().join("site.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let partner = "[partners.google-news]\nsections = [\"world\"]\n";
+    std::fs::write(&path, format!("{text}{partner}")).unwrap();
+    let w1 = article("w1", &["world"], "2024-01-01T10:00:00Z", Default::default());
+    let server = Server::start(feeds, &[w1]).await;
+    let every = set(&[
+        "world.rss",
+        "world.atom",
+        "world.json",
+        "partners/google-news/world.rss",
+        "partners/google-news/world.atom",
+    ]);
+    hub.wait_for(5).await;
+    assert_eq!(hub.topics().into_iter().collect::<BTreeSet<_>>(), every);
+    hub.pings.lock().unwrap().clear();
+
+    let w2 = article("w2", &["world"], "2024-01-02T10:00:00Z", Default::default());
+    server.store().upsert(&[PreparedArticle::new(w2)]).unwrap();
+    hub.wait_for(5).await;
+    assert_eq!(hub.topics().into_iter().collect::<BTreeSet<_>>(), every);
+}

@@ -485,7 +485,8 @@ pub struct Report {
     pub warnings: usize,
     /// Every partner feed the configuration publishes, with its problems counted.
     pub feeds: Vec<Readiness>,
-    /// Every problem, the configuration's first, then section by section.
+    /// Every problem, errors first; in each, the configuration's first, then section by
+    /// section.
     pub problems: Vec<Problem>,
 }
 
@@ -516,10 +517,12 @@ impl Report {
         let wanted = |name: &str, slug: Option<&str>| {
             partner.is_none_or(|p| p == name) && section.is_none_or(|s| slug == Some(s))
         };
-        let problems: Vec<Problem> = problems
+        let mut problems: Vec<Problem> = problems
             .into_iter()
             .filter(|p| wanted(p.partner_name(), p.section.as_deref()))
             .collect();
+        // Errors apart from warnings, each in the order found.
+        problems.sort_by_key(|p| p.severity);
         let count = |severity, name: &str, slug: &str| {
             let of_feed = |p: &&Problem| {
                 p.severity == severity

@@ -1025,3 +1025,95 @@ async fn one_replica_pings_the_hubs_and_the_next_holder_pings_what_a_dead_one_le
         killed.elapsed()
     );
 }
+
+/// A replica without the lease adopts the holder's build of a changed section from the
+/// store (`pressfeed_section_adoptions_total`) instead of rendering and compressing it
+/// again: the section's feeds reach it, byte for byte the holder's.
+#[tokio::test]
+async fn a_replica_without_the_lease_adopts_the_holders_build() {
+    const TEST: &str = "a_replica_without_the_lease_adopts_the_holders_build";
+    let Some(store) = common::fresh_postgres(TEST) else {
+        return;
+    };
+    let site = Site::new(common::site(&[("world", "")]), store);
+    site.import(&[common::article_json(
+        "w0",
+        &["world"],
+        "2024-03-01T10:00:00Z",
+    )]);
+    let http = Http::new();
+    let replicas = [
+        Replica::start(&site, "adopt-0", 0).await,
+        Replica::start(&site, "adopt-1", 0).await,
+    ];
+    for replica in &replicas {
+        wait_ready(&http, replica).await;
+    }
+    let builds = |i: usize| {
+        let (http, replica) = (&http, &replicas[i]);
+        async move {
+            let name = "pressfeed_section_build_duration_seconds_count{section=\"world\"}";
+            metric(http, replica, name).await.unwrap_or(0.0)
+        }
+    };
+    let adoptions = |i: usize| {
+        let (http, replica) = (&http, &replicas[i]);
+        async move { (metric(http, replica, "pressfeed_section_adoptions_total").await).unwrap_or(0.0) }
+    };
+    let before = [builds(0).await, builds(1).await];
+    let article = common::article_json("w1", &["world"], "2024-03-02T10:00:00Z");
+    let posted = send(
+        &http,
+        Method::POST,
+        &replicas[0].url("/admin/api/articles"),
+        &[
+            ("authorization", &format!("Bearer {TOKEN}")),
+            ("content-type", "application/json"),
+        ],
+        Bytes::from(article.to_string()),
+    )
+    .await
+    .expect("an answer")
+    .expect("a reply");
+    assert!(posted.status.is_success(), "{}", posted.text());
+    let wanted = [article["url"].as_str().unwrap().to_owned()];
+    for replica in &replicas {
+        let url = replica.url("/feeds/world.json");
+        wait_for("w1 in every replica's feed", || async {
+            missing_from(&http, &url, &wanted).await.is_empty()
+        })
+        .await;
+    }
+    wait_for("an adoption", || async {
+        adoptions(0).await + adoptions(1).await >= 1.0
+    })
+    .await;
+    let adopter = if adoptions(0).await >= 1.0 { 0 } else { 1 };
+    assert_eq!(
+        builds(adopter).await,
+        before[adopter],
+        "the adopting replica built nothing of world"
+    );
+    assert!(
+        builds(1 - adopter).await > before[1 - adopter],
+        "the holder built it"
+    );
+    let etag = |i: usize| {
+        let (http, replica) = (&http, &replicas[i]);
+        async move {
+            let reply = get(
+                http,
+                &replica.url("/feeds/world.rss"),
+                &[("accept-encoding", "br")],
+            )
+            .await
+            .expect("an answer");
+            (reply.header("etag").to_owned(), reply.body)
+        }
+    };
+    assert_eq!(
+        etag(0).await,
+        etag(1).await,
+        "the same bytes and validators"
+    );
+}

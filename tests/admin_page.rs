@@ -57,8 +57,15 @@ async fn an_editor_creates_edits_and_deletes_a_section_in_the_browser() {
         common::missing("tests/admin_page.rs", &what, "bash tests/run sets both up");
         return;
     }
+    // Partner feeds of `world`, and Feedly's settings, which the lint finds lacking.
+    let feeds = site(&[("world", ""), ("culture", "enabled = false")]);
+    let site_toml = feeds.path().join("site.toml");
+    let text = std::fs::read_to_string(&site_toml).unwrap();
+    let partners = "[partners.flipboard]\nsections = [\"world\"]\n\
+                    [partners.msn]\nsections = [\"world\"]\n[partners.feedly]\n";
+    std::fs::write(&site_toml, format!("{text}\n{partners}")).unwrap();
     let server = Server::start_with(
-        site(&[("world", ""), ("culture", "enabled = false")]),
+        feeds,
         &articles(),
         Options::admin(&format!("editor:{TOKEN}\ncms[articles]:{ARTICLES_TOKEN}")),
     )
@@ -99,6 +106,7 @@ async fn an_editor_creates_edits_and_deletes_a_section_in_the_browser() {
         "admin-conflict.png",
         "admin-list-phone.png",
         "admin-list-articles-only.png",
+        "admin-partners.png",
     ] {
         assert!(out.join(name).exists(), "no screenshot {name}");
         println!("screenshot: {}", out.join(name).display());

@@ -1,6 +1,8 @@
 // The admin page: signs in with a bearer token, lists sections and edits them over
-// /admin/api/, offering only what the token's scopes allow. No framework and no build step. Data from the server only ever reaches the
-// page as textContent or attributes, never as HTML, so a section title cannot inject markup.
+// /admin/api/, offering only what the token's scopes allow, with who reads them and how ready
+// their partner feeds are. No framework and no build step. Data from the server only ever
+// reaches the page as textContent or attributes, never as HTML, so a section title cannot
+// inject markup.
 "use strict";
 
 (function () {
@@ -148,6 +150,7 @@
     show("list");
     $("list-title").focus();
     showReaders();
+    showPartners(res.json.sections);
   }
 
   // ---- who reads the feeds
@@ -198,6 +201,97 @@
     } catch (e) {
       // The figures beside it still say it all.
     }
+  }
+
+  // ---- the partner feeds: ready or not, and why
+
+  const PARTNERS = { flipboard: "Flipboard", smartnews: "SmartNews", msn: "MSN",
+    "google-news": "Google News", feedly: "Feedly" };
+
+  async function showPartners(sections) {
+    $("partners").hidden = !may("sections");
+    if (!may("sections")) return;
+    let res;
+    try {
+      res = await api("GET", "lint");
+    } catch (e) {
+      return;
+    }
+    const ok = res.status === 200;
+    $("partners-error").textContent = ok ? "" : errorMessage(res);
+    const report = ok ? res.json : { feeds: [], problems: [] };
+    const ofFeed = (f, p) => p.partner === f.partner && p.section === f.section;
+    const titles = new Map(sections.map((entry) => [entry.section.slug, entry.section.title]));
+    const bySection = new Map();
+    for (const f of report.feeds) {
+      if (!bySection.has(f.section)) {
+        const title = titles.has(f.section) ? titles.get(f.section) + " (" + f.section + ")" : f.section;
+        bySection.set(f.section, [el("h3", { textContent: title })]);
+      }
+      bySection.get(f.section).push(partnerFeed(f, report.problems.filter((p) => ofFeed(f, p))));
+    }
+    $("partners-list").replaceChildren(...[...bySection.values()]
+      .map((children) => el("div", { className: "partner-section" }, ...children)));
+    // Feedly's problems are the site's, not a feed's: shown once, with any of a partner's
+    // settings naming a section that no feed is made for.
+    const apart = report.problems.filter((p) => !report.feeds.some((f) => ofFeed(f, p)));
+    $("partners-site").hidden = apart.length === 0;
+    $("partners-site-problems").replaceChildren(...(apart.length ? [problemTable(apart)] : []));
+    const ready = report.feeds.filter((f) => f.errors === 0).length;
+    $("partners-summary").textContent = ok && report.feeds.length
+      ? ready + " of " + count(report.feeds.length, "partner feed") + " ready; " +
+        count(report.errors, "error") + " and " + count(report.warnings, "warning") + " in all."
+      : "";
+    $("partners-none").hidden = !ok || report.feeds.length > 0;
+  }
+
+  function count(n, what) {
+    return n + " " + what + (n === 1 ? "" : "s");
+  }
+
+  // Only web addresses become links, so a javascript: URL in the data cannot run. They open
+  // in a new tab, leaving the page as it was.
+  function link(href, text, className) {
+    if (!href || !/^https?:\/\//i.test(href)) return el("span", { className: className || "", textContent: text });
+    const a = el("a", { href, textContent: text, className: className || "", target: "_blank" });
+    a.rel = "noopener noreferrer";
+    return a;
+  }
+
+  // A feed's row: its partner, its state, its URL; opened, its problems.
+  function partnerFeed(f, problems) {
+    let state = ["ready", "Ready"];
+    if (f.errors > 0) {
+      state = ["errors", count(f.errors, "error") + (f.warnings ? ", " + count(f.warnings, "warning") : "")];
+    } else if (f.warnings > 0) {
+      state = ["warnings", "Ready, " + count(f.warnings, "warning")];
+    }
+    const head = [
+      el("span", { className: "partner-name", textContent: PARTNERS[f.partner] || f.partner }),
+      el("span", { className: "status " + state[0], textContent: state[1] }),
+      link(f.url, f.url, "feed-url"),
+    ];
+    const feed = problems.length
+      ? el("details", { className: "partner-feed" }, el("summary", {}, ...head), problemTable(problems))
+      : el("div", { className: "partner-feed" }, el("div", { className: "feed-row" }, ...head));
+    feed.dataset.partner = f.partner;
+    feed.dataset.section = f.section;
+    return feed;
+  }
+
+  function problemTable(problems) {
+    const cell = (label, ...children) => {
+      const td = el("td", {}, ...children);
+      td.dataset.label = label;
+      return td;
+    };
+    const rows = problems.map((p) => el("tr", { className: p.severity },
+      cell("Severity", el("span", { className: "severity " + p.severity, textContent: p.severity })),
+      cell("Rule", link(p.source, p.rule)),
+      cell("Found", p.found, p.left_out ? el("span", { className: "badge", textContent: "left out" }) : null),
+      cell("Article", p.item ? link(p.url, p.item, "article") : "—")));
+    const head = ["Severity", "Rule", "Found", "Article"].map((h) => el("th", { scope: "col", textContent: h }));
+    return el("table", { className: "problems" }, el("thead", {}, el("tr", {}, ...head)), el("tbody", {}, ...rows));
   }
 
   function row(entry) {

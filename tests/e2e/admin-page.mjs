@@ -1,7 +1,8 @@
 // Drives headless Chromium through the admin page against a running pressfeed: sign in,
 // create a section (a bad cron first), see its feed, a conflicting edit from a second
-// session, delete; who reads the feeds, with a chart per section; and a token that may only
-// push articles sees no way to edit and no readership. Run by
+// session, delete; who reads the feeds, with a chart per section; how ready each partner
+// feed is, with its problems and the articles they concern; and a token that may only push
+// articles sees no way to edit, no readership and no partner feeds. Run by
 // tests/admin_page.rs, which starts the server and passes PRESSFEED_URL, PRESSFEED_TOKEN,
 // PRESSFEED_ARTICLES_TOKEN and OUT_DIR (where the screenshots go).
 import { chromium } from "playwright-core";
@@ -57,12 +58,22 @@ async function status(url, method) {
   return res.status;
 }
 
+function count(n, what) {
+  return n + " " + what + (n === 1 ? "" : "s");
+}
+
 async function eventually(what, check) {
   const deadline = Date.now() + TIMEOUT;
   while (!(await check())) {
     assert.ok(Date.now() < deadline, "timed out waiting for " + what);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+// The partner feeds' report as the API gives it to the editor's token.
+async function lint(as) {
+  const res = await fetch(base + "/admin/api/lint", { headers: { Authorization: "Bearer " + (as || token) } });
+  return { status: res.status, json: res.status === 200 ? await res.json() : null };
 }
 
 const shot = (page, name) => page.screenshot({ path: path.join(out, name), fullPage: true });
@@ -75,6 +86,11 @@ try {
   await a.page.getByRole("button", { name: "Sign in" }).click();
   await waitForText(a.page, "#notice", /not accepted/);
 
+  // The page shows the lint of the last builds: wait for the world section's.
+  await eventually("the partner feeds' problems", async () =>
+    ((await lint()).json?.problems || []).some((p) => p.section === "world" && p.item));
+  const report = (await lint()).json;
+
   await signIn(a.page);
   await a.page.locator('tr[data-slug="world"]').waitFor();
   const world = await text(a.page, 'tr[data-slug="world"]');
@@ -86,6 +102,54 @@ try {
   await a.page.waitForFunction(
     () => (document.querySelector("#readers img")?.src || "").startsWith("data:image/svg+xml"));
   assert.match(await text(a.page, "#readers"), /world: \d+ subscribers/);
+
+  // Partner feeds: a row per feed the report lists, each with its state and URL.
+  const flipboard = a.page.locator('#partners .partner-feed[data-partner="flipboard"][data-section="world"]');
+  await flipboard.waitFor();
+  assert.equal(await a.page.locator("#partners .partner-feed").count(), report.feeds.length);
+  assert.ok(await a.page.locator('#partners .partner-feed[data-partner="msn"][data-section="world"]').count());
+  const feed = report.feeds.find((f) => f.partner === "flipboard" && f.section === "world");
+  assert.ok(feed, "flipboard's world feed in the report: " + JSON.stringify(report.feeds));
+  const state = feed.errors ? "errors" : feed.warnings ? "warnings" : "ready";
+  assert.match(await flipboard.locator(".status").textContent(),
+    feed.errors ? new RegExp("^" + feed.errors + " errors?") : /^Ready/);
+  assert.equal(await flipboard.locator(".status." + state).count(), 1);
+  assert.equal(await flipboard.locator(".feed-url").getAttribute("href"), feed.url);
+  // Opened, its problems: the rule linked to the partner's page, what was found, and the
+  // article linked to its URL.
+  const problem = report.problems.find((p) =>
+    p.partner === "flipboard" && p.section === "world" && p.item && /^https?:/.test(p.url || ""));
+  assert.ok(problem, "a flipboard problem of an article: " + JSON.stringify(report.problems));
+  const rows = flipboard.locator("table.problems tbody tr");
+  assert.ok(await rows.first().isHidden(), "problems show when the feed is opened");
+  await flipboard.locator(".partner-name").click();
+  await rows.first().waitFor();
+  assert.equal(await rows.count(),
+    report.problems.filter((p) => p.partner === "flipboard" && p.section === "world").length);
+  const row = rows.filter({ hasText: problem.found }).filter({ has: a.page.locator(`a[href="${problem.url}"]`) }).first();
+  assert.equal(await row.locator("a.article").textContent(), problem.item);
+  assert.equal(await row.getByRole("link", { name: problem.rule }).getAttribute("href"), problem.source);
+  assert.match(await row.locator(".severity").textContent(), new RegExp("^" + problem.severity + "$"));
+  // MSN refuses the demo's short bodies: red, with the articles it leaves out marked.
+  const msn = a.page.locator('#partners .partner-feed[data-partner="msn"][data-section="world"]');
+  const msnFeed = report.feeds.find((f) => f.partner === "msn" && f.section === "world");
+  assert.ok(msnFeed.errors > 0, "MSN errors: " + JSON.stringify(msnFeed));
+  assert.equal(await msn.locator(".status.errors").textContent(),
+    count(msnFeed.errors, "error") + (msnFeed.warnings ? ", " + count(msnFeed.warnings, "warning") : ""));
+  const leftOut = report.problems.find((p) => p.partner === "msn" && p.section === "world" && p.left_out && p.item);
+  assert.ok(leftOut, "an article MSN leaves out");
+  await msn.locator(".partner-name").click();
+  const leftOutRow = msn.locator("table.problems tbody tr")
+    .filter({ has: a.page.locator(`a.article[href="${leftOut.url}"]`) })
+    .filter({ hasText: leftOut.found });
+  assert.match(await leftOutRow.first().textContent(), /left out/);
+  assert.equal(await leftOutRow.first().locator(".severity.error").count(), 1);
+  // Feedly's settings are the site's: once, apart from the feeds.
+  const feedly = report.problems.filter((p) => p.partner === "feedly" && p.section === null);
+  assert.ok(feedly.length > 0, "Feedly's settings lack a cover");
+  assert.equal(await a.page.locator("#partners-site tbody tr").count(), feedly.length);
+  assert.equal(await a.page.locator("#partners-list").getByText("feedly/cover").count(), 0);
+  await a.page.locator("#partners").screenshot({ path: path.join(out, "admin-partners.png") });
   await shot(a.page, "admin-list.png");
 
   // A new section; a 5-field cron is caught as it is typed and again by the server on save.
@@ -155,6 +219,8 @@ try {
   assert.equal(await cms.page.getByRole("button", { name: /^Edit / }).count(), 0);
   assert.ok(await cms.page.locator("#list-readonly").isVisible(), "says why");
   assert.ok(await cms.page.locator("#readers").isHidden(), "readership is the editors'");
+  assert.ok(await cms.page.locator("#partners").isHidden(), "so are the partner feeds");
+  assert.equal((await lint(articlesToken)).status, 403);
   await shot(cms.page, "admin-list-articles-only.png");
 
   // Sign out forgets the token.

@@ -292,6 +292,16 @@ async fn each_partner_gets_its_elements_and_only_the_articles_its_rules_let_in()
         7,
         "the public feed leaves nothing out"
     );
+    let reply = ok(&server, "/feeds/world.atom").await;
+    let feed = parse_atom(&reply.body);
+    assert_eq!(
+        feed.namespaces().get("webfeeds").map(String::as_str),
+        Some(WEBFEEDS)
+    );
+    assert_eq!(
+        feed.extensions()["webfeeds"]["accentColor"][0].value(),
+        Some("c8102e")
+    );
     assert_eq!(
         server.get("/feeds/partners/feedly/world.rss").await.status,
         StatusCode::NOT_FOUND

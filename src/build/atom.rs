@@ -7,7 +7,7 @@ use std::io;
 use quick_xml::Writer;
 
 use super::xml::{attr, cdata, element, feed_document, number_attr, text, texts};
-use super::{FeedSource, Format, media_rss};
+use super::{FeedSource, Format, media_rss, partner};
 use crate::item::FeedItem;
 
 pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
@@ -17,6 +17,9 @@ pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
         .with_attribute(("xmlns:media", media_rss::NAMESPACE));
     if source.is_archive() {
         feed_element = feed_element.with_attribute(("xmlns:fh", super::HISTORY_NAMESPACE));
+    }
+    if let Some(namespace) = partner::webfeeds_namespace(source) {
+        feed_element = feed_element.with_attribute(namespace);
     }
     feed_element
         .with_attribute(attr("xml:lang", &source.site.language))
@@ -70,6 +73,7 @@ fn feed(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
     if !section.description.trim().is_empty() {
         element(w, "subtitle", &section.description)?;
     }
+    partner::webfeeds(w, source)?;
     for item in source.items {
         w.create_element("entry")
             .write_inner_content(|w| entry(w, source, &id_prefix, item))?;

@@ -1,6 +1,6 @@
 //! What partners add to RSS, beside what every feed carries: SmartNews's SmartFormat
-//! elements (`snf:`), MSN's update date (`dcterms:modified`), and, in the public feeds,
-//! Feedly's `webfeeds:` elements. Which items a partner's feed holds is decided before
+//! elements (`snf:`), MSN's update date (`dcterms:modified`), and, in the public RSS and
+//! Atom feeds, Feedly's `webfeeds:` elements. Which items a partner's feed holds is decided before
 //! (the `partner` module); this only writes. docs/partners.md has each element's source.
 
 use std::io;
@@ -32,9 +32,14 @@ pub(super) fn rss_namespaces(source: &FeedSource<'_>) -> Option<(&'static str, &
         Some(Partner::SmartNews) => Some(("xmlns:snf", SMARTNEWS_NAMESPACE)),
         Some(Partner::Msn) => Some(("xmlns:dcterms", DCTERMS_NAMESPACE)),
         Some(Partner::Flipboard | Partner::GoogleNews) => None,
-        None => (source.site.partners.feedly.is_some())
-            .then_some(("xmlns:webfeeds", WEBFEEDS_NAMESPACE)),
+        None => webfeeds_namespace(source),
     }
+}
+
+/// Feedly's namespace, which a public feed declares when `[partners.feedly]` is set.
+pub(super) fn webfeeds_namespace(source: &FeedSource<'_>) -> Option<(&'static str, &'static str)> {
+    (source.partner.is_none() && source.site.partners.feedly.is_some())
+        .then_some(("xmlns:webfeeds", WEBFEEDS_NAMESPACE))
 }
 
 /// The channel elements partners add, written after every feed's.
@@ -60,34 +65,40 @@ pub(super) fn rss_channel(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> i
                 }
             }
         }
-        None => {
-            let Some(feedly) = &site.partners.feedly else {
-                return Ok(());
-            };
-            let icon = feedly.icon.as_ref().or(site.icon.as_ref());
-            let logo = feedly.logo.as_ref().or(site.logo.as_ref());
-            if let Some(icon) = icon {
-                element(w, "webfeeds:icon", icon.as_str())?;
-            }
-            if let Some(logo) = logo {
-                element(w, "webfeeds:logo", logo.as_str())?;
-            }
-            if let Some(cover) = &feedly.cover {
-                w.create_element("webfeeds:cover")
-                    .with_attribute(attr("image", cover.as_str()))
-                    .write_empty()?;
-            }
-            if let Some(color) = &feedly.accent_color {
-                element(w, "webfeeds:accentColor", color)?;
-            }
-            if let Some(id) = &feedly.analytics {
-                w.create_element("webfeeds:analytics")
-                    .with_attribute(attr("id", id))
-                    .with_attribute(("engine", "GoogleAnalytics"))
-                    .write_empty()?;
-            }
-        }
+        None => webfeeds(w, source)?,
         Some(Partner::Flipboard | Partner::Msn | Partner::GoogleNews) => {}
+    }
+    Ok(())
+}
+
+/// Feedly's elements of a public feed, RSS's channel or Atom's feed alike: Feedly reads
+/// them as foreign markup in either.
+pub(super) fn webfeeds(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::Result<()> {
+    let site = source.site;
+    let (None, Some(feedly)) = (source.partner, &site.partners.feedly) else {
+        return Ok(());
+    };
+    let icon = feedly.icon.as_ref().or(site.icon.as_ref());
+    let logo = feedly.logo.as_ref().or(site.logo.as_ref());
+    if let Some(icon) = icon {
+        element(w, "webfeeds:icon", icon.as_str())?;
+    }
+    if let Some(logo) = logo {
+        element(w, "webfeeds:logo", logo.as_str())?;
+    }
+    if let Some(cover) = &feedly.cover {
+        w.create_element("webfeeds:cover")
+            .with_attribute(attr("image", cover.as_str()))
+            .write_empty()?;
+    }
+    if let Some(color) = &feedly.accent_color {
+        element(w, "webfeeds:accentColor", color)?;
+    }
+    if let Some(id) = &feedly.analytics {
+        w.create_element("webfeeds:analytics")
+            .with_attribute(attr("id", id))
+            .with_attribute(("engine", "GoogleAnalytics"))
+            .write_empty()?;
     }
     Ok(())
 }

@@ -108,7 +108,7 @@ pub struct SmartNews {
     pub ad: Option<String>,
 }
 
-/// `[partners.feedly]`: the `webfeeds` elements every public RSS feed carries.
+/// `[partners.feedly]`: the `webfeeds` elements every public RSS and Atom feed carries.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Feedly {

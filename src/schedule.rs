@@ -81,8 +81,12 @@ const ADOPT_POLL: Duration = Duration::from_millis(50);
 
 /// A changed section whose feeds this process waits to adopt from the holder's build.
 struct Awaited {
-    /// The change counter the build must have read (or a later one).
+    /// The change counter the build to adopt must have read (or a later one): the one
+    /// when the section changed, or, after an adoption, when it last changed before it.
     built_from: i64,
+    /// The counter when the section last changed: a build from an earlier read is adopted
+    /// (it is newer than what is served) and the section awaited again.
+    latest: i64,
     since: Instant,
 }
 
@@ -622,12 +626,15 @@ impl Scheduler {
                 self.dirty.insert(slug);
                 continue;
             }
-            // Changed again while awaited: the build must have read this change too.
+            // Changed again while awaited: a build that read the first change is still
+            // taken when it comes (under a stream of writes the holder's builds always
+            // lag the last one), and the section awaited again for this one.
             let seen = self.seen;
             (self.awaited.entry(slug))
-                .and_modify(|awaited| awaited.built_from = seen)
+                .and_modify(|awaited| awaited.latest = seen)
                 .or_insert_with(|| Awaited {
                     built_from: seen,
+                    latest: seen,
                     since: Instant::now(),
                 });
         }
@@ -642,9 +649,16 @@ impl Scheduler {
             let names = build::section_file_names(&self.config.site, section);
             match self.store.saved_since(&names, built_from) {
                 Ok(Some(saved)) => {
+                    let read = saved.iter().map(|feed| feed.built_from).min();
                     let files = self.publisher.adopt(saved, section.max_age, &old);
                     self.adopted.insert(slug.clone(), files);
                     self.metrics.section_adoptions.inc();
+                    let awaited = (self.awaited.get_mut(&slug)).expect("listed above");
+                    if read.is_some_and(|read| read < awaited.latest) {
+                        awaited.built_from = awaited.latest;
+                        awaited.since = Instant::now();
+                        continue;
+                    }
                 }
                 Ok(None) if since.elapsed() < ADOPT_WAIT => continue,
                 Ok(None) => {

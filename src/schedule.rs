@@ -681,9 +681,19 @@ impl Scheduler {
         let mut feeds = HashMap::new();
         let mut changed = Changes::new();
         let mut found = SectionProblems::new();
-        let mut built_names = Vec::new();
+        // The files this snapshot holds as of the change counter `seen`, for replicas that
+        // adopt (`Store::mark_built`): those built now, and, from the holder of the lease,
+        // every section's. The holder builds every section a change up to `seen` touched
+        // and keeps no other waiting, so all it serves is as of `seen`; a replica waiting
+        // for a change to one section then adopts at the holder's next rebuild, whichever
+        // section that rebuild was for.
+        let mut current = Vec::new();
+        let holder = self.holds_lease();
         for section in enabled(&self.config) {
             let names = build::section_file_names(&self.config.site, section);
+            if holder {
+                current.extend(names.iter().cloned());
+            }
             let kept: Option<Vec<_>> = names
                 .iter()
                 .map(|name| old.feeds.get(name).map(|feed| (name.clone(), feed.clone())))
@@ -702,7 +712,9 @@ impl Scheduler {
                 }
                 continue;
             }
-            built_names.extend(names);
+            if !holder {
+                current.extend(names);
+            }
             let started = Instant::now();
             let (built, problems) = self.publisher.section(
                 &self.store,
@@ -753,12 +765,11 @@ impl Scheduler {
         let agreed =
             (self.publisher).save(&self.store, changed, self.seen, || clock.now().timestamp())?;
         feeds.extend(agreed);
-        // The unchanged files too, so replicas waiting for this build adopt it whole.
-        self.store.mark_built(&built_names, self.seen)?;
+        self.store.mark_built(&current, self.seen)?;
         // The files whose bytes now served differ from those served before (`Some`), or
         // that are served no more (`None`), whichever replica saved them first: the world
         // hears of them from the holder of the lease only.
-        let changed_files: Vec<(String, Option<Arc<Feed>>)> = if self.holds_lease() {
+        let changed_files: Vec<(String, Option<Arc<Feed>>)> = if holder {
             let differ = |(name, feed): (&String, &Arc<Feed>)| {
                 let served = old.feeds.get(name);
                 served.is_none_or(|served| served.state.hash != feed.state.hash)

@@ -565,10 +565,11 @@ impl Store {
         self.call(|b| b.saved_feeds())
     }
 
-    /// Records that a build which read the store at the change counter `built_from` made
-    /// the files `names`, the unchanged ones too (a save writes only what changed): what
-    /// the store holds of them is that build's, or a later one's. Another process may then
-    /// adopt them (`saved_since`) instead of building them again.
+    /// Records that what the store holds of the files `names` is as the store's articles
+    /// were at the change counter `built_from` (or later): a process that read the store
+    /// then built them, or found nothing that touches them changed, and saved what changed
+    /// (a save writes only that). Another process may then adopt them (`saved_since`)
+    /// instead of building them again.
     pub fn mark_built(&self, names: &[String], built_from: i64) -> Result<(), StoreError> {
         if names.is_empty() {
             return Ok(());

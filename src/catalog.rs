@@ -183,7 +183,13 @@ impl Feed {
 
     /// `Accept-Encoding`, plus `Accept` when a browser is sent the preview.
     pub fn vary(&self) -> HeaderValue {
-        HeaderValue::from_static(if self.previewed {
+        Feed::vary_of(self.previewed)
+    }
+
+    /// The `Vary` of a file's URL: `Accept-Encoding`, plus `Accept` when the file is
+    /// `previewed` (a feed whose URL sends browsers its preview).
+    pub fn vary_of(previewed: bool) -> HeaderValue {
+        HeaderValue::from_static(if previewed {
             VARY_ACCEPT
         } else {
             VARY_ENCODING

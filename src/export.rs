@@ -2,7 +2,9 @@
 //! CDN or a bucket, with its precompressed `.gz` and `.br` variants (what nginx's
 //! `gzip_static`/`brotli_static` and most CDNs pick up) and a `<file>.headers.json` sidecar
 //! holding the headers pressfeed would send with it. The files come from `publish`, the
-//! scheduler's own path, so they are the very bytes `serve` sends in each coding.
+//! scheduler's own path, and the sections' archive documents from `ondemand`, the path a
+//! request for one takes, so they are the very bytes `serve` sends in each coding. Feeds
+//! built on demand (the site, tags, authors) are not written: their names have no end.
 
 use std::path::{Path, PathBuf};
 
@@ -12,8 +14,8 @@ use http::HeaderValue;
 use crate::catalog::{Coding, Feed};
 use crate::config::Config;
 use crate::fsutil::write_atomically;
-use crate::publish;
 use crate::store::{Store, StoreError};
+use crate::{ondemand, publish};
 
 /// The sidecar's suffix: `world.rss.headers.json`.
 pub const SIDECAR_SUFFIX: &str = ".headers.json";
@@ -49,15 +51,23 @@ pub fn export(
     })?;
     let files = publish::everything(store, config, now)?;
     for (name, feed) in &files {
-        for (file, variant) in feed.static_files(name) {
-            write(&dir.join(file), &variant.body)?;
-        }
-        write(
-            &dir.join(format!("{name}{SIDECAR_SUFFIX}")),
-            &sidecar(feed, &feed.variant(Coding::Identity).etag),
-        )?;
+        write_file(&dir, name, feed)?;
     }
-    Ok(files.len())
+    let archives = ondemand::section_archives(store, config, now, |name, feed| {
+        write_file(&dir, name, feed)
+    })?;
+    Ok(files.len() + archives)
+}
+
+/// Writes `feed`, published as `name`, in every coding, and its sidecar under `dir`.
+fn write_file(dir: &Path, name: &str, feed: &Feed) -> Result<(), ExportError> {
+    for (file, variant) in feed.static_files(name) {
+        write(&dir.join(file), &variant.body)?;
+    }
+    write(
+        &dir.join(format!("{name}{SIDECAR_SUFFIX}")),
+        &sidecar(feed, &feed.variant(Coding::Identity).etag),
+    )
 }
 
 /// The identity representation's headers as served, as JSON.
@@ -75,8 +85,8 @@ fn sidecar(feed: &Feed, etag: &HeaderValue) -> Vec<u8> {
     bytes
 }
 
-/// Writes `bytes` to `path`, making its folder first: partner feeds are in folders of
-/// their own (`partners/msn/`).
+/// Writes `bytes` to `path`, making its folder first: partner feeds and archive documents
+/// are in folders of their own (`partners/msn/`, `world/archive/`).
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let folder = path.parent().map_or(Ok(()), std::fs::create_dir_all);
     folder

@@ -9,6 +9,9 @@
 //! (`world/archive/2026-11.rss`): bounded by the same budget and the same cold builds.
 //! Their bytes come from the month's articles and its neighbours alone, never the clock, so
 //! every replica builds the same; a closed month is served with a day's `max-age`.
+//! `pressfeed build --out` writes the sections' archive documents through the same build
+//! (`section_archives`). A feed's preview for browsers (`tag/krakow.rss.html`) is a file of
+//! its own here too, built only when a browser asks for it.
 //!
 //! What a request costs, by case:
 //! - **warm** (in the cache): a read lock and an atomic store; the bytes are served as a
@@ -301,69 +304,15 @@ impl OnDemand {
         }
     }
 
-    /// Builds the feed file `name` (`tag/krakow.rss`, `world/archive/2026-11.rss`) from the
-    /// store now; `None` when no live article is in it, or `name` is none of this
-    /// configuration's.
+    /// Builds the file `name` from the store now (see `build`).
     fn build(&self, config: &Config, name: &str) -> Result<Option<Arc<Feed>>, StoreError> {
-        let (store, clock) = (&self.0.store, &self.0.clock);
-        let Some(target) = parse(name) else {
-            return Ok(None);
-        };
-        let Some(feed) = target.feed(config) else {
-            return Ok(None);
-        };
-        let now = clock.now();
-        // Read before the items: bytes built from it lose to bytes built from a later read.
-        let built_from = store.change_counter()?;
-        let (items, place) = match target.month {
-            None => (
-                feed.items(store, feed.limit(), Span::live(now))?,
-                Archive::Subscription,
-            ),
-            Some(month) => {
-                let span = Span {
-                    from: Some(month.start()),
-                    until: now.min(month.last_millisecond()),
-                    oldest_first: false,
-                };
-                let items = feed.items(store, archive::MONTH_LIMIT, span)?;
-                (items, neighbours(store, &feed, month, now)?)
-            }
-        };
-        if items.is_empty() {
-            return Ok(None);
-        }
-        let section = feed.section(&config.site, &items);
-        let built = build::demand_feed(
-            &config.site,
-            &section,
-            target.key,
-            place,
-            target.format,
-            &items,
-        );
-        let hash = content_hash(&built.bytes);
-        let stamp = |held: Option<&FeedState>| publish::stamp(held, hash.clone(), now.timestamp());
-        let state = match store.agree_demand_state(&built.name, &hash, built_from, &stamp)? {
-            Some(state) => state,
-            // Another process agreed bytes built from a later read: these are served to
-            // the requests waiting, and dropped at the next poll of the change log.
-            None => stamp(None),
-        };
-        // A closed month changes only by an edit or a retraction of one of its articles:
-        // caches keep it a day. The current month gains every article published in it, so
-        // it is cached as long as the feed itself.
-        let max_age = match target.month {
-            Some(month) if month.end() <= now => archive::CLOSED_MAX_AGE,
-            _ => section.max_age,
-        };
-        Ok(Some(Arc::new(publish::served(built, state, max_age))))
+        build(&self.0.store, config, name, self.0.clock.now())
     }
 
-    /// Drops the kept feeds of `keys` (every feed for `None`) and their archive documents
-    /// (`keys` may name sections too, for theirs), and marks builds of them under way
-    /// stale. Returns the names of the feeds dropped with the hash of their bytes, for
-    /// `refresh`; archive documents are no hub's business.
+    /// Drops the kept feeds of `keys` (every feed for `None`), their previews and their
+    /// archive documents (`keys` may name sections too, for theirs), and marks builds of
+    /// them under way stale. Returns the names of the feeds dropped with the hash of their
+    /// bytes, for `refresh`; previews and archive documents are no hub's business.
     pub fn invalidate(&self, keys: Option<&BTreeSet<String>>) -> Vec<(String, String)> {
         let mut flights = lock(&self.0.flights);
         let mut cache = write(&self.0.cache);
@@ -372,6 +321,7 @@ impl OnDemand {
             None => {
                 flights.values_mut().for_each(|flight| flight.stale = true);
                 dropped = (cache.slots.drain())
+                    .filter(|(name, _)| is_feed(name))
                     .map(|(name, slot)| (name, slot.feed.state.hash.clone()))
                     .collect();
                 cache.bytes = 0;
@@ -380,6 +330,12 @@ impl OnDemand {
                 for key in keys {
                     for format in Format::ALL {
                         let name = format!("{key}.{}", format.extension());
+                        // Its preview goes with it, told to no hub.
+                        let preview = build::preview::file_name(&name);
+                        if let Some(flight) = flights.get_mut(&preview) {
+                            flight.stale = true;
+                        }
+                        cache.remove(&preview);
                         if let Some(flight) = flights.get_mut(&name) {
                             flight.stale = true;
                         }
@@ -448,6 +404,177 @@ impl OnDemand {
     }
 }
 
+/// Builds the file `name` (`tag/krakow.rss`, its preview `tag/krakow.rss.html`,
+/// `world/archive/2026-11.rss`) from the store as of `now`; `None` when no live article is
+/// in it, or `name` is none of this configuration's.
+fn build(
+    store: &Store,
+    config: &Config,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Arc<Feed>>, StoreError> {
+    let Some(target) = parse(name) else {
+        return Ok(None);
+    };
+    let Some(feed) = target.feed(config) else {
+        return Ok(None);
+    };
+    let Some(document) = Document::read(store, &config.site, &feed, target.month, now)? else {
+        return Ok(None);
+    };
+    let rendering = match (target.preview, target.key) {
+        (true, Some(key)) => Rendering::Preview(key),
+        _ => Rendering::Feed(target.key),
+    };
+    document
+        .render(store, &config.site, rendering, target.format, now)
+        .map(Some)
+}
+
+/// Builds every archive document of every enabled section as of `now`, each month with
+/// articles in every format, and hands each to `each` with its file name as it is built
+/// (a site's history is too big to hold at once); returns how many. What
+/// `pressfeed build --out` writes beside the sections' feeds, built as a request to `serve`
+/// builds it (the same bytes, validators agreed in the same store). Feeds built on demand
+/// have no end of names, and are not among them. Walks each section's months from its
+/// newest back along `prev-archive`, one document's read of the store per month.
+pub fn section_archives<E: From<StoreError>>(
+    store: &Store,
+    config: &Config,
+    now: DateTime<Utc>,
+    mut each: impl FnMut(&str, &Feed) -> Result<(), E>,
+) -> Result<usize, E> {
+    let mut built = 0;
+    for section in config.sections.iter().filter(|s| s.enabled) {
+        let feed = Source::Section(section);
+        let newest = feed.items(store, 1, Span::live(now))?;
+        let mut month = newest
+            .first()
+            .map(|item| Month::of(item.published.to_utc()));
+        while let Some(this) = month {
+            let Some(document) = Document::read(store, &config.site, &feed, Some(this), now)?
+            else {
+                break;
+            };
+            for format in Format::ALL {
+                let file =
+                    document.render(store, &config.site, Rendering::Feed(None), format, now)?;
+                let name = archive::file_name(section.slug.as_str(), this, format.extension());
+                each(&name, &file)?;
+                built += 1;
+            }
+            month = match document.place {
+                Archive::Month { prev, .. } => prev,
+                Archive::Subscription => None,
+            };
+        }
+    }
+    Ok(built)
+}
+
+/// One document of a feed as read from the store, ready to render in any format.
+struct Document {
+    /// What lends it its title, description, link and rules.
+    section: Section,
+    items: Vec<FeedItem>,
+    /// Its place among the feed's documents.
+    place: Archive,
+    /// The store's change counter, read before the items.
+    built_from: i64,
+    max_age: u32,
+}
+
+/// What of a document is rendered.
+#[derive(Clone, Copy)]
+enum Rendering<'a> {
+    /// The document itself, of the feed built on demand `key` (`None`: of a section's feed,
+    /// an archive document then).
+    Feed(Option<&'a str>),
+    /// The preview of the feed built on demand `key`.
+    Preview(&'a str),
+}
+
+impl Document {
+    /// `feed`'s subscription document (`month` `None`) or its archive document of `month`,
+    /// as of `now`; `None` when no live article is in it.
+    fn read(
+        store: &Store,
+        site: &Site,
+        feed: &Source<'_, '_>,
+        month: Option<Month>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Document>, StoreError> {
+        // Read before the items: bytes built from it lose to bytes built from a later read.
+        let built_from = store.change_counter()?;
+        let (items, place) = match month {
+            None => (
+                feed.items(store, feed.limit(), Span::live(now))?,
+                Archive::Subscription,
+            ),
+            Some(month) => {
+                let span = Span {
+                    from: Some(month.start()),
+                    until: now.min(month.last_millisecond()),
+                    oldest_first: false,
+                };
+                let items = feed.items(store, archive::MONTH_LIMIT, span)?;
+                (items, neighbours(store, feed, month, now)?)
+            }
+        };
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let section = feed.section(site, &items);
+        // A closed month changes only by an edit or a retraction of one of its articles:
+        // caches keep it a day. The current month gains every article published in it, so
+        // it is cached as long as the feed itself.
+        let max_age = match month {
+            Some(month) if month.end() <= now => archive::CLOSED_MAX_AGE,
+            _ => section.max_age,
+        };
+        Ok(Some(Document {
+            section,
+            items,
+            place,
+            built_from,
+            max_age,
+        }))
+    }
+
+    /// Renders `what` in `format` and agrees its validators in the store, stamped `now`.
+    fn render(
+        &self,
+        store: &Store,
+        site: &Site,
+        what: Rendering<'_>,
+        format: Format,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<Feed>, StoreError> {
+        let (section, items) = (&self.section, &self.items);
+        let built = match what {
+            Rendering::Feed(key) => {
+                build::demand_feed(site, section, key, self.place, format, items)
+            }
+            Rendering::Preview(key) => build::demand_preview(site, section, key, format, items),
+        };
+        let hash = content_hash(&built.bytes);
+        let stamp = |held: Option<&FeedState>| publish::stamp(held, hash.clone(), now.timestamp());
+        let state = match store.agree_demand_state(&built.name, &hash, self.built_from, &stamp)? {
+            Some(state) => state,
+            // Another process agreed bytes built from a later read: these are served to
+            // the requests waiting, and dropped at the next poll of the change log.
+            None => stamp(None),
+        };
+        Ok(Arc::new(publish::served(built, state, self.max_age)))
+    }
+}
+
+/// Whether the file `name` kept here is a feed built on demand (`tag/krakow.rss`), neither
+/// a preview nor an archive document.
+fn is_feed(name: &str) -> bool {
+    parse(name).is_some_and(|target| target.month.is_none() && !target.preview)
+}
+
 /// What a file name under `/feeds/` names here, before the configuration is asked.
 struct Target<'a> {
     format: Format,
@@ -458,15 +585,22 @@ struct Target<'a> {
     slug: &'a str,
     /// The archive document's month; `None` for the feed itself.
     month: Option<Month>,
+    /// The feed's preview for browsers rather than the feed (never an archive document's).
+    preview: bool,
 }
 
-/// `tag/krakow.rss` (a feed built on demand), `tag/krakow/archive/2026-11.rss` or
-/// `world/archive/2026-11.rss` (an archive document) as a `Target`.
+/// `tag/krakow.rss` (a feed built on demand), `tag/krakow.rss.html` (its preview),
+/// `tag/krakow/archive/2026-11.rss` or `world/archive/2026-11.rss` (an archive document)
+/// as a `Target`.
 fn parse(name: &str) -> Option<Target<'_>> {
-    let format = Format::of_file(name)?;
-    let (feed, month) = match archive::parse(name) {
+    let (file, preview) = match build::preview::feed_of(name) {
+        Some(feed) => (feed, true),
+        None => (name, false),
+    };
+    let format = Format::of_file(file)?;
+    let (feed, month) = match archive::parse(file) {
         Some((feed, month, _)) => (feed, Some(month)),
-        None => (name.rsplit_once('.')?.0, None),
+        None => (file.rsplit_once('.')?.0, None),
     };
     let target = |key, dimension, slug| Target {
         format,
@@ -474,10 +608,12 @@ fn parse(name: &str) -> Option<Target<'_>> {
         dimension,
         slug,
         month,
+        preview,
     };
     match dimension::parse_key(feed) {
         Some((dimension, slug)) => Some(target(Some(feed), Some(dimension), slug)),
-        // A section's own feeds are the catalog's: only its archive is this module's.
+        // A section's own feeds and their previews are the catalog's: only its archive is
+        // this module's.
         None => month
             .filter(|_| Slug::parse(feed).is_ok())
             .map(|_| target(None, None, feed)),
@@ -698,7 +834,23 @@ mod tests {
             parts("tag/archive.rss"),
             Some((Some("tag/archive"), Some(Dimension::Tag), "archive", None))
         );
+        // A feed built on demand's preview; a section's is the catalog's, and an archive
+        // document has none.
+        let preview = parse("tag/krakow.rss.html").unwrap();
+        assert!(preview.preview && preview.month.is_none());
+        assert_eq!(
+            (preview.key, preview.format),
+            (Some("tag/krakow"), Format::Rss)
+        );
+        assert!(!parse("tag/krakow.rss").unwrap().preview);
+        assert!(is_feed("tag/krakow.rss") && is_feed("all.json"));
+        for other in ["tag/krakow.rss.html", "tag/krakow/archive/2026-11.rss"] {
+            assert!(!is_feed(other), "{other}");
+        }
         for other in [
+            "world.rss.html",
+            "tag/krakow/archive/2026-11.rss.html",
+            "tag/krakow.html",
             "world/archive/2026-11.rss.html",
             "world/archive/2026-11.xml",
             "tag/Krakow/archive/2026-11.rss",

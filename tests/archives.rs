@@ -166,13 +166,28 @@ async fn get_ok(server: &Server, path: &str) -> Reply {
     reply
 }
 
-/// Walks `feed`'s documents in `format` from its subscription document back along
-/// `prev-archive`, checking each archive's links; returns the archive documents' paths
-/// and the ids each holds.
+/// Walks `feed`'s documents in `format` on `server` (see `walk_by`).
 async fn walk(server: &Server, feed: &str, format: Format) -> Vec<(String, Vec<String>)> {
+    walk_by(
+        async |path| get_ok(server, path).await.body.to_vec(),
+        feed,
+        format,
+    )
+    .await
+}
+
+/// Walks `feed`'s documents in `format` from its subscription document back along
+/// `prev-archive`, each read by `fetch` (a path on the server: the document's bytes),
+/// checking each archive's links; returns the archive documents' paths and the ids each
+/// holds.
+async fn walk_by(
+    fetch: impl AsyncFn(&str) -> Vec<u8>,
+    feed: &str,
+    format: Format,
+) -> Vec<(String, Vec<String>)> {
     let ext = extension(format);
     let subscription = format!("/feeds/{feed}.{ext}");
-    let first = read(format, &get_ok(server, &subscription).await.body);
+    let first = read(format, &fetch(&subscription).await);
     assert!(!first.archive, "{subscription} is no archive");
     let mut walked: Vec<(String, Vec<String>)> = Vec::new();
     let mut next = first.prev;
@@ -182,9 +197,15 @@ async fn walk(server: &Server, feed: &str, format: Format) -> Vec<(String, Vec<S
             path.starts_with(&format!("/feeds/{feed}/archive/")),
             "{path}"
         );
-        let doc = read(format, &get_ok(server, &path).await.body);
+        let bytes = fetch(&path).await;
+        let doc = read(format, &bytes);
         assert!(!doc.ids.is_empty(), "{path} has articles");
         if !matches!(format, Format::Json) {
+            assert_eq!(
+                stylesheet_of(&path, &bytes),
+                "/feeds/feed.xsl",
+                "{path}: a browser finds the one stylesheet from the month's folder"
+            );
             assert!(doc.archive, "{path} says it is an archive document");
             assert_eq!(
                 doc.current.as_deref(),
@@ -199,6 +220,26 @@ async fn walk(server: &Server, feed: &str, format: Format) -> Vec<(String, Vec<S
         next = doc.prev;
     }
     walked
+}
+
+/// The path of the stylesheet the RSS or Atom document at `path` names, resolved against
+/// `path` as a browser resolves it.
+fn stylesheet_of(path: &str, body: &[u8]) -> String {
+    let text = std::str::from_utf8(body).unwrap();
+    let instruction = text.lines().nth(1).unwrap();
+    assert!(
+        instruction.starts_with("<?xml-stylesheet "),
+        "{instruction}"
+    );
+    let href = instruction.split("href=\"").nth(1).unwrap();
+    let mut rest = href.split('"').next().unwrap();
+    let mut folder: Vec<&str> = path.split('/').collect();
+    folder.pop();
+    while let Some(up) = rest.strip_prefix("../") {
+        folder.pop();
+        rest = up;
+    }
+    format!("{}/{rest}", folder.join("/"))
 }
 
 /// The months of the walk's documents, `2026-03` of `/feeds/world/archive/2026-03.rss`.
@@ -479,5 +520,89 @@ async fn another_process_serves_the_same_bytes_and_validators() {
             )
             .await;
         assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED, "{path}");
+    }
+}
+
+/// `pressfeed build --out` writes every section's archive documents beside its feeds, the
+/// very files the server sends for their URLs: walking `prev-archive` from the exported
+/// `world.rss` through the files reaches every article once. Feeds built on demand, and
+/// so their archives, are not exported.
+#[tokio::test]
+async fn the_export_writes_every_sections_archive_as_served() {
+    let clock = common::manual_clock();
+    // Nothing scheduled: `build --out` reads the system's clock, later than the server's,
+    // and would take w8 for published.
+    let published: Vec<Article> = (articles().into_iter())
+        .filter(|article| serde_json::to_value(article).unwrap()["id"] != "w8")
+        .collect();
+    let server = Server::start_with(archive_site(), &published, options(&clock)).await;
+    let live: BTreeSet<String> = ["w1", "w2", "w3", "w4", "w5", "w6", "w7"]
+        .map(String::from)
+        .into();
+    // The server builds first: the export then agrees the same validators in the store.
+    let mut served = Vec::new();
+    for format in FORMATS {
+        served.push(walk(&server, "world", format).await);
+    }
+    let out = common::export(&server);
+    let file = |path: &str| out.path().join(path.trim_start_matches('/'));
+    let read_file = async |path: &str| {
+        std::fs::read(file(path)).unwrap_or_else(|e| panic!("{path} is not exported: {e}"))
+    };
+    for (format, served) in FORMATS.into_iter().zip(served) {
+        let exported = walk_by(&read_file, "world", format).await;
+        assert_eq!(
+            months(&exported),
+            ["2026-03", "2026-02", "2026-01", "2025-11"],
+            "{format:?}"
+        );
+        assert_eq!(every_once(&exported), live, "{format:?}");
+        assert_eq!(exported, served, "{format:?}: the server's documents");
+        for (path, _) in &exported {
+            let reply = get_ok(&server, path).await;
+            assert_eq!(read_file(path).await, reply.body.to_vec(), "{path}");
+            let sidecar = format!("{}.headers.json", file(path).display());
+            let headers: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&sidecar).unwrap()).unwrap();
+            assert_eq!(headers["etag"], reply.header("etag"), "{path}");
+            assert_eq!(
+                headers["last_modified"],
+                reply.header("last-modified"),
+                "{path}"
+            );
+            assert_eq!(headers["content_type"], reply.header("content-type"));
+            // Months the server's clock (March) has closed are closed for the export too.
+            if !path.contains("2026-03") {
+                assert_eq!(
+                    headers["cache_control"],
+                    reply.header("cache-control"),
+                    "{path}"
+                );
+            }
+            for coding in ["gz", "br"] {
+                let variant = format!("{}.{coding}", file(path).display());
+                assert!(std::path::Path::new(&variant).is_file(), "{variant}");
+            }
+        }
+    }
+    // Every section's months, every format; a closed month cached a day.
+    for ext in ["rss", "atom", "json"] {
+        let december = file(&format!("/feeds/business/archive/2025-12.{ext}"));
+        assert!(december.is_file(), "{}", december.display());
+    }
+    let january = format!(
+        "{}.headers.json",
+        file("/feeds/world/archive/2026-01.rss").display()
+    );
+    let headers: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(january).unwrap()).unwrap();
+    let cache_control = headers["cache_control"].as_str().unwrap();
+    assert!(
+        cache_control.starts_with("public, max-age=86400,"),
+        "{cache_control}"
+    );
+    assert!(!file("/feeds/world/archive/2025-12.rss").exists());
+    for on_demand in ["/feeds/all.rss", "/feeds/tag", "/feeds/all"] {
+        assert!(!file(on_demand).exists(), "{on_demand} is exported");
     }
 }

@@ -624,9 +624,21 @@ async fn the_export_holds_the_served_bytes_and_headers() {
     .await;
     let out = common::export(&server);
 
-    let mut names: Vec<String> = std::fs::read_dir(out.path().join("feeds"))
+    // Each section's archive has a folder of its own (tests/archives.rs reads them).
+    let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(out.path().join("feeds"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .map(Result::unwrap)
+        .collect();
+    let name = |e: &std::fs::DirEntry| e.file_name().into_string().unwrap();
+    let mut folders: Vec<String> = (entries.iter())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(name)
+        .collect();
+    folders.sort();
+    assert_eq!(folders, ["top", "world"]);
+    let mut names: Vec<String> = (entries.iter())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(name)
         .filter(|n| {
             ![".headers.json", ".gz", ".br"]
                 .iter()

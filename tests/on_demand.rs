@@ -369,3 +369,113 @@ async fn the_feeds_page_lists_the_most_used_tags_and_authors_and_counts_again_la
         })
         .await;
 }
+
+/// What Chromium, Firefox and Safari send when a link to a feed is opened.
+const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// A browser is sent a feed built on demand's HTML preview, as it is a section feed's; a
+/// reader the feed. The preview is built only when a browser asks, kept like the feed and
+/// dropped with it.
+#[tokio::test]
+async fn a_browser_gets_an_on_demand_feeds_preview_built_only_when_asked() {
+    let server = Server::start(on_demand_site(""), &articles()).await;
+    let builds = async || server.metric("pressfeed_on_demand_builds_total").await;
+    let url = "/feeds/tag/krakow.rss";
+
+    // A reader's request builds the feed and nothing else.
+    let feed = (server.request(Method::GET, url, &[("accept", "application/rss+xml, */*")])).await;
+    assert_eq!(feed.status, StatusCode::OK, "{}", feed.text());
+    assert_eq!(
+        feed.header("content-type"),
+        "application/rss+xml; charset=utf-8"
+    );
+    assert_eq!(feed.header("vary"), "Accept, Accept-Encoding");
+    assert_eq!(parse_rss(&feed.body).items().len(), 2);
+    assert_eq!(builds().await, 1.0, "no preview for a reader");
+    // A browser that still runs XSLT and is sent the feed finds the stylesheet from
+    // `tag/`: `/feeds/feed.xsl`.
+    assert_eq!(
+        feed.text().lines().nth(1),
+        Some("<?xml-stylesheet type=\"text/xsl\" href=\"../feed.xsl\"?>")
+    );
+
+    let page = server
+        .request(Method::GET, url, &[("accept", BROWSER)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(page.header("vary"), "Accept, Accept-Encoding");
+    assert_ne!(
+        page.header("etag"),
+        feed.header("etag"),
+        "an ETag of its own"
+    );
+    let html = page.text();
+    for shown in [
+        "Title of a1",
+        "Title of a2",
+        "<h1>Test Times: Kraków</h1>",
+        "<code>https://feeds.news.example/feeds/tag/krakow.rss</code>",
+        "href=\"https://feeds.news.example/feeds/tag/krakow.atom\"",
+        "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"Test Times: Kraków (RSS)\" \
+         href=\"https://feeds.news.example/feeds/tag/krakow.rss\">",
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    assert!(!html.contains("Title of a3"), "a3 is not tagged Kraków");
+    assert_eq!(builds().await, 2.0, "the preview, at the browser's request");
+
+    // Kept: a browser's revalidation is a 304 on the preview's ETag, built no more.
+    let etag = page.header("etag");
+    let again = (server.request(
+        Method::GET,
+        url,
+        &[("accept", BROWSER), ("if-none-match", etag)],
+    ))
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("etag"), etag);
+    assert_eq!(again.header("vary"), "Accept, Accept-Encoding");
+    let reader = (server.request(Method::GET, url, &[("if-none-match", etag)])).await;
+    assert_eq!(reader.status, StatusCode::OK, "the feed is not the page");
+    assert_eq!(reader.body, feed.body);
+    assert_eq!(builds().await, 2.0);
+
+    // The page is a file of its own too, as a section feed's is.
+    let file = server.get("/feeds/tag/krakow.rss.html").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body, page.body);
+    assert_eq!(file.header("vary"), "Accept-Encoding");
+
+    // An archive document is no feed to subscribe to: no preview, nothing to vary on.
+    let month = "/feeds/tag/krakow/archive/2024-01.rss";
+    let archive = server
+        .request(Method::GET, month, &[("accept", BROWSER)])
+        .await;
+    assert_eq!(archive.status, StatusCode::OK);
+    assert_eq!(
+        archive.header("content-type"),
+        "application/rss+xml; charset=utf-8"
+    );
+    assert_eq!(archive.header("vary"), "Accept-Encoding");
+    // An unknown tag is 404 for a browser too.
+    let unknown = (server.request(
+        Method::GET,
+        "/feeds/tag/nowhere.rss",
+        &[("accept", BROWSER)],
+    ))
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    // A new article of the tag (another process: the change log tells) drops the page.
+    write(
+        &server,
+        &[tagged("a4", "2024-01-04T10:00:00Z", &["Kraków"], &[])],
+    );
+    server
+        .wait_until("the page to show a4", |s| async move {
+            let page = s.request(Method::GET, url, &[("accept", BROWSER)]).await;
+            page.text().contains("Title of a4")
+        })
+        .await;
+}

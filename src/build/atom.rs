@@ -11,7 +11,8 @@ use super::{FeedSource, Format, media_rss, partner};
 use crate::item::FeedItem;
 
 pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
-    let mut w = feed_document(source.size_hint()).expect("writing to a Vec cannot fail");
+    let mut w = feed_document(&source.file_name(Format::Atom), source.size_hint())
+        .expect("writing to a Vec cannot fail");
     let mut feed_element = (w.create_element("feed"))
         .with_attribute(("xmlns", "http://www.w3.org/2005/Atom"))
         .with_attribute(("xmlns:media", media_rss::NAMESPACE));

@@ -48,15 +48,20 @@ pub(super) fn document(site: &Site, title: &str, head: &str, body: &str) -> Vec<
 /// The `<link rel="alternate">` that lets browsers and readers find `section`'s feed in
 /// `format` from a page's `<head>`.
 pub(super) fn alternate_link(site: &Site, section: &Section, format: Format) -> String {
+    alternate(
+        format,
+        &format!("{}: {}", site.title, section.title),
+        &site.feed_url(&format.file_name(section)),
+    )
+}
+
+/// The `<link rel="alternate">` of the feed at `url` in `format`, titled `title` and the
+/// format's name.
+pub(super) fn alternate(format: Format, title: &str, url: &str) -> String {
     format!(
         "<link rel=\"alternate\" type=\"{}\" title=\"{}\" href=\"{}\">",
         format.media_type(),
-        escape(&format!(
-            "{}: {} ({})",
-            site.title,
-            section.title,
-            format.label()
-        )),
-        escape(&site.feed_url(&format.file_name(section))),
+        escape(&format!("{title} ({})", format.label())),
+        escape(url),
     )
 }

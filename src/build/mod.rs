@@ -346,6 +346,30 @@ pub fn demand_feed(
     built(format, &source)
 }
 
+/// Renders the preview (for browsers) of the feed built on demand `key` in `format`, at
+/// `<key>.<ext>.html`: only when a browser asks for it, so a crawler of feeds pays for none.
+pub fn demand_preview(
+    site: &Site,
+    section: &Section,
+    key: &str,
+    format: Format,
+    items: &[FeedItem],
+) -> BuiltFeed {
+    let source = FeedSource {
+        site,
+        section,
+        items,
+        key: Some(key),
+        archive: Archive::Subscription,
+        partner: None,
+    };
+    BuiltFeed {
+        name: preview::file_name(&source.file_name(format)),
+        content_type: html::CONTENT_TYPE,
+        bytes: preview::render_one(&source, format),
+    }
+}
+
 /// Renders the feed of `section` for `partner` in `format` from the items it takes (newest
 /// first, already chosen: see the `partner` module), at `partners/<partner>/<slug>.<ext>`.
 pub fn partner_feed(

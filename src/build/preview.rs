@@ -1,12 +1,15 @@
 //! A feed's preview: the HTML page a browser is shown in the feed's place, built beside the
 //! feed from the same items (title, a note saying what a feed is with its URL to copy, the
 //! items with their lead image, date and link). No script, no XSLT: it outlives browsers'
-//! XSLT. Served as `<file>.html` too, and exported so, for static hosts.
+//! XSLT. Served as `<file>.html` too, and exported so, for static hosts. A feed built on
+//! demand has one as well, built only when a browser asks (`ondemand`); an archive document
+//! has none: it is no feed to subscribe to.
 
 use std::fmt::Write;
 
-use super::html::{alternate_link, document};
+use super::html::{alternate, alternate_link, document};
 use super::{FeedSource, Format};
+use crate::archive;
 use crate::item::FeedItem;
 use crate::sanitize::escape;
 
@@ -21,14 +24,26 @@ pub fn feed_of(name: &str) -> Option<&str> {
 }
 
 /// Whether the file `name` has a preview: every feed does, whatever its format; the site's
-/// other files are for programs.
+/// other files and archive documents are for programs.
 pub fn has_preview(name: &str) -> bool {
-    Format::of_file(name).is_some()
+    Format::of_file(name).is_some() && archive::parse(name).is_none()
 }
 
 /// Renders the preview of `source`'s feed in each format, in `Format::ALL` order. The
 /// items are the same in the three pages: their markup is written once.
 pub(super) fn render(source: &FeedSource<'_>) -> [Vec<u8>; 3] {
+    let items = items(source);
+    Format::ALL.map(|format| page(format, source, &items))
+}
+
+/// Renders the preview of `source`'s feed in `format` alone: a feed built on demand's, whose
+/// three pages are built apart, each when a browser asks for it.
+pub(super) fn render_one(source: &FeedSource<'_>, format: Format) -> Vec<u8> {
+    page(format, source, &items(source))
+}
+
+/// The markup of the items, the same in the pages of every format.
+fn items(source: &FeedSource<'_>) -> String {
     let mut items = String::with_capacity(256 + source.items.len() * 1024);
     items.push_str("<main>\n");
     for item in source.items {
@@ -38,7 +53,7 @@ pub(super) fn render(source: &FeedSource<'_>) -> [Vec<u8>; 3] {
         items.push_str("<p>Nothing published here yet.</p>\n");
     }
     items.push_str("</main>\n");
-    Format::ALL.map(|format| page(format, source, &items))
+    items
 }
 
 /// The preview of the feed in `format`, around its `items` markup.
@@ -69,7 +84,7 @@ fn page(format: Format, source: &FeedSource<'_>, items: &str) -> Vec<u8> {
             body,
             "{} <a href=\"{}\">{}</a>",
             if i == 0 { "" } else { "," },
-            escape(&site.feed_url(&other.file_name(section))),
+            escape(&source.self_url(other)),
             other.label()
         );
     }
@@ -79,8 +94,19 @@ fn page(format: Format, source: &FeedSource<'_>, items: &str) -> Vec<u8> {
         escape(&site.feed_url(""))
     );
     body.push_str(items);
-    let head = alternate_link(site, section, format) + "\n";
-    let title = format!("{} · {}", section.title, site.title);
+    // A feed built on demand is titled after the site already (`Test Times: Kraków`), and
+    // is no section's: its links name its own files.
+    let (head, title) = match source.key {
+        None => (
+            alternate_link(site, section, format),
+            format!("{} · {}", section.title, site.title),
+        ),
+        Some(_) => (
+            alternate(format, &section.title, &url),
+            section.title.clone(),
+        ),
+    };
+    let head = head + "\n";
     document(site, &title, &head, &body)
 }
 

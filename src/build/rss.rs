@@ -18,7 +18,8 @@ const NAMESPACES: [(&str, &str); 4] = [
 ];
 
 pub(super) fn render(source: &FeedSource<'_>) -> Vec<u8> {
-    let mut w = feed_document(source.size_hint()).expect("writing to a Vec cannot fail");
+    let mut w = feed_document(&source.file_name(Format::Rss), source.size_hint())
+        .expect("writing to a Vec cannot fail");
     write(&mut w, source).expect("writing to a Vec cannot fail");
     w.into_inner()
 }

@@ -19,13 +19,15 @@ use quick_xml::events::{BytesCData, BytesDecl, BytesText, Event};
 use crate::sanitize::xml_safe;
 
 /// A writer holding the XML declaration and the browser view's stylesheet instruction,
-/// for a feed of about `capacity` bytes. Nothing is indented: feeds are read by programs.
-pub(super) fn feed_document(capacity: usize) -> io::Result<Writer<Vec<u8>>> {
+/// for the feed file `name` of about `capacity` bytes. Nothing is indented: feeds are read
+/// by programs.
+pub(super) fn feed_document(name: &str, capacity: usize) -> io::Result<Writer<Vec<u8>>> {
     let mut w = Writer::new(Vec::with_capacity(capacity));
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
     w.write_event(Event::Text(BytesText::new("\n")))?;
-    // The instruction as xsl.rs spells it, whole: it is a constant, already markup.
-    w.get_mut().extend_from_slice(super::xsl::INSTRUCTION);
+    // The instruction as xsl.rs spells it, whole: already markup, of a slug-made path.
+    w.get_mut()
+        .extend_from_slice(super::xsl::instruction(name).as_bytes());
     w.write_event(Event::Text(BytesText::new("\n")))?;
     Ok(w)
 }
@@ -118,7 +120,7 @@ mod tests {
 
     #[test]
     fn a_feed_starts_with_the_declaration_and_the_stylesheet() {
-        let bytes = feed_document(0).unwrap().into_inner();
+        let bytes = feed_document("world.rss", 0).unwrap().into_inner();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\

@@ -9,14 +9,32 @@ pub const FILE_NAME: &str = "feed.xsl";
 
 pub const CONTENT_TYPE: &str = "text/xsl; charset=utf-8";
 
-/// The processing instruction. The href is relative: it resolves beside the feed itself,
-/// so it is same-origin (browsers refuse a cross-origin stylesheet) whether the feed is
-/// opened from pressfeed, from a CDN in front of it, or from an export under any path.
-pub(super) const INSTRUCTION: &[u8] = b"<?xml-stylesheet type=\"text/xsl\" href=\"feed.xsl\"?>";
+/// The processing instruction of the feed file `name` (its path under `/feeds/`). The
+/// href is relative, so it is same-origin (browsers refuse a cross-origin stylesheet)
+/// whether the feed is opened from pressfeed, from a CDN in front of it, or from an export
+/// under any path: beside a feed at the top (`feed.xsl`), climbing out of a feed's folder
+/// to it (`../feed.xsl` from `tag/krakow.rss`, `../../feed.xsl` from
+/// `world/archive/2026-11.rss`).
+pub(super) fn instruction(name: &str) -> String {
+    let up = "../".repeat(name.matches('/').count());
+    format!("<?xml-stylesheet type=\"text/xsl\" href=\"{up}{FILE_NAME}\"?>")
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_instruction_points_to_the_one_stylesheet_from_any_folder() {
+        let href = |name| {
+            let instruction = instruction(name);
+            instruction.split('"').nth(3).unwrap().to_owned()
+        };
+        assert_eq!(href("world.rss"), "feed.xsl");
+        assert_eq!(href("tag/krakow.atom"), "../feed.xsl");
+        assert_eq!(href("world/archive/2026-11.rss"), "../../feed.xsl");
+        assert_eq!(href("tag/krakow/archive/2026-11.rss"), "../../../feed.xsl");
+    }
 
     #[test]
     fn the_stylesheet_is_xslt_1() {

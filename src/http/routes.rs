@@ -82,7 +82,7 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Routed {
         ))
     .then(|| snapshot.feeds.get(&preview::file_name(name)))
     .flatten();
-    let response = serve(req, feed, preview.map(|preview| &**preview));
+    let response = serve(req, preview.map_or(feed, |preview| &**preview), feed.vary());
     count_poll(req, shared, name, &response);
     Routed::Now(response)
 }
@@ -109,19 +109,17 @@ fn count_poll<B>(req: &Request<B>, shared: &Shared, name: &str, response: &Respo
     (shared.metrics.readers).record(name, user_agent, not_modified, sent);
 }
 
-/// The answer of `feed` to `req`: its bytes in the coding asked for, or 304; `preview`'s
-/// instead when the request is a browser's for a feed that has one.
-fn serve<B>(req: &Request<B>, feed: &Feed, preview: Option<&Feed>) -> Response<Body> {
+/// The answer of `feed` to `req`: its bytes in the coding asked for, or 304. `vary` is
+/// that of the URL, which may answer with another file than `feed` (its preview).
+fn serve<B>(req: &Request<B>, feed: &Feed, vary: HeaderValue) -> Response<Body> {
     if !is_read(req.method()) {
         return get_or_head_only();
     }
-    let vary = feed.vary();
     let Some(coding) = encoding::negotiate(req.headers()) else {
         let mut response = text(StatusCode::NOT_ACCEPTABLE, "no acceptable content coding\n");
         response.headers_mut().insert(VARY, vary);
         return response;
     };
-    let feed = preview.unwrap_or(feed);
     let variant = feed.variant(coding);
     let etag = variant.etag.as_bytes();
     if cache::not_modified(
@@ -145,12 +143,25 @@ fn serve<B>(req: &Request<B>, feed: &Feed, preview: Option<&Feed>) -> Response<B
 
 /// A feed the catalog does not hold: one built on demand, served if it is kept, else built
 /// (the request waits for it); a name no live article has is 404, and so is any other
-/// name `not_served` does not know.
+/// name `not_served` does not know. A browser asking for a feed built on demand is sent
+/// its preview, a file of its own there, kept and built (only then) as the feed is.
 fn on_demand<B>(req: &Request<B>, shared: &Shared, snapshot: &Snapshot, name: &str) -> Routed {
     let config = || shared.config.current().config.clone();
-    let cold = match shared.on_demand.lookup(config, name) {
+    let previewed = preview::has_preview(name);
+    let browser = previewed
+        && Format::of_file(name)
+            .is_some_and(|format| accept::prefers_html(req.headers(), format.content_type()));
+    let vary = Feed::vary_of(previewed);
+    let preview_name;
+    let asked = if browser {
+        preview_name = preview::file_name(name);
+        &preview_name
+    } else {
+        name
+    };
+    let cold = match shared.on_demand.lookup(config, asked) {
         Lookup::NotOurs => return Routed::Now(not_served(req, shared, snapshot, name)),
-        Lookup::Warm(feed) => return Routed::Now(serve(req, &feed, None)),
+        Lookup::Warm(feed) => return Routed::Now(serve(req, &feed, vary)),
         Lookup::Cold(_) if !is_read(req.method()) => return Routed::Now(get_or_head_only()),
         Lookup::Cold(cold) => cold,
     };
@@ -160,7 +171,7 @@ fn on_demand<B>(req: &Request<B>, shared: &Shared, snapshot: &Snapshot, name: &s
     *head.headers_mut() = req.headers().clone();
     Routed::Later(Box::pin(async move {
         match cold.await {
-            Answer::Feed(feed) => serve(&head, &feed, None),
+            Answer::Feed(feed) => serve(&head, &feed, vary),
             Answer::Unknown => not_found(),
             Answer::Busy => retry_soon("busy: too many feeds are being built; retry in a second\n"),
             Answer::Failed => {

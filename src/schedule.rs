@@ -719,49 +719,21 @@ impl Scheduler {
             }
             to_build.push(section);
         }
-        // A few sections at once, one a core: a build is mostly compressing, so on a busy
-        // machine each builder takes its share of the CPU beside the serving threads, and a
-        // write touching several sections is not built one section after another.
-        let builders = std::thread::available_parallelism().map_or(1, |n| n.get());
-        for batch in to_build.chunks(builders) {
-            let built: Vec<_> = std::thread::scope(|scope| {
-                let builds: Vec<_> = (batch.iter())
-                    .map(|&section| {
-                        let (publisher, store, config) =
-                            (&self.publisher, &self.store, &self.config);
-                        let old = &**old;
-                        scope.spawn(move || {
-                            let started = Instant::now();
-                            let mut changes = Changes::new();
-                            let built =
-                                publisher.section(store, config, section, now, old, &mut changes);
-                            (section, built, changes, started.elapsed())
-                        })
-                    })
-                    .collect();
-                // A builder's panic goes on to `rebuild_dirty`'s catch, as one here would.
-                (builds.into_iter())
-                    .map(|build| {
-                        build
-                            .join()
-                            .unwrap_or_else(|p| std::panic::resume_unwind(p))
-                    })
-                    .collect()
-            });
-            for (section, built, changes, elapsed) in built {
-                let (files, problems) = built?;
-                feeds.extend(files);
-                changed.extend(changes);
-                if !problems.is_empty() {
-                    found.insert(section.slug.to_string(), problems.into());
-                }
-                self.metrics
-                    .section_builds
-                    .get_or_create(&SectionLabel {
-                        section: section.slug.to_string(),
-                    })
-                    .observe(elapsed.as_secs_f64());
+        for section in to_build {
+            let started = Instant::now();
+            let (built, problems) =
+                self.publisher
+                    .section(&self.store, &config, section, now, &old, &mut changed)?;
+            feeds.extend(built);
+            if !problems.is_empty() {
+                found.insert(section.slug.to_string(), problems.into());
             }
+            self.metrics
+                .section_builds
+                .get_or_create(&SectionLabel {
+                    section: section.slug.to_string(),
+                })
+                .observe(started.elapsed().as_secs_f64());
         }
         // The site files depend on the configuration, and the feeds page on the most used
         // tags and authors, read again at most every `TOP_KEYS_EVERY`.

@@ -303,8 +303,6 @@ pub struct Metrics {
     pub rebuild_failures: Counter,
     /// Per section: how long its builds took, and (`_count`) how many there were.
     pub section_builds: Family<SectionLabel, Histogram, fn() -> Histogram>,
-    /// Sections whose changed feeds were adopted from another replica's build.
-    pub section_adoptions: Counter,
     pub rebuild_seconds: Histogram,
     pub last_rebuild: Gauge<f64, AtomicU64>,
     pub articles: Gauge,
@@ -343,13 +341,6 @@ impl Default for Metrics {
             );
         // 1 ms to ~4 s.
         let rebuild_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 13));
-        let section_adoptions = Counter::default();
-        registry.register(
-            "section_adoptions",
-            "Sections whose changed feeds this replica adopted from the store, as the holder of \
-             the lease built and saved them, instead of building them",
-            section_adoptions.clone(),
-        );
         let last_rebuild = Gauge::<f64, AtomicU64>::default();
         let articles = Gauge::default();
         registry.register("rebuilds", "Catalog rebuilds published", rebuilds.clone());
@@ -439,7 +430,6 @@ impl Default for Metrics {
             rebuilds,
             rebuild_failures,
             section_builds,
-            section_adoptions,
             rebuild_seconds,
             last_rebuild,
             articles,

@@ -188,26 +188,6 @@ impl Publisher {
         Ok(adopted)
     }
 
-    /// Files another process built and saved (`Store::saved_since`), as served with
-    /// `max_age`; remembered as if this publisher had saved them. A file whose validators
-    /// and `max_age` are those `old` serves keeps its served `Feed`.
-    pub fn adopt(&mut self, saved: Vec<SavedFeed>, max_age: u32, old: &Snapshot) -> Files {
-        let mut files = Files::with_capacity(saved.len());
-        for saved in saved {
-            let feed = match old.feeds.get(&saved.name) {
-                Some(feed) if feed.state == saved.state && feed.max_age == max_age => feed.clone(),
-                _ => match from_saved(&saved, max_age) {
-                    Some(feed) => Arc::new(feed),
-                    None => continue,
-                },
-            };
-            self.saved.insert(saved.name.clone());
-            self.validators.insert(saved.name.clone(), saved.state);
-            files.push((saved.name, feed));
-        }
-        files
-    }
-
     /// Section feeds built once (their validators persist in the store, so this survives
     /// restarts) whose section is no longer in the configuration. A disabled section is
     /// still there: its feeds are merely off, 404, and may come back.
@@ -329,31 +309,20 @@ pub fn restore(store: &Store, config: &Config) -> Result<HashMap<String, Arc<Fee
         let Some(max_age) = max_age_of(config, &saved.name) else {
             continue;
         };
-        if let Some(feed) = from_saved(&saved, max_age) {
-            feeds.insert(saved.name, Arc::new(feed));
-        }
+        let Ok(content_type) = HeaderValue::from_str(&saved.content_type) else {
+            tracing::warn!(file = %saved.name, "saved feed has a bad content type; not restored");
+            continue;
+        };
+        let feed = Feed::restore(
+            saved.state,
+            [saved.identity, saved.gzip, saved.brotli],
+            content_type,
+            preview::has_preview(&saved.name),
+            max_age,
+        );
+        feeds.insert(saved.name, Arc::new(feed));
     }
     Ok(feeds)
-}
-
-/// A saved file as served with `max_age`: nothing compressed again. `None` (logged) for
-/// one whose content type is no header value.
-fn from_saved(saved: &SavedFeed, max_age: u32) -> Option<Feed> {
-    let Ok(content_type) = HeaderValue::from_str(&saved.content_type) else {
-        tracing::warn!(file = %saved.name, "saved feed has a bad content type; not served");
-        return None;
-    };
-    Some(Feed::restore(
-        saved.state.clone(),
-        [
-            saved.identity.clone(),
-            saved.gzip.clone(),
-            saved.brotli.clone(),
-        ],
-        content_type,
-        preview::has_preview(&saved.name),
-        max_age,
-    ))
 }
 
 /// The most used tags and authors for the feeds page, of the dimensions `[feeds]` turns

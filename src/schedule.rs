@@ -73,22 +73,6 @@ const MAX_DEBOUNCE: Duration = Duration::from_millis(250);
 const RETRY: Duration = Duration::from_secs(1);
 /// How often a degraded store is probed: how soon readiness comes back after a fault.
 const PROBE_EVERY: Duration = Duration::from_secs(1);
-/// How long a replica without the lease waits for the holder's build of a changed section
-/// before it builds the section itself (the holder may be dying: the lease moves only after
-/// its term), and how often it looks in the store meanwhile. Real time, as `RETRY`.
-const ADOPT_WAIT: Duration = Duration::from_secs(5);
-const ADOPT_POLL: Duration = Duration::from_millis(50);
-
-/// A changed section whose feeds this process waits to adopt from the holder's build.
-struct Awaited {
-    /// The change counter the build to adopt must have read (or a later one): the one
-    /// when the section changed, or, after an adoption, when it last changed before it.
-    built_from: i64,
-    /// The counter when the section last changed: a build from an earlier read is adopted
-    /// (it is newer than what is served) and the section awaited again.
-    latest: i64,
-    since: Instant,
-}
 
 enum Message {
     /// Articles were written by this process.
@@ -178,8 +162,6 @@ pub(crate) fn start(
     });
     let mut scheduler = Scheduler {
         dirty: enabled(&config).map(|s| s.slug.clone()).collect(),
-        awaited: HashMap::new(),
-        adopted: HashMap::new(),
         config,
         store,
         catalog,
@@ -240,12 +222,6 @@ struct Scheduler {
     held_lease: bool,
     /// Sections to rebuild at the next opportunity.
     dirty: BTreeSet<Slug>,
-    /// Changed sections the holder of the lease builds, while this process does not hold
-    /// it: their bytes are adopted once saved (`adopt_or_wait`), which spares each replica
-    /// the rendering and compressing.
-    awaited: HashMap<Slug, Awaited>,
-    /// Files adopted from the holder's builds, by section, for the next rebuild to serve.
-    adopted: HashMap<Slug, publish::Files>,
     /// The store's change counter as last read.
     seen: i64,
     next_cron: HashMap<Slug, Option<DateTime<Utc>>>,
@@ -274,11 +250,7 @@ impl Scheduler {
             let now = self.clock.now();
             self.collect_due(now);
             let waiting = self.retry_at.is_some_and(|at| Instant::now() < at);
-            if !waiting {
-                self.adopt_or_wait();
-            }
-            let due = !self.dirty.is_empty() || !self.adopted.is_empty() || self.republish;
-            if due && !waiting {
+            if (!self.dirty.is_empty() || self.republish) && !waiting {
                 self.rebuild_dirty(now);
             }
             self.count_articles();
@@ -495,8 +467,7 @@ impl Scheduler {
             .retry_at
             .filter(|_| pending)
             .map(|at| at.saturating_duration_since(Instant::now()));
-        let adopt = (!self.awaited.is_empty()).then_some(ADOPT_POLL);
-        [self.clock.timeout_until(next), probe, retry, adopt]
+        [self.clock.timeout_until(next), probe, retry]
             .into_iter()
             .flatten()
             .min()
@@ -584,7 +555,6 @@ impl Scheduler {
                     .set(self.clock.now().timestamp_millis() as f64 / 1000.0);
                 self.count_due = true;
                 self.dirty.clear();
-                self.adopted.clear();
                 self.republish = false;
                 self.retry_at = None;
             }
@@ -601,79 +571,6 @@ impl Scheduler {
         }
     }
 
-    /// Without the lease, hands the changed sections to the holder's build: each dirty
-    /// section served already waits (`awaited`) until the store holds every file of it from
-    /// a build that read this change (`Store::saved_since`), and is then adopted as saved:
-    /// the same bytes and validators as the holder's, with no rendering or compressing here.
-    /// Past `ADOPT_WAIT` it is built here after all. A section not served yet (new, or
-    /// with a new partner feed) is built here at once, as is everything while this process
-    /// holds the lease.
-    fn adopt_or_wait(&mut self) {
-        if self.dirty.is_empty() && self.awaited.is_empty() {
-            return;
-        }
-        let old = self.catalog.snapshot();
-        if self.holds_lease() || !old.ready {
-            self.dirty
-                .extend(self.awaited.drain().map(|(slug, _)| slug));
-            return;
-        }
-        for slug in std::mem::take(&mut self.dirty) {
-            let served = (self.config.section(slug.as_str()))
-                .map(|section| build::section_file_names(&self.config.site, section))
-                .is_some_and(|names| names.iter().all(|name| old.feeds.contains_key(name)));
-            if !served {
-                self.dirty.insert(slug);
-                continue;
-            }
-            // Changed again while awaited: a build that read the first change is still
-            // taken when it comes (under a stream of writes the holder's builds always
-            // lag the last one), and the section awaited again for this one.
-            let seen = self.seen;
-            (self.awaited.entry(slug))
-                .and_modify(|awaited| awaited.latest = seen)
-                .or_insert_with(|| Awaited {
-                    built_from: seen,
-                    latest: seen,
-                    since: Instant::now(),
-                });
-        }
-        let awaited: Vec<(Slug, i64, Instant)> = (self.awaited.iter())
-            .map(|(slug, a)| (slug.clone(), a.built_from, a.since))
-            .collect();
-        for (slug, built_from, since) in awaited {
-            let Some(section) = self.config.section(slug.as_str()) else {
-                self.awaited.remove(&slug);
-                continue;
-            };
-            let names = build::section_file_names(&self.config.site, section);
-            match self.store.saved_since(&names, built_from) {
-                Ok(Some(saved)) => {
-                    let read = saved.iter().map(|feed| feed.built_from).min();
-                    let files = self.publisher.adopt(saved, section.max_age, &old);
-                    self.adopted.insert(slug.clone(), files);
-                    self.metrics.section_adoptions.inc();
-                    let awaited = (self.awaited.get_mut(&slug)).expect("listed above");
-                    if read.is_some_and(|read| read < awaited.latest) {
-                        awaited.built_from = awaited.latest;
-                        awaited.since = Instant::now();
-                        continue;
-                    }
-                }
-                Ok(None) if since.elapsed() < ADOPT_WAIT => continue,
-                Ok(None) => {
-                    info!(section = %slug, "no build by the lease's holder in time; building here");
-                    self.dirty.insert(slug.clone());
-                }
-                Err(e) => {
-                    warn!(error = %e, section = %slug, "cannot read the holder's build; building here");
-                    self.dirty.insert(slug.clone());
-                }
-            }
-            self.awaited.remove(&slug);
-        }
-    }
-
     /// Rebuilds the dirty sections (and, after a configuration change, the OPML list),
     /// keeps every other file as it is, and publishes the result as one snapshot.
     fn rebuild(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -681,49 +578,28 @@ impl Scheduler {
         let mut feeds = HashMap::new();
         let mut changed = Changes::new();
         let mut found = SectionProblems::new();
-        // The files this snapshot holds as of the change counter `seen`, for replicas that
-        // adopt (`Store::mark_built`): those built now, and, from the holder of the lease,
-        // every section's. The holder builds every section a change up to `seen` touched
-        // and keeps no other waiting, so all it serves is as of `seen`; a replica waiting
-        // for a change to one section then adopts at the holder's next rebuild, whichever
-        // section that rebuild was for.
-        let mut current = Vec::new();
-        let holder = self.holds_lease();
-        let mut to_build = Vec::new();
-        let config = self.config.clone();
-        for section in enabled(&config) {
+        for section in enabled(&self.config) {
             let names = build::section_file_names(&self.config.site, section);
-            if holder {
-                current.extend(names.iter().cloned());
-            }
             let kept: Option<Vec<_>> = names
                 .iter()
                 .map(|name| old.feeds.get(name).map(|feed| (name.clone(), feed.clone())))
                 .collect();
-            // Adopted from another replica's build, or not changed: the lint's problems
-            // stay those this process found when it last built the section.
-            let files = match (self.adopted.get(&section.slug), kept) {
-                (Some(adopted), _) => Some(adopted.clone()),
-                (None, Some(kept)) if !self.dirty.contains(&section.slug) => Some(kept),
-                (None, _) => None,
-            };
-            if let Some(files) = files {
-                feeds.extend(files);
+            if let (false, Some(kept)) = (self.dirty.contains(&section.slug), kept) {
+                feeds.extend(kept);
                 if let Some(problems) = old.problems.get(section.slug.as_str()) {
                     found.insert(section.slug.to_string(), problems.clone());
                 }
                 continue;
             }
-            if !holder {
-                current.extend(names);
-            }
-            to_build.push(section);
-        }
-        for section in to_build {
             let started = Instant::now();
-            let (built, problems) =
-                self.publisher
-                    .section(&self.store, &config, section, now, &old, &mut changed)?;
+            let (built, problems) = self.publisher.section(
+                &self.store,
+                &self.config,
+                section,
+                now,
+                &old,
+                &mut changed,
+            )?;
             feeds.extend(built);
             if !problems.is_empty() {
                 found.insert(section.slug.to_string(), problems.into());
@@ -762,14 +638,13 @@ impl Scheduler {
         }
         // Stamped at the save, not at `now`: see `Publisher::save`.
         let clock = &self.clock;
-        let agreed =
+        let adopted =
             (self.publisher).save(&self.store, changed, self.seen, || clock.now().timestamp())?;
-        feeds.extend(agreed);
-        self.store.mark_built(&current, self.seen)?;
+        feeds.extend(adopted);
         // The files whose bytes now served differ from those served before (`Some`), or
         // that are served no more (`None`), whichever replica saved them first: the world
         // hears of them from the holder of the lease only.
-        let changed_files: Vec<(String, Option<Arc<Feed>>)> = if holder {
+        let changed_files: Vec<(String, Option<Arc<Feed>>)> = if self.holds_lease() {
             let differ = |(name, feed): (&String, &Arc<Feed>)| {
                 let served = old.feeds.get(name);
                 served.is_none_or(|served| served.state.hash != feed.state.hash)

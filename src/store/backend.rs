@@ -142,13 +142,6 @@ pub(crate) trait SavedFeeds {
 
     fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError>;
 
-    /// `Store::mark_built`.
-    fn mark_built(&self, names: &[String], built_from: i64) -> Result<(), StoreError>;
-
-    /// `Store::saved_since`: the feeds of `names` saved with their bytes from a build that
-    /// read the store at `built_from` or later; fewer when some are not.
-    fn saved_since(&self, names: &[String], built_from: i64) -> Result<Vec<SavedFeed>, StoreError>;
-
     /// `Store::save_feeds`, called with at least one feed.
     fn save_feeds(
         &self,

@@ -51,7 +51,6 @@ contract!(
     validators_are_agreed_by_whoever_saves_the_bytes_first,
     a_lease_has_one_holder_until_released_or_run_out,
     bytes_built_from_an_older_read_do_not_replace_newer_ones,
-    a_build_is_adopted_once_every_file_of_it_is_marked,
     source_state_persists,
     a_probe_passes_on_a_working_store,
     a_store_is_seeded_once_even_when_emptied_after,
@@ -1021,53 +1020,6 @@ fn bytes_built_from_an_older_read_do_not_replace_newer_ones(place: Place) {
     let mut same_read = [built("newest", 5)];
     assert_eq!(store.save_feeds(&mut same_read, &as_built).unwrap(), [true]);
     assert_eq!(store.saved_feeds().unwrap(), same_read);
-}
-
-fn a_build_is_adopted_once_every_file_of_it_is_marked(place: Place) {
-    // The replica that builds saves what changed and marks all it built; another adopts.
-    let (builder, follower) = (place.open(), place.open());
-    let names: Vec<String> = ["world.rss", "world.atom"].map(String::from).to_vec();
-    let file = |name: &str, built_from: i64| SavedFeed {
-        name: name.into(),
-        built_from,
-        ..saved_feed()
-    };
-    let mut first = [file("world.rss", 3), file("world.atom", 3)];
-    builder.save_feeds(&mut first, &as_built).unwrap();
-    assert_eq!(
-        follower.saved_since(&names, 3).unwrap().map(|s| s.len()),
-        Some(2)
-    );
-    assert_eq!(
-        follower.saved_since(&names, 4).unwrap(),
-        None,
-        "not built from 4 yet"
-    );
-    // A build from counter 5 changed only the RSS feed's bytes.
-    let mut changed = [file("world.rss", 5)];
-    builder.save_feeds(&mut changed, &as_built).unwrap();
-    assert_eq!(
-        follower.saved_since(&names, 5).unwrap(),
-        None,
-        "the Atom feed unmarked"
-    );
-    builder.mark_built(&names, 5).unwrap();
-    let adopted = follower
-        .saved_since(&names, 5)
-        .unwrap()
-        .expect("every file marked");
-    let mut got: Vec<&str> = adopted.iter().map(|f| f.name.as_str()).collect();
-    got.sort_unstable();
-    assert_eq!(got, ["world.atom", "world.rss"]);
-    // A mark never moves a file back to an older read.
-    builder.mark_built(&names, 4).unwrap();
-    assert!(follower.saved_since(&names, 5).unwrap().is_some());
-    let missing = vec!["world.json".to_owned()];
-    assert_eq!(
-        follower.saved_since(&missing, 0).unwrap(),
-        None,
-        "never saved"
-    );
 }
 
 fn readership_adds_polls_and_keeps_the_latest_report_within_bounds(place: Place) {

@@ -565,30 +565,6 @@ impl Store {
         self.call(|b| b.saved_feeds())
     }
 
-    /// Records that what the store holds of the files `names` is as the store's articles
-    /// were at the change counter `built_from` (or later): a process that read the store
-    /// then built them, or found nothing that touches them changed, and saved what changed
-    /// (a save writes only that). Another process may then adopt them (`saved_since`)
-    /// instead of building them again.
-    pub fn mark_built(&self, names: &[String], built_from: i64) -> Result<(), StoreError> {
-        if names.is_empty() {
-            return Ok(());
-        }
-        self.call(|b| b.mark_built(names, built_from))
-    }
-
-    /// The saved feeds `names`, bytes and all, when a build that read the store at the
-    /// change counter `built_from` or later made every one of them (`mark_built`); `None`
-    /// while any is not.
-    pub fn saved_since(
-        &self,
-        names: &[String],
-        built_from: i64,
-    ) -> Result<Option<Vec<SavedFeed>>, StoreError> {
-        let saved = self.call(|b| b.saved_since(names, built_from))?;
-        Ok((saved.len() == names.len()).then_some(saved))
-    }
-
     /// Saves the validators and bytes of feeds whose bytes changed, all or none, agreeing
     /// the validators with every process that shares the store: in one transaction, and
     /// one such save at a time, each feed's state becomes `stamp(stored, feed)` from the

@@ -40,49 +40,28 @@ impl SavedFeeds for Postgres {
 
     fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError> {
         self.read(async |client| {
-            let query =
-                format!("SELECT {SAVED_COLUMNS} FROM feed_state WHERE identity IS NOT NULL");
             Ok(client
-                .query(&query, &[])
-                .await?
-                .iter()
-                .map(saved_feed)
-                .collect())
-        })
-    }
-
-    fn mark_built(&self, names: &[String], built_from: i64) -> Result<(), StoreError> {
-        self.write(async |tx| {
-            tx.execute(
-                "UPDATE feed_state SET built_from = GREATEST(built_from, $2)
-                 WHERE name = ANY($1)",
-                &[&names, &built_from],
-            )
-            .await?;
-            Ok(())
-        })
-    }
-
-    fn saved_since(&self, names: &[String], built_from: i64) -> Result<Vec<SavedFeed>, StoreError> {
-        self.read(async |client| {
-            // Counted first: the bytes are read only when every file is there.
-            let fresh: i64 = client
-                .query_one(
-                    "SELECT count(*) FROM feed_state
-                     WHERE name = ANY($1) AND built_from >= $2 AND identity IS NOT NULL",
-                    &[&names, &built_from],
+                .query(
+                    "SELECT name, hash, last_modified, ambiguous_until, content_type,
+                            identity, gzip, brotli, built_from
+                     FROM feed_state WHERE identity IS NOT NULL",
+                    &[],
                 )
                 .await?
-                .get(0);
-            if fresh < names.len() as i64 {
-                return Ok(Vec::new());
-            }
-            let query = format!("SELECT {SAVED_COLUMNS} FROM feed_state WHERE name = ANY($1)");
-            Ok(client
-                .query(&query, &[&names])
-                .await?
                 .iter()
-                .map(saved_feed)
+                .map(|row| SavedFeed {
+                    name: row.get(0),
+                    state: FeedState {
+                        hash: row.get(1),
+                        last_modified: row.get(2),
+                        ambiguous_until: row.get(3),
+                    },
+                    content_type: row.get(4),
+                    identity: Bytes::from(row.get::<_, Vec<u8>>(5)),
+                    gzip: Bytes::from(row.get::<_, Vec<u8>>(6)),
+                    brotli: Bytes::from(row.get::<_, Vec<u8>>(7)),
+                    built_from: row.get(8),
+                })
                 .collect())
         })
     }
@@ -133,26 +112,6 @@ impl SavedFeeds for Postgres {
             put_feeds(tx, changed).await?;
             Ok(written)
         })
-    }
-}
-
-/// The columns `saved_feed` reads, in its order.
-const SAVED_COLUMNS: &str = "name, hash, last_modified, ambiguous_until, content_type,
-    identity, gzip, brotli, built_from";
-
-fn saved_feed(row: &tokio_postgres::Row) -> SavedFeed {
-    SavedFeed {
-        name: row.get(0),
-        state: FeedState {
-            hash: row.get(1),
-            last_modified: row.get(2),
-            ambiguous_until: row.get(3),
-        },
-        content_type: row.get(4),
-        identity: Bytes::from(row.get::<_, Vec<u8>>(5)),
-        gzip: Bytes::from(row.get::<_, Vec<u8>>(6)),
-        brotli: Bytes::from(row.get::<_, Vec<u8>>(7)),
-        built_from: row.get(8),
     }
 }
 

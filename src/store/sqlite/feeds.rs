@@ -32,46 +32,27 @@ impl SavedFeeds for Sqlite {
 
     fn saved_feeds(&self) -> Result<Vec<SavedFeed>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {SAVED_COLUMNS} FROM feed_state WHERE identity IS NOT NULL"
-            ))?;
-            let rows = stmt.query_map([], saved_feed)?;
+            let mut stmt = conn.prepare(
+                "SELECT name, hash, last_modified, ambiguous_until, content_type,
+                        identity, gzip, brotli, built_from
+                 FROM feed_state WHERE identity IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(SavedFeed {
+                    name: r.get(0)?,
+                    state: FeedState {
+                        hash: r.get(1)?,
+                        last_modified: r.get(2)?,
+                        ambiguous_until: r.get(3)?,
+                    },
+                    content_type: r.get(4)?,
+                    identity: Bytes::from(r.get::<_, Vec<u8>>(5)?),
+                    gzip: Bytes::from(r.get::<_, Vec<u8>>(6)?),
+                    brotli: Bytes::from(r.get::<_, Vec<u8>>(7)?),
+                    built_from: r.get(8)?,
+                })
+            })?;
             Ok(rows.collect::<Result<_, _>>()?)
-        })
-    }
-
-    fn mark_built(&self, names: &[String], built_from: i64) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let mut mark = tx.prepare_cached(
-                "UPDATE feed_state SET built_from = max(built_from, ?2) WHERE name = ?1",
-            )?;
-            for name in names {
-                mark.execute(params![name, built_from])?;
-            }
-            Ok(())
-        })
-    }
-
-    fn saved_since(&self, names: &[String], built_from: i64) -> Result<Vec<SavedFeed>, StoreError> {
-        self.read(|conn| {
-            // Counted first: the bytes are read only when every file is there.
-            let mut fresh = conn.prepare_cached(
-                "SELECT 1 FROM feed_state
-                 WHERE name = ?1 AND built_from >= ?2 AND identity IS NOT NULL",
-            )?;
-            for name in names {
-                if !fresh.exists(params![name, built_from])? {
-                    return Ok(Vec::new());
-                }
-            }
-            let mut read = conn.prepare_cached(&format!(
-                "SELECT {SAVED_COLUMNS} FROM feed_state WHERE name = ?1"
-            ))?;
-            let mut saved = Vec::with_capacity(names.len());
-            for name in names {
-                saved.extend(read.query_row([name], saved_feed).optional()?);
-            }
-            Ok(saved)
         })
     }
 
@@ -115,26 +96,6 @@ impl SavedFeeds for Sqlite {
             Ok(written)
         })
     }
-}
-
-/// The columns `saved_feed` reads, in its order.
-const SAVED_COLUMNS: &str = "name, hash, last_modified, ambiguous_until, content_type,
-    identity, gzip, brotli, built_from";
-
-fn saved_feed(r: &rusqlite::Row<'_>) -> rusqlite::Result<SavedFeed> {
-    Ok(SavedFeed {
-        name: r.get(0)?,
-        state: FeedState {
-            hash: r.get(1)?,
-            last_modified: r.get(2)?,
-            ambiguous_until: r.get(3)?,
-        },
-        content_type: r.get(4)?,
-        identity: Bytes::from(r.get::<_, Vec<u8>>(5)?),
-        gzip: Bytes::from(r.get::<_, Vec<u8>>(6)?),
-        brotli: Bytes::from(r.get::<_, Vec<u8>>(7)?),
-        built_from: r.get(8)?,
-    })
 }
 
 /// Writes the validators and bytes of `feeds`, replacing what was saved under their names.

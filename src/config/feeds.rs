@@ -93,20 +93,9 @@ fn cold_builds<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ConfigError, Site};
+    use crate::config::ConfigError;
 
-    const SITE: &str = r#"title = "T"
-url = "https://x.example/"
-feed_base_url = "https://x.example/feeds/"
-default_author = "A"
-"#;
-
-    fn site(extra: &str) -> Result<Site, ConfigError> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("site.toml");
-        std::fs::write(&path, format!("{SITE}{extra}")).unwrap();
-        super::super::site::load_site(&path)
-    }
+    use crate::config::test_site as site;
 
     #[test]
     fn off_unless_the_table_is_there_and_then_every_dimension() {

@@ -211,6 +211,18 @@ fn in_range<'de, D: Deserializer<'de>>(
     }
 }
 
+/// A minimal `site.toml` with `extra` after it, loaded as `pressfeed` loads it, for the
+/// tests of its tables.
+#[cfg(test)]
+pub(crate) fn test_site(extra: &str) -> Result<Site, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(SITE_FILE);
+    let text = "title = \"T\"\nurl = \"https://x.example/\"\n\
+                feed_base_url = \"https://x.example/feeds/\"\ndefault_author = \"A\"\n";
+    std::fs::write(&path, format!("{text}{extra}")).unwrap();
+    site::load_site(&path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::section::tests::SECTION;

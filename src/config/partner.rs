@@ -173,20 +173,9 @@ fn accent_color<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ConfigError, Site};
+    use crate::config::ConfigError;
 
-    const SITE: &str = r#"title = "T"
-url = "https://x.example/"
-feed_base_url = "https://x.example/feeds/"
-default_author = "A"
-"#;
-
-    fn site(extra: &str) -> Result<Site, ConfigError> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("site.toml");
-        std::fs::write(&path, format!("{SITE}{extra}")).unwrap();
-        super::super::site::load_site(&path)
-    }
+    use crate::config::test_site as site;
 
     #[test]
     fn each_partner_gets_the_sections_it_names() {

@@ -53,7 +53,7 @@ use crate::item::FeedItem;
 use crate::metrics::Metrics;
 use crate::publish;
 use crate::slug::Slug;
-use crate::store::{FeedQuery, FeedState, Span, Store, StoreError};
+use crate::store::{FeedState, Span, Store, StoreError};
 
 /// Feeds whose key changed that are rebuilt after the change to learn whether their bytes
 /// did (for WebSub): at most this many per change, as the scheduler's thread does it.
@@ -666,16 +666,7 @@ impl Source<'_, '_> {
     fn items(&self, store: &Store, limit: usize, span: Span) -> Result<Vec<FeedItem>, StoreError> {
         match self {
             Source::Key { key, .. } => store.newest_of(key, limit, span),
-            Source::Section(section) => {
-                let sections = section.included_sections();
-                store.newest(&FeedQuery {
-                    sections: &sections,
-                    tags: &section.tags,
-                    exclude_tags: &section.exclude_tags,
-                    limit,
-                    span,
-                })
-            }
+            Source::Section(section) => publish::items_in(store, section, limit, span),
         }
     }
 

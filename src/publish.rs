@@ -253,13 +253,24 @@ pub fn section_items(
     limit: usize,
     now: DateTime<Utc>,
 ) -> Result<Vec<FeedItem>, StoreError> {
+    items_in(store, section, limit, Span::live(now))
+}
+
+/// At most `limit` of `section`'s articles in `span` (a month's, for an archive), as the
+/// section's included sections and tag filters select them.
+pub(crate) fn items_in(
+    store: &Store,
+    section: &Section,
+    limit: usize,
+    span: Span,
+) -> Result<Vec<FeedItem>, StoreError> {
     let sections = section.included_sections();
     store.newest(&FeedQuery {
         sections: &sections,
         tags: &section.tags,
         exclude_tags: &section.exclude_tags,
         limit,
-        span: Span::live(now),
+        span,
     })
 }
 

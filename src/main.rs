@@ -374,11 +374,11 @@ fn lint(
         let left_out = if p.left_out { " (left out)" } else { "" };
         println!(
             "{}\t{feed}\t{}\t{}\t{}{left_out}\t{}",
-            p.severity.name(),
+            p.severity().name(),
             p.item.as_deref().unwrap_or("-"),
             p.rule.id,
             p.found,
-            p.source,
+            p.rule.source,
         );
     }
     eprintln!(

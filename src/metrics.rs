@@ -455,7 +455,7 @@ impl Metrics {
             let label = ProblemLabel {
                 partner: problem.partner_name(),
                 rule: problem.rule.id,
-                severity: problem.severity.name(),
+                severity: problem.severity().name(),
             };
             self.partner_problems.get_or_create(&label).inc();
         }

@@ -63,11 +63,11 @@ fn window(site: &Site, partner: Partner) -> usize {
         .unwrap_or_else(|| default_window(partner))
 }
 
-/// One problem the lint reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One problem the lint reports. As JSON, the rule is its id, with its severity and source
+/// beside it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     /// `None` for Feedly, whose settings go into the public feeds.
-    #[serde(serialize_with = "partner_name")]
     pub partner: Option<Partner>,
     /// The section's slug; `None` for a problem of the site's settings.
     pub section: Option<String>,
@@ -77,23 +77,41 @@ pub struct Problem {
     pub item: Option<String>,
     /// The article's URL, so whoever reads the report can open it.
     pub url: Option<String>,
-    /// The rule broken, named by its id.
-    #[serde(rename = "rule", serialize_with = "rule_id")]
+    /// The rule broken: its id, severity and source.
     pub rule: &'static Rule,
-    /// The rule's severity.
-    pub severity: Severity,
     /// What was found, in words.
     pub found: String,
     /// Whether the item was left out of the feed for it.
     pub left_out: bool,
-    /// The partner's page that asks what the rule asks.
-    pub source: &'static str,
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("Problem", 10)?;
+        out.serialize_field("partner", self.partner_name())?;
+        out.serialize_field("section", &self.section)?;
+        out.serialize_field("feed", &self.feed)?;
+        out.serialize_field("item", &self.item)?;
+        out.serialize_field("url", &self.url)?;
+        out.serialize_field("rule", self.rule.id)?;
+        out.serialize_field("severity", &self.rule.severity)?;
+        out.serialize_field("found", &self.found)?;
+        out.serialize_field("left_out", &self.left_out)?;
+        out.serialize_field("source", self.rule.source)?;
+        out.end()
+    }
 }
 
 impl Problem {
     /// The partner's name, `feedly` for Feedly's.
     pub fn partner_name(&self) -> &'static str {
-        partner_or_feedly(self.partner)
+        self.partner.map_or("feedly", Partner::name)
+    }
+
+    /// The rule's severity.
+    pub fn severity(&self) -> Severity {
+        self.rule.severity
     }
 
     /// A problem of the site's settings alone; the callers say of what else.
@@ -105,24 +123,10 @@ impl Problem {
             item: None,
             url: None,
             rule,
-            severity: rule.severity,
             found,
             left_out: false,
-            source: rule.source,
         }
     }
-}
-
-fn partner_name<S: serde::Serializer>(partner: &Option<Partner>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(partner_or_feedly(*partner))
-}
-
-fn partner_or_feedly(partner: Option<Partner>) -> &'static str {
-    partner.map_or("feedly", Partner::name)
-}
-
-fn rule_id<S: serde::Serializer>(rule: &&'static Rule, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(rule.id)
 }
 
 /// A section's feeds for one partner, and the problems found making them.
@@ -522,10 +526,10 @@ impl Report {
             .filter(|p| wanted(p.partner_name(), p.section.as_deref()))
             .collect();
         // Errors apart from warnings, each in the order found.
-        problems.sort_by_key(|p| p.severity);
+        problems.sort_by_key(Problem::severity);
         let count = |severity, name: &str, slug: &str| {
             let of_feed = |p: &&Problem| {
-                p.severity == severity
+                p.severity() == severity
                     && p.partner_name() == name
                     && p.section.as_deref() == Some(slug)
             };
@@ -549,7 +553,7 @@ impl Report {
         }
         let errors = problems
             .iter()
-            .filter(|p| p.severity == Severity::Error)
+            .filter(|p| p.severity() == Severity::Error)
             .count();
         Report {
             errors,

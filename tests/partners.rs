@@ -29,6 +29,11 @@ dark_mode_logo = "https://news.example/smartnews-logo-dark.png"
 analytics = "<script>track('smartview')</script>"
 ad = "<script>showAd()</script>"
 
+[[partners.smartnews.sponsored_links]]
+link = "https://news.example/newsletter/"
+advertiser = "Test Times"
+title = "Our morning newsletter"
+
 [partners.msn]
 sections = ["world"]
 
@@ -237,8 +242,15 @@ async fn each_partner_gets_its_elements_and_only_the_articles_its_rules_let_in()
             snf["analytics"][0].value(),
             Some("<script>track('smartview')</script>")
         );
-        let ad = &snf["advertisement"][0].children()["adcontent"][0];
-        assert_eq!(ad.value(), Some("<script>showAd()</script>"));
+        let advertisement = snf["advertisement"][0].children();
+        assert_eq!(
+            advertisement["adcontent"][0].value(),
+            Some("<script>showAd()</script>")
+        );
+        let sponsored = advertisement["sponsoredLink"][0].attrs();
+        assert_eq!(sponsored["link"], "https://news.example/newsletter/");
+        assert_eq!(sponsored["advertiser"], "Test Times");
+        assert_eq!(sponsored["title"], "Our morning newsletter");
     }
     let good = (channel.items().iter())
         .find(|i| i.link() == Some("https://news.example/good/"))

@@ -6,10 +6,11 @@
 use std::io;
 
 use quick_xml::Writer;
+use quick_xml::events::{BytesStart, Event};
 
 use super::xml::{attr, cdata, element, safe};
 use super::{FeedSource, Format};
-use crate::config::Partner;
+use crate::config::{Partner, SponsoredLink};
 use crate::item::FeedItem;
 
 const SMARTNEWS_NAMESPACE: &str = "http://www.smartnews.be/snf";
@@ -103,6 +104,20 @@ pub(super) fn webfeeds(w: &mut Writer<Vec<u8>>, source: &FeedSource<'_>) -> io::
     Ok(())
 }
 
+/// SmartFormat's sponsored link: attributes only, `link` and `advertiser` required.
+fn sponsored_link(w: &mut Writer<Vec<u8>>, sponsored: &SponsoredLink) -> io::Result<()> {
+    let mut start = BytesStart::new("snf:sponsoredLink");
+    start.push_attribute(attr("link", sponsored.link.as_str()));
+    if let Some(thumbnail) = &sponsored.thumbnail {
+        start.push_attribute(attr("thumbnail", thumbnail.as_str()));
+    }
+    if let Some(title) = &sponsored.title {
+        start.push_attribute(attr("title", title));
+    }
+    start.push_attribute(attr("advertiser", &sponsored.advertiser));
+    w.write_event(Event::Empty(start))
+}
+
 /// The item elements partners add, written after every item's.
 pub(super) fn rss_item(
     w: &mut Writer<Vec<u8>>,
@@ -120,11 +135,16 @@ pub(super) fn rss_item(
                 w.create_element("snf:analytics")
                     .write_inner_content(|w| cdata(w, &safe(analytics)))?;
             }
-            if let Some(ad) = &smartnews.ad {
+            if smartnews.ad.is_some() || !smartnews.sponsored_links.is_empty() {
                 w.create_element("snf:advertisement")
                     .write_inner_content(|w| {
-                        w.create_element("snf:adcontent")
-                            .write_inner_content(|w| cdata(w, &safe(ad)))?;
+                        if let Some(ad) = &smartnews.ad {
+                            w.create_element("snf:adcontent")
+                                .write_inner_content(|w| cdata(w, &safe(ad)))?;
+                        }
+                        for sponsored in &smartnews.sponsored_links {
+                            sponsored_link(w, sponsored)?;
+                        }
                         Ok(())
                     })?;
             }

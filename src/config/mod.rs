@@ -35,7 +35,7 @@ pub use bucket::{Bucket, S3Target};
 pub use feeds::OnDemand;
 pub use file::parse_toml;
 pub use http::Limits;
-pub use partner::{Feedly, Partner, Partners, Profile, SmartNews};
+pub use partner::{Feedly, Partner, Partners, Profile, SmartNews, SponsoredLink};
 pub use schedule::Schedule;
 pub use section::{ContentMode, DEFAULT_MAX_AGE, RESERVED, Section, parse_section};
 pub use site::{Site, StoreUrl};

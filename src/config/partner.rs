@@ -106,6 +106,25 @@ pub struct SmartNews {
     /// `snf:adcontent`: an ad tag (HTML) SmartView shows with each article.
     #[serde(default)]
     pub ad: Option<String>,
+    /// `snf:sponsoredLink`: links SmartView shows under each article, two at most.
+    #[serde(default, deserialize_with = "sponsored_links")]
+    pub sponsored_links: Vec<SponsoredLink>,
+}
+
+/// A `[[partners.smartnews.sponsored_links]]` entry: a house ad or a sponsor's article.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SponsoredLink {
+    /// Where it leads: a page of the site's own domain, SmartNews asks.
+    pub link: HttpUrl,
+    /// Who pays for it (the publisher's name for a house ad).
+    pub advertiser: String,
+    /// Its headline.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// An image, 4:3 (320×240) recommended.
+    #[serde(default)]
+    pub thumbnail: Option<HttpUrl>,
 }
 
 /// `[partners.feedly]`: the `webfeeds` elements every public RSS and Atom feed carries.
@@ -159,6 +178,20 @@ fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
     super::section::limit(d).map(Some)
 }
 
+/// SmartNews shows at most two with an article.
+const SPONSORED_LINKS: usize = 2;
+
+fn sponsored_links<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SponsoredLink>, D::Error> {
+    let links = Vec::<SponsoredLink>::deserialize(d)?;
+    if links.len() > SPONSORED_LINKS {
+        return Err(serde::de::Error::custom(format!(
+            "{} links: SmartNews shows {SPONSORED_LINKS} at most",
+            links.len()
+        )));
+    }
+    Ok(links)
+}
+
 fn accent_color<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(d)?;
     if text.len() == 6 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -204,6 +237,21 @@ mod tests {
             Some("1a73e8")
         );
         assert_eq!(Partner::named("google-news"), Some(Partner::GoogleNews));
+    }
+
+    #[test]
+    fn smartnews_takes_two_sponsored_links_at_most() {
+        let link = "[[partners.smartnews.sponsored_links]]\n\
+                    link = \"https://x.example/n/\"\nadvertiser = \"X\"\n";
+        let two = format!("[partners.smartnews]\nsections = []\n{link}{link}");
+        let smartnews = site(&two).unwrap().partners.smartnews.unwrap();
+        assert_eq!(smartnews.sponsored_links.len(), 2);
+        let ConfigError(problems) = site(&format!("{two}{link}")).unwrap_err();
+        assert_eq!(
+            problems[0].field.as_deref(),
+            Some("partners.smartnews.sponsored_links")
+        );
+        assert!(problems[0].message.contains("2 at most"), "{problems:?}");
     }
 
     #[test]

@@ -253,6 +253,26 @@ fn feed_checks(site: &Site, section: &Section, partner: Partner) -> Vec<(&'stati
                     found.push((rule, format!("no {key} in [partners.smartnews]")));
                 }
             }
+            let links = smartnews.map_or(&[][..], |s| &s.sponsored_links[..]);
+            for (i, sponsored) in links.iter().enumerate() {
+                let field = format!("sponsored_links[{i}]");
+                let site_domain = domain(site.url.as_url().host_str());
+                if domain(sponsored.link.as_url().host_str()) != site_domain {
+                    let what = format!("{field} leads to {}", sponsored.link);
+                    found.push((rules::SMARTNEWS_SPONSORED_LINK, what));
+                }
+                let lengths = [
+                    ("advertiser", Some(&sponsored.advertiser), 35),
+                    ("title", sponsored.title.as_ref(), 45),
+                ];
+                for (key, text, most) in lengths {
+                    let chars = text.map_or(0, |t| t.chars().count());
+                    if chars > most {
+                        let what = format!("{field}.{key} has {chars} characters");
+                        found.push((rules::SMARTNEWS_SPONSORED_LINK, what));
+                    }
+                }
+            }
             let description = if section.description.trim().is_empty() {
                 &section.title
             } else {
@@ -788,6 +808,25 @@ mod tests {
         assert_eq!(told(&no_hub, Partner::Flipboard), ["flipboard/websub"]);
         let wide = site("[partners.google-news]\nsections = [\"world\"]\nlimit = 80\n");
         assert_eq!(told(&wide, Partner::GoogleNews), ["google-news/window"]);
+        let sponsored = site(
+            "[partners.smartnews]\nsections = [\"world\"]\n\
+             logo = \"https://news.example/l.png\"\n\
+             dark_mode_logo = \"https://news.example/d.png\"\nanalytics = \"<script></script>\"\n\
+             [[partners.smartnews.sponsored_links]]\nlink = \"https://www.news.example/a/\"\n\
+             advertiser = \"Test Times\"\n\
+             [[partners.smartnews.sponsored_links]]\nlink = \"https://sponsor.example/b/\"\n\
+             advertiser = \"A sponsor whose name runs past thirty-five\"\n",
+        );
+        let found = feed_checks(&sponsored, &section(), Partner::SmartNews);
+        let what: Vec<&str> = found.iter().map(|(_, what)| what.as_str()).collect();
+        assert_eq!(
+            what,
+            [
+                "sponsored_links[1] leads to https://sponsor.example/b/",
+                "sponsored_links[1].advertiser has 42 characters"
+            ],
+            "the first is on the site's own domain"
+        );
     }
 
     #[test]

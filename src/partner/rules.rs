@@ -45,6 +45,8 @@ const FLIPBOARD_FAQ: &str =
     "https://flipboard.helpshift.com/hc/en/1-flipboard/faq/1023-resubmit-an-rss-feed/";
 const SMARTFORMAT: &str = "https://publishers.smartnews.com/hc/en-us/articles/56500436151065";
 const SMARTFORMAT_JA: &str = "https://publishers.smartnews.com/hc/ja/articles/360036526213";
+const SMARTNEWS_SPONSORED: &str =
+    "https://publishers.smartnews.com/hc/en-us/articles/51338435733913";
 const SMARTNEWS_TRAFFIC: &str = "https://publishers.smartnews.com/hc/en-us/articles/360049232353";
 const MSN_FEEDS: &str = "https://helpcenter.microsoftstart.com/kb/feed-specifications";
 const MSN_ITEMS: &str = "https://support.microsoft.com/en-us/topic/msn-feed-item-metadata-requirements-0114c19c-36bb-4fef-8322-4a1ed6888329";
@@ -98,6 +100,8 @@ rules! {
         "the article's body in content:encoded", SMARTFORMAT;
     SMARTNEWS_THUMBNAIL = "smartnews/thumbnail", Warning,
         "media:thumbnail, an image for the article", SMARTFORMAT;
+    SMARTNEWS_SPONSORED_LINK = "smartnews/sponsored-link", Warning,
+        "sponsored links to the site's own domain, advertisers of at most 35 characters, titles of at most 45", SMARTNEWS_SPONSORED;
     SMARTNEWS_LINK = "smartnews/link-utm", Warning,
         "canonical links without utm_ parameters", SMARTNEWS_TRAFFIC;
     MSN_HTTPS = "msn/https", Error,

@@ -335,15 +335,25 @@ pub fn demand_feed(
     format: Format,
     items: &[FeedItem],
 ) -> BuiltFeed {
-    let source = FeedSource {
+    built(format, &demand_source(site, section, key, archive, items))
+}
+
+/// The source of a document of a feed built on demand (no partner's).
+fn demand_source<'a>(
+    site: &'a Site,
+    section: &'a Section,
+    key: Option<&'a str>,
+    archive: Archive,
+    items: &'a [FeedItem],
+) -> FeedSource<'a> {
+    FeedSource {
         site,
         section,
         items,
         key,
         archive,
         partner: None,
-    };
-    built(format, &source)
+    }
 }
 
 /// Renders the preview (for browsers) of the feed built on demand `key` in `format`, at
@@ -355,14 +365,7 @@ pub fn demand_preview(
     format: Format,
     items: &[FeedItem],
 ) -> BuiltFeed {
-    let source = FeedSource {
-        site,
-        section,
-        items,
-        key: Some(key),
-        archive: Archive::Subscription,
-        partner: None,
-    };
+    let source = demand_source(site, section, Some(key), Archive::Subscription, items);
     BuiltFeed {
         name: preview::file_name(&source.file_name(format)),
         content_type: html::CONTENT_TYPE,

@@ -95,7 +95,7 @@ mod tests {
     use super::*;
     use crate::config::ConfigError;
 
-    use crate::config::test_site as site;
+    use crate::config::{assert_told, test_site as site};
 
     #[test]
     fn off_unless_the_table_is_there_and_then_every_dimension() {
@@ -115,22 +115,16 @@ mod tests {
     fn each_bad_key_is_told_with_its_field_and_line() {
         let text = "[feeds]\ndimensions = [\"tags\"]\nlimit = 0\ncache_bytes = 10\ncold_builds = 0\nmax_age = -1\nsize = 3\n";
         let ConfigError(problems) = site(text).unwrap_err();
-        let told: Vec<(Option<&str>, Option<usize>)> = problems
-            .iter()
-            .map(|p| (p.field.as_deref(), p.line))
-            .collect();
-        for (field, line) in [
-            ("feeds.dimensions", 6),
-            ("feeds.limit", 7),
-            ("feeds.cache_bytes", 8),
-            ("feeds.cold_builds", 9),
-            ("feeds.max_age", 10),
-        ] {
-            assert!(
-                told.contains(&(Some(field), Some(line))),
-                "{field}: {problems:?}"
-            );
-        }
+        assert_told(
+            &problems,
+            &[
+                ("feeds.dimensions", 6),
+                ("feeds.limit", 7),
+                ("feeds.cache_bytes", 8),
+                ("feeds.cold_builds", 9),
+                ("feeds.max_age", 10),
+            ],
+        );
         assert!(
             problems.iter().any(|p| p.message.contains("size")),
             "the unknown key: {problems:?}"

@@ -223,6 +223,16 @@ pub(crate) fn test_site(extra: &str) -> Result<Site, ConfigError> {
     site::load_site(&path)
 }
 
+/// Asserts that `problems` tell each (field, line) of `expected`, among others.
+#[cfg(test)]
+pub(crate) fn assert_told(problems: &[Problem], expected: &[(&str, usize)]) {
+    for &(field, line) in expected {
+        let told =
+            (problems.iter()).any(|p| p.field.as_deref() == Some(field) && p.line == Some(line));
+        assert!(told, "{field} at line {line}: {problems:?}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::section::tests::SECTION;

@@ -208,7 +208,7 @@ mod tests {
     use super::*;
     use crate::config::ConfigError;
 
-    use crate::config::test_site as site;
+    use crate::config::{assert_told, test_site as site};
 
     #[test]
     fn each_partner_gets_the_sections_it_names() {
@@ -261,20 +261,14 @@ mod tests {
                     [partners.feedly]\naccent_color = \"#fff\"\n\
                     [partners.yahoo]\nsections = []\n";
         let ConfigError(problems) = site(text).unwrap_err();
-        let told: Vec<(Option<&str>, Option<usize>)> = problems
-            .iter()
-            .map(|p| (p.field.as_deref(), p.line))
-            .collect();
-        for (field, line) in [
-            ("partners.flipboard.sections[0]", 6),
-            ("partners.flipboard.limit", 7),
-            ("partners.feedly.accent_color", 12),
-        ] {
-            assert!(
-                told.contains(&(Some(field), Some(line))),
-                "{field}: {problems:?}"
-            );
-        }
+        assert_told(
+            &problems,
+            &[
+                ("partners.flipboard.sections[0]", 6),
+                ("partners.flipboard.limit", 7),
+                ("partners.feedly.accent_color", 12),
+            ],
+        );
         for unknown in ["logo", "yahoo"] {
             assert!(
                 problems.iter().any(|p| p.message.contains(unknown)),

@@ -9,6 +9,7 @@ use http::header::{
 use http::{HeaderValue, Method, Request, Response, StatusCode, Version};
 use hyper::body::Body as _;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -75,16 +76,20 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Routed {
     // A browser is sent the feed's preview, a representation of its own (validators and
     // all). Missing only while a store an older pressfeed wrote is served before the first
     // build: the feed itself then.
-    let preview = (feed.previewed
-        && accept::prefers_html(
-            req.headers(),
-            feed.content_type.to_str().unwrap_or_default(),
-        ))
-    .then(|| snapshot.feeds.get(&preview::file_name(name)))
-    .flatten();
+    let preview = (asks_for_preview(req, name))
+        .then(|| snapshot.feeds.get(&preview::file_name(name)))
+        .flatten();
     let response = serve(req, preview.map_or(feed, |preview| &**preview), feed.vary());
     count_poll(req, shared, name, &response);
     Routed::Now(response)
+}
+
+/// Whether `req` is a browser's for the feed `name`, which has a preview: its `Accept`
+/// prefers HTML to the feed's media type.
+fn asks_for_preview<B>(req: &Request<B>, name: &str) -> bool {
+    preview::has_preview(name)
+        && Format::of_file(name)
+            .is_some_and(|format| accept::prefers_html(req.headers(), format.content_type()))
 }
 
 /// Counts a poll of the section feed `name` answered 200 or 304, by who polled
@@ -147,19 +152,13 @@ fn serve<B>(req: &Request<B>, feed: &Feed, vary: HeaderValue) -> Response<Body> 
 /// its preview, a file of its own there, kept and built (only then) as the feed is.
 fn on_demand<B>(req: &Request<B>, shared: &Shared, snapshot: &Snapshot, name: &str) -> Routed {
     let config = || shared.config.current().config.clone();
-    let previewed = preview::has_preview(name);
-    let browser = previewed
-        && Format::of_file(name)
-            .is_some_and(|format| accept::prefers_html(req.headers(), format.content_type()));
-    let vary = Feed::vary_of(previewed);
-    let preview_name;
-    let asked = if browser {
-        preview_name = preview::file_name(name);
-        &preview_name
+    let vary = Feed::vary_of(preview::has_preview(name));
+    let asked = if asks_for_preview(req, name) {
+        Cow::Owned(preview::file_name(name))
     } else {
-        name
+        Cow::Borrowed(name)
     };
-    let cold = match shared.on_demand.lookup(config, asked) {
+    let cold = match shared.on_demand.lookup(config, &asked) {
         Lookup::NotOurs => return Routed::Now(not_served(req, shared, snapshot, name)),
         Lookup::Warm(feed) => return Routed::Now(serve(req, &feed, vary)),
         Lookup::Cold(_) if !is_read(req.method()) => return Routed::Now(get_or_head_only()),

@@ -183,41 +183,54 @@ pub fn feeds(
         let found = format!("{} items", kept.len());
         problems.push(problem(rules::FLIPBOARD_ITEMS, None, found));
     }
+    let cap = size_cap(partner);
     let mut files = Vec::new();
     for &format in build::partner::formats(partner) {
-        let mut n = kept.len();
-        loop {
-            let built = build::partner_feed(site, section, partner, format, &kept[..n]);
+        let (built, held) = fitted(site, section, partner, format, &kept, cap);
+        if let Some((bytes, rule)) = cap {
             let size = built.bytes.len();
-            let over = size_cap(partner).filter(|&(cap, _)| size > cap);
-            match over {
-                // Fewer items in proportion, and at least one fewer.
-                Some((cap, rule)) if rule.severity == Severity::Error && n > 0 => {
-                    n = (n * cap / size).min(n - 1);
-                }
-                _ => {
-                    if n < kept.len() {
-                        let (_, rule) = size_cap(partner).expect("only a cap leaves items out");
-                        let found = format!(
-                            "over the cap with all {} items: the oldest {} left out of the {} feed",
-                            kept.len(),
-                            kept.len() - n,
-                            format.label(),
-                        );
-                        let mut trimmed = problem(rule, None, found);
-                        trimmed.left_out = true;
-                        problems.push(trimmed);
-                    } else if let Some((_, rule)) = over {
-                        let found = format!("{size} bytes in the {} feed", format.label());
-                        problems.push(problem(rule, None, found));
-                    }
-                    files.push(built);
-                    break;
-                }
+            if held < kept.len() {
+                let found = format!(
+                    "over the cap with all {} items: the oldest {} left out of the {} feed",
+                    kept.len(),
+                    kept.len() - held,
+                    format.label(),
+                );
+                let mut trimmed = problem(rule, None, found);
+                trimmed.left_out = true;
+                problems.push(trimmed);
+            } else if size > bytes {
+                let found = format!("{size} bytes in the {} feed", format.label());
+                problems.push(problem(rule, None, found));
             }
         }
+        files.push(built);
     }
     PartnerFeeds { files, problems }
+}
+
+/// The feed of `items` in `format`, less its oldest items while it is over a `cap` whose
+/// rule is an error (in proportion to the excess, and at least one each time); with the
+/// number of items it holds.
+fn fitted(
+    site: &Site,
+    section: &Section,
+    partner: Partner,
+    format: build::Format,
+    items: &[FeedItem],
+    cap: Option<(usize, &'static Rule)>,
+) -> (BuiltFeed, usize) {
+    let mut held = items.len();
+    loop {
+        let built = build::partner_feed(site, section, partner, format, &items[..held]);
+        let size = built.bytes.len();
+        match cap {
+            Some((cap, rule)) if rule.severity == Severity::Error && size > cap && held > 0 => {
+                held = (held * cap / size).min(held - 1);
+            }
+            _ => return (built, held),
+        }
+    }
 }
 
 /// What the site's settings or the section lack that `partner` asks of a feed.

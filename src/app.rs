@@ -55,6 +55,9 @@ pub enum AppError {
     /// The access log's writer thread could not be started.
     #[error("starting the access log: {0}")]
     AccessLog(std::io::Error),
+    /// The threads of the feeds built on demand could not be started.
+    #[error("starting the threads of the feeds built on demand: {0}")]
+    OnDemand(std::io::Error),
     /// The `[publish]` bucket could not be set up.
     #[error(transparent)]
     Bucket(#[from] BucketError),
@@ -215,7 +218,8 @@ pub async fn run(
         clock.clone(),
         metrics.clone(),
         config.site.feeds.as_ref(),
-    );
+    )
+    .map_err(AppError::OnDemand)?;
     // Whether this process polls the sources and tells the world of changes, of all
     // sharing the store: the lease is tried once the scheduler has started, as a try waits
     // behind another process's write, and SQLite's reads with it.

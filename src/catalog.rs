@@ -54,9 +54,11 @@ impl Coding {
 }
 
 fn gzip(body: &[u8]) -> Vec<u8> {
+    // The default level (6): on a 250 KB feed 0.3% more bytes than the best (9) in
+    // half the time, and every replica compresses every change.
     let mut out = flate2::write::GzEncoder::new(
         Vec::with_capacity(body.len() / 4),
-        flate2::Compression::best(),
+        flate2::Compression::default(),
     );
     out.write_all(body).expect("writing to a Vec cannot fail");
     out.finish().expect("writing to a Vec cannot fail")
@@ -70,8 +72,11 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     // of the one-second freshness budget on a loaded machine.
     // The window fitted to the feed (at most 4 MB, as before): the same output,
     // but the encoder zeroes and keeps a ring buffer of 256 KB for a 250 KB
-    // feed instead of 4 MB, which was most of a rebuild's peak memory.
-    let lgwin = (usize::BITS - (body.len() + 16).leading_zeros()).clamp(10, 22);
+    // feed instead of 4 MB, which was most of a rebuild's peak memory. Never under
+    // 128 KB: with a window of 64 KB or less the encoder picks another hash table,
+    // which it allocates and zeroes whole, so a 38 KB preview took 5 ms instead of
+    // 0.5 ms (and fewer bytes).
+    let lgwin = (usize::BITS - (body.len() + 16).leading_zeros()).clamp(17, 22);
     let params = brotli::enc::BrotliEncoderParams {
         quality: 6,
         lgwin: lgwin as i32,
@@ -81,6 +86,18 @@ fn brotli(body: &[u8]) -> Vec<u8> {
     brotli::BrotliCompress(&mut &body[..], &mut out, &params)
         .expect("writing to a Vec cannot fail");
     out
+}
+
+/// Bytes to keep for as long as their feed is served, in an allocation of their size. A
+/// `Vec` grown while writing, or made with room for the worst case (a compressor's output),
+/// holds up to three times its length, and `Bytes::from` keeps all of it: what a cache
+/// bounded in bytes counts would be a third of what it holds.
+fn kept(bytes: Vec<u8>) -> Bytes {
+    if bytes.capacity() == bytes.len() {
+        Bytes::from(bytes)
+    } else {
+        Bytes::copy_from_slice(&bytes)
+    }
 }
 
 /// The names of `Feed::static_files`, in `Coding::ALL` order.
@@ -131,19 +148,14 @@ impl Feed {
 
     /// Wraps built bytes: compresses them and computes every header. `state.hash` is
     /// `content_hash(&body)`.
-    pub fn new(body: Bytes, state: FeedState, content_type: &'static str, max_age: u32) -> Feed {
-        // Compressing is most of a rebuild's CPU. gzip on a second thread finishes sooner on
-        // an idle machine and gets its own share of a busy one, where serving threads would
-        // otherwise hold up publishing; brotli stays on this one, as each brotli run holds
-        // tens of MB of tables.
-        let (gzip, brotli) = std::thread::scope(|scope| {
-            let gzip = scope.spawn(|| gzip(&body));
-            let brotli = brotli(&body);
-            (gzip.join().expect("gzip does not panic"), brotli)
-        });
-        let (gzip, brotli) = (Bytes::from(gzip), Bytes::from(brotli));
+    pub fn new(body: Vec<u8>, state: FeedState, content_type: &'static str, max_age: u32) -> Feed {
+        // Both on this thread: a thread made for gzip, as before, cost more than it saved
+        // once compressing got cheap. Each thread that ends leaves its allocator's pages
+        // behind, and a crawler's stream of cold builds made 15,000 of them in 30 s
+        // (BENCHMARKS.md, 2026-12-06).
+        let (gzip, brotli) = (gzip(&body), brotli(&body));
         // In `Coding::ALL` order.
-        let bodies = [body, gzip, brotli];
+        let bodies = [body, gzip, brotli].map(kept);
         Feed::restore(
             state,
             bodies,
@@ -303,7 +315,7 @@ mod tests {
 
     fn feed(body: &'static [u8], max_age: u32, last_modified: i64) -> Feed {
         Feed::new(
-            Bytes::from_static(body),
+            body.to_vec(),
             state(body, last_modified),
             "application/rss+xml",
             max_age,
@@ -330,7 +342,7 @@ mod tests {
     fn compressed_variants_decode_to_the_same_bytes() {
         let body = "<item>news</item>".repeat(1000);
         let f = Feed::new(
-            Bytes::from(body.clone()),
+            body.clone().into_bytes(),
             state(body.as_bytes(), 0),
             "application/rss+xml",
             60,

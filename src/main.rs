@@ -2,6 +2,9 @@
 //! the library. Errors are reported here, once, with their context.
 
 // mimalloc: feed builds allocate many short strings; it cut the RSS build by a third.
+// Built with `no_thp` (Cargo.toml): otherwise it asks the kernel for transparent huge pages
+// on its arenas, and handing freed pages back then splits them, which stalled one build in
+// a hundred by 30-100 ms and doubled the kernel's share of a build (BENCHMARKS.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -17,8 +17,8 @@
 //! - **warm** (in the cache): a read lock and an atomic store; the bytes are served as a
 //!   section's are.
 //! - **cold**: a lookup of the key in the store's index, then a build (the feed's items
-//!   from the store, one format rendered, compressed), on a blocking thread, at most
-//!   `cold_builds` at once; past that 503 with `Retry-After` before the store is asked, so
+//!   from the store, one format rendered, compressed), on one of `cold_builds` threads
+//!   kept for it, so at most that many at once; past that 503 with `Retry-After` before the store is asked, so
 //!   a crawler walking every tag cannot take more than that from section rebuilds and warm
 //!   requests. Requests for a feed being built wait for that build rather than start
 //!   their own.
@@ -36,7 +36,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, mpsc};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -97,6 +97,31 @@ struct Inner {
     flights: Mutex<HashMap<String, Flight>>,
     /// Cold requests at once (`cold_builds`): a lookup, and a build if the key is known.
     builds: Arc<Semaphore>,
+    /// The threads that do them (`builders`).
+    builders: mpsc::Sender<Job>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `count` threads that run the jobs sent, until the sender is dropped. Cold builds
+/// run there rather than on tokio's blocking threads: under a crawler's stream of builds
+/// that pool grew to 18 threads, each with its allocator's pages of the feeds it had built,
+/// most of them half emptied by evictions, and 300 MB beside a full cache
+/// (BENCHMARKS.md, 2026-12-06).
+fn builders(count: usize) -> std::io::Result<mpsc::Sender<Job>> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    for n in 0..count {
+        let queue = queue.clone();
+        std::thread::Builder::new()
+            .name(format!("pressfeed-cold-{n}"))
+            .spawn(move || {
+                while let Ok(job) = lock(&queue).recv() {
+                    job();
+                }
+            })?;
+    }
+    Ok(jobs)
 }
 
 /// A cold build under way, which other requests for the feed wait for.
@@ -176,10 +201,10 @@ impl OnDemand {
         clock: Clock,
         metrics: Arc<Metrics>,
         settings: Option<&Settings>,
-    ) -> OnDemand {
+    ) -> std::io::Result<OnDemand> {
         let defaults = Settings::default();
         let settings = settings.unwrap_or(&defaults);
-        OnDemand(Arc::new(Inner {
+        Ok(OnDemand(Arc::new(Inner {
             store,
             clock,
             metrics,
@@ -191,7 +216,8 @@ impl OnDemand {
             }),
             flights: Mutex::new(HashMap::new()),
             builds: Arc::new(Semaphore::new(settings.cold_builds)),
-        }))
+            builders: builders(settings.cold_builds)?,
+        })))
     }
 
     /// What serving the file `name` (the path under `/feeds/`) takes, as the configuration
@@ -223,7 +249,7 @@ impl OnDemand {
         Some(slot.feed.clone())
     }
 
-    /// Joins the build of `name` under way, or starts one on a blocking thread.
+    /// Joins the build of `name` under way, or starts one on a builder's thread.
     async fn cold(self, config: Arc<Config>, name: String) -> Answer {
         let mut done = {
             let mut flights = lock(&self.0.flights);
@@ -245,14 +271,16 @@ impl OnDemand {
                     };
                     flights.insert(name.clone(), flight);
                     let this = self.clone();
-                    tokio::task::spawn_blocking(move || {
+                    // A send fails only once every builder has ended, which a panic in a
+                    // job cannot make happen; the request then ends as failed.
+                    let _ = self.0.builders.send(Box::new(move || {
                         let answer = std::panic::catch_unwind(AssertUnwindSafe(|| {
                             this.fly(&config, &name, permit)
                         }))
                         .unwrap_or(Answer::Failed);
                         this.land(&name, &answer);
                         let _ = tx.send(Some(answer));
-                    });
+                    }));
                     done
                 }
             }
@@ -263,7 +291,7 @@ impl OnDemand {
         }
     }
 
-    /// A cold request's work, on a blocking thread, holding one of the `cold_builds`
+    /// A cold request's work, on a builder's thread, holding one of the `cold_builds`
     /// permits: the lookup, then the build if the key is known.
     fn fly(&self, config: &Config, name: &str, _permit: OwnedSemaphorePermit) -> Answer {
         let Some(target) = parse(name) else {

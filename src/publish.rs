@@ -13,7 +13,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::HeaderValue;
 
@@ -202,7 +201,7 @@ impl Publisher {
 
 /// Built bytes as served with the validators `state`: compressed, every header made.
 pub(crate) fn served(built: BuiltFeed, state: FeedState, max_age: u32) -> Feed {
-    let feed = Feed::new(Bytes::from(built.bytes), state, built.content_type, max_age);
+    let feed = Feed::new(built.bytes, state, built.content_type, max_age);
     if preview::has_preview(&built.name) {
         feed.with_preview()
     } else {

@@ -10,7 +10,11 @@
 #      the medians;
 #   3. serve's memory under wrk requesting random tags of all TAGS for LOAD_SECONDS (cold
 #      builds, 503s past the bound, evictions), against 150 MB + the cache budget;
-#   4. startup (spawn to /readyz) and memory at ready with 1,000 / 10,000 / 100,000 tags.
+#   4. startup (spawn to /readyz) and memory at ready with 1,000 / 10,000 / 100,000 tags;
+#   5. a flood of UNKNOWN distinct tags no article has, beside readers of section feeds:
+#      the sections' req/s and p99 beside the flood and beside the same load of warm tag
+#      feeds (so only the names differ), serve's memory before and after, and the
+#      cache's bytes and builds (which must not move).
 #
 #   bash benches/on-demand.sh
 #   ARTICLES=20000 TAGS=5000 STARTUP_TAGS="1000 5000" bash benches/on-demand.sh
@@ -31,7 +35,8 @@ ROUNDS=${ROUNDS:-3}
 SECONDS_EACH=${SECONDS_EACH:-10}
 LOAD_SECONDS=${LOAD_SECONDS:-30}
 STARTUP_TAGS=${STARTUP_TAGS:-1000 10000 100000}
-PHASES=${PHASES:-1 2 3 4}
+UNKNOWN=${UNKNOWN:-10000}
+PHASES=${PHASES:-1 2 3 4 5}
 PORT=${PORT:-18092}
 CACHE_BYTES=$((256 << 20))
 
@@ -162,6 +167,7 @@ read -r ready rss < "$work/ready"
 echo "ready in $ready ms, RSS $((rss / 1024)) MB"
 
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
+for i in $(seq -w 1 20); do for f in rss atom json; do echo "/feeds/section-$i.$f"; done; done > "$work/sections.txt"
 
 if phase 1; then
 echo "== 1. cold tag feeds: $COLD one after the other"
@@ -195,7 +201,6 @@ for t in random.Random(9).sample(range(tags), warm):
     for f in ("rss", "atom", "json"):
         print("/feeds/tag/topic-%d.%s" % (t, f))
 ' "$TAGS" "$WARM" > "$work/warm.txt"
-for i in $(seq -w 1 20); do for f in rss atom json; do echo "/feeds/section-$i.$f"; done; done > "$work/sections.txt"
 while read -r path; do curl -s -o /dev/null -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT$path"; done < "$work/warm.txt"
 warm=() sections=()
 for round in $(seq "$ROUNDS"); do
@@ -209,6 +214,39 @@ n = len(sys.argv) // 2
 w, s = [float(x) for x in sys.argv[1:1 + n]], [float(x) for x in sys.argv[1 + n:]]
 print("median warm tags %.0f req/s, sections %.0f req/s: ratio %.2f" % (statistics.median(w), statistics.median(s), statistics.median(w) / statistics.median(s)))
 ' "${warm[@]}" "${sections[@]}"
+fi
+
+# Before phase 3, whose flood of builds fills the cache.
+if phase 5; then
+
+echo "== 5. $UNKNOWN unknown tags beside section feeds' readers, ${SECONDS_EACH}s each, $ROUNDS rounds"
+python3 -c '
+import sys
+for n in range(int(sys.argv[1])):
+    print("/feeds/tag/no-such-tag-%d.rss" % n)
+' "$UNKNOWN" > "$work/unknown.txt"
+python3 -c '
+import random, sys
+for t in random.Random(9).sample(range(int(sys.argv[1])), 200):
+    print("/feeds/tag/topic-%d.rss" % t)
+' "$TAGS" > "$work/known.txt"
+while read -r path; do curl -s -o /dev/null -H 'Accept-Encoding: gzip' "http://127.0.0.1:$PORT$path"; done < "$work/known.txt"
+beside() { # paths of the other load -> "sections' line" after both ran at once
+  PATHS=$1 wrk -t1 -c32 -d"${SECONDS_EACH}s" -s "$work/paths.lua" "http://127.0.0.1:$PORT" > "$work/other.out" &
+  local other=$!
+  PATHS=$work/sections.txt wrk -t1 -c16 -d"${SECONDS_EACH}s" -s "$work/paths.lua" "http://127.0.0.1:$PORT" | tail -1
+  wait "$other"
+  echo "   beside: $(tail -1 "$work/other.out")" >&2
+}
+metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+read -r before _ < <(memory)
+cache_before=$(metric pressfeed_on_demand_cache_bytes) builds_before=$(metric pressfeed_on_demand_builds_total)
+for round in $(seq "$ROUNDS"); do
+  echo "round $round, sections beside warm tags:    $(beside "$work/known.txt")"
+  echo "round $round, sections beside unknown tags: $(beside "$work/unknown.txt")"
+done
+read -r after _ < <(memory)
+echo "RSS before $((before / 1024)) MB, after $((after / 1024)) MB; cache bytes $cache_before -> $(metric pressfeed_on_demand_cache_bytes), builds $builds_before -> $(metric pressfeed_on_demand_builds_total)"
 fi
 
 if phase 3; then

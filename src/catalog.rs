@@ -152,7 +152,7 @@ impl Feed {
         // Both on this thread: a thread made for gzip, as before, cost more than it saved
         // once compressing got cheap. Each thread that ends leaves its allocator's pages
         // behind, and a crawler's stream of cold builds made 15,000 of them in 30 s
-        // (BENCHMARKS.md, 2026-12-06).
+        // (BENCHMARKS.md, 2026-12-06, morning).
         let (gzip, brotli) = (gzip(&body), brotli(&body));
         // In `Coding::ALL` order.
         let bodies = [body, gzip, brotli].map(kept);

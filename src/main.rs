@@ -4,7 +4,8 @@
 // mimalloc: feed builds allocate many short strings; it cut the RSS build by a third.
 // Built with `no_thp` (Cargo.toml): otherwise it asks the kernel for transparent huge pages
 // on its arenas, and handing freed pages back then splits them, which stalled one build in
-// a hundred by 30-100 ms and doubled the kernel's share of a build (BENCHMARKS.md).
+// a hundred by 30-100 ms and doubled the kernel's share of a build (BENCHMARKS.md,
+// 2026-12-06, morning).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

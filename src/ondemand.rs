@@ -18,9 +18,9 @@
 //!   section's are.
 //! - **cold**: a lookup of the key in the store's index, then a build (the feed's items
 //!   from the store, one format rendered, compressed), on one of `cold_builds` threads
-//!   kept for it, so at most that many at once; past that 503 with `Retry-After` before the store is asked, so
-//!   a crawler walking every tag cannot take more than that from section rebuilds and warm
-//!   requests. Requests for a feed being built wait for that build rather than start
+//!   kept for it, so at most that many at once; past that 503 with `Retry-After` before
+//!   the store is asked, so a crawler walking every tag cannot take more than that from
+//!   section rebuilds and warm requests. Requests for a feed being built wait for that build rather than start
 //!   their own.
 //! - **unknown** (no live article has the key, or the month): the cold case ending at its
 //!   lookup (a month's is the query of its articles), 404; a month to come is 404 at once;
@@ -103,11 +103,11 @@ struct Inner {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Starts `count` threads that run the jobs sent, until the sender is dropped. Cold builds
-/// run there rather than on tokio's blocking threads: under a crawler's stream of builds
-/// that pool grew to 18 threads, each with its allocator's pages of the feeds it had built,
-/// most of them half emptied by evictions, and 300 MB beside a full cache
-/// (BENCHMARKS.md, 2026-12-06).
+/// Starts `count` threads that run the jobs sent, until the sender is dropped; a job that
+/// panics ends, its thread does not. Cold builds run there rather than on tokio's blocking
+/// threads: under a crawler's stream of builds that pool grew to 18 threads, each with its
+/// allocator's pages of the feeds it had built, most of them half emptied by evictions,
+/// and 300 MB beside a full cache (BENCHMARKS.md, 2026-12-06, morning).
 fn builders(count: usize) -> std::io::Result<mpsc::Sender<Job>> {
     let (jobs, queue) = mpsc::channel::<Job>();
     let queue = Arc::new(Mutex::new(queue));
@@ -117,7 +117,7 @@ fn builders(count: usize) -> std::io::Result<mpsc::Sender<Job>> {
             .name(format!("pressfeed-cold-{n}"))
             .spawn(move || {
                 while let Ok(job) = lock(&queue).recv() {
-                    job();
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
                 }
             })?;
     }
@@ -271,8 +271,7 @@ impl OnDemand {
                     };
                     flights.insert(name.clone(), flight);
                     let this = self.clone();
-                    // A send fails only once every builder has ended, which a panic in a
-                    // job cannot make happen; the request then ends as failed.
+                    // Cannot fail: the builders end only once this sender is dropped.
                     let _ = self.0.builders.send(Box::new(move || {
                         let answer = std::panic::catch_unwind(AssertUnwindSafe(|| {
                             this.fly(&config, &name, permit)

@@ -120,7 +120,7 @@ pub enum SettingsError {
 }
 
 /// What pressfeed makes of libpq's `sslmode`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Tls {
     /// `disable`, `prefer`: plain text.
     Off,

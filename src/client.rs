@@ -183,12 +183,6 @@ pub struct HttpClient {
     max_body: usize,
 }
 
-/// The TLS crypto of pressfeed's own clients and server: ring, named, as the crates in the
-/// tree bring two providers and rustls then leaves the choice to the program.
-pub(crate) fn crypto_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
-    std::sync::Arc::new(rustls::crypto::ring::default_provider())
-}
-
 impl Default for HttpClient {
     fn default() -> Self {
         let mut http = HttpConnector::new();
@@ -196,7 +190,7 @@ impl Default for HttpClient {
         // The https connector takes over the scheme check.
         http.enforce_http(false);
         let connector = HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(crypto_provider())
+            .with_provider_and_webpki_roots(crate::crypto::provider())
             .expect("ring supports the default TLS versions")
             .https_or_http()
             .enable_http1()

@@ -24,6 +24,7 @@ pub mod archive; // archives (RFC 5005): a feed's articles by calendar month, th
 // What the site is, and where things are kept.
 pub mod digest; // the hash that names bytes (ETags)
 mod fsutil; // crash-safe file replacement
+mod crypto; // the crypto of every TLS connection, outbound or served: ring, named once
 pub mod config; // every configuration type and its loading, from files
 pub mod store; // the store: articles, change log, saved feeds, source state, sections
 pub mod import; // NDJSON in, batched upserts into the store

@@ -76,7 +76,7 @@ pub struct Tls {
 impl Tls {
     /// Loads the pair `settings` names; the server does not start without one that loads.
     pub fn load(settings: &config::Tls) -> Result<Tls, TlsError> {
-        let provider = crate::client::crypto_provider();
+        let provider = crate::crypto::provider();
         let files = Files {
             certificate: settings.certificate.clone(),
             key: settings.key.clone(),

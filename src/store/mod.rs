@@ -818,6 +818,18 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// `test` cannot run without the variable `variable` (`what` it names): fails, unless
+    /// `PRESSFEED_ALLOW_SKIP=1` allows it to skip (never with `CI` set).
+    pub(crate) fn missing(test: &str, variable: &str, what: &str) {
+        let allowed = std::env::var_os("PRESSFEED_ALLOW_SKIP").is_some_and(|v| v == "1");
+        if !allowed || std::env::var_os("CI").is_some() {
+            panic!(
+                "{test} needs {variable}: set it to {what}, or PRESSFEED_ALLOW_SKIP=1 to skip it"
+            );
+        }
+        eprintln!("SKIPPED {test}: {variable} is not set");
+    }
+
     /// Where a test's store is: a directory of its own, or a database of its own.
     pub(crate) enum Place {
         Sqlite(tempfile::TempDir),
@@ -836,17 +848,10 @@ pub(crate) mod fixtures {
                 let settings = PostgresSettings::parse(&url, None).unwrap();
                 return Some(Place::Postgres(Box::new(settings)));
             }
-            let allowed = std::env::var_os("PRESSFEED_ALLOW_SKIP").is_some_and(|v| v == "1");
-            if !allowed || std::env::var_os("CI").is_some() {
-                panic!(
-                    "{test} needs PostgreSQL: set {} to a cluster's URL (tests/run starts \
-                     one), or PRESSFEED_ALLOW_SKIP=1 to skip it",
-                    super::testing::POSTGRES
-                );
-            }
-            eprintln!(
-                "SKIPPED postgres::{test}: {} is not set",
-                super::testing::POSTGRES
+            missing(
+                &format!("postgres::{test}"),
+                super::testing::POSTGRES,
+                "a cluster's URL (tests/run starts one)",
             );
             None
         }

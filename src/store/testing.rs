@@ -1,11 +1,15 @@
 //! Test support, for this crate's tests and `tests/`: a fresh PostgreSQL database for each
 //! test on the cluster the test run started (`tests/postgres/start.sh`), so the store's
-//! contract and the end-to-end tests run on PostgreSQL as on SQLite. Nothing else uses it.
+//! contract and the end-to-end tests run on PostgreSQL as on SQLite, and the CA of its
+//! certificate for the tests of TLS. Nothing else uses it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The variable naming the cluster: the URL of a database its user may create others from.
 pub const POSTGRES: &str = "PRESSFEED_TEST_POSTGRES";
+/// The variable naming the PEM file of the CA that signed the cluster's certificate, for
+/// the tests of TLS to the store (`tests/postgres/start.sh` writes it as `ca.pem`).
+pub const POSTGRES_CA: &str = "PRESSFEED_TEST_POSTGRES_CA";
 
 /// Creates an empty database on the cluster `PRESSFEED_TEST_POSTGRES` names and returns
 /// its URL; `None` when the variable is unset. Panics when the cluster refuses: a test

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{AsyncMessage, NoTls, Socket};
+use tokio_postgres_rustls::MakeRustlsConnect;
 use tracing::{info, warn};
 
 use crate::store::ChangeNotice;
@@ -26,9 +28,11 @@ const RECONNECT: Duration = Duration::from_secs(1);
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 
 /// Listens until aborted, calling `on_change` for every notification and once after every
-/// connection; `hearing` says whether a connection is listening now.
+/// connection, over `tls` when the store takes TLS; `hearing` says whether a connection is
+/// listening now.
 pub(super) async fn run(
     mut config: tokio_postgres::Config,
+    tls: Option<MakeRustlsConnect>,
     on_change: Arc<dyn Fn(ChangeNotice) + Send + Sync>,
     hearing: Arc<AtomicBool>,
 ) {
@@ -37,7 +41,10 @@ pub(super) async fn run(
         .keepalives_idle(KEEPALIVE_IDLE);
     let _deaf_when_stopped = Deaf(hearing.clone());
     loop {
-        let ended = listen(&config, &*on_change, &hearing).await;
+        let ended = match &tls {
+            Some(tls) => listen(&config, tls.clone(), &*on_change, &hearing).await,
+            None => listen(&config, NoTls, &*on_change, &hearing).await,
+        };
         let was_hearing = hearing.swap(false, Ordering::Relaxed);
         match ended {
             Err(e) if was_hearing => {
@@ -51,12 +58,17 @@ pub(super) async fn run(
 }
 
 /// One connection's life: connect, listen, hand on notifications until it ends.
-async fn listen(
+async fn listen<T>(
     config: &tokio_postgres::Config,
+    tls: T,
     on_change: &(dyn Fn(ChangeNotice) + Send + Sync),
     hearing: &AtomicBool,
-) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = config.connect(NoTls).await?;
+) -> Result<(), tokio_postgres::Error>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, mut connection) = config.connect(tls).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     // The connection's messages must be read while `LISTEN` runs, so it is driven apart
     // from the client; it ends with the client or with an error, which it passes on.

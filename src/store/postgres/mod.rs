@@ -12,6 +12,14 @@
 //! future on the caller's thread (`block_on`); the server's runtime never sees a database
 //! future.
 //!
+//! TLS is libpq's `sslmode` and `sslrootcert` read from the URL (`Settings::parse`), with
+//! one difference: every mode that takes TLS verifies the server's certificate, chain and
+//! host name, `require` too. The store's password and every article go over this
+//! connection, and TLS that does not check whom it talks to stops only a reader of the
+//! wire, not the man in the middle it is there for. `prefer`, with which libpq takes
+//! whatever TLS the server offers, unverified, is plain text here: pressfeed never takes
+//! TLS it has not verified.
+//!
 //! Writers of articles queue on the change counter's row, taken first: like SQLite's one
 //! writer, two writes never interleave, so no two transactions lock articles in opposite
 //! orders and the change log counts writes in the order they commit.
@@ -29,13 +37,22 @@ mod sections;
 mod sources;
 mod transfer;
 
+use std::borrow::Cow;
+use std::ffi::OsStr;
 use std::fmt;
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use percent_encoding::percent_decode_str;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
 use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::backend::Backend;
 use super::{ChangeNotice, StoreError};
@@ -56,6 +73,8 @@ const LOCK_TIMEOUT: &str = "-c lock_timeout=10s";
 #[derive(Clone)]
 pub struct Settings {
     config: tokio_postgres::Config,
+    /// The TLS of every connection, the pool's and the listener's; `None` for plain text.
+    tls: Option<MakeRustlsConnect>,
     /// The URL without its password, for messages.
     display: String,
 }
@@ -72,13 +91,157 @@ pub enum SettingsError {
     /// The URL names no user.
     #[error("the store URL names no user (postgres://USER@HOST/DATABASE)")]
     NoUser,
+    /// `sslmode` is none of libpq's.
+    #[error(
+        "the store URL's sslmode {0:?} is not one of disable, prefer, require, verify-ca, verify-full"
+    )]
+    SslMode(String),
+    /// `sslrootcert` with an `sslmode` that takes no TLS, where libpq would ignore it.
+    #[error(
+        "the store URL names an sslrootcert but its sslmode takes no TLS: add sslmode=verify-full"
+    )]
+    RootCertWithoutTls,
+    /// The file `sslrootcert` names cannot be read.
+    #[error("the store URL's sslrootcert {}: {source}", path.display())]
+    RootCertUnreadable {
+        /// The file, as the URL names it.
+        path: PathBuf,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// The file `sslrootcert` names holds no certificate that can be trusted.
+    #[error("the store URL's sslrootcert {}: {reason}", path.display())]
+    RootCertInvalid {
+        /// The file, as the URL names it.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// What pressfeed makes of libpq's `sslmode`.
+#[derive(Clone, Copy, Debug)]
+enum Tls {
+    /// `disable`, `prefer`: plain text.
+    Off,
+    /// `require`, `verify-ca`, `verify-full`: TLS, the server's certificate verified, chain
+    /// and host name (see the module's comment for why `require` and `verify-ca` check
+    /// the name too).
+    Verified,
+}
+
+impl Tls {
+    fn of_sslmode(value: &str) -> Result<Tls, SettingsError> {
+        match value {
+            "disable" | "prefer" => Ok(Tls::Off),
+            "require" | "verify-ca" | "verify-full" => Ok(Tls::Verified),
+            other => Err(SettingsError::SslMode(other.to_owned())),
+        }
+    }
+}
+
+/// A `postgres://` URL with libpq's `sslmode` and `sslrootcert` taken out of its query:
+/// tokio-postgres reads `sslmode` only in part (no `verify-` modes) and refuses
+/// `sslrootcert`, so they are read here and the rest is left to it.
+struct Stripped<'a> {
+    url: Cow<'a, str>,
+    tls: Option<Tls>,
+    root_cert: Option<PathBuf>,
+}
+
+impl Stripped<'_> {
+    fn of(url: &str) -> Result<Stripped<'_>, SettingsError> {
+        let untouched = Stripped {
+            url: Cow::Borrowed(url),
+            tls: None,
+            root_cert: None,
+        };
+        let Some(rest) = ["postgres://", "postgresql://"]
+            .iter()
+            .find_map(|scheme| url.strip_prefix(scheme))
+        else {
+            // libpq's `key=value` form, or no PostgreSQL URL: tokio-postgres judges it.
+            return Ok(untouched);
+        };
+        // Where tokio-postgres finds the query: at the first `?` after the credentials,
+        // which end at the first `@`.
+        let credentials = rest.find('@').map_or(0, |at| at + 1);
+        let Some(mark) = rest[credentials..].find('?') else {
+            return Ok(untouched);
+        };
+        let query_at = url.len() - rest.len() + credentials + mark;
+        let mut stripped = untouched;
+        let mut kept = Vec::new();
+        // As libpq, a parameter given twice counts as its last.
+        for pair in url[query_at + 1..].split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match &*percent_decode_str(key).decode_utf8_lossy() {
+                "sslmode" => {
+                    stripped.tls = Some(Tls::of_sslmode(
+                        &percent_decode_str(value).decode_utf8_lossy(),
+                    )?)
+                }
+                "sslrootcert" => {
+                    let path: Vec<u8> = percent_decode_str(value).collect();
+                    stripped.root_cert = Some(PathBuf::from(OsStr::from_bytes(&path)));
+                }
+                _ => kept.push(pair),
+            }
+        }
+        let base = &url[..query_at];
+        stripped.url = if kept.is_empty() {
+            Cow::Borrowed(base)
+        } else {
+            Cow::Owned(format!("{base}?{}", kept.join("&")))
+        };
+        Ok(stripped)
+    }
+}
+
+/// The TLS of a store whose `sslmode` takes it: the server's certificate must chain to a
+/// Mozilla root (webpki-roots, as the HTTP client's) or to a certificate of the PEM file
+/// `root_cert`, a provider's CA bundle, and name the host the URL names.
+fn verifying(root_cert: Option<&Path>) -> Result<MakeRustlsConnect, SettingsError> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = root_cert {
+        let invalid = |reason: String| SettingsError::RootCertInvalid {
+            path: path.to_owned(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|source| SettingsError::RootCertUnreadable {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut added = 0;
+        for certificate in CertificateDer::pem_slice_iter(&pem) {
+            let certificate = certificate.map_err(|e| invalid(e.to_string()))?;
+            roots
+                .add(certificate)
+                .map_err(|e| invalid(format!("a certificate in it is refused: {e}")))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(invalid("no PEM certificate in it".to_owned()));
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(crate::crypto::provider())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
 }
 
 impl Settings {
     /// Reads a `postgres://` or `postgresql://` URL; `password`, when given, replaces one
-    /// in the URL.
+    /// in the URL. Its `sslmode` and `sslrootcert` are libpq's (see the module's comment
+    /// for what `require` means here), and the file `sslrootcert` names is read now.
     pub fn parse(url: &str, password: Option<&str>) -> Result<Settings, SettingsError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(SettingsError::Url)?;
+        let stripped = Stripped::of(url)?;
+        let mut config: tokio_postgres::Config =
+            stripped.url.parse().map_err(SettingsError::Url)?;
         if config.get_hosts().is_empty() {
             return Err(SettingsError::NoHost);
         }
@@ -88,6 +251,23 @@ impl Settings {
         if let Some(password) = password {
             config.password(password);
         }
+        // Without `sslmode` in a URL, tokio-postgres's default is `prefer`; in libpq's
+        // `key=value` form it has read the mode itself.
+        let tls = stripped.tls.unwrap_or(match config.get_ssl_mode() {
+            SslMode::Require => Tls::Verified,
+            _ => Tls::Off,
+        });
+        let tls = match (tls, stripped.root_cert) {
+            (Tls::Off, Some(_)) => return Err(SettingsError::RootCertWithoutTls),
+            (Tls::Off, None) => {
+                config.ssl_mode(SslMode::Disable);
+                None
+            }
+            (Tls::Verified, root_cert) => {
+                config.ssl_mode(SslMode::Require);
+                Some(verifying(root_cert.as_deref())?)
+            }
+        };
         let options = match config.get_options() {
             Some(given) => format!("{given} {LOCK_TIMEOUT}"),
             None => LOCK_TIMEOUT.to_owned(),
@@ -105,6 +285,7 @@ impl Settings {
         Ok(Settings {
             display: format!("postgres://{user}@{host}:{port}/{database}"),
             config,
+            tls,
         })
     }
 }
@@ -129,6 +310,8 @@ pub(super) struct Postgres {
     pool: Pool,
     /// For the listening connection, which is not the pool's.
     config: tokio_postgres::Config,
+    /// The pool's TLS, for the listening connection too.
+    tls: Option<MakeRustlsConnect>,
     /// Whether a connection listens for other processes' changes now (`listen`).
     hearing: Arc<AtomicBool>,
     /// For messages: the URL without its password.
@@ -148,15 +331,16 @@ impl Postgres {
             .enable_all()
             .build()
             .map_err(|source| StoreError::Runtime { source })?;
-        let manager = Manager::from_config(
-            settings.config.clone(),
-            NoTls,
-            ManagerConfig {
-                // A connection back in the pool is checked before reuse, so a restart of
-                // the server costs a retry, not a failed call.
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            // A connection back in the pool is checked before reuse, so a restart of the
+            // server costs a retry, not a failed call.
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let config = settings.config.clone();
+        let manager = match &settings.tls {
+            Some(tls) => Manager::from_config(config, tls.clone(), manager_config),
+            None => Manager::from_config(config, NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -168,6 +352,7 @@ impl Postgres {
             runtime: Some(runtime),
             pool,
             config: settings.config.clone(),
+            tls: settings.tls.clone(),
             hearing: Arc::default(),
             display,
         };
@@ -258,7 +443,12 @@ impl Backend for Postgres {
         on_change: Arc<dyn Fn(ChangeNotice) + Send + Sync>,
     ) -> Option<tokio::task::AbortHandle> {
         let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
-        let listener = listen::run(self.config.clone(), on_change, self.hearing.clone());
+        let listener = listen::run(
+            self.config.clone(),
+            self.tls.clone(),
+            on_change,
+            self.hearing.clone(),
+        );
         Some(runtime.spawn(listener).abort_handle())
     }
 
@@ -270,6 +460,221 @@ impl Backend for Postgres {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::fixtures::missing;
+    use crate::store::testing::{POSTGRES, POSTGRES_CA, fresh_postgres};
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+    /// A fresh database on the test cluster, which serves TLS too, and the CA that signed
+    /// its certificate (for `127.0.0.1` and `localhost`); `None` where `test` may skip.
+    fn tls_cluster(test: &str) -> Option<(url::Url, String)> {
+        let Ok(ca) = std::env::var(POSTGRES_CA) else {
+            missing(
+                test,
+                POSTGRES_CA,
+                "STATE_DIR/ca.pem of tests/postgres/start.sh STATE_DIR (tests/run does)",
+            );
+            return None;
+        };
+        let Some(url) = fresh_postgres() else {
+            missing(test, POSTGRES, "a cluster's URL (tests/run starts one)");
+            return None;
+        };
+        Some((url::Url::parse(&url).unwrap(), ca))
+    }
+
+    /// `url` with `query` (its values percent-encoded as a provider's URL would be).
+    fn with_query(url: &url::Url, query: &[(&str, &str)]) -> String {
+        let query: Vec<String> = query
+            .iter()
+            .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, NON_ALPHANUMERIC)))
+            .collect();
+        format!("{url}?{}", query.join("&"))
+    }
+
+    /// The error and every cause under it, as `pressfeed` prints them.
+    fn told(error: &dyn std::error::Error) -> String {
+        let mut text = error.to_string();
+        let mut cause = error.source();
+        while let Some(e) = cause {
+            text.push_str(&format!(": {e}"));
+            cause = e.source();
+        }
+        text
+    }
+
+    fn open_fails(url: &str) -> String {
+        let settings = Settings::parse(url, None).expect("a URL pressfeed reads");
+        match Postgres::open(&settings) {
+            Ok(_) => panic!("{url}: opened"),
+            Err(e) => told(&e),
+        }
+    }
+
+    #[test]
+    fn verify_full_with_the_clusters_ca_talks_tls_on_every_connection() {
+        let Some((url, ca)) =
+            tls_cluster("verify_full_with_the_clusters_ca_talks_tls_on_every_connection")
+        else {
+            return;
+        };
+        let url = with_query(&url, &[("sslmode", "verify-full"), ("sslrootcert", &ca)]);
+        let db = Postgres::open(&Settings::parse(&url, None).unwrap()).unwrap();
+        let pooled: bool = db
+            .read(async |client| {
+                let row = client
+                    .query_one(
+                        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                        &[],
+                    )
+                    .await?;
+                Ok(row.get(0))
+            })
+            .unwrap();
+        assert!(pooled, "the pool's connection is not TLS");
+        // The listening connection, outside the pool, takes the same TLS; it tells of a
+        // change once it listens.
+        let (heard, listening) = std::sync::mpsc::channel();
+        let _listener = db
+            .listen(Arc::new(move |_| {
+                let _ = heard.send(());
+            }))
+            .unwrap();
+        // A loose bound that only catches a listener that never connects.
+        listening
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the listener connects");
+        let listener: bool = db
+            .read(async |client| {
+                let row = client
+                    .query_one(
+                        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                         WHERE a.application_name = 'pressfeed listener'
+                           AND a.datname = current_database()",
+                        &[],
+                    )
+                    .await?;
+                Ok(row.get(0))
+            })
+            .unwrap();
+        assert!(listener, "the listening connection is not TLS");
+    }
+
+    #[test]
+    fn require_refuses_a_server_whose_certificate_no_root_vouches_for() {
+        let Some((url, _)) =
+            tls_cluster("require_refuses_a_server_whose_certificate_no_root_vouches_for")
+        else {
+            return;
+        };
+        let told = open_fails(&with_query(&url, &[("sslmode", "require")]));
+        assert!(
+            told.contains("invalid peer certificate: UnknownIssuer"),
+            "{told}"
+        );
+    }
+
+    #[test]
+    fn verify_full_refuses_a_certificate_for_another_host() {
+        let Some((mut url, ca)) = tls_cluster("verify_full_refuses_a_certificate_for_another_host")
+        else {
+            return;
+        };
+        // Connected to the cluster's address, but expecting a name its certificate lacks.
+        url.set_host(Some("db.example")).unwrap();
+        let url = with_query(
+            &url,
+            &[
+                ("hostaddr", "127.0.0.1"),
+                ("sslmode", "verify-full"),
+                ("sslrootcert", &ca),
+            ],
+        );
+        let told = open_fails(&url);
+        assert!(
+            told.contains("certificate not valid for name \"db.example\""),
+            "{told}"
+        );
+    }
+
+    #[test]
+    fn the_sslmodes_of_libpq_are_read_and_others_refused() {
+        let tls = |url: &str| {
+            let settings = Settings::parse(url, None).unwrap();
+            (settings.tls.is_some(), settings.config.get_ssl_mode())
+        };
+        let url = "postgres://feeds@db.example/news";
+        assert_eq!(tls(url), (false, SslMode::Disable));
+        for off in ["disable", "prefer"] {
+            assert_eq!(
+                tls(&format!("{url}?sslmode={off}")),
+                (false, SslMode::Disable)
+            );
+        }
+        for on in ["require", "verify-ca", "verify-full"] {
+            assert_eq!(
+                tls(&format!("{url}?sslmode={on}")),
+                (true, SslMode::Require)
+            );
+        }
+        // The other parameters still reach tokio-postgres; the last `sslmode` counts.
+        let settings = Settings::parse(
+            &format!("{url}?keepalives_idle=77&sslmode=disable&sslmode=verify-full"),
+            None,
+        )
+        .unwrap();
+        assert!(settings.tls.is_some());
+        assert_eq!(
+            settings.config.get_keepalives_idle(),
+            Duration::from_secs(77)
+        );
+        let told = Settings::parse(&format!("{url}?sslmode=allow"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(told.contains("sslmode \"allow\""), "{told}");
+    }
+
+    #[test]
+    fn a_bad_sslrootcert_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let absent = dir.path().join("no such ca.pem");
+        let url = with_query(
+            &url::Url::parse("postgres://feeds:s3cret@db.example/news").unwrap(),
+            &[
+                ("sslmode", "verify-full"),
+                ("sslrootcert", absent.to_str().unwrap()),
+            ],
+        );
+        let error = Settings::parse(&url, None).unwrap_err();
+        assert!(
+            matches!(&error, SettingsError::RootCertUnreadable { path, .. } if *path == absent),
+            "{error}"
+        );
+        let told = error.to_string();
+        assert!(told.contains(&absent.display().to_string()), "{told}");
+        assert!(!told.contains("s3cret"), "{told}");
+
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let url = format!(
+            "postgres://feeds@db.example/news?sslmode=require&sslrootcert={}",
+            empty.display()
+        );
+        let told = Settings::parse(&url, None).unwrap_err().to_string();
+        assert!(
+            told.contains(&empty.display().to_string()) && told.contains("no PEM certificate"),
+            "{told}"
+        );
+
+        // Given where no TLS is taken, it would be ignored, as libpq does: refused instead.
+        let url = format!(
+            "postgres://feeds@db.example/news?sslrootcert={}",
+            empty.display()
+        );
+        assert!(matches!(
+            Settings::parse(&url, None),
+            Err(SettingsError::RootCertWithoutTls)
+        ));
+    }
 
     #[test]
     fn the_password_is_never_shown() {

@@ -394,18 +394,15 @@ mod tests {
         };
         let url = with_query(&url, &[("sslmode", "verify-full"), ("sslrootcert", &ca)]);
         let db = Postgres::open(&Settings::parse(&url, None).unwrap()).unwrap();
-        let pooled: bool = db
-            .read(async |client| {
-                let row = client
-                    .query_one(
-                        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                        &[],
-                    )
-                    .await?;
-                Ok(row.get(0))
-            })
-            .unwrap();
-        assert!(pooled, "the pool's connection is not TLS");
+        // Whether the connection `query` picks in `pg_stat_ssl` talks TLS.
+        let ssl = |query: &'static str| -> bool {
+            db.read(async |client| Ok(client.query_one(query, &[]).await?.get(0)))
+                .unwrap()
+        };
+        assert!(
+            ssl("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
+            "the pool's connection is not TLS"
+        );
         // The listening connection, outside the pool, takes the same TLS; it tells of a
         // change once it listens.
         let (heard, listening) = std::sync::mpsc::channel();
@@ -418,20 +415,14 @@ mod tests {
         listening
             .recv_timeout(Duration::from_secs(30))
             .expect("the listener connects");
-        let listener: bool = db
-            .read(async |client| {
-                let row = client
-                    .query_one(
-                        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
-                         WHERE a.application_name = 'pressfeed listener'
-                           AND a.datname = current_database()",
-                        &[],
-                    )
-                    .await?;
-                Ok(row.get(0))
-            })
-            .unwrap();
-        assert!(listener, "the listening connection is not TLS");
+        assert!(
+            ssl(
+                "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                 WHERE a.application_name = 'pressfeed listener'
+                   AND a.datname = current_database()"
+            ),
+            "the listening connection is not TLS"
+        );
     }
 
     #[test]

@@ -227,10 +227,28 @@ fn main() -> ExitCode {
     match run(cli, format) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("pressfeed: {e:#}");
+            eprintln!("pressfeed: {}", told(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `e` and its causes, each said once. Most errors here, and tokio-postgres's and the
+/// standard library's I/O errors inside them, put their cause in their own message as
+/// well, so anyhow's `{:#}` said it twice or three times ("No such file or directory (os
+/// error 2): No such file or directory (os error 2)"): a cause already said is left out.
+fn told(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
@@ -246,7 +264,7 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
         let target = match postgres_settings(to) {
             Ok(settings) => settings,
             Err(e) => {
-                eprintln!("pressfeed: --to: {e:#}");
+                eprintln!("pressfeed: --to: {}", told(&e));
                 return Ok(ExitCode::from(2));
             }
         };
@@ -259,7 +277,7 @@ fn run(cli: Cli, log_format: LogFormat) -> Result<ExitCode> {
         Some(url) => match postgres_settings(&url) {
             Ok(settings) => StoreAt::Postgres(Box::new(settings)),
             Err(e) => {
-                eprintln!("pressfeed: {e:#}");
+                eprintln!("pressfeed: {}", told(&e));
                 return Ok(ExitCode::from(2));
             }
         },

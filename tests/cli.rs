@@ -677,6 +677,27 @@ fn an_unknown_log_format_is_refused() {
 }
 
 #[test]
+fn an_error_tells_each_cause_once() {
+    // A data directory under a file: the standard library's I/O error is the cause of the
+    // store's, whose message carries it too.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = pressfeed_on(demo_feeds(), file.join("data"))
+        .args(["sections", "list"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("pressfeed: "))
+        .unwrap_or_else(|| panic!("no error line in:\n{stderr}"));
+    assert!(error.contains("Not a directory"), "{error}");
+    assert_eq!(error.matches("Not a directory").count(), 1, "{error}");
+}
+
+#[test]
 fn sections_list_names_each_section_and_its_feed_urls() {
     let feeds = site(&[("world", ""), ("sports", "enabled = false")]);
     let data = tempfile::tempdir().unwrap();

@@ -354,19 +354,19 @@ impl OnDemand {
                 cache.bytes = 0;
             }
             Some(keys) => {
+                // Drops the file `name` and marks a build of it under way stale.
+                let mut forget = |name: &str| {
+                    if let Some(flight) = flights.get_mut(name) {
+                        flight.stale = true;
+                    }
+                    cache.remove(name)
+                };
                 for key in keys {
                     for format in Format::ALL {
                         let name = format!("{key}.{}", format.extension());
                         // Its preview goes with it, told to no hub.
-                        let preview = build::preview::file_name(&name);
-                        if let Some(flight) = flights.get_mut(&preview) {
-                            flight.stale = true;
-                        }
-                        cache.remove(&preview);
-                        if let Some(flight) = flights.get_mut(&name) {
-                            flight.stale = true;
-                        }
-                        if let Some(feed) = cache.remove(&name) {
+                        forget(&build::preview::file_name(&name));
+                        if let Some(feed) = forget(&name) {
                             dropped.push((name, feed.state.hash.clone()));
                         }
                     }

@@ -70,18 +70,12 @@ impl Publisher {
         let site = &config.site;
         let items = section_items(store, section, partner::items_to_read(site, section), now)?;
         let public = &items[..items.len().min(section.limit)];
-        let mut built = build::section_feeds(site, section, public);
-        let mut problems = Vec::new();
-        for partner in site.partners.of_section(&section.slug) {
-            let feeds = partner::feeds(site, section, partner, &items, now);
-            built.extend(feeds.files);
-            problems.extend(feeds.problems);
-        }
-        let feeds = built
-            .into_iter()
+        let partners = partner::feeds(site, section, &items, now);
+        let feeds = (build::section_feeds(site, section, public).into_iter())
+            .chain(partners.files)
             .map(|built| self.wrap(built, section.max_age, now, old, changed))
             .collect();
-        Ok((feeds, problems))
+        Ok((feeds, partners.problems))
     }
 
     /// The site's feeds page, OPML list and stylesheet, wrapped for serving. They
@@ -363,19 +357,12 @@ pub fn lint(
 ) -> Result<Vec<Problem>, StoreError> {
     let mut problems = partner::config_problems(config);
     for section in config.sections.iter().filter(|s| s.enabled) {
-        let mut partners = config.site.partners.of_section(&section.slug).peekable();
-        if partners.peek().is_none() {
+        let site = &config.site;
+        if site.partners.of_section(&section.slug).next().is_none() {
             continue;
         }
-        let items = section_items(
-            store,
-            section,
-            partner::items_to_read(&config.site, section),
-            now,
-        )?;
-        for partner in partners {
-            problems.extend(partner::feeds(&config.site, section, partner, &items, now).problems);
-        }
+        let items = section_items(store, section, partner::items_to_read(site, section), now)?;
+        problems.extend(partner::feeds(site, section, &items, now).problems);
     }
     Ok(problems)
 }

@@ -76,7 +76,7 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Routed {
     // A browser is sent the feed's preview, a representation of its own (validators and
     // all). Missing only while a store an older pressfeed wrote is served before the first
     // build: the feed itself then.
-    let preview = (asks_for_preview(req, name))
+    let preview = (asks_for_preview(req, name, feed.previewed))
         .then(|| snapshot.feeds.get(&preview::file_name(name)))
         .flatten();
     let response = serve(req, preview.map_or(feed, |preview| &**preview), feed.vary());
@@ -84,10 +84,10 @@ fn feed<B>(req: &Request<B>, shared: &Shared, name: &str) -> Routed {
     Routed::Now(response)
 }
 
-/// Whether `req` is a browser's for the feed `name`, which has a preview: its `Accept`
-/// prefers HTML to the feed's media type.
-fn asks_for_preview<B>(req: &Request<B>, name: &str) -> bool {
-    preview::has_preview(name)
+/// Whether `req` is a browser's for the feed `name`, if it has a preview (`previewed`): its
+/// `Accept` prefers HTML to the feed's media type.
+fn asks_for_preview<B>(req: &Request<B>, name: &str, previewed: bool) -> bool {
+    previewed
         && Format::of_file(name)
             .is_some_and(|format| accept::prefers_html(req.headers(), format.content_type()))
 }
@@ -152,8 +152,9 @@ fn serve<B>(req: &Request<B>, feed: &Feed, vary: HeaderValue) -> Response<Body> 
 /// its preview, a file of its own there, kept and built (only then) as the feed is.
 fn on_demand<B>(req: &Request<B>, shared: &Shared, snapshot: &Snapshot, name: &str) -> Routed {
     let config = || shared.config.current().config.clone();
-    let vary = Feed::vary_of(preview::has_preview(name));
-    let asked = if asks_for_preview(req, name) {
+    let previewed = preview::has_preview(name);
+    let vary = Feed::vary_of(previewed);
+    let asked = if asks_for_preview(req, name, previewed) {
         Cow::Owned(preview::file_name(name))
     } else {
         Cow::Borrowed(name)

@@ -129,17 +129,36 @@ impl Problem {
     }
 }
 
-/// A section's feeds for one partner, and the problems found making them.
+/// A section's feeds for its partners, and the problems found making them.
 pub struct PartnerFeeds {
-    /// One file per format the partner reads.
+    /// One file per format each partner reads.
     pub files: Vec<BuiltFeed>,
     /// What the lint reports of them.
     pub problems: Vec<Problem>,
 }
 
-/// The feeds of `section` for `partner` from `items`, the section's newest live items
-/// (newest first, `items_to_read` of them), at `now`.
+/// The feeds of `section` for every partner that gets it, from `items`, the section's
+/// newest live items (newest first, `items_to_read` of them), at `now`.
 pub fn feeds(
+    site: &Site,
+    section: &Section,
+    items: &[FeedItem],
+    now: DateTime<Utc>,
+) -> PartnerFeeds {
+    let mut all = PartnerFeeds {
+        files: Vec::new(),
+        problems: Vec::new(),
+    };
+    for partner in site.partners.of_section(&section.slug) {
+        let one = partner_feeds(site, section, partner, items, now);
+        all.files.extend(one.files);
+        all.problems.extend(one.problems);
+    }
+    all
+}
+
+/// `feeds` for `partner` alone.
+fn partner_feeds(
     site: &Site,
     section: &Section,
     partner: Partner,
@@ -857,7 +876,7 @@ mod tests {
                 )
             })
             .collect();
-        let feeds = feeds(&site, &section(), Partner::GoogleNews, &items, now());
+        let feeds = partner_feeds(&site, &section(), Partner::GoogleNews, &items, now());
         for file in &feeds.files {
             assert!(
                 file.bytes.len() <= 2_000_000,
